@@ -1,0 +1,93 @@
+"""A content-addressed store of manifests and configs, keyed by digest.
+
+Entries are immutable: a digest names its bytes, so an entry never goes stale and is
+safe to keep between CI runs. Writes are atomic (temporary file, then rename); every
+read is verified against the digest and a corrupt entry is dropped and fetched again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from sitegen.registry.client import schema1_payload
+from sitegen.registry.references import is_digest, verify_digest
+
+log = logging.getLogger("sitegen.cache")
+
+
+class Cache:
+    """Digest -> bytes on disk; only in memory (for this run) when ``root`` is None."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+        self.hits = 0
+        self.misses = 0
+        self._memory: dict[str, bytes] = {}
+
+    def path(self, digest: str) -> Path:
+        """Where ``digest`` lives: ``blobs/<algorithm>/<first two hex>/<hex>``."""
+        if self.root is None or not is_digest(digest):
+            raise ValueError(f"no path for {digest!r}")
+        algorithm, _, encoded = digest.partition(":")
+        return self.root / "blobs" / algorithm / encoded[:2] / encoded
+
+    def get(self, digest: str) -> bytes | None:
+        """The verified bytes for ``digest``, or None (counted as a miss)."""
+        data = self._memory.get(digest)
+        if data is None and self.root is not None and is_digest(digest):
+            data = self._read(digest)
+        if data is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return data
+
+    def put(self, digest: str, data: bytes) -> None:
+        """Store ``data`` under ``digest`` (which it must hash to)."""
+        if not _matches(data, digest):
+            raise ValueError(f"refusing to cache bytes that do not hash to {digest}")
+        if self.root is None:
+            self._memory[digest] = data
+            return
+        path = self.path(digest)
+        if path.exists():
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                Path(tmp).replace(path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    Path(tmp).unlink()
+                raise
+        except OSError as exc:
+            # A cache that cannot be written costs requests next time, not this build.
+            log.warning("cache: cannot write %s: %s", path, exc)
+
+    def _read(self, digest: str) -> bytes | None:
+        path = self.path(digest)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            log.warning("cache: cannot read %s: %s", path, exc)
+            return None
+        if not _matches(data, digest):
+            log.warning("cache: dropping corrupt entry %s", digest)
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+        return data
+
+
+def _matches(data: bytes, digest: str) -> bool:
+    # Signed schema1 manifests are addressed by their JWS payload, not their bytes.
+    return verify_digest(data, digest) or verify_digest(schema1_payload(data), digest)

@@ -1,0 +1,250 @@
+"""Command line: ``sitegen build | check | serve``. The only module that exits.
+
+Exit codes (documented in README and docs/cli.md):
+  0  success (also when some registries or repositories failed, unless --strict)
+  1  config error, output error, every registry failed, or any failure with --strict
+  2  usage error (unknown option, bad argument)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import http.server
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sitegen import __version__
+from sitegen.build import build
+from sitegen.config import Config, RegistryConfig, load_config
+from sitegen.errors import CatalogUnavailable, RegistryError, SitegenError
+from sitegen.registry.client import RegistryClient, RegistrySession
+
+log = logging.getLogger("sitegen")
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def _setup_logging(verbose: int, quiet: int) -> None:
+    level = logging.INFO - 10 * verbose + 10 * quiet
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Formatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(max(logging.DEBUG, min(level, logging.ERROR)))
+    # httpx/httpcore debug lines would repeat ours; they never need to be louder.
+    for noisy in ("httpx", "httpcore", "hpack", "markdown"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class _Formatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.color = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if record.exc_info and logging.getLogger().isEnabledFor(logging.DEBUG):
+            message += "\n" + self.formatException(record.exc_info)
+        if record.levelno >= logging.WARNING:
+            label = record.levelname.lower()
+            if self.color:
+                code = "31" if record.levelno >= logging.ERROR else "33"
+                label = f"\033[{code}m{label}\033[0m"
+            return f"{label}: {message}"
+        return message
+
+
+def _load(config_path: Path) -> Config:
+    try:
+        return load_config(config_path)
+    except SitegenError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+CONFIG_OPTION = click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default="registries.yaml",
+    show_default=True,
+    help="The registries file.",
+)
+OUTPUT_OPTION = click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="site",
+    show_default=True,
+    help="The site directory (replaced as a whole on every build).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sitegen")
+def main() -> None:
+    """Build a static, browsable catalog of container registries."""
+
+
+@main.command("build")
+@CONFIG_OPTION
+@OUTPUT_OPTION
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=".sitegen-cache",
+    show_default=True,
+    help="Where manifests and configs are kept between builds.",
+)
+@click.option("--no-cache", is_flag=True, help="Do not read or write the cache directory.")
+@click.option("-v", "--verbose", count=True, help="More detail (-vv for every request).")
+@click.option("-q", "--quiet", count=True, help="Only warnings (-qq: only errors).")
+@click.option("--strict", is_flag=True, help="Exit 1 if any registry, repository or tag failed.")
+def build_command(
+    config_path: Path,
+    output: Path,
+    cache_dir: Path,
+    no_cache: bool,
+    verbose: int,
+    quiet: int,
+    strict: bool,
+) -> None:
+    """Crawl the registries and write the site."""
+    _setup_logging(verbose, quiet)
+    config = _load(config_path)
+    try:
+        result = build(config, output, cache_dir=None if no_cache else cache_dir)
+    except SitegenError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    log.info("%s", result.summary())
+    log.info(
+        "site written to %s/ (open %s/index.html, or run: sitegen serve -o %s)",
+        output,
+        output,
+        output,
+    )
+    if result.failures:
+        log.warning("%d problems; see the pages marked with errors", len(result.failures))
+    if result.failed_registries == len(config.registries):
+        click.echo("error: every registry failed; the site shows only errors", err=True)
+        sys.exit(EXIT_ERROR)
+    if strict and result.failures:
+        click.echo(f"error: --strict: {len(result.failures)} failures", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+@main.command("check")
+@CONFIG_OPTION
+@click.option("-v", "--verbose", count=True, help="More detail.")
+def check_command(config_path: Path, verbose: int) -> None:
+    """Validate the config, then ask each registry what we can see. Writes nothing."""
+    _setup_logging(verbose, 1)
+    config = _load(config_path)
+    click.echo(f"{config_path}: valid ({len(config.registries)} registries)")
+    ok = asyncio.run(_check_all(config))
+    sys.exit(EXIT_OK if ok else EXIT_ERROR)
+
+
+async def _check_all(config: Config) -> bool:
+    async with RegistryClient(config.registries) as client:
+        results = await asyncio.gather(*(_check_one(client[r.name], r) for r in config.registries))
+        for registry in config.registries:
+            remaining, limit = client.stats.rate_limit.get(registry.name, (None, None))
+            if remaining is not None:
+                results[config.registries.index(registry)][1].append(
+                    f"  rate limit: {remaining}" + (f" of {limit}" if limit else "") + " remaining"
+                )
+    for _, lines in results:
+        click.echo("\n".join(lines))
+    return all(ok for ok, _ in results)
+
+
+async def _check_one(session: RegistrySession, registry: RegistryConfig) -> tuple[bool, list[str]]:
+    lines = [f"{registry.name}: {registry.url}"]
+    started = time.perf_counter()
+    try:
+        ping = await session.ping()
+    except RegistryError as exc:
+        lines.append(f"  reachable: no: {exc.detail}")
+        return False, lines
+    lines.append(
+        f"  reachable: yes (GET /v2/ answered {ping.status} in "
+        f"{(time.perf_counter() - started) * 1000:.0f} ms)"
+    )
+    who = (
+        f"as user {session.credentials.username}" if session.credentials.username else "anonymously"
+    )
+    if ping.challenge is None:
+        lines.append(f"  auth: none required; connecting {who}")
+    else:
+        detail = ping.challenge.scheme.capitalize()
+        if ping.challenge.realm and ping.challenge.scheme == "bearer":
+            detail += f" token from {ping.challenge.realm}"
+        lines.append(f"  auth: {detail}; connecting {who}")
+    ok = True
+    try:
+        names = await session.catalog()
+        lines.append(f"  catalog: available, {len(names)} repositories")
+    except CatalogUnavailable as exc:
+        lines.append(f"  catalog: not available ({exc.status or exc.code or 'refused'})")
+        names = []
+        if registry.repositories is None:
+            lines.append(
+                "    list repositories in the config: this registry does not let us discover them"
+            )
+            ok = False
+    except RegistryError as exc:
+        lines.append(f"  catalog: error: {exc.detail}")
+        names = []
+        ok = registry.repositories is not None
+    if registry.repositories is not None:
+        for repo in registry.repositories:
+            try:
+                tags = await session.tags(repo.name)
+                lines.append(f"  {repo.name}: {len(tags)} tags")
+            except RegistryError as exc:
+                lines.append(f"  {repo.name}: error: {exc.detail}")
+                ok = False
+    return ok, lines
+
+
+@main.command("serve")
+@OUTPUT_OPTION
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+def serve_command(output: Path, port: int) -> None:
+    """Preview the built site on http://127.0.0.1:PORT/ (Ctrl-C stops)."""
+    if not (output / "index.html").is_file():
+        click.echo(f"error: {output}/index.html not found; run sitegen build first", err=True)
+        sys.exit(EXIT_ERROR)
+    handler: Any = functools.partial(_QuietHandler, directory=str(output))
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as exc:
+        click.echo(f"error: cannot listen on 127.0.0.1:{port}: {exc.strerror}", err=True)
+        sys.exit(EXIT_ERROR)
+    host, bound = server.server_address[:2]
+    click.echo(f"Serving {output}/ at http://{host!s}:{bound}/ (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug(format, *args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

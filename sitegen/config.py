@@ -1,0 +1,354 @@
+"""``registries.yaml`` -> validated, frozen configuration.
+
+Everything is checked here, before any network call: unknown keys, types, ranges,
+regular expressions, repository names, URLs, environment variables and description
+files. Every error names file, line, column and key path. ``docs/configuration.md``
+documents each key; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sitegen.errors import ConfigError
+from sitegen.registry.references import (
+    DOCKER_HUB_PULL_HOST,
+    HOST_RE,
+    api_host,
+    is_docker_hub,
+    is_name,
+    normalize_name,
+)
+from sitegen.yamlreader import Field, Reader
+
+SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+# Top-level names the site itself uses; a registry slug must not take them.
+RESERVED_SLUGS = frozenset(
+    {"api", "assets", "static", "pagefind", "search", "changes", "feeds", "health", "digests"}
+)
+DESCRIPTION_SUFFIXES = (".md", ".markdown", ".txt")
+MAX_DESCRIPTION_BYTES = 1 << 20
+DEFAULT_CONCURRENCY = 8
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_TITLE = "Image catalog"
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A credential. Its ``repr`` and ``str`` never show the value; ``reveal()`` does."""
+
+    _value: str = field(repr=False)
+
+    def reveal(self) -> str:
+        """The secret value, for the one place that must send it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    """Credentials for one registry. Absent credentials mean anonymous access."""
+
+    username: str | None = None
+    password: Secret | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TagFilter:
+    """Which tags of a repository to show."""
+
+    include: re.Pattern[str] | None = None
+    exclude: re.Pattern[str] | None = None
+    latest: int | None = None
+
+    def merged_over(self, base: TagFilter) -> TagFilter:
+        """This filter with unset parts taken from ``base`` (registry-level defaults)."""
+        return TagFilter(
+            include=self.include if self.include is not None else base.include,
+            exclude=self.exclude if self.exclude is not None else base.exclude,
+            latest=self.latest if self.latest is not None else base.latest,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryConfig:
+    """A repository to crawl, as listed in the config."""
+
+    name: str
+    description: str | None = None
+    tags: TagFilter = TagFilter()
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryConfig:
+    """One registry: where it is, how to authenticate, and what to crawl."""
+
+    name: str
+    url: str  # base URL without trailing slash; the API lives at url + "/v2/"
+    host: str  # host[:port] requests go to (Docker Hub aliases resolved)
+    pull_host: str  # host[/prefix] shown in pull commands
+    auth: Auth = Auth()
+    repositories: tuple[RepositoryConfig, ...] | None = None  # None: discover via _catalog
+    tags: TagFilter = TagFilter()
+    concurrency: int = DEFAULT_CONCURRENCY
+    timeout: float = DEFAULT_TIMEOUT
+    ca_file: Path | None = None
+    insecure: bool = False
+    http2: bool = False
+
+    @property
+    def scheme(self) -> str:
+        """``http`` or ``https``."""
+        return self.url.partition(":")[0]
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """Site-wide settings."""
+
+    title: str = DEFAULT_TITLE
+    url: str | None = None  # where the site is published, with a trailing slash
+    description: str | None = None
+    theme_dir: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole validated configuration."""
+
+    path: Path
+    site: SiteConfig
+    registries: tuple[RegistryConfig, ...]
+
+
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and validate ``path``. Raises ``ConfigError`` naming file, line and key."""
+    display = path.name if path.parent == Path() else str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{display}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{display}: cannot read: {exc}") from None
+    reader = Reader(display, environ)
+    return _Builder(reader, path.resolve().parent).config(reader.load(text), path)
+
+
+class _Builder:
+    """Turns located YAML values into the frozen dataclasses above."""
+
+    def __init__(self, reader: Reader, base_dir: Path) -> None:
+        self.r = reader
+        self.base_dir = base_dir
+
+    def config(self, root: Field, path: Path) -> Config:
+        keys = self.r.mapping(root, ("site", "registries"), required=("registries",))
+        site = self.site(keys["site"]) if "site" in keys else SiteConfig()
+        registries: list[RegistryConfig] = []
+        seen: dict[str, Field] = {}
+        for item in self.r.sequence(keys["registries"]):
+            registry = self.registry(item)
+            if registry.name in seen:
+                self.r.fail(item, f"duplicate registry name {registry.name!r}")
+            seen[registry.name] = item
+            registries.append(registry)
+        if not registries:
+            self.r.fail(keys["registries"], "list at least one registry")
+        return Config(path=path, site=site, registries=tuple(registries))
+
+    def site(self, node: Field) -> SiteConfig:
+        keys = self.r.mapping(node, ("title", "url", "description", "theme_dir"))
+        url = None
+        if "url" in keys:
+            url = self.r.string(keys["url"])
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                self.r.fail(keys["url"], f"expected an http(s) URL, got {url!r}")
+            if parts.query or parts.fragment:
+                self.r.fail(keys["url"], "must not have a query or fragment")
+            url = url if url.endswith("/") else url + "/"
+        theme_dir = None
+        if "theme_dir" in keys:
+            theme_dir = self.base_dir / self.r.string(keys["theme_dir"])
+            if not theme_dir.is_dir():
+                self.r.fail(keys["theme_dir"], f"directory not found: {theme_dir}")
+        return SiteConfig(
+            title=self.r.string(keys["title"]) if "title" in keys else DEFAULT_TITLE,
+            url=url,
+            description=self.description(keys["description"]) if "description" in keys else None,
+            theme_dir=theme_dir,
+        )
+
+    def registry(self, node: Field) -> RegistryConfig:
+        keys = self.r.mapping(
+            node,
+            (
+                "name",
+                "url",
+                "pull_host",
+                "auth",
+                "repositories",
+                "tags",
+                "concurrency",
+                "timeout",
+                "ca_file",
+                "insecure",
+                "http2",
+            ),
+            required=("name", "url"),
+        )
+        name = self.r.string(keys["name"])
+        if not SLUG_RE.fullmatch(name):
+            self.r.fail(
+                keys["name"],
+                f"{name!r} is not a slug: use lowercase letters, digits and inner '-' "
+                "(at most 64 characters); it becomes part of page paths",
+            )
+        if name in RESERVED_SLUGS:
+            self.r.fail(keys["name"], f"{name!r} is reserved for the site's own pages")
+        insecure = self.r.boolean(keys["insecure"]) if "insecure" in keys else False
+        url, host, prefix = self.url(keys["url"], insecure)
+        pull_host = DOCKER_HUB_PULL_HOST if is_docker_hub(host) else host + prefix
+        if "pull_host" in keys:
+            pull_host = self.r.string(keys["pull_host"]).rstrip("/")
+            if not HOST_RE.fullmatch(pull_host.partition("/")[0]):
+                self.r.fail(keys["pull_host"], f"{pull_host!r} is not a host name")
+        tags = self.tag_filter(keys["tags"]) if "tags" in keys else TagFilter()
+        repositories = None
+        if "repositories" in keys:
+            repositories = self.repositories(keys["repositories"], host)
+        ca_file = None
+        if "ca_file" in keys:
+            ca_file = self.base_dir / self.r.string(keys["ca_file"])
+            if not ca_file.is_file():
+                self.r.fail(keys["ca_file"], f"file not found: {ca_file}")
+        return RegistryConfig(
+            name=name,
+            url=url,
+            host=host,
+            pull_host=pull_host,
+            auth=self.auth(keys["auth"]) if "auth" in keys else Auth(),
+            repositories=repositories,
+            tags=tags,
+            concurrency=(
+                self.r.integer(keys["concurrency"], minimum=1, maximum=64)
+                if "concurrency" in keys
+                else DEFAULT_CONCURRENCY
+            ),
+            timeout=(
+                self.r.number(keys["timeout"], minimum=1, maximum=600)
+                if "timeout" in keys
+                else DEFAULT_TIMEOUT
+            ),
+            ca_file=ca_file,
+            insecure=insecure,
+            http2=self.r.boolean(keys["http2"]) if "http2" in keys else False,
+        )
+
+    def url(self, node: Field, insecure: bool) -> tuple[str, str, str]:
+        """Validate a registry URL; return (base URL, host[:port], path prefix)."""
+        text = self.r.string(node).strip()
+        if "://" not in text:
+            text = "https://" + text
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https"):
+            self.r.fail(node, f"scheme must be http or https, got {parts.scheme!r}")
+        if parts.username is not None or parts.password is not None:
+            self.r.fail(node, "do not put credentials in the URL; use the auth key")
+        if parts.query or parts.fragment:
+            self.r.fail(node, "must not have a query or fragment")
+        if not parts.netloc or not HOST_RE.fullmatch(parts.netloc):
+            self.r.fail(node, f"invalid host in {text!r}")
+        try:
+            port = parts.port
+        except ValueError:
+            self.r.fail(node, f"invalid port in {text!r}")
+        if port == 0:
+            self.r.fail(node, f"invalid port in {text!r}")
+        prefix = parts.path.rstrip("/")
+        if prefix.endswith("/v2"):
+            prefix = prefix[: -len("/v2")]
+        host = api_host(parts.netloc.lower())
+        if parts.scheme == "http" and not insecure and not _is_loopback(parts.hostname or ""):
+            self.r.fail(
+                node,
+                "plain http to a host other than loopback sends credentials in clear text; "
+                "use https, or set insecure: true on this registry",
+            )
+        return f"{parts.scheme}://{host}{prefix}", host, prefix
+
+    def auth(self, node: Field) -> Auth:
+        keys = self.r.mapping(node, ("username", "password"))
+        username = self.r.string(keys["username"]) if "username" in keys else None
+        password = Secret(self.r.string(keys["password"])) if "password" in keys else None
+        if (username is None) != (password is None):
+            missing = "password" if password is None else "username"
+            self.r.fail(node, f"give both username and password ({missing} is missing)")
+        return Auth(username=username, password=password)
+
+    def repositories(self, node: Field, host: str) -> tuple[RepositoryConfig, ...]:
+        result: list[RepositoryConfig] = []
+        seen: set[str] = set()
+        for item in self.r.sequence(node):
+            if self.r.is_mapping(item):
+                keys = self.r.mapping(item, ("name", "description", "tags"), required=("name",))
+                name_field = keys["name"]
+                description = (
+                    self.description(keys["description"]) if "description" in keys else None
+                )
+                tags = self.tag_filter(keys["tags"]) if "tags" in keys else TagFilter()
+            else:
+                name_field, description, tags = item, None, TagFilter()
+            name = normalize_name(host, self.r.string(name_field))
+            if not is_name(name):
+                self.r.fail(
+                    name_field,
+                    f"{name!r} is not a valid repository name (lowercase letters, digits, "
+                    "separators '.', '_', '__', '-' and '/' between components)",
+                )
+            if name in seen:
+                self.r.fail(name_field, f"repository {name!r} is listed twice")
+            seen.add(name)
+            result.append(RepositoryConfig(name=name, description=description, tags=tags))
+        return tuple(result)
+
+    def tag_filter(self, node: Field) -> TagFilter:
+        keys = self.r.mapping(node, ("include", "exclude", "latest"))
+        return TagFilter(
+            include=self.r.regex(keys["include"]) if "include" in keys else None,
+            exclude=self.r.regex(keys["exclude"]) if "exclude" in keys else None,
+            latest=self.r.integer(keys["latest"], minimum=1) if "latest" in keys else None,
+        )
+
+    def description(self, node: Field) -> str:
+        """Inline markdown, or the contents of a markdown file next to the config."""
+        text = self.r.string(node, allow_empty=True)
+        if "\n" in text or not text.strip().lower().endswith(DESCRIPTION_SUFFIXES):
+            return text
+        path = self.base_dir / text.strip()
+        try:
+            if path.stat().st_size > MAX_DESCRIPTION_BYTES:
+                self.r.fail(node, f"{text} is larger than {MAX_DESCRIPTION_BYTES} bytes")
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            self.r.fail(node, f"description file not found: {text} (relative to the config)")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.r.fail(node, f"cannot read description file {text}: {exc}")
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,255 @@
+"""The crawled catalog: frozen dataclasses, no I/O.
+
+``crawl.py`` builds these; ``render.py`` reads them. Everything is sorted where order
+is not meaningful so that the same registry state gives byte-identical pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+EMPTY: Mapping[str, str] = MappingProxyType({})
+
+CREATED_ANNOTATION = "org.opencontainers.image.created"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Platform:
+    """Where an image runs: ``linux/arm64/v8``, ``windows/amd64`` with an OS version."""
+
+    os: str
+    architecture: str
+    variant: str = ""
+    os_version: str = ""
+
+    def __str__(self) -> str:
+        return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
+
+    @property
+    def label(self) -> str:
+        """``linux/arm64/v8`` or ``windows/amd64 10.0.20348.2527``."""
+        return f"{self} {self.os_version}" if self.os_version else str(self)
+
+    @property
+    def unknown(self) -> bool:
+        """BuildKit attestations carry ``unknown/unknown``: not a real platform."""
+        return self.os == "unknown" and self.architecture == "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Descriptor:
+    """An OCI content descriptor as it appears in a manifest."""
+
+    media_type: str
+    digest: str
+    size: int
+    annotations: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    platform: Platform | None = None
+    artifact_type: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryStep:
+    """One build step from the image config's ``history``."""
+
+    created_by: str
+    created: str = ""
+    comment: str = ""
+    author: str = ""
+    empty_layer: bool = False
+    layer: Descriptor | None = None  # the layer this step produced, when it produced one
+
+
+@dataclass(frozen=True, slots=True)
+class ImageConfig:
+    """What the image config blob says about how the image runs."""
+
+    digest: str  # the image ID
+    created: str = ""
+    author: str = ""
+    env: tuple[str, ...] = ()
+    entrypoint: tuple[str, ...] | None = None
+    cmd: tuple[str, ...] | None = None
+    working_dir: str = ""
+    user: str = ""
+    exposed_ports: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()
+    stop_signal: str = ""
+    labels: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    history: tuple[HistoryStep, ...] = ()
+    raw: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """One image (or artifact) manifest with its config."""
+
+    digest: str
+    media_type: str
+    manifest_size: int
+    config_descriptor: Descriptor
+    layers: tuple[Descriptor, ...] = ()
+    annotations: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    platform: Platform | None = None
+    config: ImageConfig | None = None
+    artifact_type: str = ""  # set for non-image artifacts (Helm charts, SBOMs, ...)
+    subject: str = ""  # digest of the manifest this one refers to (OCI 1.1 referrers)
+    raw: bytes = b""
+    problem: str = ""  # why part of it could not be read (config missing, ...)
+
+    @property
+    def size(self) -> int:
+        """Compressed size: config plus layers, what a pull downloads."""
+        return self.config_descriptor.size + sum(layer.size for layer in self.layers)
+
+    @property
+    def created(self) -> str:
+        """Config ``created``, else the ``org.opencontainers.image.created`` annotation."""
+        return self.created_and_source[0]
+
+    @property
+    def created_and_source(self) -> tuple[str, str]:
+        """(created, where it came from) - PROTOCOL.md 20: say which."""
+        if self.config and self.config.created:
+            return self.config.created, "config"
+        if self.annotations.get(CREATED_ANNOTATION):
+            return self.annotations[CREATED_ANNOTATION], "annotation"
+        return "", ""
+
+    @property
+    def is_image(self) -> bool:
+        """True for a runnable container image (not a chart, signature or SBOM)."""
+        return self.config is not None and not self.artifact_type
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """One platform of a multi-platform index; ``image`` is None when it failed to load."""
+
+    descriptor: Descriptor
+    image: Image | None = None
+    problem: str = ""
+
+    @property
+    def platform(self) -> Platform | None:
+        """The platform from the descriptor, else from the image config."""
+        if self.descriptor.platform is not None:
+            return self.descriptor.platform
+        return self.image.platform if self.image else None
+
+
+@dataclass(frozen=True, slots=True)
+class Attestation:
+    """A BuildKit attestation manifest stored in an index (provenance, SBOM)."""
+
+    descriptor: Descriptor
+    subject: str  # digest of the platform manifest it describes
+    predicate_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """A multi-platform image: an OCI index or a Docker manifest list."""
+
+    digest: str
+    media_type: str
+    manifest_size: int
+    entries: tuple[IndexEntry, ...] = ()
+    attestations: tuple[Attestation, ...] = ()
+    annotations: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    artifact_type: str = ""
+    subject: str = ""
+    raw: bytes = b""
+
+    @property
+    def size(self) -> int:
+        """Sum of every platform's compressed size (a full mirror of the tag)."""
+        return sum(e.image.size for e in self.entries if e.image)
+
+    @property
+    def created(self) -> str:
+        """The newest ``created`` among the platforms (or the index annotation)."""
+        return self.created_and_source[0]
+
+    @property
+    def created_and_source(self) -> tuple[str, str]:
+        """(created, where it came from)."""
+        dates = [e.image.created_and_source for e in self.entries if e.image and e.image.created]
+        if dates:
+            return max(dates)
+        if self.annotations.get(CREATED_ANNOTATION):
+            return self.annotations[CREATED_ANNOTATION], "annotation"
+        return "", ""
+
+    @property
+    def platforms(self) -> tuple[Platform, ...]:
+        """The platforms in index order."""
+        return tuple(e.platform for e in self.entries if e.platform is not None)
+
+
+Manifest = Image | Index
+
+
+@dataclass(frozen=True, slots=True)
+class Referrer:
+    """Something that refers to a manifest: a signature, SBOM, attestation or other artifact."""
+
+    digest: str
+    kind: str  # "signature", "sbom", "attestation", "provenance", "artifact"
+    artifact_type: str = ""
+    media_type: str = ""
+    source: str = ""  # "referrers API", "tag sha256-<hex>.sig", "index attestation", ...
+    tag: str = ""
+    annotations: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """A tag and the digest it pointed to when crawled."""
+
+    name: str
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Repository:
+    """One repository: its shown tags, the manifests they point to, and what went wrong."""
+
+    name: str
+    tags: tuple[Tag, ...] = ()
+    manifests: Mapping[str, Manifest] = field(default_factory=dict)
+    referrers: Mapping[str, tuple[Referrer, ...]] = field(default_factory=dict)
+    description: str | None = None
+    total_tags: int = 0  # tags the registry listed, before filters
+    problems: tuple[str, ...] = ()  # tags or children that could not be read
+    error: str = ""  # set when the repository could not be crawled at all
+    stale_since: str = ""  # set when the data shown is from an earlier build
+
+    def manifest(self, tag: Tag) -> Manifest | None:
+        """The manifest ``tag`` points to, if it was read."""
+        return self.manifests.get(tag.digest)
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    """One registry's crawl result."""
+
+    name: str
+    url: str
+    pull_host: str
+    repositories: tuple[Repository, ...] = ()
+    error: str = ""
+    catalog_listed: bool = False  # repositories came from /v2/_catalog
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """Everything the site shows."""
+
+    title: str
+    registries: tuple[Registry, ...]
+    url: str | None = None
+    description: str | None = None
+    generated_at: str = ""  # only set from SOURCE_DATE_EPOCH or an explicit clock

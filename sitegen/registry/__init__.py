@@ -1,0 +1,1 @@
+"""Speaking the OCI distribution API: auth, listings, manifests, blobs, referrers."""

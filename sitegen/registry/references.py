@@ -1,0 +1,128 @@
+"""Repository names, tags, digests and registry hosts.
+
+Grammar from the OCI distribution-spec ("Pulling manifests" / "Pulling blobs"):
+
+* name:   ``[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*``
+* tag:    ``[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}``
+* digest: ``algorithm ":" encoded``; we accept the registered ``sha256`` and ``sha512``.
+
+Anything a registry sends that does not match is hostile or broken and never becomes
+a path on disk or a link in a page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
+NAME_RE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
+TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+DIGEST_RE = re.compile(r"(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})")
+# A host is a DNS name or IPv4 with an optional port, or a bracketed IPv6 literal.
+HOST_RE = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+    r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?"
+)
+MAX_NAME_LENGTH = 255
+
+DOCKER_HUB_API_HOST = "registry-1.docker.io"
+DOCKER_HUB_PULL_HOST = "docker.io"
+_DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+
+
+def is_name(value: str) -> bool:
+    """True when ``value`` is a valid repository name."""
+    return len(value) <= MAX_NAME_LENGTH and NAME_RE.fullmatch(value) is not None
+
+
+def is_tag(value: str) -> bool:
+    """True when ``value`` is a valid tag."""
+    return TAG_RE.fullmatch(value) is not None
+
+
+def is_digest(value: str) -> bool:
+    """True when ``value`` is a ``sha256:`` or ``sha512:`` digest in canonical (lowercase) form."""
+    return DIGEST_RE.fullmatch(value) is not None
+
+
+def digest_of(data: bytes, algorithm: str = "sha256") -> str:
+    """The digest of ``data`` in ``algorithm:hex`` form."""
+    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
+
+
+def verify_digest(data: bytes, digest: str) -> bool:
+    """True when ``data`` hashes to ``digest`` (with the digest's own algorithm)."""
+    if not is_digest(digest):
+        return False
+    algorithm = digest.partition(":")[0]
+    return digest_of(data, algorithm) == digest
+
+
+def is_docker_hub(host: str) -> bool:
+    """True for any of the names Docker Hub's registry answers to."""
+    return host.lower() in _DOCKER_HUB_ALIASES
+
+
+def api_host(host: str) -> str:
+    """The host to send API requests to: Docker Hub's aliases map to ``registry-1.docker.io``."""
+    return DOCKER_HUB_API_HOST if is_docker_hub(host) else host
+
+
+def normalize_name(host: str, name: str) -> str:
+    """Docker Hub puts one-segment names under ``library/`` (``alpine`` is ``library/alpine``)."""
+    if is_docker_hub(host) and "/" not in name:
+        return f"library/{name}"
+    return name
+
+
+def split_host(reference: str) -> tuple[str, str]:
+    """Split ``host/rest`` where the first part is a host only if it looks like one.
+
+    The first path component is a host only if it contains ``.`` or ``:`` or is
+    ``localhost`` (the rule docker and every client since follow); otherwise the
+    reference is on Docker Hub.
+    """
+    first, sep, rest = reference.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        return first, rest
+    return DOCKER_HUB_PULL_HOST, reference
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A parsed image reference: ``host/name[:tag][@digest]``."""
+
+    host: str
+    name: str
+    tag: str | None = None
+    digest: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Reference:
+        """Parse ``text``; raise ``ValueError`` naming the part that is invalid."""
+        rest, _, digest = text.partition("@")
+        host, path = split_host(rest)
+        name, tag = path, None
+        colon = path.rfind(":")
+        if colon > path.rfind("/"):
+            name, tag = path[:colon], path[colon + 1 :]
+        name = normalize_name(host, name)
+        if not HOST_RE.fullmatch(host):
+            raise ValueError(f"invalid registry host {host!r}")
+        if not is_name(name):
+            raise ValueError(f"invalid repository name {name!r}")
+        if tag is not None and not is_tag(tag):
+            raise ValueError(f"invalid tag {tag!r}")
+        if digest and not is_digest(digest):
+            raise ValueError(f"invalid digest {digest!r}")
+        return cls(host=host, name=name, tag=tag, digest=digest or None)
+
+    def __str__(self) -> str:
+        text = f"{self.host}/{self.name}"
+        if self.tag:
+            text += f":{self.tag}"
+        if self.digest:
+            text += f"@{self.digest}"
+        return text

@@ -1,0 +1,392 @@
+"""One HTTP exchange with a registry: retries, redirects, size caps, request counts.
+
+This is the only module that calls httpx. Everything above it sees :class:`Reply`.
+
+PROTOCOL.md items covered here:
+13. Retry 429 honouring ``Retry-After`` (seconds or HTTP-date), capped, with jitter;
+    retry 408/500/502/503/504, connection resets and EOF with exponential backoff; a
+    throttled host slows only itself; never retry other 4xx.
+14. Redirects are followed by hand (at most ``Limits.redirects`` hops) so that
+    ``Authorization`` is dropped on any cross-origin hop, an https->http downgrade is
+    refused, and the caller learns whether the answer came from another origin (a
+    401/403 from a CDN is not a registry challenge). No ``Location`` is cached.
+18. Bodies are read with a cap per kind; a ``Content-Length`` over the cap is rejected
+    before reading, an endless body is cut at the cap.
+24. Concurrency is bounded per registry by the caller's semaphore; one connection
+    pool for the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from sitegen.errors import ProtocolError, TooLarge, TransportError
+
+log = logging.getLogger("sitegen.registry")
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+KINDS = ("ping", "token", "list", "head", "manifest", "blob", "referrers")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how long to retry."""
+
+    attempts: int = 4  # total tries of one request
+    base_delay: float = 0.5  # first backoff; doubles per attempt
+    max_delay: float = 30.0  # cap of one backoff sleep
+    max_retry_after: float = 120.0  # longer Retry-After waits are cut to this
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Caps that keep a hostile or broken registry from exhausting the build."""
+
+    manifest_bytes: int = 4 << 20  # PROTOCOL.md 18; distribution's own limit
+    config_bytes: int = 8 << 20
+    listing_bytes: int = 16 << 20  # one page of _catalog or tags/list
+    token_bytes: int = 256 << 10
+    error_bytes: int = 64 << 10
+    redirects: int = 10
+    pages: int = 1000  # pages of one listing
+    tags: int = 100_000  # tags of one repository
+
+
+@dataclass
+class Stats:
+    """Requests sent, by registry and kind, plus what the registries told us about limits."""
+
+    requests: Counter[tuple[str, str]] = field(default_factory=Counter)
+    retries: Counter[str] = field(default_factory=Counter)
+    bytes_received: int = 0
+    rate_limit: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
+
+    def count(self, kind: str, registry: str | None = None) -> int:
+        """Requests of ``kind`` (for one registry, or all)."""
+        return sum(
+            n for (reg, k), n in self.requests.items() if k == kind and registry in (None, reg)
+        )
+
+    def summary(self) -> str:
+        """``4 list, 286 HEAD, 3 manifest GET, 2 blob GET`` style text."""
+        labels = {
+            "ping": "ping",
+            "token": "token",
+            "list": "list",
+            "head": "HEAD",
+            "manifest": "manifest GET",
+            "blob": "blob GET",
+            "referrers": "referrers",
+        }
+        parts = [f"{self.count(k)} {labels[k]}" for k in KINDS if self.count(k)]
+        retries = sum(self.retries.values())
+        if retries:
+            parts.append(f"{retries} retried")
+        return ", ".join(parts) or "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A complete response: status, headers, the (capped) body, and where it came from."""
+
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    url: str
+    cross_origin: bool  # True when a redirect took us off the registry's origin
+
+
+def origin(url: str) -> tuple[str, str]:
+    """(scheme, host[:port]) of ``url``, lowercased, default ports made explicit."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme.lower(), f"{host}:{port}"
+
+
+def loggable(url: str) -> str:
+    """``url`` without its query: presigned CDN URLs carry signatures in the query."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}" + ("?..." if parts.query else "")
+
+
+class Transport:
+    """Sends requests for one registry through the run's shared ``httpx.AsyncClient``."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        registry: str,
+        base_url: str,
+        timeout: float,
+        concurrency: int,
+        stats: Stats,
+        retry: RetryPolicy,
+        limits: Limits,
+        sleep: Callable[[float], Awaitable[None]],
+        clock: Callable[[], float],
+        wall: Callable[[], float],
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.client = client
+        self.registry = registry
+        self.base_url = base_url
+        self.origin = origin(base_url)
+        self.timeout = timeout
+        self.semaphore = asyncio.Semaphore(concurrency)
+        self.stats = stats
+        self.retry = retry
+        self.limits = limits
+        self.sleep = sleep
+        self.clock = clock
+        self.wall = wall
+        self.jitter = jitter
+        self._not_before: dict[tuple[str, str], float] = {}  # per-host backoff (429)
+        self._warnings: set[str] = set()
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        kind: str,
+        headers: Mapping[str, str],
+        max_body: int,
+        data: Mapping[str, str] | None = None,
+        follow_redirects: bool = True,
+        what: str = "",
+        repository: str = "",
+    ) -> Reply:
+        """Send with retries; return the final reply (any status) or raise on transport failure."""
+        idempotent = method in ("GET", "HEAD")
+        attempts = max(1, self.retry.attempts)
+        for attempt in range(attempts):
+            await self._wait_for_host(url)
+            try:
+                async with self.semaphore:
+                    self.stats.requests[(self.registry, kind)] += 1
+                    reply = await asyncio.wait_for(
+                        self._exchange(
+                            method, url, headers, max_body, data, follow_redirects, repository
+                        ),
+                        self.timeout,
+                    )
+            except (httpx.TransportError, TimeoutError) as exc:
+                reason = _describe_transport_error(exc)
+                if attempt + 1 < attempts and (idempotent or isinstance(exc, httpx.ConnectError)):
+                    delay = self._backoff(attempt)
+                    log.debug(
+                        "%s: %s %s: %s; retry in %.1fs",
+                        self.registry,
+                        method,
+                        loggable(url),
+                        reason,
+                        delay,
+                    )
+                    self.stats.retries[self.registry] += 1
+                    await self.sleep(delay)
+                    continue
+                raise TransportError(
+                    f"{what or method} failed: {reason}",
+                    registry=self.registry,
+                    repository=repository,
+                    url=loggable(url),
+                ) from None
+            self._observe(reply)
+            if reply.status in RETRY_STATUSES and attempt + 1 < attempts:
+                told = self._retry_after(reply) if reply.status in (429, 503) else None
+                delay = self._backoff(attempt) if told is None else told
+                if reply.status == 429:
+                    # Throttling is per host: hold back every request to it, not just this one.
+                    self._not_before[origin(url)] = self.clock() + delay
+                log.info(
+                    "%s: HTTP %d for %s; retry in %.1fs",
+                    self.registry,
+                    reply.status,
+                    loggable(url),
+                    delay,
+                )
+                self.stats.retries[self.registry] += 1
+                await self.sleep(delay)
+                continue
+            return reply
+        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        max_body: int,
+        data: Mapping[str, str] | None,
+        follow_redirects: bool,
+        repository: str,
+    ) -> Reply:
+        outgoing = dict(headers)
+        for _hop in range(self.limits.redirects + 1):
+            request = self.client.build_request(method, url, headers=outgoing, data=data)
+            started = time.perf_counter()
+            response = await self.client.send(request, stream=True)
+            try:
+                log.debug(
+                    "%s: %s %s -> %d (%.0f ms)",
+                    self.registry,
+                    method,
+                    loggable(url),
+                    response.status_code,
+                    (time.perf_counter() - started) * 1000,
+                )
+                location = response.headers.get("location")
+                if follow_redirects and response.status_code in REDIRECT_STATUSES and location:
+                    target = urljoin(url, location)
+                    self._check_redirect(url, target, repository)
+                    if origin(target) != origin(url):
+                        # S3 rejects two auth mechanisms; a token sent to a CDN is a leak.
+                        outgoing.pop("Authorization", None)
+                    if response.status_code == 303 and method != "HEAD":
+                        method, data = "GET", None
+                    url = target
+                    continue
+                cap = max_body if response.status_code < 300 else self.limits.error_bytes
+                body = b"" if method == "HEAD" else await self._read(response, cap, url, repository)
+            finally:
+                await response.aclose()
+            return Reply(
+                status=response.status_code,
+                headers=response.headers,
+                body=body,
+                url=url,
+                cross_origin=origin(url) != self.origin,
+            )
+        raise ProtocolError(
+            f"more than {self.limits.redirects} redirects",
+            registry=self.registry,
+            repository=repository,
+            url=loggable(url),
+        )
+
+    def _check_redirect(self, source: str, target: str, repository: str) -> None:
+        scheme = urlsplit(target).scheme.lower()
+        if scheme not in ("http", "https"):
+            raise ProtocolError(
+                f"redirect to a non-HTTP URL ({scheme}:)",
+                registry=self.registry,
+                repository=repository,
+                url=loggable(source),
+            )
+        if scheme == "http" and urlsplit(source).scheme.lower() == "https":
+            raise ProtocolError(
+                "refused a redirect from https to plain http",
+                registry=self.registry,
+                repository=repository,
+                url=loggable(target),
+            )
+
+    async def _read(self, response: httpx.Response, cap: int, url: str, repository: str) -> bytes:
+        declared = response.headers.get("content-length", "")
+        too_large = TooLarge(
+            f"response body is larger than the {cap}-byte limit",
+            registry=self.registry,
+            repository=repository,
+            url=loggable(url),
+        )
+        if declared.isdigit() and int(declared) > cap:
+            if response.status_code >= 300:
+                return b""  # an oversized error body: keep the status, drop the text
+            raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > cap:
+                if response.status_code >= 300:
+                    break
+                raise too_large
+            chunks.append(chunk)
+        self.stats.bytes_received += size
+        return b"".join(chunks)
+
+    async def _wait_for_host(self, url: str) -> None:
+        not_before = self._not_before.get(origin(url))
+        if not_before is not None:
+            delay = not_before - self.clock()
+            if delay > 0:
+                await self.sleep(delay)
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter in [delay/2, delay]."""
+        delay: float = min(self.retry.max_delay, self.retry.base_delay * 2.0**attempt)
+        return delay / 2 + self.jitter() * delay / 2
+
+    def _retry_after(self, reply: Reply) -> float | None:
+        """``Retry-After`` as seconds or an HTTP-date, capped; None when absent or unreadable."""
+        value = reply.headers.get("retry-after", "").strip()
+        if not value:
+            return None
+        if value.isdigit():
+            seconds = float(value)
+        else:
+            try:
+                when = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None
+            if when.tzinfo is None:
+                return None
+            seconds = when.timestamp() - self.wall()
+        seconds = max(0.0, min(seconds, self.retry.max_retry_after))
+        # A little jitter so that many waiting requests do not return in lockstep.
+        return seconds + self.jitter() * min(1.0, self.retry.base_delay)
+
+    def _observe(self, reply: Reply) -> None:
+        """Record rate-limit headers and surface ``Warning: 299`` once per text."""
+        if reply.cross_origin:
+            return
+        remaining = _leading_int(reply.headers.get("ratelimit-remaining"))
+        limit = _leading_int(reply.headers.get("ratelimit-limit"))
+        if remaining is not None or limit is not None:
+            self.stats.rate_limit[self.registry] = (remaining, limit)
+        for warning in reply.headers.get_list("warning"):
+            code, _, rest = warning.strip().partition(" ")
+            if code != "299":
+                continue
+            text = rest.partition(" ")[2].strip().strip('"')[:300]
+            if text and text not in self._warnings:
+                self._warnings.add(text)
+                log.warning("%s: registry warning: %s", self.registry, _printable(text))
+
+
+def _leading_int(value: str | None) -> int | None:
+    """``76;w=21600`` -> 76."""
+    if not value:
+        return None
+    head = value.split(";", 1)[0].split(",", 1)[0].strip()
+    return int(head) if head.isdigit() else None
+
+
+def _describe_transport_error(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect: {_printable(str(exc)) or 'connection refused'}"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the connection broke (server closed it or sent invalid HTTP)"
+    if isinstance(exc, httpx.ReadError):
+        return "the connection was reset while reading"
+    return _printable(str(exc)) or type(exc).__name__
+
+
+def _printable(text: str) -> str:
+    """Text from outside, made safe for one log line."""
+    return "".join(c if c.isprintable() else " " for c in text)[:300]

@@ -1,0 +1,126 @@
+"""Pages -> HTML and JSON text through the Jinja2 theme. No network, no file writes.
+
+Templates come from the user's ``theme_dir`` first, then the default theme, by name
+(mkdocs' ``custom_dir``, datasette's template loader). Autoescape is on everywhere and
+undefined variables are errors, so a typo in a template fails the build instead of
+rendering an empty cell.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from sitegen import __version__
+from sitegen.config import SiteConfig
+from sitegen.dates import display
+from sitegen.pages import Page
+from sitegen.paths import relative_root
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_theme() -> tuple[Path, Path]:
+    """(templates dir, static dir) of the default theme.
+
+    In a wheel the theme is ``sitegen/theme/``; in a source checkout it is the
+    repository's top-level ``templates/`` and ``static/``.
+    """
+    packaged = Path(str(resources.files("sitegen"))) / "theme"
+    if (packaged / "templates").is_dir():
+        return packaged / "templates", packaged / "static"
+    return _REPO_ROOT / "templates", _REPO_ROOT / "static"
+
+
+def human_size(value: Any) -> str:
+    """Bytes in decimal units as registries show them: ``12.3 MB``."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        return ""
+    size = float(value)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return ""  # pragma: no cover
+
+
+def short_digest(value: Any) -> str:
+    """``sha256:0123456789ab`` (12 hex digits, like docker's image IDs)."""
+    text = str(value or "")
+    algorithm, sep, encoded = text.partition(":")
+    return f"{algorithm}:{encoded[:12]}" if sep else text[:19]
+
+
+def pretty_json(value: Any) -> str:
+    """Indented JSON for the raw manifest and config views."""
+    return json.dumps(value, indent=2, sort_keys=False, ensure_ascii=False)
+
+
+@jinja2.pass_context
+def href(context: jinja2.runtime.Context, path: str) -> str:
+    """A relative link from the current page to the page at ``path`` (works from disk)."""
+    return f"{context['root']}{path}index.html"
+
+
+@jinja2.pass_context
+def asset(context: jinja2.runtime.Context, name: str) -> str:
+    """A relative link to a static asset."""
+    return f"{context['root']}static/{name}"
+
+
+class Renderer:
+    """The Jinja2 environment for one build."""
+
+    def __init__(self, site: SiteConfig) -> None:
+        templates, _ = default_theme()
+        search = [str(site.theme_dir)] if site.theme_dir else []
+        search.append(str(templates))
+        self.site = site
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(search),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.filters.update(
+            size=human_size,
+            short=short_digest,
+            when=display,
+            pretty_json=pretty_json,
+            href=href,
+            asset=asset,
+        )
+        self.env.globals.update(version=__version__)
+
+    def html(self, page: Page) -> str:
+        """The page's HTML."""
+        template = self.env.get_template(page.template)
+        return template.render(
+            page=page,
+            data=page.data,
+            root=relative_root(page.path),
+            site=self.site,
+            canonical=f"{self.site.url}{page.path}" if self.site.url else "",
+        )
+
+    def not_found(self) -> str:
+        """``404.html``: GitHub Pages serves it for any missing path, at any depth.
+
+        Its links cannot be relative (the page is served from the missing path), so
+        they are absolute when ``site.url`` is known and point at the root otherwise.
+        """
+        root = self.site.url or "/"
+        template = self.env.get_template("404.html")
+        page = Page(path="", template="404.html", title="Page not found", data={})
+        return template.render(page=page, data={}, root=root, site=self.site, canonical="")
+
+
+def page_json(page: Page) -> str:
+    """The ``index.json`` written beside the page: its data, compact and key-sorted."""
+    return json.dumps(page.data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
