@@ -222,7 +222,7 @@ def _manifest_summary(manifest: Manifest) -> dict[str, Any]:
         platforms = [str(manifest.platform)] if manifest.platform else []
         kind = "image" if manifest.is_image else "artifact"
     return {
-        "kind": kind,
+        "manifest_kind": kind,
         "media_type": manifest.media_type,
         "artifact_type": manifest.artifact_type,
         "platforms": platforms,

@@ -1,0 +1,123 @@
+"""``python -m lab.demo``: fill a fresh loopback registry with the samples, build a site.
+
+1. start a registry without auth on 127.0.0.1 (port ``$DEMO_REGISTRY_PORT`` or a free
+   one) with its storage in a temporary directory;
+2. push ``lab.samples`` (``base/alpine`` with skopeo from an OCI layout when skopeo is
+   installed, the rest through the registry API);
+3. run ``sitegen build -c CONFIG -o OUTPUT`` with ``DEMO_REGISTRY=127.0.0.1:PORT`` in
+   its environment (the demo ``registries.yaml`` refers to ``${DEMO_REGISTRY}``);
+4. stop the registry (or, with ``--keep-running``, leave it up until Ctrl-C) and say
+   how to look at the site.
+
+The exit status is sitegen's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from lab.registry import RunningRegistry, start_registry
+from lab.samples import SampleRepo, push_samples
+
+PORT_ENV = "DEMO_REGISTRY_PORT"
+REGISTRY_ENV = "DEMO_REGISTRY"
+SKOPEO_REPOS = ("base/alpine",)
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m lab.demo",
+        description="Run a sample registry on 127.0.0.1 and build a catalog site from it.",
+    )
+    parser.add_argument("--config", "-c", default="registries.yaml", help="sitegen config")
+    parser.add_argument("--output", "-o", default="site", help="site output directory")
+    parser.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="leave the registry up after the build, until Ctrl-C",
+    )
+    return parser.parse_args(argv)
+
+
+def _port() -> int:
+    value = os.environ.get(PORT_ENV, "").strip()
+    if not value:
+        return 0
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise SystemExit(f"{PORT_ENV}={value!r} is not a port number")
+    return int(value)
+
+
+def _summary(repos: Sequence[SampleRepo]) -> str:
+    lines = []
+    for repo in repos:
+        tags = ", ".join(repo.tags) or "(no tags: all deleted)"
+        lines.append(f"  {repo.name:<14} {tags}")
+    return "\n".join(lines)
+
+
+def _build(registry: RunningRegistry, config: str, output: str) -> int:
+    command = [sys.executable, "-m", "sitegen", "build", "-c", config, "-o", output]
+    env = {**os.environ, REGISTRY_ENV: registry.host}
+    print(f"$ {REGISTRY_ENV}={registry.host} sitegen build -c {config} -o {output}", flush=True)
+    return subprocess.run(command, env=env, stdin=subprocess.DEVNULL, check=False).returncode
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    # SystemExit unwinds through the finally blocks, so `kill PID` stops the registry
+    # too instead of orphaning it.
+    raise SystemExit(128 + signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the demo; returns the exit status of ``sitegen build``."""
+    args = _parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    port = _port()
+    if not Path(args.config).is_file():
+        print(f"warning: {args.config} not found; sitegen build will say why", file=sys.stderr)
+    via_skopeo = SKOPEO_REPOS if shutil.which("skopeo") else ()
+    with tempfile.TemporaryDirectory(prefix="sitegen-demo-") as scratch:
+        registry = start_registry(Path(scratch), port=port, log_level="warn")
+        try:
+            print(f"registry running at {registry.url} (storage {registry.root})", flush=True)
+            repos = push_samples(registry, via_skopeo=via_skopeo, workdir=Path(scratch))
+            how = f"{', '.join(via_skopeo)} with skopeo, the rest" if via_skopeo else "all"
+            print(f"pushed {len(repos)} repositories ({how} through the API):")
+            print(_summary(repos), flush=True)
+            status = _build(registry, args.config, args.output)
+            if args.keep_running:
+                print(
+                    f"\nregistry still running at {registry.url}; "
+                    f"DEMO_REGISTRY={registry.host}. Press Ctrl-C to stop.",
+                    flush=True,
+                )
+                try:
+                    while registry.process is not None and registry.process.poll() is None:
+                        time.sleep(1)
+                except KeyboardInterrupt:
+                    print()
+        finally:
+            registry.stop()
+    if status == 0:
+        print(
+            f"\nsite built in {args.output}/. Look at it with:\n"
+            f"  sitegen serve -o {args.output}     (then open the URL it prints)\n"
+            f"or open {Path(args.output) / 'index.html'} in a browser."
+        )
+    else:
+        print(f"\nsitegen build failed with exit status {status}", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
