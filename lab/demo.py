@@ -72,6 +72,12 @@ def _build(registry: RunningRegistry, config: str, output: str) -> int:
     return subprocess.run(command, env=env, stdin=subprocess.DEVNULL, check=False).returncode
 
 
+def _sitegen() -> str:
+    """How to call the sitegen that belongs to this Python (``.venv/bin/sitegen``)."""
+    beside = Path(sys.executable).parent / "sitegen"
+    return os.path.relpath(beside) if beside.exists() else "sitegen"
+
+
 def _exit_on_sigterm(signum: int, frame: object) -> None:
     # SystemExit unwinds through the finally blocks, so `kill PID` stops the registry
     # too instead of orphaning it.
@@ -111,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if status == 0:
         print(
             f"\nsite built in {args.output}/. Look at it with:\n"
-            f"  sitegen serve -o {args.output}     (then open the URL it prints)\n"
+            f"  {_sitegen()} serve -o {args.output}     (then open the URL it prints)\n"
             f"or open {Path(args.output) / 'index.html'} in a browser."
         )
     else:

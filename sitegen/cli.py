@@ -32,7 +32,9 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
 def _setup_logging(verbose: int, quiet: int) -> None:
-    level = logging.INFO - 10 * verbose + 10 * quiet
+    # Default: progress and the summary. -v adds a line per repository (VERBOSE),
+    # -vv every request (DEBUG). -q keeps warnings, -qq errors.
+    level = logging.INFO - 5 * verbose + 10 * quiet
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Formatter())
     root = logging.getLogger()

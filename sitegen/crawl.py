@@ -38,6 +38,7 @@ from sitegen.registry.client import RawManifest, RegistryClient, RegistrySession
 from sitegen.versions import is_version, newest_first, version_key
 
 log = logging.getLogger("sitegen.crawl")
+VERBOSE = 15  # between DEBUG and INFO: one line per repository with -v
 
 # cosign stores signatures, attestations and SBOMs under tags named after the subject;
 # the OCI referrers tag schema uses the bare form. Neither is a version of the image.
@@ -151,7 +152,9 @@ class _RepositoryCrawler:
             tags.append(Tag(name=name, digest=manifest.digest))
             manifests_by_digest[manifest.digest] = manifest
         self.progress.repositories_done += 1
-        log.info("%s/%s: %d of %d tags", self.session.name, self.name, len(tags), len(listed))
+        log.log(
+            VERBOSE, "%s/%s: %d of %d tags", self.session.name, self.name, len(tags), len(plain)
+        )
         return Repository(
             name=self.name,
             tags=tuple(tags),
