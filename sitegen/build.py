@@ -1,31 +1,39 @@
 """The build pipeline: config -> crawl -> model -> pages -> staged site -> swap.
 
 mkdocs' rule: gather all data first, then write. No request is sent while rendering
-and no site file is written while crawling.
+and no site file is written while crawling. The crawl state is saved only after the
+new site is in place, so a failed or killed build changes nothing a reader can see.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
 from sitegen.cache import Cache
 from sitegen.config import Config
-from sitegen.crawl import Progress, crawl
+from sitegen.crawl import Outcome, Progress, crawl
 from sitegen.model import Catalog
 from sitegen.output import check_target, staging
 from sitegen.pages import build_pages, catalog_document
 from sitegen.registry.client import RegistryClient
 from sitegen.registry.transport import Stats
 from sitegen.render import Renderer, default_theme, page_json
+from sitegen.state import DEFAULT_KEEP_BUILDS, State
 
 log = logging.getLogger("sitegen.build")
+
+ProgressCallback = Callable[[Progress, Stats], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +46,19 @@ class BuildResult:
     cache_hits: int
     failures: tuple[str, ...]
     seconds: float
+    pruned: int = 0
 
     @property
     def failed_registries(self) -> int:
         """Registries that could not be crawled at all."""
         return sum(1 for r in self.catalog.registries if r.error)
+
+    @property
+    def stale_repositories(self) -> int:
+        """Repositories shown from an earlier build's data."""
+        return sum(
+            1 for r in self.catalog.registries for repo in r.repositories if repo.stale_since
+        )
 
     def summary(self) -> str:
         """One line for the end of the log."""
@@ -56,20 +72,51 @@ class BuildResult:
         )
         if self.failures:
             text += f"; {len(self.failures)} failures"
+        if self.stale_repositories:
+            text += f"; {self.stale_repositories} repositories shown from an earlier build"
         return text
+
+
+def build_time() -> str:
+    """Now, or ``SOURCE_DATE_EPOCH`` when set (reproducible builds), as RFC 3339."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else datetime.now(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 async def gather(
     config: Config,
     cache: Cache,
     *,
+    state: State,
     transport: httpx.AsyncBaseTransport | None = None,
-    progress: Progress | None = None,
-) -> tuple[Catalog, Stats]:
-    """Crawl every registry through one shared client."""
+    progress: Progress,
+    on_progress: ProgressCallback | None = None,
+    interval: float = 1.0,
+) -> tuple[Outcome, Stats]:
+    """Crawl every registry through one shared client, reporting progress periodically."""
     async with RegistryClient(config.registries, transport=transport) as client:
-        catalog = await crawl(config, client, cache, progress)
-        return catalog, client.stats
+        reporter = None
+        if on_progress is not None:
+            reporter = asyncio.create_task(_report(progress, client.stats, on_progress, interval))
+        try:
+            outcome = await crawl(
+                config, client, cache, state=state, progress=progress, now=build_time()
+            )
+        finally:
+            if reporter is not None:
+                reporter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reporter
+        return outcome, client.stats
+
+
+async def _report(
+    progress: Progress, stats: Stats, callback: ProgressCallback, interval: float
+) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        callback(progress, stats)
 
 
 def build(
@@ -77,15 +124,49 @@ def build(
     output: Path,
     *,
     cache_dir: Path | None,
+    keep_builds: int = DEFAULT_KEEP_BUILDS,
     transport: httpx.AsyncBaseTransport | None = None,
-    progress: Progress | None = None,
+    on_progress: ProgressCallback | None = None,
+    progress_interval: float = 1.0,
 ) -> BuildResult:
     """Crawl, render and write the whole site. Raises only for config/output problems."""
     started = time.monotonic()
     target = check_target(output, protected=[config.path.resolve().parent])
     cache = Cache(cache_dir)
-    progress = progress or Progress()
-    catalog, stats = asyncio.run(gather(config, cache, transport=transport, progress=progress))
+    state = State.load(cache_dir)
+    state.build += 1
+    progress = Progress()
+    outcome, stats = asyncio.run(
+        gather(
+            config,
+            cache,
+            state=state,
+            transport=transport,
+            progress=progress,
+            on_progress=on_progress,
+            interval=progress_interval,
+        )
+    )
+    if on_progress is not None:
+        on_progress(progress, stats)
+    count = write_site(config, outcome.catalog, target)
+    pruned = 0
+    if cache_dir is not None:
+        pruned = _update_state(state, outcome, cache, keep_builds)
+        state.save(cache_dir)
+    return BuildResult(
+        catalog=outcome.catalog,
+        pages=count,
+        stats=stats,
+        cache_hits=cache.hits,
+        failures=tuple(progress.failures),
+        seconds=time.monotonic() - started,
+        pruned=pruned,
+    )
+
+
+def write_site(config: Config, catalog: Catalog, target: Path) -> int:
+    """Render every page into a staging directory and swap it into place."""
     renderer = Renderer(config.site)
     _, static_dir = default_theme()
     count = 0
@@ -103,11 +184,20 @@ def build(
         stage.copy_tree(static_dir, "static")
         if config.site.theme_dir and (config.site.theme_dir / "static").is_dir():
             stage.copy_tree(config.site.theme_dir / "static", "static")
-    return BuildResult(
-        catalog=catalog,
-        pages=count,
-        stats=stats,
-        cache_hits=cache.hits,
-        failures=tuple(progress.failures),
-        seconds=time.monotonic() - started,
-    )
+    return count
+
+
+def _update_state(state: State, outcome: Outcome, cache: Cache, keep_builds: int) -> int:
+    """Remember this build's successful crawls and prune cache entries nobody uses."""
+    for registry, names in outcome.listed.items():
+        state.forget_missing(registry, names)
+    for (registry, name), repo_state in outcome.fresh.items():
+        state.record(registry, name, repo_state)
+    state.touch(cache.touched)
+    expired = state.expired(keep_builds)
+    for digest in expired:
+        del state.digests[digest]
+    removed = cache.prune(expired)
+    if removed:
+        log.info("cache: removed %d entries unused for %d builds", removed, keep_builds)
+    return removed

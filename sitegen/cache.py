@@ -26,6 +26,7 @@ class Cache:
         self.root = root
         self.hits = 0
         self.misses = 0
+        self.touched: set[str] = set()  # every digest this build read or wrote
         self._memory: dict[str, bytes] = {}
 
     def path(self, digest: str) -> Path:
@@ -44,12 +45,14 @@ class Cache:
             self.misses += 1
             return None
         self.hits += 1
+        self.touched.add(digest)
         return data
 
     def put(self, digest: str, data: bytes) -> None:
         """Store ``data`` under ``digest`` (which it must hash to)."""
         if not _matches(data, digest):
             raise ValueError(f"refusing to cache bytes that do not hash to {digest}")
+        self.touched.add(digest)
         if self.root is None:
             self._memory[digest] = data
             return
@@ -70,6 +73,22 @@ class Cache:
         except OSError as exc:
             # A cache that cannot be written costs requests next time, not this build.
             log.warning("cache: cannot write %s: %s", path, exc)
+
+    def prune(self, digests: list[str]) -> int:
+        """Delete the entries for ``digests`` and stray temporary files; return how many."""
+        if self.root is None:
+            return 0
+        removed = 0
+        for digest in digests:
+            with contextlib.suppress(FileNotFoundError):
+                self.path(digest).unlink()
+                removed += 1
+        blobs = self.root / "blobs"
+        # Temporary files of a killed build are never read; remove them.
+        for stray in blobs.glob("*/*/.tmp-*") if blobs.is_dir() else ():
+            with contextlib.suppress(OSError):
+                stray.unlink()
+        return removed
 
     def _read(self, digest: str) -> bytes | None:
         path = self.path(digest)

@@ -23,8 +23,11 @@ import click
 from sitegen import __version__
 from sitegen.build import build
 from sitegen.config import Config, RegistryConfig, load_config
+from sitegen.crawl import Progress
 from sitegen.errors import CatalogUnavailable, RegistryError, SitegenError
 from sitegen.registry.client import RegistryClient, RegistrySession
+from sitegen.registry.transport import Stats
+from sitegen.state import DEFAULT_KEEP_BUILDS
 
 log = logging.getLogger("sitegen")
 
@@ -104,9 +107,16 @@ def main() -> None:
     type=click.Path(path_type=Path, file_okay=False),
     default=".sitegen-cache",
     show_default=True,
-    help="Where manifests and configs are kept between builds.",
+    help="Where manifests, configs and the crawl state are kept between builds.",
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache directory.")
+@click.option(
+    "--keep-builds",
+    type=click.IntRange(1, 1000),
+    default=DEFAULT_KEEP_BUILDS,
+    show_default=True,
+    help="Drop cache entries no build has used for this many builds.",
+)
 @click.option("-v", "--verbose", count=True, help="More detail (-vv for every request).")
 @click.option("-q", "--quiet", count=True, help="Only warnings (-qq: only errors).")
 @click.option("--strict", is_flag=True, help="Exit 1 if any registry, repository or tag failed.")
@@ -115,6 +125,7 @@ def build_command(
     output: Path,
     cache_dir: Path,
     no_cache: bool,
+    keep_builds: int,
     verbose: int,
     quiet: int,
     strict: bool,
@@ -122,11 +133,21 @@ def build_command(
     """Crawl the registries and write the site."""
     _setup_logging(verbose, quiet)
     config = _load(config_path)
+    display = _ProgressDisplay(live=sys.stderr.isatty() and quiet == 0 and verbose == 0)
     try:
-        result = build(config, output, cache_dir=None if no_cache else cache_dir)
+        result = build(
+            config,
+            output,
+            cache_dir=None if no_cache else cache_dir,
+            keep_builds=keep_builds,
+            on_progress=display if quiet == 0 else None,
+            progress_interval=display.interval,
+        )
     except SitegenError as exc:
+        display.clear()
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    display.clear()
     log.info("%s", result.summary())
     log.info(
         "site written to %s/ (open %s/index.html, or run: sitegen serve -o %s)",
@@ -134,14 +155,49 @@ def build_command(
         output,
         output,
     )
-    if result.failures:
-        log.warning("%d problems; see the pages marked with errors", len(result.failures))
     if result.failed_registries == len(config.registries):
         click.echo("error: every registry failed; the site shows only errors", err=True)
         sys.exit(EXIT_ERROR)
     if strict and result.failures:
         click.echo(f"error: --strict: {len(result.failures)} failures", err=True)
         sys.exit(EXIT_ERROR)
+
+
+class _ProgressDisplay:
+    """A live status line on a terminal; a plain log line every 10 s otherwise (CI logs)."""
+
+    def __init__(self, live: bool) -> None:
+        self.live = live
+        self.interval = 0.2 if live else 10.0
+        self._last = (time.monotonic(), 0)
+        self._shown = False
+
+    def __call__(self, progress: Progress, stats: Stats) -> None:
+        now, sent = time.monotonic(), sum(stats.requests.values())
+        then, before = self._last
+        rate = (sent - before) / (now - then) if now > then else 0.0
+        self._last = (now, sent)
+        line = (
+            f"registries {progress.registries_done}/{progress.registries_total} · "
+            f"repositories {progress.repositories_done}/{progress.repositories_total} · "
+            f"tags {progress.tags_done}/{progress.tags_total} · "
+            f"{sent} requests ({rate:.0f}/s)"
+        )
+        if progress.failures:
+            line += f" · {len(progress.failures)} failures"
+        if self.live:
+            sys.stderr.write(f"\r{line}\x1b[K")
+            sys.stderr.flush()
+            self._shown = True
+        else:
+            log.info("%s", line)
+
+    def clear(self) -> None:
+        """Remove the live line before normal output continues."""
+        if self.live and self._shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self._shown = False
 
 
 @main.command("check")

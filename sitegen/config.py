@@ -8,6 +8,7 @@ documents each key; keep the two in step.
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from sitegen.registry.references import (
 )
 from sitegen.yamlreader import Field, Reader
 
+PLATFORM_RE = re.compile(r"[a-z0-9._-]+/[a-z0-9._-]+(?:/[a-z0-9._-]+)?")
 SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 # Top-level names the site itself uses; a registry slug must not take them.
 RESERVED_SLUGS = frozenset(
@@ -86,6 +88,12 @@ class RepositoryConfig:
     name: str
     description: str | None = None
     tags: TagFilter = TagFilter()
+    platforms: tuple[str, ...] | None = None  # None: the registry's setting
+
+
+def platform_matches(wanted: tuple[str, ...], platform: str) -> bool:
+    """``linux/arm64`` matches ``linux/arm64`` and ``linux/arm64/v8``; empty wants all."""
+    return not wanted or any(platform == w or platform.startswith(w + "/") for w in wanted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +107,9 @@ class RegistryConfig:
     auth: Auth = Auth()
     repositories: tuple[RepositoryConfig, ...] | None = None  # None: discover via _catalog
     tags: TagFilter = TagFilter()
+    include: tuple[str, ...] = ()  # repository globs for catalog discovery
+    exclude: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()  # show only these platforms ("linux/amd64"); () = all
     concurrency: int = DEFAULT_CONCURRENCY
     timeout: float = DEFAULT_TIMEOUT
     ca_file: Path | None = None
@@ -109,6 +120,12 @@ class RegistryConfig:
     def scheme(self) -> str:
         """``http`` or ``https``."""
         return self.url.partition(":")[0]
+
+    def discovers(self, repository: str) -> bool:
+        """Whether a repository found through ``_catalog`` passes ``include``/``exclude``."""
+        if self.include and not any(fnmatch.fnmatchcase(repository, g) for g in self.include):
+            return False
+        return not any(fnmatch.fnmatchcase(repository, g) for g in self.exclude)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +214,10 @@ class _Builder:
                 "pull_host",
                 "auth",
                 "repositories",
+                "include",
+                "exclude",
                 "tags",
+                "platforms",
                 "concurrency",
                 "timeout",
                 "ca_file",
@@ -226,6 +246,13 @@ class _Builder:
         repositories = None
         if "repositories" in keys:
             repositories = self.repositories(keys["repositories"], host)
+        for key in ("include", "exclude"):
+            if key in keys and repositories is not None:
+                self.r.fail(
+                    keys[key],
+                    f"{key} filters discovered repositories; it has no "
+                    "effect with an explicit repositories list",
+                )
         ca_file = None
         if "ca_file" in keys:
             ca_file = self.base_dir / self.r.string(keys["ca_file"])
@@ -239,6 +266,9 @@ class _Builder:
             auth=self.auth(keys["auth"]) if "auth" in keys else Auth(),
             repositories=repositories,
             tags=tags,
+            include=tuple(self.r.strings(keys["include"])) if "include" in keys else (),
+            exclude=tuple(self.r.strings(keys["exclude"])) if "exclude" in keys else (),
+            platforms=self.platforms(keys["platforms"]) if "platforms" in keys else (),
             concurrency=(
                 self.r.integer(keys["concurrency"], minimum=1, maximum=64)
                 if "concurrency" in keys
@@ -299,13 +329,18 @@ class _Builder:
         result: list[RepositoryConfig] = []
         seen: set[str] = set()
         for item in self.r.sequence(node):
+            platforms = None
             if self.r.is_mapping(item):
-                keys = self.r.mapping(item, ("name", "description", "tags"), required=("name",))
+                keys = self.r.mapping(
+                    item, ("name", "description", "tags", "platforms"), required=("name",)
+                )
                 name_field = keys["name"]
                 description = (
                     self.description(keys["description"]) if "description" in keys else None
                 )
                 tags = self.tag_filter(keys["tags"]) if "tags" in keys else TagFilter()
+                if "platforms" in keys:
+                    platforms = self.platforms(keys["platforms"])
             else:
                 name_field, description, tags = item, None, TagFilter()
             name = normalize_name(host, self.r.string(name_field))
@@ -318,8 +353,19 @@ class _Builder:
             if name in seen:
                 self.r.fail(name_field, f"repository {name!r} is listed twice")
             seen.add(name)
-            result.append(RepositoryConfig(name=name, description=description, tags=tags))
+            result.append(
+                RepositoryConfig(name=name, description=description, tags=tags, platforms=platforms)
+            )
         return tuple(result)
+
+    def platforms(self, node: Field) -> tuple[str, ...]:
+        """``[linux/amd64, linux/arm64/v8]``: os/architecture[/variant] strings."""
+
+        def check(item: Field, value: str) -> None:
+            if not PLATFORM_RE.fullmatch(value):
+                self.r.fail(item, f"{value!r} is not a platform like linux/amd64 or linux/arm/v7")
+
+        return tuple(self.r.strings(node, check))
 
     def tag_filter(self, node: Field) -> TagFilter:
         keys = self.r.mapping(node, ("include", "exclude", "latest"))

@@ -1,7 +1,9 @@
 """Config + client -> model. Failures are recorded in the model, never raised.
 
 A registry that is down, a repository we may not read, a tag whose manifest is broken:
-each becomes a message on its own page while everything else is still built.
+each becomes a message on its own page while everything else is still built. Where
+the previous build saw the failed repository, its last good data is rebuilt from the
+cache (no network) and shown marked stale.
 
 Per tag the crawl sends one HEAD (Docker Hub does not count it as a pull) and GETs
 only digests that neither this run nor the cache has seen (PROTOCOL.md 12). Every
@@ -13,16 +15,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
 
-from sitegen import manifests
+from sitegen import manifests, supplychain
 from sitegen.cache import Cache
-from sitegen.config import Config, RegistryConfig, RepositoryConfig, TagFilter
-from sitegen.errors import RegistryError
+from sitegen.config import (
+    Config,
+    RegistryConfig,
+    RepositoryConfig,
+    TagFilter,
+    platform_matches,
+)
+from sitegen.errors import NotFoundError, RegistryError
 from sitegen.model import (
+    Attestation,
     Catalog,
     Descriptor,
     Index,
@@ -35,15 +42,11 @@ from sitegen.model import (
 )
 from sitegen.registry import mediatypes
 from sitegen.registry.client import RawManifest, RegistryClient, RegistrySession
+from sitegen.state import RepositoryState, State
 from sitegen.versions import is_version, newest_first, version_key
 
 log = logging.getLogger("sitegen.crawl")
 VERBOSE = 15  # between DEBUG and INFO: one line per repository with -v
-
-# cosign stores signatures, attestations and SBOMs under tags named after the subject;
-# the OCI referrers tag schema uses the bare form. Neither is a version of the image.
-SUPPLY_CHAIN_TAG_RE = re.compile(r"(sha256)-([a-f0-9]{64})(?:\.(sig|att|sbom))?")
-_TAG_KIND = {"sig": "signature", "att": "attestation", "sbom": "sbom"}
 
 
 @dataclass
@@ -58,112 +61,266 @@ class Progress:
     tags_done: int = 0
     failures: list[str] = field(default_factory=list)
 
+    def fail(self, message: str) -> None:
+        """Record and log one failure."""
+        self.failures.append(message)
+        log.warning("%s", message)
+
+
+@dataclass
+class Outcome:
+    """The crawl's result: the catalog, plus what the state file should remember."""
+
+    catalog: Catalog
+    fresh: dict[tuple[str, str], RepositoryState] = field(default_factory=dict)
+    listed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # catalog listings
+
 
 async def crawl(
-    config: Config, client: RegistryClient, cache: Cache, progress: Progress | None = None
-) -> Catalog:
-    """Crawl every configured registry in parallel."""
-    progress = progress or Progress()
-    progress.registries_total = len(config.registries)
+    config: Config,
+    client: RegistryClient,
+    cache: Cache,
+    *,
+    state: State | None = None,
+    progress: Progress | None = None,
+    now: str = "",
+) -> Outcome:
+    """Crawl every configured registry in parallel. ``now`` stamps successful crawls."""
+    context = _Context(cache, state or State(), progress or Progress(), now)
+    context.progress.registries_total = len(config.registries)
+    outcome = Outcome(catalog=Catalog(title=config.site.title, registries=()))
     registries = await asyncio.gather(
-        *(_crawl_registry(rc, client[rc.name], cache, progress) for rc in config.registries)
+        *(_crawl_registry(rc, client[rc.name], context, outcome) for rc in config.registries)
     )
-    return Catalog(
+    outcome.catalog = Catalog(
         title=config.site.title,
         url=config.site.url,
         description=config.site.description,
         registries=tuple(registries),
     )
+    return outcome
+
+
+@dataclass
+class _Context:
+    cache: Cache
+    state: State
+    progress: Progress
+    now: str
 
 
 async def _crawl_registry(
-    rc: RegistryConfig, session: RegistrySession, cache: Cache, progress: Progress
+    rc: RegistryConfig, session: RegistrySession, ctx: _Context, outcome: Outcome
 ) -> Registry:
-    def done(result: Registry) -> Registry:
-        progress.registries_done += 1
-        if result.error:
-            progress.failures.append(result.error)
-            log.error("%s", result.error)
-        return result
-
-    base = Registry(name=rc.name, url=rc.url, pull_host=rc.pull_host)
+    listed = rc.repositories is None
     try:
         await session.ping()
-        listed = rc.repositories is None
         repo_configs = rc.repositories
         if repo_configs is None:
-            repo_configs = tuple(RepositoryConfig(name=n) for n in await session.catalog())
+            names = [n for n in await session.catalog() if rc.discovers(n)]
+            outcome.listed[rc.name] = tuple(names)
+            repo_configs = tuple(RepositoryConfig(name=n) for n in names)
     except RegistryError as exc:
-        return done(Registry(name=rc.name, url=rc.url, pull_host=rc.pull_host, error=str(exc)))
-    progress.repositories_total += len(repo_configs)
-    repositories = await asyncio.gather(
+        ctx.progress.fail(str(exc))
+        ctx.progress.registries_done += 1
+        return Registry(
+            name=rc.name,
+            url=rc.url,
+            pull_host=rc.pull_host,
+            repositories=await _stale_registry(rc, ctx, str(exc)),
+            error=str(exc),
+            catalog_listed=listed,
+        )
+    ctx.progress.repositories_total += len(repo_configs)
+    referrers = _ReferrersSupport(session)
+    crawled = await asyncio.gather(
         *(
-            _RepositoryCrawler(session, cache, repo, rc.tags, progress).run()
+            _RepositoryCrawler(rc, session, repo, ctx, referrers).run(outcome)
             for repo in repo_configs
         )
     )
-    return done(
-        Registry(
-            name=base.name,
-            url=base.url,
-            pull_host=base.pull_host,
-            repositories=tuple(sorted(repositories, key=lambda r: r.name)),
-            catalog_listed=listed,
-        )
+    ctx.progress.registries_done += 1
+    return Registry(
+        name=rc.name,
+        url=rc.url,
+        pull_host=rc.pull_host,
+        repositories=tuple(sorted(crawled, key=lambda r: r.name)),
+        catalog_listed=listed,
     )
 
 
+async def _stale_registry(rc: RegistryConfig, ctx: _Context, error: str) -> tuple[Repository, ...]:
+    """The last good data of a registry that failed as a whole, from the cache."""
+    wanted = {r.name: r for r in rc.repositories} if rc.repositories is not None else None
+    found = []
+    for (registry, name), _ in sorted(ctx.state.repositories.items()):
+        if registry != rc.name or (wanted is not None and name not in wanted):
+            continue
+        repo = wanted[name] if wanted is not None else RepositoryConfig(name=name)
+        found.append(await _RepositoryCrawler(rc, None, repo, ctx, None).offline(error))
+    return tuple(found)
+
+
+class _ReferrersSupport:
+    """Whether the registry has the referrers API, learned from the first call.
+
+    distribution 2.8 answers 404: after that first answer no more referrers requests
+    are sent in this run (PROTOCOL.md 21).
+    """
+
+    def __init__(self, session: RegistrySession) -> None:
+        self.session = session
+        self.supported: bool | None = None
+        self._probe = asyncio.Lock()
+
+    async def fetch(self, repository: str, digest: str) -> list[Referrer]:
+        if self.supported is False:
+            return []
+        if self.supported is None:
+            async with self._probe:
+                if self.supported is None:
+                    found = await self._ask(repository, digest)
+                    self.supported = found is not None
+                    return supplychain.from_descriptors(found or [], "referrers API")
+        if not self.supported:
+            return []
+        found = await self._ask(repository, digest)
+        return supplychain.from_descriptors(found or [], "referrers API")
+
+    async def _ask(self, repository: str, digest: str) -> list[dict[str, object]] | None:
+        try:
+            return await self.session.referrers(repository, digest)
+        except RegistryError as exc:
+            log.debug("%s", exc)
+            return None
+
+
 class _RepositoryCrawler:
-    """Crawls one repository; fetches each digest once however many tags share it."""
+    """Crawls one repository; fetches each digest once however many tags share it.
+
+    With ``session=None`` it works offline from the cache (stale data).
+    """
 
     def __init__(
         self,
-        session: RegistrySession,
-        cache: Cache,
+        rc: RegistryConfig,
+        session: RegistrySession | None,
         repo: RepositoryConfig,
-        registry_filter: TagFilter,
-        progress: Progress,
+        ctx: _Context,
+        referrers: _ReferrersSupport | None,
     ) -> None:
+        self.registry = rc.name
         self.session = session
-        self.cache = cache
         self.repo = repo
         self.name = repo.name
-        self.filter = repo.tags.merged_over(registry_filter)
-        self.progress = progress
-        self._loads: dict[str, asyncio.Task[Manifest]] = {}
+        self.ctx = ctx
+        self.cache = ctx.cache
+        self.filter: TagFilter = repo.tags.merged_over(rc.tags)
+        self.platforms = repo.platforms if repo.platforms is not None else rc.platforms
+        self.referrers = referrers
+        self.previous = ctx.state.repositories.get((rc.name, repo.name))
+        self._loads: dict[str, asyncio.Future[Manifest]] = {}
         self._problems: list[str] = []
 
-    async def run(self) -> Repository:
+    # -- whole repository ---------------------------------------------------------------
+
+    async def run(self, outcome: Outcome) -> Repository:
+        assert self.session is not None
         try:
             listed = await self.session.tags(self.name)
         except RegistryError as exc:
-            self.progress.repositories_done += 1
-            self.progress.failures.append(str(exc))
-            log.error("%s", exc)
-            return Repository(name=self.name, description=self.repo.description, error=str(exc))
-        plain = [t for t in listed if not SUPPLY_CHAIN_TAG_RE.fullmatch(t)]
-        referrers = _referrers_from_tags(listed)
+            self.ctx.progress.repositories_done += 1
+            self.ctx.progress.fail(str(exc))
+            if isinstance(exc, NotFoundError) and self.previous is None:
+                return Repository(name=self.name, description=self.repo.description, error=str(exc))
+            return await self.offline(str(exc))
+        plain = [t for t in listed if not supplychain.is_supply_chain_tag(t)]
+        fallback_tags = [t for t in listed if supplychain.is_referrers_tag(t)]
         candidates = [t for t in plain if _matches(self.filter, t)]
         resolved = await self._select(candidates)
-        manifests_by_digest: dict[str, Manifest] = {}
+        fallback = await self._resolve_all(fallback_tags, count=False)
+        repository = await self._assemble(resolved, fallback, listed, len(plain))
+        outcome.fresh[(self.registry, self.name)] = RepositoryState(
+            crawled_at=self.ctx.now,
+            tags={t.name: t.digest for t in repository.tags},
+        )
+        self.ctx.progress.repositories_done += 1
+        log.log(
+            VERBOSE,
+            "%s/%s: %d of %d tags",
+            self.registry,
+            self.name,
+            len(repository.tags),
+            len(plain),
+        )
+        return repository
+
+    async def offline(self, error: str) -> Repository:
+        """The last good data from the cache, marked stale; or just the error."""
+        if self.previous is None:
+            return Repository(name=self.name, description=self.repo.description, error=error)
+        tags: list[Tag] = []
+        found: dict[str, Manifest] = {}
+        for tag, digest in sorted(self.previous.tags.items()):
+            try:
+                manifest = await self.load(digest)
+            except RegistryError:
+                continue
+            tags.append(Tag(name=tag, digest=digest))
+            found[digest] = manifest
+        tags.sort(key=lambda t: version_key(t.name), reverse=True)
+        return Repository(
+            name=self.name,
+            tags=tuple(tags),
+            manifests=dict(sorted(found.items())),
+            description=self.repo.description,
+            total_tags=len(self.previous.tags),
+            error=error,
+            stale_since=self.previous.crawled_at or "an earlier build",
+        )
+
+    async def _assemble(
+        self,
+        resolved: dict[str, Manifest],
+        fallback: dict[str, Manifest],
+        listed: list[str],
+        total: int,
+    ) -> Repository:
+        by_digest: dict[str, Manifest] = {}
         tags = []
         for name in sorted(resolved, key=version_key, reverse=True):
             manifest = resolved[name]
             tags.append(Tag(name=name, digest=manifest.digest))
-            manifests_by_digest[manifest.digest] = manifest
-        self.progress.repositories_done += 1
-        log.log(
-            VERBOSE, "%s/%s: %d of %d tags", self.session.name, self.name, len(tags), len(plain)
-        )
+            by_digest[manifest.digest] = manifest
+        referrers: dict[str, list[Referrer]] = {}
+        for subject, found in supplychain.from_cosign_tags(listed).items():
+            referrers.setdefault(subject, []).extend(found)
+        for tag, index in fallback.items():
+            subject = supplychain.subject_of_referrers_tag(tag)
+            if isinstance(index, Index) or index.media_type in mediatypes.INDEX_TYPES:
+                referrers.setdefault(subject, []).extend(
+                    supplychain.from_descriptors(
+                        supplychain.descriptors_of(index.raw), f"referrers tag {tag}"
+                    )
+                )
+        if self.referrers is not None:
+            subjects = sorted(by_digest)
+            answers = await asyncio.gather(
+                *(self.referrers.fetch(self.name, digest) for digest in subjects)
+            )
+            for digest, found in zip(subjects, answers, strict=True):
+                referrers.setdefault(digest, []).extend(found)
         return Repository(
             name=self.name,
             tags=tuple(tags),
-            manifests=dict(sorted(manifests_by_digest.items())),
-            referrers=referrers,
+            manifests=dict(sorted(by_digest.items())),
+            referrers=supplychain.merged(referrers),
             description=self.repo.description,
-            total_tags=len(plain),
+            total_tags=total,
             problems=tuple(sorted(self._problems)),
         )
+
+    # -- tags ---------------------------------------------------------------------------
 
     async def _select(self, candidates: list[str]) -> dict[str, Manifest]:
         """Resolve the tags to show; with ``latest: N`` only as many as needed."""
@@ -175,17 +332,26 @@ class _RepositoryCrawler:
             if len(versions) >= limit:
                 candidates = versions[:limit]  # decided by version alone: no dates needed
         resolved = await self._resolve_all(candidates)
+        if self.platforms:
+            resolved = {t: m for t, m in resolved.items() if self._platform_shown(m)}
         if limit is not None and len(resolved) > limit:
             keep = newest_first(list(resolved), lambda t: resolved[t].created)[:limit]
             resolved = {t: resolved[t] for t in keep}
         return resolved
 
-    async def _resolve_all(self, tags: list[str]) -> dict[str, Manifest]:
-        self.progress.tags_total += len(tags)
-        results = await asyncio.gather(*(self._resolve(t) for t in tags))
+    def _platform_shown(self, manifest: Manifest) -> bool:
+        if isinstance(manifest, Index):
+            return bool(manifest.entries)
+        return manifest.platform is None or platform_matches(self.platforms, str(manifest.platform))
+
+    async def _resolve_all(self, tags: list[str], *, count: bool = True) -> dict[str, Manifest]:
+        if count:
+            self.ctx.progress.tags_total += len(tags)
+        results = await asyncio.gather(*(self._resolve(t, count) for t in tags))
         return {tag: manifest for tag, manifest in zip(tags, results, strict=True) if manifest}
 
-    async def _resolve(self, tag: str) -> Manifest | None:
+    async def _resolve(self, tag: str, count: bool) -> Manifest | None:
+        assert self.session is not None
         try:
             head = await self.session.head_manifest(self.name, tag)
             if head.digest is None:
@@ -195,11 +361,28 @@ class _RepositoryCrawler:
                 return await self.load(raw.digest, raw)
             return await self.load(head.digest)
         except RegistryError as exc:
-            self._problems.append(f"tag {tag}: {exc.detail}")
-            log.warning("%s", exc)
-            return None
+            return await self._tag_failed(tag, exc)
         finally:
-            self.progress.tags_done += 1
+            if count:
+                self.ctx.progress.tags_done += 1
+
+    async def _tag_failed(self, tag: str, exc: RegistryError) -> Manifest | None:
+        """Show the digest the previous build saw, if its manifest is cached."""
+        message = f"tag {tag}: {exc.detail}"
+        known = self.previous.tags.get(tag) if self.previous else None
+        if known is not None:
+            try:
+                manifest: Manifest | None = await self.load(known)
+            except RegistryError:
+                manifest = None
+            if manifest is not None:
+                self._problems.append(f"{message}; showing the digest from the last good crawl")
+                return manifest
+        self._problems.append(message)
+        log.warning("%s", exc)
+        return None
+
+    # -- manifests ----------------------------------------------------------------------
 
     def load(self, digest: str, raw: RawManifest | None = None) -> Awaitable[Manifest]:
         """The model for ``digest``; concurrent callers share one fetch."""
@@ -211,12 +394,11 @@ class _RepositoryCrawler:
 
     async def _load(self, digest: str, raw: RawManifest | None) -> Manifest:
         raw = raw or await self._manifest(digest)
-        document = raw.document
         if raw.media_type in mediatypes.INDEX_TYPES:
             return await self._index(raw)
         config_data = None
         problem = ""
-        needed = manifests.image_config_needed(document)
+        needed = manifests.image_config_needed(raw.document)
         if needed is not None:
             try:
                 config_data = await self._blob(needed.digest)
@@ -224,7 +406,7 @@ class _RepositoryCrawler:
                 problem = f"config {needed.digest[:19]}: {exc.detail}"
                 self._problems.append(f"manifest {digest[:19]}: {problem}")
         return manifests.image(
-            document,
+            raw.document,
             digest=digest,
             media_type=raw.media_type,
             raw=raw.data,
@@ -234,6 +416,18 @@ class _RepositoryCrawler:
 
     async def _index(self, raw: RawManifest) -> Index:
         platforms, attestation_entries = manifests.split_index(raw.document)
+        if self.platforms:
+            platforms = [
+                e
+                for e in platforms
+                if e.platform is None or platform_matches(self.platforms, str(e.platform))
+            ]
+            shown = {e.digest for e in platforms}
+            attestation_entries = [
+                e
+                for e in attestation_entries
+                if e.annotations.get(manifests.REFERENCE_DIGEST) in shown
+            ]
 
         async def child(entry: Descriptor) -> IndexEntry:
             try:
@@ -246,7 +440,7 @@ class _RepositoryCrawler:
                 return manifests.entry(entry, None, "nested index (not shown)")
             return manifests.entry(entry, found)
 
-        async def attestation(entry: Descriptor) -> Any:
+        async def attestation(entry: Descriptor) -> Attestation:
             try:
                 fetched = await self._manifest(entry.digest)
             except RegistryError as exc:
@@ -275,6 +469,8 @@ class _RepositoryCrawler:
             document = mediatypes.parse_json(data)
             media_type, _ = mediatypes.resolve_media_type(None, document)
             return RawManifest(digest=digest, media_type=media_type, data=data, document=document)
+        if self.session is None:
+            raise _not_cached(self.registry, self.name, digest)
         raw = await self.session.manifest(self.name, digest)
         self.cache.put(digest, raw.data)
         return raw
@@ -282,30 +478,20 @@ class _RepositoryCrawler:
     async def _blob(self, digest: str) -> bytes:
         data = self.cache.get(digest)
         if data is None:
+            if self.session is None:
+                raise _not_cached(self.registry, self.name, digest)
             data = await self.session.blob(self.name, digest)
             self.cache.put(digest, data)
         return data
+
+
+def _not_cached(registry: str, repository: str, digest: str) -> RegistryError:
+    return NotFoundError(
+        f"{digest[:19]} is not in the cache", registry=registry, repository=repository
+    )
 
 
 def _matches(tag_filter: TagFilter, tag: str) -> bool:
     if tag_filter.include is not None and not tag_filter.include.search(tag):
         return False
     return not (tag_filter.exclude is not None and tag_filter.exclude.search(tag))
-
-
-def _referrers_from_tags(tags: list[str]) -> Mapping[str, tuple[Referrer, ...]]:
-    """cosign ``sha256-<hex>.sig/.att/.sbom`` tags, attached to their subject for free.
-
-    PROTOCOL.md 21: they are in the tag list we already have - no extra request.
-    """
-    found: dict[str, list[Referrer]] = {}
-    for tag in tags:
-        match = SUPPLY_CHAIN_TAG_RE.fullmatch(tag)
-        if match is None or match.group(3) is None:
-            continue
-        subject = f"{match.group(1)}:{match.group(2)}"
-        kind = _TAG_KIND[match.group(3)]
-        found.setdefault(subject, []).append(
-            Referrer(digest="", kind=kind, source=f"cosign tag {tag}", tag=tag)
-        )
-    return {k: tuple(sorted(v, key=lambda r: r.tag)) for k, v in sorted(found.items())}

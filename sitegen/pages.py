@@ -43,15 +43,36 @@ class Page:
     crumbs: tuple[tuple[str, str], ...] = ()  # (label, path) from the home page down
 
 
+Locations = Mapping[str, list[dict[str, str]]]
+
+
 def build_pages(catalog: Catalog) -> Iterator[Page]:
     """Every page of the site, home first, in a stable order."""
     yield home_page(catalog)
+    locations = digest_locations(catalog)
     for registry in catalog.registries:
         yield registry_page(registry)
         for repository in registry.repositories:
             yield repository_page(registry, repository)
             for tag in repository.tags:
-                yield from tag_pages(registry, repository, tag)
+                yield from tag_pages(registry, repository, tag, locations)
+
+
+def digest_locations(catalog: Catalog) -> dict[str, list[dict[str, str]]]:
+    """Every (registry, repository, tag) each digest is tagged as: aliases across the site."""
+    found: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for registry in catalog.registries:
+        for repo in registry.repositories:
+            for tag in repo.tags:
+                found[tag.digest].append(
+                    {
+                        "registry": registry.name,
+                        "repository": repo.name,
+                        "tag": tag.name,
+                        "path": paths.tag_path(registry.name, repo.name, tag.name),
+                    }
+                )
+    return found
 
 
 def catalog_document(catalog: Catalog) -> dict[str, Any]:
@@ -127,6 +148,7 @@ def _registry_summary(registry: Registry) -> dict[str, Any]:
         "updated": max((_updated(r) for r in registry.repositories), default=""),
         "error": registry.error,
         "failed_repositories": sum(1 for r in registry.repositories if r.error),
+        "stale_repositories": sum(1 for r in registry.repositories if r.stale_since),
     }
 
 
@@ -146,6 +168,7 @@ def registry_page(registry: Registry) -> Page:
                 "updated": _updated(repo),
                 "description": excerpt(repo.description) if repo.description else "",
                 "error": repo.error,
+                "stale_since": repo.stale_since,
             }
             for repo in registry.repositories
         ],
@@ -203,6 +226,7 @@ def repository_page(registry: Registry, repo: Repository) -> Page:
         ],
         "problems": list(repo.problems),
         "error": repo.error,
+        "stale_since": repo.stale_since,
     }
     return Page(
         path=path,
@@ -242,7 +266,9 @@ def _repo_crumbs(registry: Registry, repo: Repository) -> tuple[tuple[str, str],
 # -- tag and platform --------------------------------------------------------------------
 
 
-def tag_pages(registry: Registry, repo: Repository, tag: Tag) -> Iterator[Page]:
+def tag_pages(
+    registry: Registry, repo: Repository, tag: Tag, locations: Locations | None = None
+) -> Iterator[Page]:
     """The tag page, plus one page per platform when the tag is a multi-platform index."""
     manifest = repo.manifest(tag)
     if manifest is None:
@@ -265,6 +291,12 @@ def tag_pages(registry: Registry, repo: Repository, tag: Tag) -> Iterator[Page]:
             key=version_key,
             reverse=True,
         ),
+        "elsewhere": [
+            place
+            for place in (locations or {}).get(tag.digest, [])
+            if (place["registry"], place["repository"]) != (registry.name, repo.name)
+        ],
+        "stale_since": repo.stale_since,
         **_manifest_summary(manifest),
         "annotations": dict(manifest.annotations),
         "referrers": [_referrer(r) for r in repo.referrers.get(manifest.digest, ())],
