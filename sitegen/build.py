@@ -20,15 +20,16 @@ from pathlib import Path
 
 import httpx
 
+from sitegen import search
 from sitegen.cache import Cache
 from sitegen.config import Config
 from sitegen.crawl import Outcome, Progress, crawl
 from sitegen.model import Catalog
 from sitegen.output import check_target, staging
-from sitegen.pages import build_pages, catalog_document
+from sitegen.pages import Page, build_pages, catalog_document, tag_data_file
 from sitegen.registry.client import RegistryClient
 from sitegen.registry.transport import Stats
-from sitegen.render import Renderer, default_theme, page_json
+from sitegen.render import Renderer, default_theme, page_json, sitemaps
 from sitegen.state import DEFAULT_KEEP_BUILDS, State
 
 log = logging.getLogger("sitegen.build")
@@ -166,14 +167,22 @@ def build(
 
 
 def write_site(config: Config, catalog: Catalog, target: Path) -> int:
-    """Render every page into a staging directory and swap it into place."""
+    """Render every page into a staging directory, index it, and swap it into place."""
     renderer = Renderer(config.site)
     _, static_dir = default_theme()
     count = 0
+    indexed: list[Page] = []
+    page_paths: list[str] = []
     with staging(target) as stage:
         for page in build_pages(catalog):
             stage.write(f"{page.path}index.html", renderer.html(page))
             stage.write(f"{page.path}index.json", page_json(page))
+            data_file = tag_data_file(page)
+            if data_file is not None:
+                stage.write(*data_file)
+            if page.search:
+                indexed.append(page)
+            page_paths.append(page.path)
             count += 1
         stage.write(
             "api/catalog.json",
@@ -181,9 +190,13 @@ def write_site(config: Config, catalog: Catalog, target: Path) -> int:
         )
         stage.write("404.html", renderer.not_found())
         stage.write(".nojekyll", "")
+        if config.site.url:
+            for name, text in sitemaps(config.site.url, page_paths).items():
+                stage.write(name, text)
         stage.copy_tree(static_dir, "static")
         if config.site.theme_dir and (config.site.theme_dir / "static").is_dir():
             stage.copy_tree(config.site.theme_dir / "static", "static")
+        search.build_index(search.searchable(indexed), stage.root)
     return count
 
 

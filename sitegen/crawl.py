@@ -398,7 +398,9 @@ class _RepositoryCrawler:
             return await self._index(raw)
         config_data = None
         problem = ""
-        needed = manifests.image_config_needed(raw.document)
+        needed = manifests.image_config_needed(raw.document) or manifests.artifact_config_wanted(
+            raw.document
+        )
         if needed is not None:
             try:
                 config_data = await self._blob(needed.digest)

@@ -28,6 +28,7 @@ ATTESTATION_TYPE = "attestation-manifest"
 REFERENCE_TYPE = "vnd.docker.reference.type"
 REFERENCE_DIGEST = "vnd.docker.reference.digest"
 PREDICATE_TYPE = "in-toto.io/predicate-type"
+MAX_ARTIFACT_CONFIG = 64 << 10
 
 
 def text(value: Any) -> str:
@@ -133,6 +134,16 @@ def image_config_needed(document: Mapping[str, Any]) -> Descriptor | None:
     return config
 
 
+def artifact_config_wanted(document: Mapping[str, Any]) -> Descriptor | None:
+    """A non-image artifact's config worth showing: small JSON that is not the empty ``{}``."""
+    config = descriptor(document.get("config"))
+    if config is None or image_config_needed(document) is not None:
+        return None
+    if not config.media_type.endswith("+json") or config.media_type == mediatypes.OCI_EMPTY:
+        return None
+    return config if 2 < config.size <= MAX_ARTIFACT_CONFIG else None
+
+
 def image(
     document: Mapping[str, Any],
     *,
@@ -151,10 +162,11 @@ def image(
         d for d in (descriptor(x) for x in (layers if isinstance(layers, list) else [])) if d
     )
     config = None
-    if config_data is not None:
+    is_image = image_config_needed(document) is not None
+    if config_data is not None and is_image:
         config = image_config(config_data, config_desc.digest, layer_list)
     artifact_type = text(document.get("artifactType"))
-    if not artifact_type and image_config_needed(document) is None:
+    if not artifact_type and not is_image:
         artifact_type = config_desc.media_type
     found_platform = None
     if config is not None:
@@ -172,6 +184,7 @@ def image(
         subject=subject_digest(document),
         raw=raw,
         problem=problem,
+        artifact_config=config_data if config_data is not None and not is_image else b"",
     )
 
 

@@ -98,6 +98,7 @@ class Image:
     subject: str = ""  # digest of the manifest this one refers to (OCI 1.1 referrers)
     raw: bytes = b""
     problem: str = ""  # why part of it could not be read (config missing, ...)
+    artifact_config: bytes = b""  # a small JSON config of a non-image artifact (Helm chart)
 
     @property
     def size(self) -> int:

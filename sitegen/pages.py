@@ -3,59 +3,50 @@
 Each :class:`Page` carries ``data``: plain JSON values that the template renders AND
 that are written verbatim as the ``index.json`` beside the page, so scripts see
 exactly what people see. ``docs/json.md`` documents these shapes; keep them in step.
+
+A repository's tag list is long for some images (thousands of tags). Its page shows
+the first ``PAGE_SIZE`` rows; ``_tags.js`` holds every row so the browser can sort and
+filter all of them; and ``_pages/<n>/`` pages carry the rest for readers without
+JavaScript.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 from sitegen import paths
-from sitegen.markup import excerpt, render_markdown
-from sitegen.model import (
-    Catalog,
-    Image,
-    Index,
-    Manifest,
-    Platform,
-    Referrer,
-    Registry,
-    Repository,
-    Tag,
+from sitegen.manifestpages import (
+    SCHEMA_VERSION,
+    Page,
+    manifest_pages,
+    manifest_summary,
+    platform_cells,
+    repo_crumbs,
 )
+from sitegen.markup import excerpt, render_markdown
+from sitegen.model import Catalog, Registry, Repository
 from sitegen.versions import version_key
 
-SCHEMA_VERSION = 1
+__all__ = ["PAGE_SIZE", "Page", "build_pages", "catalog_document", "tag_data_file"]
+
+PAGE_SIZE = 100
 RECENT_LIMIT = 12
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of the site: where it goes, which template draws it, and its data."""
-
-    path: str  # directory relative to the site root, "" or ending in "/"
-    template: str
-    title: str
-    data: dict[str, Any]
-    crumbs: tuple[tuple[str, str], ...] = ()  # (label, path) from the home page down
-
-
-Locations = Mapping[str, list[dict[str, str]]]
 
 
 def build_pages(catalog: Catalog) -> Iterator[Page]:
     """Every page of the site, home first, in a stable order."""
     yield home_page(catalog)
+    yield search_page(catalog)
     locations = digest_locations(catalog)
     for registry in catalog.registries:
         yield registry_page(registry)
         for repository in registry.repositories:
-            yield repository_page(registry, repository)
-            for tag in repository.tags:
-                yield from tag_pages(registry, repository, tag, locations)
+            rows = tag_rows(registry, repository)
+            yield from repository_pages(registry, repository, rows)
+            yield from manifest_pages(registry, repository, locations)
 
 
 def digest_locations(catalog: Catalog) -> dict[str, list[dict[str, str]]]:
@@ -93,6 +84,7 @@ def catalog_document(catalog: Catalog) -> dict[str, Any]:
                         "path": paths.repository_path(registry.name, repo.name),
                         "tags": [tag.name for tag in repo.tags],
                         "error": repo.error,
+                        "stale_since": repo.stale_since,
                     }
                     for repo in registry.repositories
                 ],
@@ -102,7 +94,7 @@ def catalog_document(catalog: Catalog) -> dict[str, Any]:
     }
 
 
-# -- home and registry -------------------------------------------------------------------
+# -- home, search and registry ----------------------------------------------------------
 
 
 def home_page(catalog: Catalog) -> Page:
@@ -137,6 +129,18 @@ def home_page(catalog: Catalog) -> Page:
     return Page(path="", template="home.html", title=catalog.title, data=data)
 
 
+def search_page(catalog: Catalog) -> Page:
+    """The search page (the index itself is built by ``search.py``)."""
+    data = {"schema": SCHEMA_VERSION, "kind": "search", "title": catalog.title}
+    return Page(
+        path=paths.SEARCH_PATH,
+        template="search.html",
+        title="Search",
+        data=data,
+        crumbs=(("Search", paths.SEARCH_PATH),),
+    )
+
+
 def _registry_summary(registry: Registry) -> dict[str, Any]:
     return {
         "name": registry.name,
@@ -153,24 +157,33 @@ def _registry_summary(registry: Registry) -> dict[str, Any]:
 
 
 def registry_page(registry: Registry) -> Page:
-    """One registry: its repositories with tag counts, last update and description."""
+    """One registry: its repositories, grouped by namespace, with counts and status."""
     path = paths.registry_path(registry.name)
+    repositories: list[dict[str, Any]] = [
+        {
+            "name": repo.name,
+            "path": paths.repository_path(registry.name, repo.name),
+            "tags": len(repo.tags),
+            "updated": _updated(repo),
+            "description": excerpt(repo.description) if repo.description else "",
+            "error": repo.error,
+            "stale_since": repo.stale_since,
+        }
+        for repo in registry.repositories
+    ]
+    namespaces: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for repo in repositories:
+        namespace, sep, _ = repo["name"].rpartition("/")
+        namespaces[namespace if sep else ""].append(repo)
     data = {
         "schema": SCHEMA_VERSION,
         "kind": "registry",
         **_registry_summary(registry),
         "catalog_listed": registry.catalog_listed,
-        "repository_list": [
-            {
-                "name": repo.name,
-                "path": paths.repository_path(registry.name, repo.name),
-                "tags": len(repo.tags),
-                "updated": _updated(repo),
-                "description": excerpt(repo.description) if repo.description else "",
-                "error": repo.error,
-                "stale_since": repo.stale_since,
-            }
-            for repo in registry.repositories
+        "repository_list": repositories,
+        "namespaces": [
+            {"name": name, "repositories": [r["name"] for r in repos]}
+            for name, repos in sorted(namespaces.items())
         ],
     }
     return Page(
@@ -186,12 +199,11 @@ def _updated(repo: Repository) -> str:
     return max((m.created for m in repo.manifests.values()), default="")
 
 
-# -- repository --------------------------------------------------------------------------
+# -- repository: tag lists and the platform matrix --------------------------------------
 
 
-def repository_page(registry: Registry, repo: Repository) -> Page:
-    """A repository: description, every tag with digest, platforms, size and created."""
-    path = paths.repository_path(registry.name, repo.name)
+def tag_rows(registry: Registry, repo: Repository) -> list[dict[str, Any]]:
+    """One row per shown tag, newest version first: what every tag list shows."""
     by_digest: dict[str, list[str]] = defaultdict(list)
     for tag in repo.tags:
         by_digest[tag.digest].append(tag.name)
@@ -199,263 +211,127 @@ def repository_page(registry: Registry, repo: Repository) -> Page:
     rows = []
     for tag in repo.tags:
         manifest = repo.manifest(tag)
+        if manifest is None:
+            continue
         rows.append(
             {
                 "name": tag.name,
                 "path": paths.tag_path(registry.name, repo.name, tag.name),
                 "digest": tag.digest,
+                "digest_path": paths.digest_path(registry.name, repo.name, tag.digest),
                 "version_rank": ranks[tag.name],
                 "aliases": [t for t in by_digest[tag.digest] if t != tag.name],
-                **(_manifest_summary(manifest) if manifest else {}),
+                **manifest_summary(manifest),
+                "platforms": platform_cells(registry.name, repo.name, manifest),
             }
         )
-    data = {
-        "schema": SCHEMA_VERSION,
-        "kind": "repository",
+    return rows
+
+
+def repository_pages(
+    registry: Registry, repo: Repository, rows: list[dict[str, Any]]
+) -> Iterator[Page]:
+    """The repository page, its further tag-list pages, and the platform matrix pages."""
+    path = paths.repository_path(registry.name, repo.name)
+    count = max(1, -(-len(rows) // PAGE_SIZE))
+    list_pages = [paths.tag_list_path(registry.name, repo.name, n) for n in range(1, count + 1)]
+    matrix_pages = [paths.matrix_path(registry.name, repo.name, n) for n in range(1, count + 1)]
+    columns = _platform_columns(rows)
+    common = {
         "registry": registry.name,
-        "name": repo.name,
-        "path": path,
+        "repository": repo.name,
+        "repository_path": path,
         "pull": f"{registry.pull_host}/{repo.name}",
-        "description": repo.description or "",
-        "description_html": render_markdown(repo.description) if repo.description else "",
+        "data_file": f"{path}{paths.TAG_DATA_FILE}",
+        "matrix_path": matrix_pages[0],
+        "list_pages": list_pages,
+        "matrix_pages": matrix_pages,
+        "platform_columns": columns,
         "total_tags": repo.total_tags,
-        "tags": rows,
-        "digests": [
-            {"digest": digest, "tags": sorted(names, key=version_key, reverse=True)}
-            for digest, names in sorted(by_digest.items())
-        ],
-        "problems": list(repo.problems),
-        "error": repo.error,
-        "stale_since": repo.stale_since,
+        "shown_tags": len(rows),
+        "page_size": PAGE_SIZE,
     }
-    return Page(
+    by_digest: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        by_digest[row["digest"]].append(row["name"])
+    yield Page(
         path=path,
         template="repository.html",
         title=repo.name,
-        data=data,
-        crumbs=_repo_crumbs(registry, repo),
-    )
-
-
-def _manifest_summary(manifest: Manifest) -> dict[str, Any]:
-    created, source = manifest.created_and_source
-    if isinstance(manifest, Index):
-        platforms = [str(p) for p in manifest.platforms]
-        kind = "index"
-    else:
-        platforms = [str(manifest.platform)] if manifest.platform else []
-        kind = "image" if manifest.is_image else "artifact"
-    return {
-        "manifest_kind": kind,
-        "media_type": manifest.media_type,
-        "artifact_type": manifest.artifact_type,
-        "platforms": platforms,
-        "size": manifest.size,
-        "created": created,
-        "created_source": source,
-    }
-
-
-def _repo_crumbs(registry: Registry, repo: Repository) -> tuple[tuple[str, str], ...]:
-    return (
-        (registry.name, paths.registry_path(registry.name)),
-        (repo.name, paths.repository_path(registry.name, repo.name)),
-    )
-
-
-# -- tag and platform --------------------------------------------------------------------
-
-
-def tag_pages(
-    registry: Registry, repo: Repository, tag: Tag, locations: Locations | None = None
-) -> Iterator[Page]:
-    """The tag page, plus one page per platform when the tag is a multi-platform index."""
-    manifest = repo.manifest(tag)
-    if manifest is None:
-        return
-    path = paths.tag_path(registry.name, repo.name, tag.name)
-    crumbs = (*_repo_crumbs(registry, repo), (tag.name, path))
-    pull = f"{registry.pull_host}/{repo.name}"
-    data: dict[str, Any] = {
-        "schema": SCHEMA_VERSION,
-        "kind": "tag",
-        "registry": registry.name,
-        "repository": repo.name,
-        "repository_path": paths.repository_path(registry.name, repo.name),
-        "tag": tag.name,
-        "path": path,
-        "digest": manifest.digest,
-        "pull": {"tag": f"{pull}:{tag.name}", "digest": f"{pull}@{manifest.digest}"},
-        "aliases": sorted(
-            (t.name for t in repo.tags if t.digest == tag.digest and t != tag),
-            key=version_key,
-            reverse=True,
-        ),
-        "elsewhere": [
-            place
-            for place in (locations or {}).get(tag.digest, [])
-            if (place["registry"], place["repository"]) != (registry.name, repo.name)
-        ],
-        "stale_since": repo.stale_since,
-        **_manifest_summary(manifest),
-        "annotations": dict(manifest.annotations),
-        "referrers": [_referrer(r) for r in repo.referrers.get(manifest.digest, ())],
-        "platform_list": [],
-        "attestations": [],
-        "image": None,
-        "manifest": _parsed(manifest.raw),
-    }
-    platform_pages: list[Page] = []
-    if isinstance(manifest, Index):
-        taken: set[str] = set()
-        for entry in manifest.entries:
-            slug = paths.platform_slug(entry.platform, taken)
-            entry_path = f"{path}{slug}/"
-            label = _platform_label(entry.platform)
-            image = entry.image
-            data["platform_list"].append(
-                {
-                    "platform": label,
-                    "digest": entry.descriptor.digest,
-                    "media_type": entry.descriptor.media_type,
-                    "size": image.size if image else entry.descriptor.size,
-                    "created": image.created if image else "",
-                    "path": entry_path if image else "",
-                    "problem": entry.problem,
-                    "referrers": [
-                        _referrer(r) for r in repo.referrers.get(entry.descriptor.digest, ())
-                    ],
-                }
-            )
-            if image is not None:
-                platform_pages.append(
-                    Page(
-                        path=entry_path,
-                        template="image.html",
-                        title=f"{repo.name}:{tag.name} {label}",
-                        data={
-                            "schema": SCHEMA_VERSION,
-                            "kind": "image",
-                            "registry": registry.name,
-                            "repository": repo.name,
-                            "tag": tag.name,
-                            "tag_path": path,
-                            "index_digest": manifest.digest,
-                            "path": entry_path,
-                            "pull": {"digest": f"{pull}@{image.digest}"},
-                            "siblings": [],  # filled below, once every slug is known
-                            **image_data(image),
-                        },
-                        crumbs=(*crumbs, (label, entry_path)),
-                    )
-                )
-        data["attestations"] = [
-            {
-                "digest": a.descriptor.digest,
-                "subject": a.subject,
-                "predicate_types": list(a.predicate_types),
-            }
-            for a in manifest.attestations
-        ]
-        siblings = [
-            {"platform": p["platform"], "path": p["path"]}
-            for p in data["platform_list"]
-            if p["path"]
-        ]
-        for page in platform_pages:
-            page.data["siblings"] = siblings
-    else:
-        data["image"] = image_data(manifest)
-    yield Page(
-        path=path, template="tag.html", title=f"{repo.name}:{tag.name}", data=data, crumbs=crumbs
-    )
-    yield from platform_pages
-
-
-def _platform_label(platform: Platform | None) -> str:
-    return platform.label if platform is not None else "unknown platform"
-
-
-def _referrer(referrer: Referrer) -> dict[str, Any]:
-    return {
-        "kind": referrer.kind,
-        "digest": referrer.digest,
-        "artifact_type": referrer.artifact_type,
-        "media_type": referrer.media_type,
-        "source": referrer.source,
-        "tag": referrer.tag,
-        "annotations": dict(referrer.annotations),
-    }
-
-
-def image_data(image: Image) -> dict[str, Any]:
-    """Everything about one image manifest and its config."""
-    created, source = image.created_and_source
-    config = image.config
-    return {
-        "digest": image.digest,
-        "media_type": image.media_type,
-        "artifact_type": image.artifact_type,
-        "platform": _platform_label(image.platform) if image.platform else "",
-        "platform_detail": _platform_detail(image.platform),
-        "created": created,
-        "created_source": source,
-        "size": image.size,
-        "manifest_size": image.manifest_size,
-        "config_digest": image.config_descriptor.digest,
-        "config_media_type": image.config_descriptor.media_type,
-        "subject": image.subject,
-        "problem": image.problem,
-        "annotations": dict(image.annotations),
-        "layers": [
-            {"digest": layer.digest, "size": layer.size, "media_type": layer.media_type}
-            for layer in image.layers
-        ],
-        "config": None
-        if config is None
-        else {
-            "author": config.author,
-            "env": list(config.env),
-            "entrypoint": None if config.entrypoint is None else list(config.entrypoint),
-            "cmd": None if config.cmd is None else list(config.cmd),
-            "working_dir": config.working_dir,
-            "user": config.user,
-            "exposed_ports": list(config.exposed_ports),
-            "volumes": list(config.volumes),
-            "stop_signal": config.stop_signal,
-            "labels": dict(config.labels),
+        data={
+            "schema": SCHEMA_VERSION,
+            "kind": "repository",
+            **common,
+            "name": repo.name,
+            "path": path,
+            "page": 1,
+            "description": repo.description or "",
+            "description_html": render_markdown(repo.description) if repo.description else "",
+            "tags": rows,
+            "digests": [
+                {"digest": digest, "tags": sorted(names, key=version_key, reverse=True)}
+                for digest, names in sorted(by_digest.items())
+            ],
+            "problems": list(repo.problems),
+            "error": repo.error,
+            "stale_since": repo.stale_since,
         },
-        "history": []
-        if config is None
-        else [
-            {
-                "created_by": step.created_by,
-                "created": step.created,
-                "comment": step.comment,
-                "empty_layer": step.empty_layer,
-                "layer_digest": step.layer.digest if step.layer else "",
-                "layer_size": step.layer.size if step.layer else 0,
-            }
-            for step in config.history
-        ],
-        "manifest": _parsed(image.raw),
-        "config_blob": _parsed(config.raw) if config is not None else None,
-    }
+        crumbs=repo_crumbs(registry, repo),
+        search={
+            "title": repo.name,
+            "registry": registry.name,
+            "content": " ".join([repo.name, repo.description or "", *(r["name"] for r in rows)]),
+        },
+    )
+    for number in range(2, count + 1):
+        yield Page(
+            path=list_pages[number - 1],
+            template="tag_list.html",
+            title=f"{repo.name}: tags, page {number}",
+            data={
+                "schema": SCHEMA_VERSION,
+                "kind": "tag-list",
+                **common,
+                "path": list_pages[number - 1],
+                "page": number,
+                "tags": rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE],
+            },
+            crumbs=(*repo_crumbs(registry, repo), (f"page {number}", list_pages[number - 1])),
+        )
+    for number in range(1, count + 1):
+        yield Page(
+            path=matrix_pages[number - 1],
+            template="matrix.html",
+            title=f"{repo.name}: platforms" + (f", page {number}" if number > 1 else ""),
+            data={
+                "schema": SCHEMA_VERSION,
+                "kind": "platform-matrix",
+                **common,
+                "path": matrix_pages[number - 1],
+                "page": number,
+                "tags": rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE],
+            },
+            crumbs=(*repo_crumbs(registry, repo), ("platforms", matrix_pages[number - 1])),
+        )
 
 
-def _platform_detail(platform: Platform | None) -> Mapping[str, str] | None:
-    if platform is None:
+def _platform_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """Platforms present in the repository, most common first."""
+    counts = Counter(cell["platform"] for row in rows for cell in row["platforms"])
+    return [p for p, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+
+
+def tag_data_file(page: Page) -> tuple[str, str] | None:
+    """``_tags.js`` beside a repository page: every row, for sorting and filtering.
+
+    A script rather than JSON because ``fetch()`` does not work for pages opened from
+    disk, while ``<script src>`` does.
+    """
+    if page.data.get("kind") != "repository":
         return None
-    return {
-        "os": platform.os,
-        "architecture": platform.architecture,
-        "variant": platform.variant,
-        "os_version": platform.os_version,
-    }
-
-
-def _parsed(raw: bytes) -> Any:
-    try:
-        return json.loads(raw) if raw else None
-    except ValueError:
-        return None
+    payload = json.dumps(
+        page.data["tags"], sort_keys=True, ensure_ascii=True, separators=(",", ":")
+    )
+    # ensure_ascii plus escaping "<" keeps a "</script>" in registry data harmless.
+    payload = payload.replace("<", "\\u003c")
+    return page.data["data_file"], f"window.sitegenTags = {payload};\n"

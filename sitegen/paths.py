@@ -2,16 +2,21 @@
 
 Layout (every directory holds ``index.html`` and ``index.json``)::
 
-    <registry>/                                   registry
-    <registry>/<repository>/                      repository (name components as dirs)
-    <registry>/<repository>/_tags/<tag>/          tag
-    <registry>/<repository>/_tags/<tag>/<platform>/   one platform of a multi-arch tag
+    <registry>/                                    registry
+    <registry>/<repository>/                       repository, first page of its tags
+    <registry>/<repository>/_tags.js               every tag row, for sorting and filtering
+    <registry>/<repository>/_pages/<n>/            further pages of tags (without JavaScript)
+    <registry>/<repository>/_platforms/[<n>/]      tag x platform matrix
+    <registry>/<repository>/_tags/<tag>/           tag
+    <registry>/<repository>/_digests/<alg>-<hex>/  a manifest by digest (permalink; also
+                                                   each platform of a multi-platform tag)
+    search/                                        search page
 
-Repository components never start with ``_`` (distribution-spec grammar), so ``_tags``
-cannot collide with a repository. Tags may contain uppercase letters; on a
-case-insensitive checkout ``Latest`` and ``latest`` would share a directory, so each
-uppercase letter becomes ``~`` plus its lowercase form (``~latest``): ``~`` is not
-allowed in tags, which keeps the mapping one-to-one.
+Repository components never start with ``_`` (distribution-spec grammar), so ``_tags``,
+``_pages``, ``_platforms`` and ``_digests`` cannot collide with a repository. Tags may
+contain uppercase letters; on a case-insensitive checkout ``Latest`` and ``latest``
+would share a directory, so each uppercase letter becomes ``~`` plus its lowercase form
+(``~latest``): ``~`` is not allowed in tags, which keeps the mapping one-to-one.
 
 Every name is validated by the crawl before it gets here; these functions validate
 again and raise ``ValueError`` rather than build a path from anything else.
@@ -21,11 +26,14 @@ from __future__ import annotations
 
 import re
 
-from sitegen.model import Platform
-from sitegen.registry.references import is_name, is_tag
+from sitegen.registry.references import is_digest, is_name, is_tag
 
 TAGS_DIR = "_tags"
-_SLUG_PART_RE = re.compile(r"[^a-z0-9.]+")
+DIGESTS_DIR = "_digests"
+PAGES_DIR = "_pages"
+MATRIX_DIR = "_platforms"
+TAG_DATA_FILE = "_tags.js"
+SEARCH_PATH = "search/"
 
 
 def registry_path(registry: str) -> str:
@@ -54,27 +62,23 @@ def tag_path(registry: str, repository: str, tag: str) -> str:
     return f"{repository_path(registry, repository)}{TAGS_DIR}/{tag_slug(tag)}/"
 
 
-def platform_slug(platform: Platform | None, taken: set[str]) -> str:
-    """``linux-arm64-v8``; made unique within one index by a ``-2``, ``-3`` suffix.
+def digest_path(registry: str, repository: str, digest: str) -> str:
+    """``local/team/app/_digests/sha256-0123.../``: does not move when tags move."""
+    if not is_digest(digest):
+        raise ValueError(f"invalid digest {digest!r}")
+    return f"{repository_path(registry, repository)}{DIGESTS_DIR}/{digest.replace(':', '-')}/"
 
-    Platform fields come from the registry: only ``[a-z0-9.]`` survive, and the slug
-    always contains ``-``, so it can never be ``index.html`` or ``..``.
-    """
-    if platform is None:
-        parts = ["unknown", "platform"]
-    else:
-        parts = [platform.os, platform.architecture, platform.variant, platform.os_version]
-    cleaned = [_SLUG_PART_RE.sub("", p.lower()).strip(".")[:40] for p in parts if p]
-    cleaned = [p for p in cleaned if p] or ["unknown"]
-    if len(cleaned) == 1:
-        cleaned.append("platform")
-    base = "-".join(cleaned)
-    slug, n = base, 1
-    while slug in taken:
-        n += 1
-        slug = f"{base}-{n}"
-    taken.add(slug)
-    return slug
+
+def tag_list_path(registry: str, repository: str, page: int) -> str:
+    """Page ``page`` (1-based) of a repository's tag list."""
+    base = repository_path(registry, repository)
+    return base if page == 1 else f"{base}{PAGES_DIR}/{page}/"
+
+
+def matrix_path(registry: str, repository: str, page: int = 1) -> str:
+    """Page ``page`` of a repository's tag x platform matrix."""
+    base = f"{repository_path(registry, repository)}{MATRIX_DIR}/"
+    return base if page == 1 else f"{base}{page}/"
 
 
 def relative_root(path: str) -> str:

@@ -12,6 +12,7 @@ import json
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 
@@ -67,6 +68,12 @@ def href(context: jinja2.runtime.Context, path: str) -> str:
 
 
 @jinja2.pass_context
+def file_href(context: jinja2.runtime.Context, path: str) -> str:
+    """A relative link from the current page to a file at ``path`` from the site root."""
+    return f"{context['root']}{path}"
+
+
+@jinja2.pass_context
 def asset(context: jinja2.runtime.Context, name: str) -> str:
     """A relative link to a static asset."""
     return f"{context['root']}static/{name}"
@@ -95,6 +102,7 @@ class Renderer:
             pretty_json=pretty_json,
             href=href,
             asset=asset,
+            file_href=file_href,
         )
         self.env.globals.update(version=__version__)
 
@@ -119,6 +127,36 @@ class Renderer:
         template = self.env.get_template("404.html")
         page = Page(path="", template="404.html", title="Page not found", data={})
         return template.render(page=page, data={}, root=root, site=self.site, canonical="")
+
+
+SITEMAP_LIMIT = 50_000  # URLs per sitemap file (sitemaps.org)
+
+
+def sitemaps(site_url: str, page_paths: list[str]) -> dict[str, str]:
+    """``sitemap.xml`` (an index when there are more than 50,000 pages) and its parts."""
+    urls = [f"{site_url}{path}" for path in page_paths]
+    chunks = [urls[i : i + SITEMAP_LIMIT] for i in range(0, len(urls), SITEMAP_LIMIT)] or [[]]
+
+    def urlset(chunk: list[str]) -> str:
+        body = "".join(f"<url><loc>{xml_escape(u)}</loc></url>\n" for u in chunk)
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+            f"{body}</urlset>\n"
+        )
+
+    if len(chunks) == 1:
+        return {"sitemap.xml": urlset(chunks[0])}
+    files = {f"sitemap-{n}.xml": urlset(chunk) for n, chunk in enumerate(chunks, 1)}
+    index = "".join(
+        f"<sitemap><loc>{xml_escape(site_url + name)}</loc></sitemap>\n" for name in files
+    )
+    files["sitemap.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{index}</sitemapindex>\n"
+    )
+    return files
 
 
 def page_json(page: Page) -> str:

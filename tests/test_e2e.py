@@ -65,7 +65,8 @@ def check_against_skopeo(site: Path, registry: RunningRegistry, repos: list[Samp
                     config = skopeo_inspect_config(
                         registry.ref(f"{repo.name}@{entry['digest']}"), creds
                     )
-                    assert page["config_digest"] == sha256(config)
+                    assert page["image"]["config_digest"] == sha256(config)
+                    assert page["kind"] == "digest" and page["parents"][0]["digest"] == sha256(raw)
                     checked += 1
             elif tag_data["manifest_kind"] == "image":
                 config = skopeo_inspect_config(registry.ref(f"{repo.name}:{tag}"), creds)

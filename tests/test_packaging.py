@@ -42,7 +42,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_contains_theme_and_entry_point(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
-    for template in ("base.html", "home.html", "repository.html", "tag.html", "image.html"):
+    for template in ("base.html", "home.html", "repository.html", "tag.html", "digest.html"):
         assert f"sitegen/theme/templates/{template}" in names
     assert "sitegen/theme/static/site.css" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))

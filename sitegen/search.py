@@ -1,0 +1,96 @@
+"""The static search index, built by Pagefind at the end of the build.
+
+The pages themselves are large; the index needs only names, digests, platforms and
+label values. So for each searchable page a tiny HTML document is written into a
+scratch directory under the page's own path, and the Pagefind binary indexes that
+directory once, writing ``pagefind/`` into the site. Results link to the real pages.
+
+Above ``TAG_RECORD_LIMIT`` tags, only repository pages are indexed (each repository's
+document still lists its tags), which keeps the index small enough to publish.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from sitegen.manifestpages import Page
+
+log = logging.getLogger("sitegen.search")
+
+TAG_RECORD_LIMIT = 20_000
+INDEX_DIR = "pagefind"
+TIMEOUT = 600
+
+
+def searchable(pages: Iterable[Page]) -> list[Page]:
+    """The pages that get a search record, honouring ``TAG_RECORD_LIMIT``."""
+    found = [p for p in pages if p.search]
+    tags = sum(1 for p in found if p.data.get("kind") == "tag")
+    if tags > TAG_RECORD_LIMIT:
+        log.info("search: %d tags; indexing repositories only", tags)
+        found = [p for p in found if p.data.get("kind") != "tag"]
+    return found
+
+
+def document(page: Page) -> str:
+    """The tiny HTML document Pagefind indexes for ``page``."""
+    record = page.search
+    kind = "repository" if page.data.get("kind") == "repository" else "tag"
+    registry = html.escape(record["registry"])
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(record['title'])}</title></head><body>"
+        f'<main data-pagefind-body data-pagefind-filter="registry:{registry}">'
+        f'<span data-pagefind-meta="kind" hidden>{kind}</span>'
+        f"<h1>{html.escape(record['title'])}</h1>"
+        f"<p>{html.escape(record['content'])}</p></main></body></html>"
+    )
+
+
+def build_index(pages: list[Page], site: Path) -> bool:
+    """Write ``site/pagefind/``. Returns False (and logs why) when Pagefind is unavailable."""
+    if not pages:
+        return False
+    with tempfile.TemporaryDirectory(prefix="sitegen-search-") as scratch:
+        root = Path(scratch)
+        for page in pages:
+            target = root / page.path / "index.html"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(document(page), encoding="utf-8")
+        command = [
+            sys.executable,
+            "-m",
+            "pagefind",
+            "--site",
+            str(root),
+            "--output-path",
+            str(site / INDEX_DIR),
+            "--silent",
+            # Keep digests, platforms and versions whole words ("-" first would read as a flag).
+            "--include-characters=-_.:/@",
+        ]
+        try:
+            completed = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+                command,
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.warning("search: no index built: %s", exc)
+            return False
+    if completed.returncode != 0:
+        reason = (completed.stderr or completed.stdout).strip().splitlines()
+        log.warning("search: no index built: pagefind failed: %s", reason[-1] if reason else "")
+        shutil.rmtree(site / INDEX_DIR, ignore_errors=True)
+        return False
+    return True
