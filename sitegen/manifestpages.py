@@ -332,28 +332,62 @@ def image_data(image: Image) -> dict[str, Any]:
     }
 
 
-def _search_record(
-    registry: Registry, repo: Repository, manifest: Manifest, title: str
-) -> dict[str, Any]:
-    """Words that find this tag: names, digests, platforms, label and annotation values."""
-    words = [title, manifest.digest, manifest.artifact_type]
+DESCRIPTION_KEYS = ("org.opencontainers.image.description", "org.opencontainers.image.title")
+
+
+def described(manifest: Manifest) -> str:
+    """The image's own one-line description: its OCI description (or title) label."""
+    sources: list[Mapping[str, str]] = [manifest.annotations]
     images = (
         [e.image for e in manifest.entries if e.image]
         if isinstance(manifest, Index)
         else [manifest]
     )
     for image in images:
-        words.append(image.digest)
-        if image.platform:
-            words.append(str(image.platform))
+        sources.append(image.annotations)
         if image.config:
-            words.append(image.config.digest)
-            words.extend(f"{k} {v}" for k, v in image.config.labels.items())
-    words.extend(f"{k} {v}" for k, v in manifest.annotations.items())
+            sources.append(image.config.labels)
+    for key in DESCRIPTION_KEYS:
+        for source in sources:
+            if source.get(key):
+                return source[key]
+    return ""
+
+
+def _search_record(
+    registry: Registry, repo: Repository, manifest: Manifest, title: str
+) -> dict[str, Any]:
+    """A readable summary, plus keywords that find it: digests, platforms, labels."""
+    summary = manifest_summary(manifest)
+    platforms = [c["platform"] for c in platform_cells(registry.name, repo.name, manifest)]
+    parts = [
+        {"index": "multi-platform image", "image": "image", "artifact": "artifact"}[
+            summary["manifest_kind"]
+        ]
+        + (f" ({', '.join(platforms)})" if platforms else ""),
+    ]
+    if summary["created"]:
+        parts.append(f"created {summary['created'][:10]}")
+    if described(manifest):
+        parts.append(described(manifest))
+    keywords = [manifest.digest, manifest.artifact_type, *platforms]
+    images = (
+        [e.image for e in manifest.entries if e.image]
+        if isinstance(manifest, Index)
+        else [manifest]
+    )
+    for image in images:
+        keywords.append(image.digest)
+        if image.config:
+            keywords.append(image.config.digest)
+            keywords.extend(f"{k} {v}" for k, v in image.config.labels.items())
+    keywords.extend(f"{k} {v}" for k, v in manifest.annotations.items())
     return {
         "title": title,
         "registry": registry.name,
-        "content": " ".join(w for w in words if w),
+        "kind": "tag",
+        "summary": " · ".join(parts),
+        "keywords": " ".join(k for k in keywords if k),
     }
 
 

@@ -21,6 +21,7 @@ from sitegen import paths
 from sitegen.manifestpages import (
     SCHEMA_VERSION,
     Page,
+    described,
     manifest_pages,
     manifest_summary,
     platform_cells,
@@ -165,7 +166,7 @@ def registry_page(registry: Registry) -> Page:
             "path": paths.repository_path(registry.name, repo.name),
             "tags": len(repo.tags),
             "updated": _updated(repo),
-            "description": excerpt(repo.description) if repo.description else "",
+            "description": excerpt(repo.description or _label_description(repo)),
             "error": repo.error,
             "stale_since": repo.stale_since,
         }
@@ -193,6 +194,15 @@ def registry_page(registry: Registry) -> Page:
         data=data,
         crumbs=((registry.name, path),),
     )
+
+
+def _label_description(repo: Repository) -> str:
+    """Without a configured description, the newest tag's OCI description label."""
+    for tag in repo.tags:
+        manifest = repo.manifest(tag)
+        if manifest is not None and described(manifest):
+            return described(manifest)
+    return ""
 
 
 def _updated(repo: Repository) -> str:
@@ -237,6 +247,7 @@ def repository_pages(
     list_pages = [paths.tag_list_path(registry.name, repo.name, n) for n in range(1, count + 1)]
     matrix_pages = [paths.matrix_path(registry.name, repo.name, n) for n in range(1, count + 1)]
     columns = _platform_columns(rows)
+    description = repo.description or _label_description(repo)
     common = {
         "registry": registry.name,
         "repository": repo.name,
@@ -265,8 +276,9 @@ def repository_pages(
             "name": repo.name,
             "path": path,
             "page": 1,
-            "description": repo.description or "",
-            "description_html": render_markdown(repo.description) if repo.description else "",
+            "description": description,
+            "description_source": "config" if repo.description else "label" if description else "",
+            "description_html": render_markdown(description) if description else "",
             "tags": rows,
             "digests": [
                 {"digest": digest, "tags": sorted(names, key=version_key, reverse=True)}
@@ -280,7 +292,9 @@ def repository_pages(
         search={
             "title": repo.name,
             "registry": registry.name,
-            "content": " ".join([repo.name, repo.description or "", *(r["name"] for r in rows)]),
+            "kind": "repository",
+            "summary": f"{len(rows)} tags" + (f" · {excerpt(description)}" if description else ""),
+            "keywords": " ".join(r["name"] for r in rows),
         },
     )
     for number in range(2, count + 1):

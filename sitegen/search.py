@@ -40,18 +40,34 @@ def searchable(pages: Iterable[Page]) -> list[Page]:
 
 
 def document(page: Page) -> str:
-    """The tiny HTML document Pagefind indexes for ``page``."""
+    """The tiny HTML document Pagefind indexes for ``page``.
+
+    Results show the ``summary`` meta (not Pagefind's excerpt): keywords such as
+    digests and label values make a page findable but would make a poor excerpt.
+    """
     record = page.search
-    kind = "repository" if page.data.get("kind") == "repository" else "tag"
-    registry = html.escape(record["registry"])
+    esc = html.escape
+    keywords = " ".join(_with_bare_digests(record["keywords"].split()))
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(record['title'])}</title></head><body>"
-        f'<main data-pagefind-body data-pagefind-filter="registry:{registry}">'
-        f'<span data-pagefind-meta="kind" hidden>{kind}</span>'
-        f"<h1>{html.escape(record['title'])}</h1>"
-        f"<p>{html.escape(record['content'])}</p></main></body></html>"
+        f"<title>{esc(record['title'])}</title></head><body>"
+        f'<main data-pagefind-body data-pagefind-filter="registry:{esc(record["registry"])}">'
+        f'<h1 data-pagefind-meta="title">{esc(record["title"])}</h1>'
+        f'<p data-pagefind-meta="kind">{esc(record["kind"])}</p>'
+        f'<p data-pagefind-meta="summary">{esc(record["summary"])}</p>'
+        f"<p>{esc(keywords)}</p></main></body></html>"
     )
+
+
+def _with_bare_digests(words: list[str]) -> list[str]:
+    """``sha256:abc...`` also as ``abc...``, so a pasted short image ID finds it."""
+    found = []
+    for word in words:
+        found.append(word)
+        algorithm, sep, encoded = word.partition(":")
+        if sep and algorithm in ("sha256", "sha512") and encoded:
+            found.append(encoded)
+    return found
 
 
 def build_index(pages: list[Page], site: Path) -> bool:
