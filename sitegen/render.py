@@ -118,15 +118,10 @@ class Renderer:
         )
 
     def not_found(self) -> str:
-        """``404.html``: GitHub Pages serves it for any missing path, at any depth.
-
-        Its links cannot be relative (the page is served from the missing path), so
-        they are absolute when ``site.url`` is known and point at the root otherwise.
-        """
-        root = self.site.url or "/"
+        """``404.html``: GitHub Pages serves it for any missing path, at any depth."""
         template = self.env.get_template("404.html")
         page = Page(path="", template="404.html", title="Page not found", data={})
-        return template.render(page=page, data={}, root=root, site=self.site, canonical="")
+        return template.render(page=page, data={}, root="", site=self.site, canonical="")
 
 
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file (sitemaps.org)

@@ -85,3 +85,11 @@ def write_config(directory: Path, text: str) -> Path:
     path = directory / "registries.yaml"
     path.write_text(textwrap.dedent(text).lstrip("\n"))
     return path
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--regen-golden",
+        action="store_true",
+        help="rewrite tests/golden/site from the current code instead of comparing with it",
+    )

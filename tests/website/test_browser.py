@@ -1,0 +1,233 @@
+"""The built site in headless Chromium (Debian's, driven by Playwright).
+
+Each test does what a reader does and saves screenshots to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+
+pytestmark = [pytest.mark.browser, pytest.mark.registry]
+
+CHROMIUM = "/usr/bin/chromium"
+# As root, without a sandbox, and without the background traffic a closed network refuses.
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WIDE = {"width": 1280, "height": 900}
+NARROW = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=WIDE)
+    opened = context.new_page()
+    problems: list[str] = []
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type in ("error", "warning"):
+            problems.append(f"{message.type}: {message.text}")
+
+    opened.on("console", console)
+    opened.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+    yield opened
+    context.close()
+    # No script errors and no Content-Security-Policy violations on any page we opened.
+    assert problems == []
+
+
+def shot(page: Page, artifacts: Path, name: str) -> None:
+    page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+
+
+def test_search_from_home_then_open_repository_and_tag(
+    page: Page, site_url: str, artifacts: Path
+) -> None:
+    page.goto(site_url + "index.html")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sample catalog")
+    shot(page, artifacts, "home-wide")
+    page.get_by_role("searchbox", name="Search the catalog").fill("alpine")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"search/index\.html\?q=alpine$"))
+    results = page.locator("ol.results li")
+    expect(results.first).to_be_visible()
+    shot(page, artifacts, "search-alpine")
+    page.get_by_role("link", name="base/alpine", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("base/alpine")
+    page.get_by_role("link", name="3.20.1", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("base/alpine:3.20.1")
+    shot(page, artifacts, "tag-index-wide")
+
+
+def test_search_finds_a_tag_by_short_digest(page: Page, site_url: str, built_site: Path) -> None:
+    data = json.loads((built_site / "lab/apps/web/_tags/v1.0.0/index.json").read_text())
+    digest = data["digest"]
+    page.goto(f"{site_url}search/index.html?q={digest[7:19]}")
+    expect(page.locator("ol.results li a").first).to_have_text("apps/web:v1.0.0")
+
+
+def test_switch_platform(page: Page, site_url: str, artifacts: Path) -> None:
+    page.goto(site_url + "lab/tools/cli/_tags/1.0/index.html")
+    page.get_by_role("link", name="linux/arm64/v8").first.click()
+    expect(page.locator("h1 .platform")).to_have_text("linux/arm64/v8")
+    switcher = page.get_by_role("navigation", name="Platforms of this image")
+    expect(switcher.locator("[aria-current=page]")).to_have_text("linux/arm64/v8")
+    switcher.get_by_role("link", name="windows/amd64 10.0.20348.2527").click()
+    expect(page.locator("h1 .platform")).to_have_text("windows/amd64 10.0.20348.2527")
+    expect(page.get_by_text("Platform windows/amd64 10.0.20348.2527 of")).to_be_visible()
+    shot(page, artifacts, "platform-windows")
+
+
+def test_copy_pull_command_with_docker_and_podman(browser: Browser, site_url: str) -> None:
+    context = browser.new_context(viewport=WIDE)
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    try:
+        page.goto(site_url + "lab/apps/web/_tags/v1.2.0/index.html")
+        by_tag = page.locator(".pull").filter(has_text="By tag")
+        by_tag.get_by_role("button", name=re.compile("^Copy")).click()
+        expect(by_tag.get_by_role("button")).to_have_text("Copied")
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+        assert copied == "docker pull registry.example.com/apps/web:v1.2.0"
+        page.get_by_role("button", name="podman").click()
+        by_tag.get_by_role("button", name=re.compile("^Cop")).click()
+        assert page.evaluate("() => navigator.clipboard.readText()") == (
+            "podman pull registry.example.com/apps/web:v1.2.0"
+        )
+        # The choice is remembered on the next page.
+        page.goto(site_url + "lab/apps/web/index.html")
+        expect(page.locator(".pull-cmd").first).to_have_text(
+            "podman pull registry.example.com/apps/web:v1.2.0"
+        )
+    finally:
+        context.close()
+
+
+def first_column(page: Page) -> list[str]:
+    return page.locator("#tag-table tbody tr td:first-child").all_inner_texts()
+
+
+def test_sort_and_filter_the_tag_table(page: Page, site_url: str, artifacts: Path) -> None:
+    page.goto(site_url + "lab/apps/worker/index.html")
+    assert first_column(page) == ["v2.0.0", "v2.0.0-rc1", "v1.9.0", "main"]
+    page.get_by_role("button", name="Created").click()
+    assert first_column(page) == ["main", "v1.9.0", "v2.0.0", "v2.0.0-rc1"]
+    expect(page.locator("th[aria-sort=descending]")).to_have_text("Created")
+    page.get_by_role("button", name="Created").click()
+    assert first_column(page) == ["v2.0.0-rc1", "v2.0.0", "v1.9.0", "main"]
+    page.get_by_role("button", name="Tag").click()
+    assert first_column(page) == ["v2.0.0", "v2.0.0-rc1", "v1.9.0", "main"]
+    page.get_by_role("searchbox", name="Filter tags").fill("rc")
+    assert first_column(page) == ["v2.0.0-rc1"]
+    expect(page.get_by_role("status")).to_have_text("1 of 4 tags match")
+    shot(page, artifacts, "repository-filtered")
+
+
+def test_pages_work_without_javascript(browser: Browser, site_url: str, artifacts: Path) -> None:
+    context = browser.new_context(viewport=WIDE, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(site_url + "lab/base/alpine/index.html")
+        assert page.locator("#tag-table tbody tr").count() == 5
+        expect(page.locator("button.copy").first).to_be_hidden()
+        page.get_by_role("link", name="Tag \u00d7 platform matrix").click()
+        expect(page.get_by_role("columnheader", name="linux/arm/v7")).to_be_visible()
+        shot(page, artifacts, "matrix-no-js")
+    finally:
+        context.close()
+
+
+def test_site_opened_from_disk(page: Page, built_site: Path) -> None:
+    page.goto((built_site / "index.html").as_uri())
+    page.get_by_role("link", name="lab", exact=True).click()
+    page.get_by_role("link", name="apps/web").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("apps/web")
+    assert first_column(page)[0] == "v1.2.0"  # _tags.js loads from disk too
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "index.html",
+        "search/index.html?q=web",
+        "lab/index.html",
+        "lab/apps/web/index.html",
+        "lab/apps/web/_tags/v1.2.0/index.html",
+        "lab/base/alpine/_tags/latest/index.html",
+        "lab/base/alpine/_platforms/index.html",
+        "lab/charts/demo/_tags/0.1.0/index.html",
+    ],
+)
+def test_no_serious_accessibility_violations(
+    browser: Browser, site_url: str, artifacts: Path, path: str, scheme: str
+) -> None:
+    context = browser.new_context(viewport=WIDE, color_scheme=scheme)  # type: ignore[arg-type]
+    page = context.new_page()
+    try:
+        page.goto(site_url + path)
+        page.wait_for_load_state("networkidle")
+        results: Any = Axe().run(page)
+        serious = [
+            f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert serious == []
+        if path == "lab/apps/web/_tags/v1.2.0/index.html":
+            shot(page, artifacts, f"tag-image-{scheme}")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("home", "index.html"),
+        ("registry", "lab/index.html"),
+        ("repository", "lab/base/alpine/index.html"),
+        ("tag", "lab/apps/web/_tags/v1.2.0/index.html"),
+        ("search", "search/index.html?q=apps"),
+    ],
+)
+def test_narrow_screen(
+    browser: Browser, site_url: str, artifacts: Path, name: str, path: str
+) -> None:
+    context = browser.new_context(viewport=NARROW, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(site_url + path)
+        page.wait_for_load_state("networkidle")
+        # Nothing but the scrolling table wrappers may be wider than the screen.
+        overflow = page.evaluate(
+            """() => document.documentElement.scrollWidth - document.documentElement.clientWidth"""
+        )
+        assert overflow <= 0
+        shot(page, artifacts, f"narrow-{name}")
+    finally:
+        context.close()
