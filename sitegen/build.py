@@ -24,6 +24,7 @@ from sitegen import search
 from sitegen.cache import Cache
 from sitegen.config import Config
 from sitegen.crawl import Outcome, Progress, crawl
+from sitegen.errors import OutputError
 from sitegen.model import Catalog
 from sitegen.output import check_target, staging
 from sitegen.pages import Page, build_pages, catalog_document, tag_data_file
@@ -96,7 +97,9 @@ async def gather(
     interval: float = 1.0,
 ) -> tuple[Outcome, Stats]:
     """Crawl every registry through one shared client, reporting progress periodically."""
-    async with RegistryClient(config.registries, transport=transport) as client:
+    async with RegistryClient(
+        config.registries, transport=transport, limits=config.limits
+    ) as client:
         reporter = None
         if on_progress is not None:
             reporter = asyncio.create_task(_report(progress, client.stats, on_progress, interval))
@@ -175,6 +178,11 @@ def write_site(config: Config, catalog: Catalog, target: Path) -> int:
     page_paths: list[str] = []
     with staging(target) as stage:
         for page in build_pages(catalog):
+            if count >= config.limits.site_pages:
+                raise OutputError(
+                    f"the site would have more than {config.limits.site_pages} pages; narrow "
+                    "the repositories or tags shown, or raise limits.site_pages"
+                )
             stage.write(f"{page.path}index.html", renderer.html(page))
             stage.write(f"{page.path}index.json", page_json(page))
             data_file = tag_data_file(page)

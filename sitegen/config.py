@@ -12,11 +12,12 @@ import fnmatch
 import ipaddress
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from sitegen.errors import ConfigError
+from sitegen.masking import DEFAULT_PATTERNS, Masker
 from sitegen.registry.references import (
     DOCKER_HUB_PULL_HOST,
     HOST_RE,
@@ -129,6 +130,36 @@ class RegistryConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class Limits:
+    """Caps that keep a hostile or broken registry from exhausting the build."""
+
+    manifest_bytes: int = 4 << 20  # PROTOCOL.md 18; distribution's own limit
+    config_bytes: int = 8 << 20
+    listing_bytes: int = 16 << 20  # one page of _catalog or tags/list
+    token_bytes: int = 256 << 10
+    error_bytes: int = 64 << 10
+    redirects: int = 10
+    pages: int = 1000  # pages of one listing (Link: rel="next")
+    tags: int = 100_000  # tags of one repository
+    repositories: int = 100_000  # repositories of one registry (_catalog)
+    site_pages: int = 1_000_000  # pages of the whole site
+
+
+LIMIT_KEYS = {
+    "manifest_bytes": "manifest_bytes",
+    "config_bytes": "config_bytes",
+    "listing_bytes": "listing_bytes",
+    "token_bytes": "token_bytes",
+    "error_bytes": "error_bytes",
+    "redirects": "redirects",
+    "listing_pages": "pages",
+    "tags_per_repository": "tags",
+    "repositories_per_registry": "repositories",
+    "site_pages": "site_pages",
+}
+
+
+@dataclass(frozen=True, slots=True)
 class SiteConfig:
     """Site-wide settings."""
 
@@ -136,6 +167,7 @@ class SiteConfig:
     url: str | None = None  # where the site is published, with a trailing slash
     description: str | None = None
     theme_dir: Path | None = None
+    masker: Masker = field(default_factory=Masker)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +177,7 @@ class Config:
     path: Path
     site: SiteConfig
     registries: tuple[RegistryConfig, ...]
+    limits: Limits = field(default_factory=Limits)
 
 
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
@@ -168,7 +201,7 @@ class _Builder:
         self.base_dir = base_dir
 
     def config(self, root: Field, path: Path) -> Config:
-        keys = self.r.mapping(root, ("site", "registries"), required=("registries",))
+        keys = self.r.mapping(root, ("site", "registries", "limits"), required=("registries",))
         site = self.site(keys["site"]) if "site" in keys else SiteConfig()
         registries: list[RegistryConfig] = []
         seen: dict[str, Field] = {}
@@ -180,10 +213,22 @@ class _Builder:
             registries.append(registry)
         if not registries:
             self.r.fail(keys["registries"], "list at least one registry")
-        return Config(path=path, site=site, registries=tuple(registries))
+        limits = self.limits(keys["limits"]) if "limits" in keys else Limits()
+        return Config(path=path, site=site, registries=tuple(registries), limits=limits)
+
+    def limits(self, node: Field) -> Limits:
+        keys = self.r.mapping(node, tuple(LIMIT_KEYS))
+        values = {
+            LIMIT_KEYS[key]: self.r.integer(field_, minimum=0 if key == "redirects" else 1)
+            for key, field_ in keys.items()
+        }
+        return replace(Limits(), **values)
 
     def site(self, node: Field) -> SiteConfig:
-        keys = self.r.mapping(node, ("title", "url", "description", "theme_dir"))
+        keys = self.r.mapping(
+            node,
+            ("title", "url", "description", "theme_dir", "secret_env_patterns", "show_secret_env"),
+        )
         url = None
         if "url" in keys:
             url = self.r.string(keys["url"])
@@ -198,7 +243,19 @@ class _Builder:
             theme_dir = self.base_dir / self.r.string(keys["theme_dir"])
             if not theme_dir.is_dir():
                 self.r.fail(keys["theme_dir"], f"directory not found: {theme_dir}")
+        patterns = DEFAULT_PATTERNS
+        if "secret_env_patterns" in keys:
+
+            def check(item: Field, value: str) -> None:
+                try:
+                    re.compile(value)
+                except re.error as exc:
+                    self.r.fail(item, f"invalid regular expression {value!r}: {exc}")
+
+            patterns = tuple(self.r.strings(keys["secret_env_patterns"], check))
+        show = self.r.boolean(keys["show_secret_env"]) if "show_secret_env" in keys else False
         return SiteConfig(
+            masker=Masker(patterns=patterns, enabled=not show),
             title=self.r.string(keys["title"]) if "title" in keys else DEFAULT_TITLE,
             url=url,
             description=self.description(keys["description"]) if "description" in keys else None,

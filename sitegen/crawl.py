@@ -28,6 +28,7 @@ from sitegen.config import (
     platform_matches,
 )
 from sitegen.errors import NotFoundError, RegistryError
+from sitegen.masking import Masker
 from sitegen.model import (
     Attestation,
     Catalog,
@@ -86,7 +87,7 @@ async def crawl(
     now: str = "",
 ) -> Outcome:
     """Crawl every configured registry in parallel. ``now`` stamps successful crawls."""
-    context = _Context(cache, state or State(), progress or Progress(), now)
+    context = _Context(cache, state or State(), progress or Progress(), now, config.site.masker)
     context.progress.registries_total = len(config.registries)
     outcome = Outcome(catalog=Catalog(title=config.site.title, registries=()))
     registries = await asyncio.gather(
@@ -107,6 +108,7 @@ class _Context:
     state: State
     progress: Progress
     now: str
+    masker: Masker
 
 
 async def _crawl_registry(
@@ -414,6 +416,7 @@ class _RepositoryCrawler:
             raw=raw.data,
             config_data=config_data,
             problem=problem,
+            masker=self.ctx.masker,
         )
 
     async def _index(self, raw: RawManifest) -> Index:

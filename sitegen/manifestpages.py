@@ -312,6 +312,7 @@ def image_data(image: Image) -> dict[str, Any]:
             "volumes": list(config.volumes),
             "stop_signal": config.stop_signal,
             "labels": dict(config.labels),
+            "masked": list(config.masked),
         },
         "history": []
         if config is None

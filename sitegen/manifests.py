@@ -7,10 +7,12 @@ is treated as absent, so a malformed manifest degrades one page instead of the b
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
+from sitegen.masking import NO_MASKING, Masker
 from sitegen.model import (
     EMPTY,
     Attestation,
@@ -152,10 +154,11 @@ def image(
     raw: bytes,
     config_data: bytes | None,
     problem: str = "",
+    masker: Masker = NO_MASKING,
 ) -> Image:
     """An image (or artifact) manifest plus its parsed config."""
     if media_type in mediatypes.SCHEMA1_TYPES:
-        return schema1_image(document, digest=digest, media_type=media_type, raw=raw)
+        return schema1_image(document, digest=digest, media_type=media_type, raw=raw, masker=masker)
     config_desc = descriptor(document.get("config")) or Descriptor("", "", 0)
     layers = document.get("layers")
     layer_list = tuple(
@@ -163,8 +166,11 @@ def image(
     )
     config = None
     is_image = image_config_needed(document) is not None
+    annotations = string_map(document.get("annotations"))
     if config_data is not None and is_image:
-        config = image_config(config_data, config_desc.digest, layer_list)
+        config, secrets = _image_config(config_data, config_desc.digest, layer_list, masker)
+        if secrets:
+            annotations = _masked_map(annotations, masker, secrets)
     artifact_type = text(document.get("artifactType"))
     if not artifact_type and not is_image:
         artifact_type = config_desc.media_type
@@ -177,7 +183,7 @@ def image(
         manifest_size=len(raw),
         config_descriptor=config_desc,
         layers=layer_list,
-        annotations=string_map(document.get("annotations")),
+        annotations=annotations,
         platform=found_platform,
         config=config,
         artifact_type=artifact_type,
@@ -196,8 +202,23 @@ def _config_platform(config_data: bytes | None) -> Platform | None:
     return platform(document) if isinstance(document, dict) else None
 
 
-def image_config(data: bytes, digest: str, layers: tuple[Descriptor, ...] = ()) -> ImageConfig:
-    """Parse an image config blob. Unreadable parts are left empty."""
+def _masked_map(
+    mapping: Mapping[str, str], masker: Masker, secrets: Sequence[str]
+) -> Mapping[str, str]:
+    return MappingProxyType({k: masker.text(v, secrets) for k, v in mapping.items()})
+
+
+def image_config(
+    data: bytes, digest: str, layers: tuple[Descriptor, ...] = (), masker: Masker = NO_MASKING
+) -> ImageConfig:
+    """Parse an image config blob. Unreadable parts are left empty; secrets masked."""
+    return _image_config(data, digest, layers, masker)[0]
+
+
+def _image_config(
+    data: bytes, digest: str, layers: tuple[Descriptor, ...], masker: Masker
+) -> tuple[ImageConfig, tuple[str, ...]]:
+    """The config, and the secret values masked in it (to mask them elsewhere too)."""
     try:
         document = json.loads(data)
     except ValueError:
@@ -206,11 +227,27 @@ def image_config(data: bytes, digest: str, layers: tuple[Descriptor, ...] = ()) 
         document = {}
     run = document.get("config")
     run = run if isinstance(run, dict) else {}
-    return ImageConfig(
+    original_env = strings(run.get("Env"))
+    env, secrets = masker.env(original_env)
+    labels = string_map(run.get("Labels"))
+    history = _history(document.get("history"), layers)
+    if env != original_env:
+        labels = _masked_map(labels, masker, secrets)
+        history = tuple(
+            replace(
+                step,
+                created_by=masker.text(step.created_by, secrets),
+                comment=masker.text(step.comment, secrets),
+            )
+            for step in history
+        )
+        data = masker.raw_config(data, secrets)
+    masked = tuple(e.partition("=")[0] for e, o in zip(env, original_env, strict=True) if e != o)
+    config = ImageConfig(
         digest=digest,
         created=text(document.get("created")),
         author=text(document.get("author")),
-        env=strings(run.get("Env")),
+        env=env,
         entrypoint=strings(run.get("Entrypoint")) if run.get("Entrypoint") is not None else None,
         cmd=strings(run.get("Cmd")) if run.get("Cmd") is not None else None,
         working_dir=text(run.get("WorkingDir")),
@@ -218,10 +255,12 @@ def image_config(data: bytes, digest: str, layers: tuple[Descriptor, ...] = ()) 
         exposed_ports=_keys(run.get("ExposedPorts")),
         volumes=_keys(run.get("Volumes")),
         stop_signal=text(run.get("StopSignal")),
-        labels=string_map(run.get("Labels")),
-        history=_history(document.get("history"), layers),
+        labels=labels,
+        history=history,
         raw=data,
+        masked=masked,
     )
+    return config, secrets
 
 
 def _keys(value: Any) -> tuple[str, ...]:
@@ -253,7 +292,12 @@ def _history(value: Any, layers: tuple[Descriptor, ...]) -> tuple[HistoryStep, .
 
 
 def schema1_image(
-    document: Mapping[str, Any], *, digest: str, media_type: str, raw: bytes
+    document: Mapping[str, Any],
+    *,
+    digest: str,
+    media_type: str,
+    raw: bytes,
+    masker: Masker = NO_MASKING,
 ) -> Image:
     """Docker schema1 (old registries): history lives in ``v1Compatibility`` strings.
 
@@ -296,19 +340,29 @@ def schema1_image(
                 layer=layer,
             )
         )
+    original_env = strings(run.get("Env"))
+    env, secrets = masker.env(original_env)
+    steps = [replace(s, created_by=masker.text(s.created_by, secrets)) for s in steps]
+    if env != original_env:
+        # v1Compatibility strings repeat the config: the published manifest is masked too.
+        masked_document = masker.document(json.loads(raw), secrets)
+        raw = masker.text(
+            json.dumps(masked_document, ensure_ascii=False, indent=3), secrets
+        ).encode()
     config = ImageConfig(
         digest="",
         created=text(top.get("created")),
         author=text(top.get("author")),
-        env=strings(run.get("Env")),
+        env=env,
         entrypoint=strings(run.get("Entrypoint")) if run.get("Entrypoint") else None,
         cmd=strings(run.get("Cmd")) if run.get("Cmd") else None,
         working_dir=text(run.get("WorkingDir")),
         user=text(run.get("User")),
         exposed_ports=_keys(run.get("ExposedPorts")),
         volumes=_keys(run.get("Volumes")),
-        labels=string_map(run.get("Labels")),
+        labels=_masked_map(string_map(run.get("Labels")), masker, secrets),
         history=tuple(steps),
+        masked=tuple(e.partition("=")[0] for e, o in zip(env, original_env, strict=True) if e != o),
     )
     arch = text(document.get("architecture")) or text(top.get("architecture"))
     return Image(

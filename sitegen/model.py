@@ -79,7 +79,8 @@ class ImageConfig:
     stop_signal: str = ""
     labels: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     history: tuple[HistoryStep, ...] = ()
-    raw: bytes = b""
+    raw: bytes = b""  # as published: re-serialized with secrets masked when there were any
+    masked: tuple[str, ...] = ()  # names of the env variables whose values were masked
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,7 +127,8 @@ def test_unknown_key_suggests_the_close_one(tmp_path: Path) -> None:
 def test_unknown_top_level_key_lists_known_keys(tmp_path: Path) -> None:
     message = error(tmp_path, "registries: []\nzzz: 1\n")
     assert (
-        message == "registries.yaml:2:1: zzz: unknown key 'zzz'; known keys: 'site', 'registries'"
+        message
+        == "registries.yaml:2:1: zzz: unknown key 'zzz'; known keys: 'site', 'registries', 'limits'"
     )
 
 

@@ -31,7 +31,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from sitegen import __version__
-from sitegen.config import RegistryConfig
+from sitegen.config import Limits, RegistryConfig
 from sitegen.errors import (
     AuthError,
     CatalogUnavailable,
@@ -59,7 +59,6 @@ from sitegen.registry.errorbody import AUTH_CODES, Redactor, error_for, parse_er
 from sitegen.registry.pagination import DEFAULT_PAGE_SIZE, next_link
 from sitegen.registry.references import digest_of, is_digest, is_name, is_tag
 from sitegen.registry.transport import (
-    Limits,
     Reply,
     RetryPolicy,
     Stats,
@@ -261,7 +260,7 @@ class RegistrySession:
                 repository="",
                 what="list repositories",
                 valid=is_name,
-                limit=self.limits.tags,
+                limit=self.limits.repositories,
             )
         except (AuthError, NotFoundError) as exc:
             raise CatalogUnavailable(

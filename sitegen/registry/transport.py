@@ -30,6 +30,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from sitegen.config import Limits
 from sitegen.errors import ProtocolError, TooLarge, TransportError
 
 log = logging.getLogger("sitegen.registry")
@@ -47,20 +48,6 @@ class RetryPolicy:
     base_delay: float = 0.5  # first backoff; doubles per attempt
     max_delay: float = 30.0  # cap of one backoff sleep
     max_retry_after: float = 120.0  # longer Retry-After waits are cut to this
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Caps that keep a hostile or broken registry from exhausting the build."""
-
-    manifest_bytes: int = 4 << 20  # PROTOCOL.md 18; distribution's own limit
-    config_bytes: int = 8 << 20
-    listing_bytes: int = 16 << 20  # one page of _catalog or tags/list
-    token_bytes: int = 256 << 10
-    error_bytes: int = 64 << 10
-    redirects: int = 10
-    pages: int = 1000  # pages of one listing
-    tags: int = 100_000  # tags of one repository
 
 
 @dataclass
