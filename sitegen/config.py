@@ -38,6 +38,7 @@ DESCRIPTION_SUFFIXES = (".md", ".markdown", ".txt")
 MAX_DESCRIPTION_BYTES = 1 << 20
 DEFAULT_CONCURRENCY = 8
 DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 3
 DEFAULT_TITLE = "Image catalog"
 
 
@@ -116,6 +117,7 @@ class RegistryConfig:
     ca_file: Path | None = None
     insecure: bool = False
     http2: bool = False
+    retries: int = DEFAULT_RETRIES  # extra attempts after a 429, 5xx or broken connection
 
     @property
     def scheme(self) -> str:
@@ -280,6 +282,7 @@ class _Builder:
                 "ca_file",
                 "insecure",
                 "http2",
+                "retries",
             ),
             required=("name", "url"),
         )
@@ -339,6 +342,11 @@ class _Builder:
             ca_file=ca_file,
             insecure=insecure,
             http2=self.r.boolean(keys["http2"]) if "http2" in keys else False,
+            retries=(
+                self.r.integer(keys["retries"], minimum=0, maximum=10)
+                if "retries" in keys
+                else DEFAULT_RETRIES
+            ),
         )
 
     def url(self, node: Field, insecure: bool) -> tuple[str, str, str]:

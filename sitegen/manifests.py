@@ -242,7 +242,7 @@ def _image_config(
             for step in history
         )
         data = masker.raw_config(data, secrets)
-    masked = tuple(e.partition("=")[0] for e, o in zip(env, original_env, strict=True) if e != o)
+    masked = masker.masked_names(original_env)
     config = ImageConfig(
         digest=digest,
         created=text(document.get("created")),
@@ -362,7 +362,7 @@ def schema1_image(
         volumes=_keys(run.get("Volumes")),
         labels=_masked_map(string_map(run.get("Labels")), masker, secrets),
         history=tuple(steps),
-        masked=tuple(e.partition("=")[0] for e, o in zip(env, original_env, strict=True) if e != o),
+        masked=masker.masked_names(original_env),
     )
     arch = text(document.get("architecture")) or text(top.get("architecture"))
     return Image(

@@ -59,6 +59,14 @@ class Masker:
                 secrets.extend(m.group("pw") for m in _URL_PASSWORD_RE.finditer(entry))
         return tuple(masked), tuple(sorted(set(secrets), key=len, reverse=True))
 
+    def masked_names(self, entries: Sequence[str]) -> tuple[str, ...]:
+        """Names of the ``NAME=value`` entries whose values are masked for their name."""
+        return tuple(
+            name
+            for name, sep, value in (e.partition("=") for e in entries)
+            if sep and value and self.secret_name(name)
+        )
+
     def text(self, value: str, secrets: Iterable[str]) -> str:
         """``value`` with every secret (and URL password) replaced by ``MASK``."""
         if not self.enabled:

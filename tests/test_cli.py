@@ -164,3 +164,15 @@ def test_version_and_module_entry_point() -> None:
         stdin=subprocess.DEVNULL,
     )
     assert completed.stdout.startswith("sitegen, version ")
+
+
+def test_output_into_the_home_directory_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    (home / "work").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    write_config(home / "work", "registries:\n  - name: a\n    url: http://127.0.0.1:1\n")
+    result = run_cli(["build", "-o", str(home)], home / "work")
+    assert result.exit_code == 1
+    assert f"refusing to build into {home}: it is or contains" in result.stderr

@@ -1,0 +1,185 @@
+"""Property-based tests of everything that parses registry text or turns names into paths."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import string
+from pathlib import PurePosixPath
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sitegen import paths
+from sitegen.registry.challenge import parse_challenges
+from sitegen.registry.pagination import next_link, parse_link_header
+from sitegen.registry.references import (
+    TAG_RE,
+    Reference,
+    is_digest,
+    is_name,
+    is_tag,
+)
+
+settings.register_profile("ci", max_examples=300, deadline=None)
+settings.load_profile("ci")
+
+# -- generators for valid names ---------------------------------------------------------
+
+alnum = st.text(alphabet=string.ascii_lowercase + string.digits, min_size=1, max_size=8)
+separator = st.sampled_from([".", "_", "__", "-", "--"])
+component = st.builds(
+    lambda first, rest: first + "".join(s + a for s, a in rest),
+    alnum,
+    st.lists(st.tuples(separator, alnum), max_size=3),
+)
+names = st.lists(component, min_size=1, max_size=4).map("/".join).filter(is_name)
+tags = st.from_regex(TAG_RE, fullmatch=True)
+digests = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64).map(
+    lambda h: "sha256:" + h
+)
+token_chars = string.ascii_letters + string.digits + "!#$%&'*+.^_`|~-"
+tokens = st.text(alphabet=token_chars, min_size=1, max_size=12)
+quoted_values = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=30)
+
+
+# -- WWW-Authenticate ---------------------------------------------------------------------
+
+
+@given(st.text())
+def test_challenge_parser_never_fails_on_any_text(text: str) -> None:
+    for challenge in parse_challenges([text]):
+        assert challenge.scheme == challenge.scheme.lower()
+        assert all(key == key.lower() for key in challenge.params)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["Bearer", "bearer", "BASIC", "Basic"]),
+            st.dictionaries(
+                st.sampled_from(["realm", "service", "scope", "error"]),
+                quoted_values,
+                min_size=1,
+            ),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_quoted_challenges_round_trip(challenges: list[tuple[str, dict[str, str]]]) -> None:
+    def quote(value: str) -> str:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    header = ", ".join(
+        scheme + " " + ", ".join(f"{k}={quote(v)}" for k, v in params.items())
+        for scheme, params in challenges
+    )
+    parsed = parse_challenges([header])
+    assert [(c.scheme, dict(c.params)) for c in parsed] == [
+        (scheme.lower(), params) for scheme, params in challenges
+    ]
+
+
+# -- Link ---------------------------------------------------------------------------------
+
+
+@given(st.text())
+def test_link_parser_never_fails_on_any_text(text: str) -> None:
+    parse_link_header(text)
+    next_link([text], "https://registry.test/v2/x/tags/list")
+
+
+cursor = st.text(
+    alphabet=string.ascii_letters + string.digits + "_-.%=&~+", min_size=1, max_size=60
+)
+
+
+@given(cursor, st.sampled_from(['rel="next"', "rel=next", 'rel="prev next"', 'REL="NEXT"']))
+def test_next_link_keeps_opaque_cursors_verbatim(query: str, rel: str) -> None:
+    target = f"/v2/team/app/tags/list?{query}"
+    found = next_link([f"<{target}>; {rel}"], "https://registry.test/v2/team/app/tags/list?n=100")
+    assert found == f"https://registry.test{target}"
+
+
+# -- references and names -----------------------------------------------------------------
+
+
+@given(st.text())
+def test_reference_parser_accepts_only_the_grammar(text: str) -> None:
+    try:
+        reference = Reference.parse(text)
+    except ValueError:
+        return
+    assert is_name(reference.name)
+    assert reference.tag is None or is_tag(reference.tag)
+    assert reference.digest is None or is_digest(reference.digest)
+
+
+@given(
+    st.sampled_from(["registry.example.com", "localhost:5000", "127.0.0.1:8080", "ghcr.io"]),
+    names,
+    st.one_of(st.none(), tags),
+    st.one_of(st.none(), digests),
+)
+def test_reference_round_trip(host: str, name: str, tag: str | None, digest: str | None) -> None:
+    text = f"{host}/{name}" + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+    assert str(Reference.parse(text)) == text
+
+
+# -- names to paths -----------------------------------------------------------------------
+
+
+def _safe(path: str) -> bool:
+    normal = posixpath.normpath(path)
+    return not path.startswith("/") and ".." not in path.split("/") and not normal.startswith("..")
+
+
+@given(st.lists(tags, min_size=2, max_size=20, unique=True))
+def test_distinct_tags_get_distinct_paths_even_ignoring_case(tag_list: list[str]) -> None:
+    slugs = [paths.tag_slug(t) for t in tag_list]
+    assert len({s.lower() for s in slugs}) == len(tag_list)
+    for slug in slugs:
+        assert re.fullmatch(r"[a-z0-9_.~-]+", slug)
+
+
+@given(names, tags, digests)
+def test_paths_never_escape_the_site(name: str, tag: str, digest: str) -> None:
+    for path in (
+        paths.repository_path("reg", name),
+        paths.tag_path("reg", name, tag),
+        paths.digest_path("reg", name, digest),
+        paths.matrix_path("reg", name, 3),
+        paths.tag_list_path("reg", name, 2),
+    ):
+        assert _safe(path), path
+        assert str(PurePosixPath("/site", path)).startswith("/site/")
+
+
+@given(st.lists(names, min_size=2, max_size=10, unique=True), tags)
+def test_no_two_names_share_a_path(name_list: list[str], tag: str) -> None:
+    repository_paths = {paths.repository_path("reg", n) for n in name_list}
+    tag_paths = {paths.tag_path("reg", n, tag) for n in name_list}
+    assert len(repository_paths) == len(tag_paths) == len(name_list)
+    # A repository's own directories (_tags, _digests, ...) never collide with another
+    # repository nested below it: components of names never start with "_".
+    for path in tag_paths:
+        assert path not in repository_paths
+
+
+@given(st.text(max_size=300))
+def test_anything_else_is_refused_rather_than_mapped(text: str) -> None:
+    if not is_name(text):
+        try:
+            paths.repository_path("reg", text)
+        except ValueError:
+            pass
+        else:  # pragma: no cover - would be a bug
+            raise AssertionError(f"mapped invalid name {text!r}")
+    if not is_tag(text):
+        try:
+            paths.tag_slug(text)
+        except ValueError:
+            pass
+        else:  # pragma: no cover - would be a bug
+            raise AssertionError(f"mapped invalid tag {text!r}")
