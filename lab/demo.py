@@ -26,11 +26,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lab.registry import RunningRegistry, start_registry
-from lab.samples import SampleRepo, push_samples
+from lab.samples import SampleRepo, push_samples, release_update
 
 PORT_ENV = "DEMO_REGISTRY_PORT"
 REGISTRY_ENV = "DEMO_REGISTRY"
 SKOPEO_REPOS = ("base/alpine",)
+# Its own cache, emptied on every run: each demo registry starts fresh, and a history
+# carried over from an earlier demo would report changes that never happened.
+DEMO_CACHE = ".sitegen-demo-cache"
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -40,6 +43,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--config", "-c", default="registries.yaml", help="sitegen config")
     parser.add_argument("--output", "-o", default="site", help="site output directory")
+    parser.add_argument(
+        "--one-build",
+        action="store_true",
+        help="build once; by default a new release is pushed and the site rebuilt, to show "
+        "what a nightly build publishes about changes",
+    )
     parser.add_argument(
         "--keep-running",
         action="store_true",
@@ -66,7 +75,18 @@ def _summary(repos: Sequence[SampleRepo]) -> str:
 
 
 def _build(registry: RunningRegistry, config: str, output: str) -> int:
-    command = [sys.executable, "-m", "sitegen", "build", "-c", config, "-o", output]
+    command = [
+        sys.executable,
+        "-m",
+        "sitegen",
+        "build",
+        "-c",
+        config,
+        "-o",
+        output,
+        "--cache-dir",
+        DEMO_CACHE,
+    ]
     env = {**os.environ, REGISTRY_ENV: registry.host}
     print(f"$ {REGISTRY_ENV}={registry.host} sitegen build -c {config} -o {output}", flush=True)
     return subprocess.run(command, env=env, stdin=subprocess.DEVNULL, check=False).returncode
@@ -92,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not Path(args.config).is_file():
         print(f"warning: {args.config} not found; sitegen build will say why", file=sys.stderr)
     via_skopeo = SKOPEO_REPOS if shutil.which("skopeo") else ()
+    shutil.rmtree(DEMO_CACHE, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix="sitegen-demo-") as scratch:
         registry = start_registry(Path(scratch), port=port, log_level="warn")
         try:
@@ -101,6 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"pushed {len(repos)} repositories ({how} through the API):")
             print(_summary(repos), flush=True)
             status = _build(registry, args.config, args.output)
+            if status == 0 and not args.one_build:
+                release_update(registry)
+                print("\nnext night: apps/web v1.3.0 released, latest moved to it", flush=True)
+                status = _build(registry, args.config, args.output)
             if args.keep_running:
                 print(
                     f"\nregistry still running at {registry.url}; "

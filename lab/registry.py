@@ -5,6 +5,9 @@ with its own storage directory, optional Basic (bcrypt htpasswd) or token auth (
 ``TokenServer`` in a thread), the access log on, and manifest deletion enabled; it waits
 until ``GET /v2/`` answers and stops the process, by its own PID, at the end.
 
+With ``tls=True`` it serves HTTPS with a fresh self-signed certificate for 127.0.0.1
+(``RunningRegistry.ca_file`` is that certificate, to trust it explicitly).
+
 The registry's stdout (access log, one combined-log line per request) and stderr (its
 application log) both go to ``log_path``; ``access_log()`` parses the former so tests
 can count requests by kind.
@@ -12,8 +15,11 @@ can count requests by kind.
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import re
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -26,6 +32,10 @@ from typing import IO, Literal
 import bcrypt
 import httpx
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from lab.push import Pusher
 from lab.tokenserver import TokenServer
@@ -77,6 +87,7 @@ class RunningRegistry:
     users: dict[str, str]
     token_server: TokenServer | None
     admins: tuple[str, ...] = ()
+    ca_file: Path | None = None  # the self-signed certificate when serving HTTPS
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _log_file: IO[bytes] | None = field(default=None, repr=False)
     _probes: int = field(default=0, repr=False)
@@ -111,7 +122,7 @@ class RunningRegistry:
             self._probes += 1
             marker = f"{_PROBE_PREFIX}sync-{self._probes}"
             with suppress(httpx.HTTPError):
-                httpx.get(self.url + marker, timeout=2)
+                httpx.get(self.url + marker, timeout=2, verify=self.verify)
         deadline = time.monotonic() + 2.0
         while True:
             entries = self._read_access_log()
@@ -130,6 +141,13 @@ class RunningRegistry:
                 if match:
                     entries.append(AccessLogEntry(match[1], match[2], int(match[3])))
         return entries
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """What an ``httpx`` client needs to trust this registry."""
+        if self.ca_file is None:
+            return True
+        return ssl.create_default_context(cafile=str(self.ca_file))
 
     def default_user(self) -> str | None:
         """The user pushes run as: the first admin that has a password, else any user."""
@@ -174,6 +192,40 @@ def _write_htpasswd(path: Path, users: Mapping[str, str]) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def write_self_signed(directory: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A self-signed certificate (and its key) for ``host``; returns (cert, key) paths."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"sitegen-lab {host}")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address(host)), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "tls-cert.pem", directory / "tls-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
 def _log_tail(path: Path, lines: int = 30) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -190,6 +242,7 @@ def start_registry(
     port: int = 0,
     *,
     log_level: str = "info",
+    tls: bool = False,
 ) -> RunningRegistry:
     """Start a registry; the caller must call ``stop()``. See ``running_registry``."""
     if auth not in ("none", "basic", "token"):
@@ -228,19 +281,24 @@ def start_registry(
             }
         }
 
+    tls_files = write_self_signed(base) if tls else None
+    scheme = "https" if tls else "http"
     log_path = base / "registry.log"
     attempts = _PORT_ATTEMPTS if port == 0 else 1
     try:
         for attempt in range(attempts):
             chosen = port or _free_port()
             # A fixed secret: without one the registry invents a random one and warns.
-            config["http"] = {"addr": f"127.0.0.1:{chosen}", "secret": HTTP_SECRET}
+            http: dict[str, object] = {"addr": f"127.0.0.1:{chosen}", "secret": HTTP_SECRET}
+            if tls_files is not None:
+                http["tls"] = {"certificate": str(tls_files[0]), "key": str(tls_files[1])}
+            config["http"] = http
             config_path = base / "config.yml"
             config_path.write_text(yaml.safe_dump(config, sort_keys=False))
             process, log_file = _launch(config_path, log_path)
             host = f"127.0.0.1:{chosen}"
             registry = RunningRegistry(
-                url=f"http://{host}",
+                url=f"{scheme}://{host}",
                 host=host,
                 auth=auth,
                 root=root,
@@ -248,6 +306,7 @@ def start_registry(
                 users=user_map,
                 token_server=token_server,
                 admins=tuple(admins),
+                ca_file=tls_files[0] if tls_files is not None else None,
                 process=process,
                 _log_file=log_file,
             )
@@ -287,7 +346,7 @@ def _wait_ready(registry: RunningRegistry) -> None:
     """Poll ``GET /v2/`` (bounded) until it answers 200 or a 401 challenge."""
     assert registry.process is not None
     deadline = time.monotonic() + START_TIMEOUT
-    with httpx.Client(timeout=1.0) as client:
+    with httpx.Client(timeout=1.0, verify=registry.verify) as client:
         while time.monotonic() < deadline:
             if registry.process.poll() is not None:
                 break
@@ -319,16 +378,18 @@ def running_registry(
     port: int = 0,
     *,
     log_level: str = "info",
+    tls: bool = False,
 ) -> Iterator[RunningRegistry]:
     """A registry on 127.0.0.1 for the duration of the ``with`` block.
 
     ``auth``: ``"none"``, ``"basic"`` (htpasswd, realm ``sitegen-lab``) or ``"token"``
     (a ``TokenServer``; anonymous callers may pull repositories matching
     ``anonymous_pull``, ``admins`` may list the catalog). ``users`` defaults to
-    ``DEFAULT_USERS``. ``port=0`` picks a free port.
+    ``DEFAULT_USERS``. ``port=0`` picks a free port. ``tls=True`` serves HTTPS with a
+    self-signed certificate (``ca_file``).
     """
     registry = start_registry(
-        workdir, auth, users, anonymous_pull, admins, port, log_level=log_level
+        workdir, auth, users, anonymous_pull, admins, port, log_level=log_level, tls=tls
     )
     try:
         yield registry

@@ -377,3 +377,17 @@ def _push_with_skopeo(registry: RunningRegistry, repo: SampleRepo, layouts: Path
         write_oci_layout(layout, built, ref)
         for tag in tags:
             skopeo_copy(layout, ref, registry.ref(f"{repo.name}:{tag}"), registry.creds())
+
+
+def release_update(target: RunningRegistry | Pusher) -> None:
+    """The next night's news: ``apps/web`` v1.3.0 is released and ``latest`` moves to it.
+
+    The demo builds once, applies this, and builds again, so its site shows a change,
+    the feeds and a diff page as a nightly build would.
+    """
+    pusher = target.pusher() if isinstance(target, RunningRegistry) else target
+    try:
+        pusher.push("apps/web", _web("v1.3.0", "2024-06-20T09:00:00Z"), ["v1.3.0", "latest"])
+    finally:
+        if pusher is not target:
+            pusher.close()

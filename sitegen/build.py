@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -25,13 +26,17 @@ from sitegen.cache import Cache
 from sitegen.config import Config
 from sitegen.crawl import Outcome, Progress, crawl
 from sitegen.errors import OutputError
+from sitegen.feeds import feeds
+from sitegen.historypages import Timeline
 from sitegen.model import Catalog
-from sitegen.output import check_target, staging
+from sitegen.output import Staging, check_target, staging
 from sitegen.pages import Page, build_pages, catalog_document, tag_data_file
 from sitegen.registry.client import RegistryClient
-from sitegen.registry.transport import Stats
+from sitegen.registry.credentials import resolve_credentials
+from sitegen.registry.transport import KINDS, Stats
 from sitegen.render import Renderer, default_theme, page_json, sitemaps
 from sitegen.state import DEFAULT_KEEP_BUILDS, State
+from sitegen.workers import RenderWorkers, worker_count
 
 log = logging.getLogger("sitegen.build")
 
@@ -49,6 +54,7 @@ class BuildResult:
     failures: tuple[str, ...]
     seconds: float
     pruned: int = 0
+    render_seconds: float = 0.0  # of ``seconds``: rendering and writing the site
 
     @property
     def failed_registries(self) -> int:
@@ -97,8 +103,9 @@ async def gather(
     interval: float = 1.0,
 ) -> tuple[Outcome, Stats]:
     """Crawl every registry through one shared client, reporting progress periodically."""
+    credentials = {r.name: resolve_credentials(r, os.environ) for r in config.registries}
     async with RegistryClient(
-        config.registries, transport=transport, limits=config.limits
+        config.registries, credentials=credentials, transport=transport, limits=config.limits
     ) as client:
         reporter = None
         if on_progress is not None:
@@ -153,7 +160,9 @@ def build(
     )
     if on_progress is not None:
         on_progress(progress, stats)
+    rendering = time.monotonic()
     count = write_site(config, outcome.catalog, target)
+    render_seconds = time.monotonic() - rendering
     pruned = 0
     if cache_dir is not None:
         pruned = _update_state(state, outcome, cache, keep_builds)
@@ -166,36 +175,84 @@ def build(
         failures=tuple(progress.failures),
         seconds=time.monotonic() - started,
         pruned=pruned,
+        render_seconds=render_seconds,
     )
 
 
-def write_site(config: Config, catalog: Catalog, target: Path) -> int:
-    """Render every page into a staging directory, index it, and swap it into place."""
+def report(result: BuildResult) -> dict[str, Any]:
+    """What ``sitegen build --report FILE`` writes: the build's numbers as JSON values.
+
+    Requests are counted by kind as the client sent them (retries included), per
+    registry and in total; ``bytes_received`` counts response bodies.
+    """
+    stats = result.stats
+    registries = sorted({registry for registry, _ in stats.requests})
+    return {
+        "pages": result.pages,
+        "registries": len(result.catalog.registries),
+        "repositories": sum(len(r.repositories) for r in result.catalog.registries),
+        "tags": sum(len(repo.tags) for r in result.catalog.registries for repo in r.repositories),
+        "seconds": round(result.seconds, 3),
+        "crawl_seconds": round(result.seconds - result.render_seconds, 3),
+        "render_seconds": round(result.render_seconds, 3),
+        "requests": {kind: stats.count(kind) for kind in KINDS},
+        "requests_by_registry": {
+            name: {kind: stats.count(kind, name) for kind in KINDS} for name in registries
+        },
+        "retries": sum(stats.retries.values()),
+        "bytes_received": stats.bytes_received,
+        "cache_hits": result.cache_hits,
+        "cache_pruned": result.pruned,
+        "failures": len(result.failures),
+    }
+
+
+def write_site(
+    config: Config, catalog: Catalog, target: Path, *, workers: int | None = None
+) -> int:
+    """Render every page into a staging directory, index it, and swap it into place.
+
+    Pages are rendered by ``workers`` processes (default: one per CPU for a big site,
+    see ``sitegen.workers``); the site is the same byte for byte either way. Page
+    ``n`` belongs to shard ``n % workers``; this process renders shard 0 and alone
+    does everything that needs all pages (search index, sitemap).
+    """
     renderer = Renderer(config.site)
     _, static_dir = default_theme()
+    limit = config.limits.site_pages
+    shards = worker_count(catalog) if workers is None else max(1, workers)
     count = 0
     indexed: list[Page] = []
     page_paths: list[str] = []
     with staging(target) as stage:
-        for page in build_pages(catalog):
-            if count >= config.limits.site_pages:
-                raise OutputError(
-                    f"the site would have more than {config.limits.site_pages} pages; narrow "
-                    "the repositories or tags shown, or raise limits.site_pages"
-                )
-            stage.write(f"{page.path}index.html", renderer.html(page))
-            stage.write(f"{page.path}index.json", page_json(page))
-            data_file = tag_data_file(page)
-            if data_file is not None:
-                stage.write(*data_file)
-            if page.search:
-                indexed.append(page)
-            page_paths.append(page.path)
-            count += 1
+
+        def render_shard(shard: int) -> None:
+            for number, page in enumerate(build_pages(catalog)):
+                if number >= limit:
+                    return  # shard 0 reports it
+                if number % shards == shard:
+                    _write_page(stage, renderer, page)
+
+        with RenderWorkers(shards, render_shard) as pool:
+            for page in build_pages(catalog):
+                if count >= limit:
+                    raise OutputError(
+                        f"the site would have more than {limit} pages; narrow "
+                        "the repositories or tags shown, or raise limits.site_pages"
+                    )
+                if count % shards == 0:
+                    _write_page(stage, renderer, page)
+                if page.search:
+                    indexed.append(page)
+                page_paths.append(page.path)
+                count += 1
+            pool.wait()
         stage.write(
             "api/catalog.json",
             json.dumps(catalog_document(catalog), sort_keys=True, ensure_ascii=False, indent=1),
         )
+        for path, xml in feeds(catalog, Timeline(catalog)):
+            stage.write(path, xml)
         stage.write("404.html", renderer.not_found())
         stage.write(".nojekyll", "")
         if config.site.url:
@@ -208,12 +265,22 @@ def write_site(config: Config, catalog: Catalog, target: Path) -> int:
     return count
 
 
+def _write_page(stage: Staging, renderer: Renderer, page: Page) -> None:
+    """One page's files: its HTML, its JSON, and a repository's tag data."""
+    stage.write(f"{page.path}index.html", renderer.html(page))
+    stage.write(f"{page.path}index.json", page_json(page))
+    data_file = tag_data_file(page)
+    if data_file is not None:
+        stage.write(*data_file)
+
+
 def _update_state(state: State, outcome: Outcome, cache: Cache, keep_builds: int) -> int:
     """Remember this build's successful crawls and prune cache entries nobody uses."""
     for registry, names in outcome.listed.items():
         state.forget_missing(registry, names)
     for (registry, name), repo_state in outcome.fresh.items():
         state.record(registry, name, repo_state)
+    state.remember(outcome.changes)
     state.touch(cache.touched)
     expired = state.expired(keep_builds)
     for digest in expired:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import http.server
+import json
 import logging
 import os
 import sys
@@ -21,11 +22,12 @@ from typing import Any
 import click
 
 from sitegen import __version__
-from sitegen.build import build
+from sitegen.build import build, report
 from sitegen.config import Config, RegistryConfig, load_config
 from sitegen.crawl import Progress
 from sitegen.errors import CatalogUnavailable, RegistryError, SitegenError
 from sitegen.registry.client import RegistryClient, RegistrySession
+from sitegen.registry.credentials import resolve_credentials
 from sitegen.registry.transport import Stats
 from sitegen.state import DEFAULT_KEEP_BUILDS
 
@@ -120,6 +122,13 @@ def main() -> None:
 @click.option("-v", "--verbose", count=True, help="More detail (-vv for every request).")
 @click.option("-q", "--quiet", count=True, help="Only warnings (-qq: only errors).")
 @click.option("--strict", is_flag=True, help="Exit 1 if any registry, repository or tag failed.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write the build's numbers (requests by kind, bytes, pages, times) as JSON.",
+)
 def build_command(
     config_path: Path,
     output: Path,
@@ -129,6 +138,7 @@ def build_command(
     verbose: int,
     quiet: int,
     strict: bool,
+    report_path: Path | None,
 ) -> None:
     """Crawl the registries and write the site."""
     _setup_logging(verbose, quiet)
@@ -149,6 +159,12 @@ def build_command(
         sys.exit(EXIT_ERROR)
     display.clear()
     log.info("%s", result.summary())
+    if report_path is not None:
+        try:
+            report_path.write_text(json.dumps(report(result), indent=2, sort_keys=True) + "\n")
+        except OSError as exc:
+            click.echo(f"error: cannot write the report {report_path}: {exc.strerror}", err=True)
+            sys.exit(EXIT_ERROR)
     log.info(
         "site written to %s/ (open %s/index.html, or run: sitegen serve -o %s)",
         output,
@@ -208,12 +224,17 @@ def check_command(config_path: Path, verbose: int) -> None:
     _setup_logging(verbose, 1)
     config = _load(config_path)
     click.echo(f"{config_path}: valid ({len(config.registries)} registries)")
-    ok = asyncio.run(_check_all(config))
+    try:
+        ok = asyncio.run(_check_all(config))
+    except SitegenError as exc:  # an unreadable docker/podman auth file
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
     sys.exit(EXIT_OK if ok else EXIT_ERROR)
 
 
 async def _check_all(config: Config) -> bool:
-    async with RegistryClient(config.registries) as client:
+    credentials = {r.name: resolve_credentials(r, os.environ) for r in config.registries}
+    async with RegistryClient(config.registries, credentials=credentials) as client:
         results = await asyncio.gather(*(_check_one(client[r.name], r) for r in config.registries))
         for registry in config.registries:
             remaining, limit = client.stats.rate_limit.get(registry.name, (None, None))
@@ -238,9 +259,12 @@ async def _check_one(session: RegistrySession, registry: RegistryConfig) -> tupl
         f"  reachable: yes (GET /v2/ answered {ping.status} in "
         f"{(time.perf_counter() - started) * 1000:.0f} ms)"
     )
-    who = (
-        f"as user {session.credentials.username}" if session.credentials.username else "anonymously"
-    )
+    creds = session.credentials
+    if creds.anonymous:
+        who = "anonymously"
+    else:
+        user = f"as user {creds.username}" if creds.username else "with an identity token"
+        who = f"{user} (credentials from {creds.source})"
     if ping.challenge is None:
         lines.append(f"  auth: none required; connecting {who}")
     else:

@@ -14,11 +14,12 @@ repositories share it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 
-from sitegen import manifests, supplychain
+from sitegen import changes, manifests, supplychain
 from sitegen.cache import Cache
 from sitegen.config import (
     Config,
@@ -32,6 +33,7 @@ from sitegen.masking import Masker
 from sitegen.model import (
     Attestation,
     Catalog,
+    Change,
     Descriptor,
     Index,
     IndexEntry,
@@ -43,7 +45,7 @@ from sitegen.model import (
 )
 from sitegen.registry import mediatypes
 from sitegen.registry.client import RawManifest, RegistryClient, RegistrySession
-from sitegen.state import RepositoryState, State
+from sitegen.state import HISTORY_LIMIT, RepositoryState, State
 from sitegen.versions import is_version, newest_first, version_key
 
 log = logging.getLogger("sitegen.crawl")
@@ -75,6 +77,7 @@ class Outcome:
     catalog: Catalog
     fresh: dict[tuple[str, str], RepositoryState] = field(default_factory=dict)
     listed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # catalog listings
+    changes: list[Change] = field(default_factory=list)  # since the previous build
 
 
 async def crawl(
@@ -93,13 +96,46 @@ async def crawl(
     registries = await asyncio.gather(
         *(_crawl_registry(rc, client[rc.name], context, outcome) for rc in config.registries)
     )
+    outcome.changes = changes.compute(context.state, outcome.fresh, outcome.listed, now)
+    history = (*sorted(outcome.changes, reverse=True), *context.state.history)
     outcome.catalog = Catalog(
         title=config.site.title,
         url=config.site.url,
         description=config.site.description,
         registries=tuple(registries),
+        changes=history[:HISTORY_LIMIT],
+        previous=await _previous_digests(config, context, registries, history),
+        rate_limits=dict(client.stats.rate_limit),
     )
     return outcome
+
+
+async def _previous_digests(
+    config: Config, ctx: _Context, registries: list[Registry], history: Iterable[Change]
+) -> dict[str, Manifest]:
+    """The manifests moved tags pointed to before, from the cache, for diff pages."""
+    shown = {
+        digest
+        for registry in registries
+        for repo in registry.repositories
+        for digest in repo.manifests
+    }
+    wanted: dict[tuple[str, str], set[str]] = {}
+    for change in history:
+        if change.kind == "tag-moved" and change.old not in shown:
+            wanted.setdefault((change.registry, change.repository), set()).add(change.old)
+    by_name = {rc.name: rc for rc in config.registries}
+    found: dict[str, Manifest] = {}
+    for (registry, repository), digests in sorted(wanted.items()):
+        if registry not in by_name:
+            continue
+        loader = _RepositoryCrawler(
+            by_name[registry], None, RepositoryConfig(name=repository), ctx, None
+        )
+        for digest in sorted(digests):
+            with contextlib.suppress(RegistryError):
+                found[digest] = await loader.load(digest)
+    return found
 
 
 @dataclass

@@ -9,36 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sitegen.historypages import Timeline
 
 from sitegen import paths
 from sitegen.model import Image, Index, Manifest, Platform, Referrer, Registry, Repository, Tag
+from sitegen.page import SCHEMA_VERSION, Locations, Page, repo_crumbs
 from sitegen.versions import version_key
-
-SCHEMA_VERSION = 1
-
-Locations = Mapping[str, list[dict[str, str]]]
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of the site: where it goes, which template draws it, and its data."""
-
-    path: str  # directory relative to the site root, "" or ending in "/"
-    template: str
-    title: str
-    data: dict[str, Any]
-    crumbs: tuple[tuple[str, str], ...] = ()  # (label, path) from the home page down
-    search: dict[str, Any] = field(default_factory=dict)  # what the search index learns
-
-
-def repo_crumbs(registry: Registry, repo: Repository) -> tuple[tuple[str, str], ...]:
-    """Breadcrumbs down to a repository."""
-    return (
-        (registry.name, paths.registry_path(registry.name)),
-        (repo.name, paths.repository_path(registry.name, repo.name)),
-    )
 
 
 def platform_label(platform: Platform | None) -> str:
@@ -88,7 +67,9 @@ def platform_cells(registry: str, repository: str, manifest: Manifest) -> list[d
     ]
 
 
-def manifest_pages(registry: Registry, repo: Repository, locations: Locations) -> Iterator[Page]:
+def manifest_pages(
+    registry: Registry, repo: Repository, locations: Locations, timeline: Timeline | None = None
+) -> Iterator[Page]:
     """Every tag page and every digest page of one repository."""
     tags_by_digest: dict[str, list[str]] = {}
     for tag in repo.tags:
@@ -98,7 +79,7 @@ def manifest_pages(registry: Registry, repo: Repository, locations: Locations) -
     for tag in repo.tags:
         manifest = repo.manifest(tag)
         if manifest is not None:
-            yield _tag_page(registry, repo, tag, manifest, tags_by_digest, locations)
+            yield _tag_page(registry, repo, tag, manifest, tags_by_digest, locations, timeline)
     parents: dict[str, list[Index]] = {}
     children: dict[str, Image] = {}
     for manifest in repo.manifests.values():
@@ -121,6 +102,7 @@ def _tag_page(
     manifest: Manifest,
     tags_by_digest: Mapping[str, list[str]],
     locations: Locations,
+    timeline: Timeline | None,
 ) -> Page:
     path = paths.tag_path(registry.name, repo.name, tag.name)
     pull = f"{registry.pull_host}/{repo.name}"
@@ -131,6 +113,8 @@ def _tag_page(
         "path": path,
         "pull": {"tag": f"{pull}:{tag.name}", "digest": f"{pull}@{manifest.digest}"},
         "aliases": [t for t in tags_by_digest.get(tag.digest, []) if t != tag.name],
+        "history": timeline.tag_history(registry.name, repo.name, tag.name) if timeline else [],
+        "compare": timeline.comparisons(registry.name, repo.name, tag.name) if timeline else [],
         **_manifest_data(registry, repo, manifest, locations),
     }
     return Page(

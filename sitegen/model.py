@@ -246,6 +246,23 @@ class Registry:
     catalog_listed: bool = False  # repositories came from /v2/_catalog
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class Change:
+    """Something that changed between two builds.
+
+    ``kind`` is ``tag-added``, ``tag-removed``, ``tag-moved`` (``old`` -> ``new`` digest),
+    ``repository-added`` or ``repository-removed``.
+    """
+
+    time: str  # RFC 3339, the build that saw it
+    registry: str
+    repository: str
+    kind: str
+    tag: str = ""
+    old: str = ""
+    new: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class Catalog:
     """Everything the site shows."""
@@ -254,4 +271,6 @@ class Catalog:
     registries: tuple[Registry, ...]
     url: str | None = None
     description: str | None = None
-    generated_at: str = ""  # only set from SOURCE_DATE_EPOCH or an explicit clock
+    changes: tuple[Change, ...] = ()  # newest first
+    previous: Mapping[str, Manifest] = field(default_factory=dict)  # old digests of moved tags
+    rate_limits: Mapping[str, tuple[int | None, int | None]] = field(default_factory=dict)

@@ -18,17 +18,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from sitegen import paths
+from sitegen.historypages import Timeline, changes_page, health_page
 from sitegen.manifestpages import (
-    SCHEMA_VERSION,
-    Page,
     described,
     manifest_pages,
     manifest_summary,
     platform_cells,
-    repo_crumbs,
 )
 from sitegen.markup import excerpt, render_markdown
 from sitegen.model import Catalog, Registry, Repository
+from sitegen.page import SCHEMA_VERSION, Page, repo_crumbs
 from sitegen.versions import version_key
 
 __all__ = ["PAGE_SIZE", "Page", "build_pages", "catalog_document", "tag_data_file"]
@@ -39,15 +38,19 @@ RECENT_LIMIT = 12
 
 def build_pages(catalog: Catalog) -> Iterator[Page]:
     """Every page of the site, home first, in a stable order."""
+    timeline = Timeline(catalog)
     yield home_page(catalog)
     yield search_page(catalog)
+    yield changes_page(timeline)
+    yield health_page(catalog)
     locations = digest_locations(catalog)
     for registry in catalog.registries:
         yield registry_page(registry)
         for repository in registry.repositories:
             rows = tag_rows(registry, repository)
-            yield from repository_pages(registry, repository, rows)
-            yield from manifest_pages(registry, repository, locations)
+            yield from repository_pages(registry, repository, rows, timeline)
+            yield from manifest_pages(registry, repository, locations, timeline)
+            yield from timeline.diff_pages(registry, repository)
 
 
 def digest_locations(catalog: Catalog) -> dict[str, list[dict[str, str]]]:
@@ -239,7 +242,10 @@ def tag_rows(registry: Registry, repo: Repository) -> list[dict[str, Any]]:
 
 
 def repository_pages(
-    registry: Registry, repo: Repository, rows: list[dict[str, Any]]
+    registry: Registry,
+    repo: Repository,
+    rows: list[dict[str, Any]],
+    timeline: Timeline | None = None,
 ) -> Iterator[Page]:
     """The repository page, its further tag-list pages, and the platform matrix pages."""
     path = paths.repository_path(registry.name, repo.name)
@@ -287,6 +293,8 @@ def repository_pages(
             "problems": list(repo.problems),
             "error": repo.error,
             "stale_since": repo.stale_since,
+            "history": timeline.repository_history(registry.name, repo.name) if timeline else [],
+            "feed": f"{path}{paths.FEED_FILE}",
         },
         crumbs=repo_crumbs(registry, repo),
         search={

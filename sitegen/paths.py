@@ -10,7 +10,9 @@ Layout (every directory holds ``index.html`` and ``index.json``)::
     <registry>/<repository>/_tags/<tag>/           tag
     <registry>/<repository>/_digests/<alg>-<hex>/  a manifest by digest (permalink; also
                                                    each platform of a multi-platform tag)
-    search/                                        search page
+    <registry>/<repository>/_diff/<old>..<new>/    what changed between two digests
+    <registry>/<repository>/_changes.xml           Atom feed of the repository's changes
+    search/, changes/, health/, feeds/changes.xml  search, recent changes, crawl health
 
 Repository components never start with ``_`` (distribution-spec grammar), so ``_tags``,
 ``_pages``, ``_platforms`` and ``_digests`` cannot collide with a repository. Tags may
@@ -30,6 +32,8 @@ from sitegen.registry.references import is_digest, is_name, is_tag
 
 TAGS_DIR = "_tags"
 DIGESTS_DIR = "_digests"
+DIFF_DIR = "_diff"
+FEED_FILE = "_changes.xml"
 PAGES_DIR = "_pages"
 MATRIX_DIR = "_platforms"
 TAG_DATA_FILE = "_tags.js"
@@ -67,6 +71,14 @@ def digest_path(registry: str, repository: str, digest: str) -> str:
     if not is_digest(digest):
         raise ValueError(f"invalid digest {digest!r}")
     return f"{repository_path(registry, repository)}{DIGESTS_DIR}/{digest.replace(':', '-')}/"
+
+
+def diff_path(registry: str, repository: str, old: str, new: str) -> str:
+    """``local/team/app/_diff/sha256-<old>..sha256-<new>/``: what changed from old to new."""
+    if not (is_digest(old) and is_digest(new)):
+        raise ValueError(f"invalid digests {old!r}, {new!r}")
+    pair = f"{old.replace(':', '-')}..{new.replace(':', '-')}"
+    return f"{repository_path(registry, repository)}{DIFF_DIR}/{pair}/"
 
 
 def tag_list_path(registry: str, repository: str, page: int) -> str:

@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from sitegen.manifestpages import Page
+from sitegen.page import Page
 
 log = logging.getLogger("sitegen.search")
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sitegen.model import Change
 from sitegen.registry.references import is_digest, is_name, is_tag
 
 log = logging.getLogger("sitegen.state")
@@ -28,6 +29,10 @@ log = logging.getLogger("sitegen.state")
 STATE_FILE = "state.json"
 STATE_VERSION = 1
 DEFAULT_KEEP_BUILDS = 7
+HISTORY_LIMIT = 2000  # change events kept (newest first)
+CHANGE_KINDS = frozenset(
+    {"tag-added", "tag-removed", "tag-moved", "repository-added", "repository-removed"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,7 @@ class State:
     build: int = 0
     repositories: dict[tuple[str, str], RepositoryState] = field(default_factory=dict)
     digests: dict[str, int] = field(default_factory=dict)  # digest -> last build that used it
+    history: list[Change] = field(default_factory=list)  # newest first
 
     @classmethod
     def load(cls, cache_dir: Path | None) -> State:
@@ -84,7 +90,16 @@ class State:
         for digest, seen in digests.items() if isinstance(digests, dict) else []:
             if is_digest(digest):
                 state.digests[digest] = _int(seen)
+        history = document.get("history")
+        for item in history if isinstance(history, list) else []:
+            change = _change(item)
+            if change is not None:
+                state.history.append(change)
         return state
+
+    def remember(self, changes: Iterable[Change]) -> None:
+        """Put this build's changes in front of the history, which stays bounded."""
+        self.history = [*sorted(changes, reverse=True), *self.history][:HISTORY_LIMIT]
 
     def record(self, registry: str, repository: str, data: RepositoryState) -> None:
         """Remember a successful crawl of one repository."""
@@ -115,6 +130,18 @@ class State:
                 for (registry, name), repo in sorted(self.repositories.items())
             },
             "digests": dict(sorted(self.digests.items())),
+            "history": [
+                {
+                    "time": c.time,
+                    "registry": c.registry,
+                    "repository": c.repository,
+                    "kind": c.kind,
+                    "tag": c.tag,
+                    "old": c.old,
+                    "new": c.new,
+                }
+                for c in self.history
+            ],
         }
         cache_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".state-")
@@ -126,6 +153,23 @@ class State:
             with contextlib.suppress(OSError):
                 Path(tmp).unlink()
             raise
+
+
+def _change(item: Any) -> Change | None:
+    if not isinstance(item, dict):
+        return None
+    fields = {
+        k: item.get(k) for k in ("time", "registry", "repository", "kind", "tag", "old", "new")
+    }
+    if not all(isinstance(v, str) for v in fields.values()):
+        return None
+    if fields["kind"] not in CHANGE_KINDS or not is_name(str(fields["repository"])):
+        return None
+    if fields["tag"] and not is_tag(str(fields["tag"])):
+        return None
+    if any(fields[k] and not is_digest(str(fields[k])) for k in ("old", "new")):
+        return None
+    return Change(**{k: str(v) for k, v in fields.items()})
 
 
 def _int(value: object) -> int:

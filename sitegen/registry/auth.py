@@ -17,15 +17,20 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sitegen.config import Secret
-from sitegen.dates import parse_rfc3339
 
 MIN_TOKEN_LIFETIME = 60.0  # token spec: "expires_in ... default 60 ... never less"
 RENEW_MARGIN = 5.0  # renew this many seconds before expiry
+_RFC3339_RE = re.compile(
+    r"(?P<head>\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d+))?"
+    r"(?P<zone>[Zz]|[+-]\d{2}:\d{2})"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,19 +55,33 @@ class Credentials:
         """``Basic base64(user:password)``, or None without a password."""
         if self.password is None:
             return None
-        raw = f"{self.username or ''}:{self.password.reveal()}".encode()
-        return "Basic " + base64.b64encode(raw).decode("ascii")
+        return basic(self.username or "", self.password.reveal())
+
+    def identity_basic_header(self) -> str | None:
+        """Basic credentials carrying the identity token, for realms without OAuth2.
+
+        docker's fallback when ``POST realm`` answers 404/405: the identity token as
+        the password, ``<token>`` as the user unless one is known.
+        """
+        if self.identity_token is None:
+            return None
+        return basic(self.username or "<token>", self.identity_token.reveal())
 
     def secrets(self) -> list[str]:
         """The secret values, for redacting them from any text we show."""
         values = [s.reveal() for s in (self.password, self.identity_token) if s is not None]
-        basic = self.basic_header()
-        if basic:
-            values.append(basic.partition(" ")[2])
+        for header in (self.basic_header(), self.identity_basic_header()):
+            if header:
+                values.append(header.partition(" ")[2])
         return values
 
 
 ANONYMOUS = Credentials(source="anonymous")
+
+
+def basic(username: str, password: str) -> str:
+    """``Basic base64(username:password)`` (RFC 7617)."""
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -158,8 +177,14 @@ def parse_token_response(data: bytes, *, now: float, wall_now: float | None = No
     issued = _parse_time(body.get("issued_at"))
     if issued is not None:
         wall = time.time() if wall_now is None else wall_now
-        # Clock skew can put issued_at in our future; never extend past expires_in.
-        remaining = min(lifetime, max(0.0, issued + lifetime - wall))
+        age = wall - issued
+        # A token that is already partly used up lives that much less. An issued_at in
+        # our future, or so old that the token would have expired before it reached
+        # us, says the clocks disagree rather than anything about the token: trust
+        # expires_in alone then (a token that really is stale gets a 401, and the one
+        # auth retry fetches a new one).
+        if 0.0 < age < lifetime:
+            remaining = lifetime - age
     refresh = body.get("refresh_token")
     return Token(
         value=Secret(value),
@@ -169,9 +194,24 @@ def parse_token_response(data: bytes, *, now: float, wall_now: float | None = No
 
 
 def _parse_time(value: object) -> float | None:
-    """RFC 3339 ``issued_at`` -> epoch seconds."""
-    parsed = parse_rfc3339(value)
-    return parsed.timestamp() if parsed else None
+    """RFC 3339 ``issued_at`` -> epoch seconds.
+
+    Docker Hub writes nanoseconds (``2019-10-31T15:52:24.857363835Z``, fixture
+    dockerhub/token-response-2019.json), more digits than ``fromisoformat`` takes in
+    Python 3.11: the fraction is cut to microseconds before parsing.
+    """
+    if not isinstance(value, str):
+        return None
+    match = _RFC3339_RE.fullmatch(value.strip())
+    if match is None:
+        return None
+    fraction = (match["fraction"] or "")[:6].ljust(6, "0")
+    zone = "+00:00" if match["zone"] in ("Z", "z") else match["zone"]
+    try:
+        parsed = datetime.fromisoformat(f"{match['head']}.{fraction}{zone}")
+    except ValueError:
+        return None
+    return parsed.timestamp()
 
 
 TokenKey = tuple[str, str, str, tuple[str, ...]]

@@ -22,6 +22,7 @@ import asyncio
 import email.utils
 import logging
 import random
+import ssl
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
@@ -172,7 +173,8 @@ class Transport:
                     )
             except (httpx.TransportError, TimeoutError) as exc:
                 reason = _describe_transport_error(exc)
-                if attempt + 1 < attempts and (idempotent or isinstance(exc, httpx.ConnectError)):
+                retryable = idempotent or isinstance(exc, httpx.ConnectError)
+                if attempt + 1 < attempts and retryable and not _untrusted_certificate(exc):
                     delay = self._backoff(attempt)
                     log.debug(
                         "%s: %s %s: %s; retry in %.1fs",
@@ -196,8 +198,9 @@ class Transport:
                 told = self._retry_after(reply) if reply.status in (429, 503) else None
                 delay = self._backoff(attempt) if told is None else told
                 if reply.status == 429:
-                    # Throttling is per host: hold back every request to it, not just this one.
-                    self._not_before[origin(url)] = self.clock() + delay
+                    # Throttling is per host: hold back every request to it, not just this
+                    # one (and only to it: other registries and hosts go on).
+                    self._not_before[origin(reply.url)] = self.clock() + delay
                 log.info(
                     "%s: HTTP %d for %s; retry in %.1fs",
                     self.registry,
@@ -228,11 +231,12 @@ class Transport:
             response = await self.client.send(request, stream=True)
             try:
                 log.debug(
-                    "%s: %s %s -> %d (%.0f ms)",
+                    "%s: %s %s -> %d %s (%.0f ms)",
                     self.registry,
                     method,
                     loggable(url),
                     response.status_code,
+                    response.http_version,
                     (time.perf_counter() - started) * 1000,
                 )
                 location = response.headers.get("location")
@@ -362,9 +366,27 @@ def _leading_int(value: str | None) -> int | None:
     return int(head) if head.isdigit() else None
 
 
+def _untrusted_certificate(exc: BaseException) -> bool:
+    """True when TLS verification failed: not transient, so never worth a retry."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # the ssl error sits a few causes down in httpcore's chain
+        if seen is None:
+            break
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
+
+
 def _describe_transport_error(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
         return "timed out"
+    if _untrusted_certificate(exc):
+        detail = str(exc).partition("certificate verify failed:")[2].partition("(")[0].strip()
+        return (
+            f"TLS certificate not trusted ({_printable(detail) or 'verification failed'}); "
+            "set ca_file to the CA that signed it, or insecure: true for this registry"
+        )
     if isinstance(exc, httpx.ConnectError):
         return f"cannot connect: {_printable(str(exc)) or 'connection refused'}"
     if isinstance(exc, httpx.RemoteProtocolError):

@@ -1,0 +1,149 @@
+"""Atom feeds (RFC 4287) of the change history: one for the site, one per repository.
+
+Entry ids are ``urn:uuid:`` values derived from the change itself, so an entry keeps
+its id across rebuilds and readers never see it twice. Links are absolute when
+``site.url`` is set and otherwise relative to the feed's own location (RFC 4287
+section 3.2 allows it; readers resolve them against the feed URL).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from xml.sax.saxutils import escape, quoteattr
+
+from sitegen import paths
+from sitegen.dates import parse_rfc3339
+from sitegen.historypages import CHANGES_PATH, Timeline
+from sitegen.model import Catalog, Change
+from sitegen.paths import relative_root
+
+SITE_FEED = "feeds/changes.xml"
+FEED_LIMIT = 100
+EPOCH = "1970-01-01T00:00:00Z"
+_SEPARATOR = "\x1f"  # cannot occur in names, tags or digests
+_NAMESPACE = uuid.UUID("5d1c9a4e-9d3b-4b8e-9a55-0c6f2f0b7a11")
+
+
+def feeds(catalog: Catalog, timeline: Timeline) -> Iterator[tuple[str, str]]:
+    """(path, XML) for the site feed and every repository's feed."""
+    yield (
+        SITE_FEED,
+        _feed(
+            catalog, timeline, SITE_FEED, f"{catalog.title}: changes", CHANGES_PATH, catalog.changes
+        ),
+    )
+    for registry in catalog.registries:
+        for repo in registry.repositories:
+            base = paths.repository_path(registry.name, repo.name)
+            changes = [
+                c
+                for c in catalog.changes
+                if (c.registry, c.repository) == (registry.name, repo.name)
+            ]
+            yield (
+                f"{base}{paths.FEED_FILE}",
+                _feed(
+                    catalog,
+                    timeline,
+                    f"{base}{paths.FEED_FILE}",
+                    f"{registry.name}/{repo.name}: changes",
+                    base,
+                    changes,
+                ),
+            )
+
+
+def _feed(
+    catalog: Catalog,
+    timeline: Timeline,
+    feed_path: str,
+    title: str,
+    page_path: str,
+    changes: Iterable[Change],
+) -> str:
+    shown = list(changes)[:FEED_LIMIT]
+    link = _linker(catalog, feed_path)
+    updated = shown[0].time if shown else _newest_image(catalog)
+    entries = "".join(_entry(timeline, c, link) for c in shown)
+    self_link = ""
+    if catalog.url:
+        href = quoteattr(catalog.url + feed_path)
+        self_link = f'  <link rel="self" type="application/atom+xml" href={href}/>\n'
+
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<feed xmlns="http://www.w3.org/2005/Atom">\n'
+        f"  <id>{_id('feed', feed_path, catalog.url or catalog.title)}</id>\n"
+        f"  <title>{escape(title)}</title>\n"
+        f"  <updated>{updated}</updated>\n"
+        f"{self_link}"
+        f'  <link rel="alternate" type="text/html" href={quoteattr(link(page_path))}/>\n'
+        "  <author><name>sitegen</name></author>\n"
+        "  <generator>sitegen</generator>\n"
+        f"{entries}</feed>\n"
+    )
+
+
+def _entry(timeline: Timeline, change: Change, link: Callable[[str], str]) -> str:
+    row = timeline.change_row(change)
+    target = row["diff_path"] or row["tag_path"] or row["repository_path"] or CHANGES_PATH
+    subject = f"{change.repository}:{change.tag}" if change.tag else change.repository
+    title = f"{subject}: {row['what']}"
+    summary = f"{change.registry}/{title}"
+    if change.old:
+        summary += f" (was {change.old})"
+    if change.new:
+        summary += f" (now {change.new})"
+    return (
+        "  <entry>\n"
+        f"    <id>{_id(*_key(change))}</id>\n"
+        f"    <title>{escape(title)}</title>\n"
+        f"    <updated>{change.time}</updated>\n"
+        f'    <link rel="alternate" type="text/html" href={quoteattr(link(target))}/>\n'
+        f"    <summary>{escape(summary)}</summary>\n"
+        "  </entry>\n"
+    )
+
+
+def _linker(catalog: Catalog, feed_path: str) -> Callable[[str], str]:
+    """Absolute links with ``site.url``; else relative to the feed's directory."""
+    if catalog.url:
+        base = catalog.url
+        return lambda page_path: f"{base}{page_path}"
+    root = relative_root(feed_path.rpartition("/")[0] + "/")
+    return lambda page_path: f"{root}{page_path}index.html"
+
+
+def _key(change: Change) -> tuple[str, ...]:
+    return (
+        change.time,
+        change.registry,
+        change.repository,
+        change.kind,
+        change.tag,
+        change.old,
+        change.new,
+    )
+
+
+def _id(*parts: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, _SEPARATOR.join(parts))}"
+
+
+def _newest_image(catalog: Catalog) -> str:
+    """Without changes: the newest created date shown (deterministic for a registry state)."""
+    dates = [
+        parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
+        for registry in catalog.registries
+        for repo in registry.repositories
+        for m in repo.manifests.values()
+        if (parsed := _utc(m.created)) is not None
+    ]
+    return max(dates, default=EPOCH)
+
+
+def _utc(value: str) -> datetime | None:
+    parsed = parse_rfc3339(value)
+    return parsed.astimezone(UTC) if parsed else None

@@ -1,0 +1,105 @@
+"""The run's one ``httpx.AsyncClient``: pool, TLS per registry, HTTP/2 opt-in, no cookies.
+
+PROTOCOL.md 24: one connection pool for the run, HTTP/1.1 unless a registry opts in to
+HTTP/2 (it has caused stream resets and GOAWAY failures in other clients), a CA bundle
+or an explicit ``insecure`` switch per registry, and proxies from the environment.
+PROTOCOL.md 10: cookies are refused (Harbor sets session and CSRF cookies on registry
+and token responses; replaying them is never needed and leaks session state).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import ssl
+from collections.abc import Mapping, Sequence
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from urllib.parse import urlsplit
+
+import httpx
+
+from sitegen import __version__
+from sitegen.config import RegistryConfig
+from sitegen.errors import ConfigError
+
+USER_AGENT = f"sitegen/{__version__} (+static registry catalog)"
+
+
+def no_cookies() -> CookieJar:
+    """A jar that stores nothing: Harbor sets CSRF and session cookies we must not replay."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+
+
+def build_http_client(
+    registries: Sequence[RegistryConfig],
+    transport: httpx.AsyncBaseTransport | None,
+    environ: Mapping[str, str] | None = None,
+) -> httpx.AsyncClient:
+    """The shared client; registries with TLS or HTTP/2 settings get their own transport.
+
+    ``transport`` (tests) replaces every network transport. ``environ`` (default
+    ``os.environ``) supplies ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY``.
+    """
+    env = os.environ if environ is None else environ
+    total = sum(r.concurrency for r in registries) + 8
+    pool = httpx.Limits(max_connections=total, max_keepalive_connections=total)
+    mounts: dict[str, httpx.AsyncBaseTransport] = {}
+    if transport is None:
+        for config in registries:
+            if config.http2 and importlib.util.find_spec("h2") is None:
+                raise ConfigError(
+                    f"registry {config.name!r} sets http2: true, which needs the h2 package "
+                    "(pip install 'httpx[http2]'), or remove http2 to use HTTP/1.1"
+                )
+            proxy = proxy_for(config.url, env)
+            if not (config.ca_file or config.insecure or config.http2 or proxy):
+                continue
+            # A mounted transport does not read proxy variables itself (httpx applies
+            # them only to transports it creates), so hand it the proxy explicitly.
+            mounts[f"{config.scheme}://{config.host}"] = httpx.AsyncHTTPTransport(
+                verify=_verify(config), http2=config.http2, limits=pool, proxy=proxy
+            )
+    timeout = max((r.timeout for r in registries), default=30.0)
+    return httpx.AsyncClient(
+        transport=transport,
+        mounts=mounts or None,
+        limits=pool,
+        timeout=httpx.Timeout(timeout),
+        follow_redirects=False,  # transport.py follows them by hand (PROTOCOL.md 14)
+        headers={"User-Agent": USER_AGENT},
+        cookies=no_cookies(),
+        trust_env=environ is None,
+    )
+
+
+def _verify(config: RegistryConfig) -> ssl.SSLContext | bool:
+    if config.insecure:
+        return False
+    if config.ca_file:
+        return ssl.create_default_context(cafile=str(config.ca_file))
+    return True
+
+
+def proxy_for(url: str, environ: Mapping[str, str]) -> str | None:
+    """The proxy URL the environment names for ``url``, honouring ``NO_PROXY``.
+
+    The usual rules (curl, Go, httpx): lower- or upper-case names, ``<scheme>_proxy``
+    then ``all_proxy``; ``NO_PROXY`` entries match a host or a domain suffix, ``*``
+    matches everything.
+    """
+    parts = urlsplit(url)
+    names = {k.lower(): v for k, v in environ.items() if k.lower().endswith("_proxy") and v}
+    no_proxy = names.get("no_proxy", "")
+    host = (parts.hostname or "").lower()
+    for entry in (e.strip().lower() for e in no_proxy.split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return None
+        entry_host = entry.split(":", 1)[0].lstrip(".")
+        if host == entry_host or host.endswith("." + entry_host):
+            return None
+    proxy = names.get(f"{parts.scheme}_proxy") or names.get("all_proxy")
+    if proxy and "://" not in proxy:
+        proxy = "http://" + proxy
+    return proxy or None

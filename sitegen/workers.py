@@ -1,0 +1,143 @@
+"""Share the rendering of a site among forked processes, one per CPU.
+
+Rendering is pure Python (page data, Jinja2, JSON) and holds the GIL, so threads
+cannot use a second core; processes can. Workers are forked after the whole model
+is in memory: each inherits the catalog and the renderer as they are, nothing is
+pickled, and each writes its own share of the pages straight into the staging
+directory. Every process walks the same deterministic page sequence and renders the
+pages whose number falls in its shard, so the site is byte-identical whatever the
+number of workers.
+
+Fork is only used on Linux (macOS system libraries are not fork-safe, Windows has no
+fork) and only for sites big enough to gain from it.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+import traceback
+from collections.abc import Callable
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from types import TracebackType
+
+from sitegen.errors import OutputError
+from sitegen.model import Catalog
+
+# Below this many tags a site renders in about a second: a fork is not worth it.
+PARALLEL_MIN_TAGS = 500
+# Each worker walks all page data and touches (so copies) much of the model; past a
+# handful of workers that costs more memory than it saves time.
+MAX_WORKERS = 8
+
+Shard = Callable[[int], None]  # renders the pages of one shard (0 is the parent's)
+
+
+def worker_count(catalog: Catalog) -> int:
+    """How many processes should render ``catalog``: 1, or one per usable CPU."""
+    forks = "fork" in multiprocessing.get_all_start_methods()
+    if not sys.platform.startswith("linux") or not forks:
+        return 1
+    tags = sum(len(repo.tags) for registry in catalog.registries for repo in registry.repositories)
+    if tags < PARALLEL_MIN_TAGS:
+        return 1
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
+
+
+class RenderWorkers:
+    """Forked processes rendering shards ``1..count-1`` while the caller renders shard 0.
+
+    Use as a context manager around the caller's own rendering and call :meth:`wait`
+    at its end: it re-raises the first worker failure. Leaving the block early (an
+    error in the caller, Ctrl-C) terminates the workers; none outlives the block.
+    """
+
+    def __init__(self, count: int, shard: Shard) -> None:
+        self.count = max(1, count)
+        self.shard = shard
+        self._workers: list[tuple[int, BaseProcess, Connection]] = []
+
+    def __enter__(self) -> RenderWorkers:
+        if self.count > 1:
+            # Objects the GC never visits keep their pages shared with the workers.
+            gc.freeze()
+            context = multiprocessing.get_context("fork")
+            for number in range(1, self.count):
+                reader, writer = context.Pipe(duplex=False)
+                process = context.Process(
+                    target=_work,
+                    args=(self.shard, number, writer),
+                    name=f"sitegen-render-{number}",
+                    daemon=True,
+                )
+                process.start()
+                writer.close()  # ours: so a worker that dies shows up as EOF
+                self._workers.append((number, process, reader))
+        return self
+
+    def wait(self) -> None:
+        """Wait for every worker; raise the first failure (the others are stopped)."""
+        pending = {reader: (number, process) for number, process, reader in self._workers}
+        while pending:
+            for reader in wait(list(pending)):
+                assert isinstance(reader, Connection)
+                number, process = pending.pop(reader)
+                try:
+                    message = reader.recv()
+                except EOFError:
+                    process.join()
+                    self._stop()
+                    raise OutputError(
+                        f"render worker {number} ended unexpectedly (exit code {process.exitcode})"
+                    ) from None
+                if message is not None:
+                    error, text = message
+                    self._stop()
+                    error.add_note(f"in render worker {number}:\n{text}")
+                    raise error
+        self._stop()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop()
+        if self.count > 1:
+            gc.unfreeze()
+
+    def _stop(self) -> None:
+        """Terminate and reap every worker still running (idempotent)."""
+        for _, process, reader in self._workers:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+            reader.close()
+        self._workers = []
+
+
+def _work(shard: Shard, number: int, channel: Connection) -> None:
+    """A worker's life: render its shard, then report None or (error, traceback)."""
+    # Ctrl-C reaches the whole process group; the parent stops the workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.enable()
+    try:
+        shard(number)
+    except BaseException as exc:  # every failure goes back to the parent
+        text = traceback.format_exc()
+        try:
+            pickle.dumps(exc)
+            error: BaseException = exc
+        except Exception:  # an exception that cannot be pickled
+            error = RuntimeError(f"{type(exc).__name__}: {exc}")
+        channel.send((error, text))
+    else:
+        channel.send(None)
+    finally:
+        channel.close()

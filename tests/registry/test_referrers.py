@@ -1,0 +1,95 @@
+"""PROTOCOL.md 21: the referrers API (OCI index, Link pagination, fallback on
+404/400/405/406, never the subject itself) and cosign tags found without a request."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from lab.fakeregistry import from_samples
+from sitegen.build import build
+from sitegen.config import load_config
+from sitegen.registry import mediatypes
+from tests.conftest import write_config
+from tests.registry.conftest import json_response, make_client, registry_config, run
+
+SUBJECT = "sha256:" + hashlib.sha256(b"subject").hexdigest()
+PATH = f"/v2/team/app/referrers/{SUBJECT}"
+
+
+def descriptor(name: str, artifact_type: str) -> dict[str, Any]:
+    return {
+        "mediaType": mediatypes.OCI_MANIFEST,
+        "digest": "sha256:" + hashlib.sha256(name.encode()).hexdigest(),
+        "size": 100,
+        "artifactType": artifact_type,
+    }
+
+
+SIGNATURE = descriptor("sig", "application/vnd.dev.cosign.artifact.sig.v1+json")
+SBOM = descriptor("sbom", "application/spdx+json")
+
+
+def ask(handler: Any) -> list[dict[str, Any]] | None:
+    seen: list[httpx.Request] = []
+
+    def recording(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            return json_response(200, {})
+        seen.append(request)
+        return handler(request)
+
+    async def go() -> list[dict[str, Any]] | None:
+        async with make_client(recording, registry_config()) as client:
+            return await client["reg"].referrers("team/app", SUBJECT)
+
+    result = run(go())
+    for request in seen:
+        assert request.headers["accept"] == mediatypes.OCI_INDEX
+    return result
+
+
+def index(*manifests: dict[str, Any]) -> dict[str, Any]:
+    return {"schemaVersion": 2, "mediaType": mediatypes.OCI_INDEX, "manifests": list(manifests)}
+
+
+def test_referrers_follow_link_and_never_include_the_subject() -> None:
+    subject = {"mediaType": mediatypes.OCI_MANIFEST, "digest": SUBJECT, "size": 10}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("page") == "2":
+            return json_response(200, index(SBOM))
+        link = f'<{PATH}?page=2>; rel="next"'
+        return json_response(200, index(subject, SIGNATURE), {"Link": link})
+
+    assert ask(handler) == [SIGNATURE, SBOM]
+
+
+@pytest.mark.parametrize("status", [400, 404, 405, 406])
+def test_no_referrers_api_means_fall_back(status: int) -> None:
+    assert ask(lambda request: json_response(status, {"errors": [{"code": "UNSUPPORTED"}]})) is None
+
+
+def test_an_answer_that_is_not_an_index_is_ignored() -> None:
+    assert ask(lambda request: json_response(200, {"schemaVersion": 2, "layers": []})) is None
+    assert ask(lambda request: httpx.Response(200, content=b"<html>portal</html>")) is None
+
+
+def test_cosign_tags_are_found_in_the_tag_list_without_a_request(tmp_path: Path) -> None:
+    fake = from_samples()  # apps/web carries a cosign sha256-<hex>.sig tag
+    tags = fake.repositories["apps/web"]
+    signature_tags = [t for t in tags if t.endswith(".sig")]
+    assert signature_tags
+    config = write_config(tmp_path, "registries:\n  - name: f\n    url: https://registry.test\n")
+    build(
+        load_config(config, environ={}), tmp_path / "site", cache_dir=None, transport=fake.transport
+    )
+    assert not [p for _, p in fake.requests if p.endswith(".sig")]
+    page = (
+        tmp_path / "site" / "f" / "apps" / "web" / "_tags" / "v1.2.0" / "index.json"
+    ).read_text()
+    assert "cosign" in page.lower()
