@@ -28,7 +28,7 @@ from sitegen.crawl import Outcome, Progress, crawl
 from sitegen.errors import OutputError
 from sitegen.feeds import feeds
 from sitegen.historypages import Timeline
-from sitegen.model import Catalog
+from sitegen.model import Catalog, Change
 from sitegen.output import Staging, check_target, staging
 from sitegen.pages import Page, build_pages, catalog_document, tag_data_file
 from sitegen.registry.client import RegistryClient
@@ -55,6 +55,7 @@ class BuildResult:
     seconds: float
     pruned: int = 0
     render_seconds: float = 0.0  # of ``seconds``: rendering and writing the site
+    changes: tuple[Change, ...] = ()  # what this build saw change since the previous one
 
     @property
     def failed_registries(self) -> int:
@@ -176,6 +177,7 @@ def build(
         seconds=time.monotonic() - started,
         pruned=pruned,
         render_seconds=render_seconds,
+        changes=tuple(outcome.changes),
     )
 
 
@@ -204,7 +206,46 @@ def report(result: BuildResult) -> dict[str, Any]:
         "cache_hits": result.cache_hits,
         "cache_pruned": result.pruned,
         "failures": len(result.failures),
+        "failure_messages": list(result.failures),
+        "status": _status(result),
+        "registry_status": {
+            registry.name: {
+                "status": "failed"
+                if registry.error
+                else "partial"
+                if any(r.error for r in registry.repositories)
+                else "ok",
+                "error": registry.error,
+                "failed_repositories": sorted(r.name for r in registry.repositories if r.error),
+                "stale_repositories": sorted(
+                    r.name for r in registry.repositories if r.stale_since
+                ),
+                "rate_limit_remaining": result.catalog.rate_limits.get(registry.name, (None, None))[
+                    0
+                ],
+            }
+            for registry in result.catalog.registries
+        },
+        "changes": [
+            {
+                "kind": c.kind,
+                "registry": c.registry,
+                "repository": c.repository,
+                "tag": c.tag,
+                "old": c.old,
+                "new": c.new,
+            }
+            for c in result.changes
+        ],
     }
+
+
+def _status(result: BuildResult) -> str:
+    """``ok``, ``partial`` (something failed) or ``failed`` (every registry failed)."""
+    registries = result.catalog.registries
+    if registries and all(r.error for r in registries):
+        return "failed"
+    return "partial" if result.failures else "ok"
 
 
 def write_site(

@@ -178,3 +178,25 @@ def test_version_diffs_and_health_page(tmp_path: Path, registry: RunningRegistry
     assert health["lab"]["status"] == "ok"
     assert health["gone"]["status"] == "failed" and "cannot connect" in health["gone"]["error"]
     assert "Crawl health" in (site / "index.html").read_text()
+
+
+def test_build_report_for_ci(tmp_path: Path, registry: RunningRegistry) -> None:
+    pusher = registry.pusher()
+    pusher.push("team/web", app("1.0", "2024-01-01T00:00:00Z", "A=1", 1), ["1.0", "latest"])
+    write_config(
+        tmp_path,
+        f"registries:\n  - name: lab\n    url: {registry.url}\n"
+        "  - name: gone\n    url: http://127.0.0.1:9\n    timeout: 1\n    retries: 0\n"
+        "    repositories: [x/y]\n",
+    )
+    assert run_cli(["build"], tmp_path).exit_code == 0
+    pusher.push("team/web", app("1.1", "2024-02-01T00:00:00Z", "A=2", 1), ["latest"])
+    result = run_cli(["build", "--report", "report.json"], tmp_path)
+    assert result.exit_code == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["status"] == "partial"
+    assert report["registry_status"]["lab"]["status"] == "ok"
+    assert report["registry_status"]["gone"]["status"] == "failed"
+    assert any("cannot connect" in m for m in report["failure_messages"])
+    assert [(c["kind"], c["tag"]) for c in report["changes"]] == [("tag-moved", "latest")]
+    assert report["requests"]["manifest"] == 1 and report["requests"]["blob"] == 1
