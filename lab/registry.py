@@ -88,6 +88,7 @@ class RunningRegistry:
     token_server: TokenServer | None
     admins: tuple[str, ...] = ()
     ca_file: Path | None = None  # the self-signed certificate when serving HTTPS
+    client_cert: tuple[Path, Path] | None = None  # (cert, key) it demands, with client_tls
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _log_file: IO[bytes] | None = field(default=None, repr=False)
     _probes: int = field(default=0, repr=False)
@@ -147,7 +148,10 @@ class RunningRegistry:
         """What an ``httpx`` client needs to trust this registry."""
         if self.ca_file is None:
             return True
-        return ssl.create_default_context(cafile=str(self.ca_file))
+        context = ssl.create_default_context(cafile=str(self.ca_file))
+        if self.client_cert is not None:
+            context.load_cert_chain(str(self.client_cert[0]), str(self.client_cert[1]))
+        return context
 
     def default_user(self) -> str | None:
         """The user pushes run as: the first admin that has a password, else any user."""
@@ -243,8 +247,13 @@ def start_registry(
     *,
     log_level: str = "info",
     tls: bool = False,
+    client_tls: bool = False,
 ) -> RunningRegistry:
-    """Start a registry; the caller must call ``stop()``. See ``running_registry``."""
+    """Start a registry; the caller must call ``stop()``. See ``running_registry``.
+
+    ``client_tls=True`` (with ``tls``) demands a client certificate: a fresh one is
+    made and offered as ``RunningRegistry.client_cert``.
+    """
     if auth not in ("none", "basic", "token"):
         raise ValueError(f"auth must be 'none', 'basic' or 'token', not {auth!r}")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -282,6 +291,10 @@ def start_registry(
         }
 
     tls_files = write_self_signed(base) if tls else None
+    client_files = None
+    if tls and client_tls:
+        (base / "client").mkdir()
+        client_files = write_self_signed(base / "client")
     scheme = "https" if tls else "http"
     log_path = base / "registry.log"
     attempts = _PORT_ATTEMPTS if port == 0 else 1
@@ -292,6 +305,8 @@ def start_registry(
             http: dict[str, object] = {"addr": f"127.0.0.1:{chosen}", "secret": HTTP_SECRET}
             if tls_files is not None:
                 http["tls"] = {"certificate": str(tls_files[0]), "key": str(tls_files[1])}
+            if tls_files is not None and client_files is not None:
+                http["tls"] = {**http["tls"], "clientcas": [str(client_files[0])]}  # type: ignore[dict-item]
             config["http"] = http
             config_path = base / "config.yml"
             config_path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -307,6 +322,7 @@ def start_registry(
                 token_server=token_server,
                 admins=tuple(admins),
                 ca_file=tls_files[0] if tls_files is not None else None,
+                client_cert=client_files,
                 process=process,
                 _log_file=log_file,
             )
@@ -379,6 +395,7 @@ def running_registry(
     *,
     log_level: str = "info",
     tls: bool = False,
+    client_tls: bool = False,
 ) -> Iterator[RunningRegistry]:
     """A registry on 127.0.0.1 for the duration of the ``with`` block.
 
@@ -389,7 +406,15 @@ def running_registry(
     self-signed certificate (``ca_file``).
     """
     registry = start_registry(
-        workdir, auth, users, anonymous_pull, admins, port, log_level=log_level, tls=tls
+        workdir,
+        auth,
+        users,
+        anonymous_pull,
+        admins,
+        port,
+        log_level=log_level,
+        tls=tls,
+        client_tls=client_tls,
     )
     try:
         yield registry

@@ -115,6 +115,8 @@ class RegistryConfig:
     concurrency: int = DEFAULT_CONCURRENCY
     timeout: float = DEFAULT_TIMEOUT
     ca_file: Path | None = None
+    client_cert: Path | None = None  # PEM certificate (and key, unless client_key) for mTLS
+    client_key: Path | None = None
     insecure: bool = False
     http2: bool = False
     retries: int = DEFAULT_RETRIES  # extra attempts after a 429, 5xx or broken connection
@@ -280,6 +282,8 @@ class _Builder:
                 "concurrency",
                 "timeout",
                 "ca_file",
+                "client_cert",
+                "client_key",
                 "insecure",
                 "http2",
                 "retries",
@@ -313,11 +317,12 @@ class _Builder:
                     f"{key} filters discovered repositories; it has no "
                     "effect with an explicit repositories list",
                 )
-        ca_file = None
-        if "ca_file" in keys:
-            ca_file = self.base_dir / self.r.string(keys["ca_file"])
-            if not ca_file.is_file():
-                self.r.fail(keys["ca_file"], f"file not found: {ca_file}")
+        ca_file, client_cert, client_key = (
+            self.file(keys[key]) if key in keys else None
+            for key in ("ca_file", "client_cert", "client_key")
+        )
+        if client_key is not None and client_cert is None:
+            self.r.fail(keys["client_key"], "client_key needs client_cert")
         return RegistryConfig(
             name=name,
             url=url,
@@ -340,6 +345,8 @@ class _Builder:
                 else DEFAULT_TIMEOUT
             ),
             ca_file=ca_file,
+            client_cert=client_cert,
+            client_key=client_key,
             insecure=insecure,
             http2=self.r.boolean(keys["http2"]) if "http2" in keys else False,
             retries=(
@@ -380,6 +387,13 @@ class _Builder:
                 "use https, or set insecure: true on this registry",
             )
         return f"{parts.scheme}://{host}{prefix}", host, prefix
+
+    def file(self, node: Field) -> Path:
+        """An existing file, relative to the config's directory."""
+        path = self.base_dir / self.r.string(node)
+        if not path.is_file():
+            self.r.fail(node, f"file not found: {path}")
+        return path
 
     def auth(self, node: Field) -> Auth:
         keys = self.r.mapping(node, ("username", "password"))

@@ -414,11 +414,16 @@ class _RepositoryCrawler:
             except RegistryError:
                 manifest = None
             if manifest is not None:
-                self._problems.append(f"{message}; showing the digest from the last good crawl")
+                self._problem(f"{message}; showing the digest from the last good crawl", exc)
                 return manifest
-        self._problems.append(message)
-        log.warning("%s", exc)
+        self._problem(message, exc)
         return None
+
+    def _problem(self, message: str, exc: RegistryError) -> None:
+        """A part of the repository that could not be read: on its page, and a failure
+        for ``--strict`` and the build report."""
+        self._problems.append(message)
+        self.ctx.progress.fail(str(exc))
 
     # -- manifests ----------------------------------------------------------------------
 
@@ -444,7 +449,7 @@ class _RepositoryCrawler:
                 config_data = await self._blob(needed.digest)
             except RegistryError as exc:
                 problem = f"config {needed.digest[:19]}: {exc.detail}"
-                self._problems.append(f"manifest {digest[:19]}: {problem}")
+                self._problem(f"manifest {digest[:19]}: {problem}", exc)
         return manifests.image(
             raw.document,
             digest=digest,
@@ -475,7 +480,7 @@ class _RepositoryCrawler:
                 found = await self.load(entry.digest)
             except RegistryError as exc:
                 # PROTOCOL.md 19: a child that fails greys out one platform only.
-                self._problems.append(f"platform {entry.digest[:19]}: {exc.detail}")
+                self._problem(f"platform {entry.digest[:19]}: {exc.detail}", exc)
                 return manifests.entry(entry, None, exc.detail)
             if isinstance(found, Index):
                 return manifests.entry(entry, None, "nested index (not shown)")
@@ -485,7 +490,7 @@ class _RepositoryCrawler:
             try:
                 fetched = await self._manifest(entry.digest)
             except RegistryError as exc:
-                self._problems.append(f"attestation {entry.digest[:19]}: {exc.detail}")
+                self._problem(f"attestation {entry.digest[:19]}: {exc.detail}", exc)
                 return manifests.attestation(entry, None)
             return manifests.attestation(entry, fetched.document)
 

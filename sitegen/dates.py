@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+
+_RFC3339_RE = re.compile(
+    r"(?P<head>\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d+))?"
+    r"(?P<zone>[Zz]|[+-]\d{2}:\d{2})"
+)
 
 
 def parse_rfc3339(value: object) -> datetime | None:
     """A timezone-aware datetime, or None for anything that is not an RFC 3339 time.
 
-    Go writes nanoseconds (``2024-06-01T01:49:08.123456789Z``); Python 3.11's
-    ``fromisoformat`` takes at most microseconds, so the fraction is cut to six digits.
+    Go writes nanoseconds (``2024-06-01T01:49:08.123456789Z``, and Docker Hub's token
+    ``issued_at`` too); Python 3.11's ``fromisoformat`` takes at most microseconds, so
+    the fraction is cut to six digits.
     """
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         return None
-    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
-    head, dot, rest = text.partition(".")
-    if dot:
-        digits = "".join(c for c in rest if c.isdigit())
-        text = f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits) :]}"
+    match = _RFC3339_RE.fullmatch(value.strip())
+    if match is None:
+        return None
+    fraction = (match["fraction"] or "")[:6].ljust(6, "0")
+    zone = "+00:00" if match["zone"] in ("Z", "z") else match["zone"]
     try:
-        parsed = datetime.fromisoformat(text)
+        return datetime.fromisoformat(f"{match['head']}.{fraction}{zone}")
     except ValueError:
         return None
-    return parsed if parsed.tzinfo is not None else None
 
 
 def display(value: object) -> str:

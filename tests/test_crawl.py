@@ -28,6 +28,7 @@ from sitegen.registry.transport import Stats
 from tests.conftest import run_cli, write_config
 
 pytestmark = pytest.mark.registry
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def read_json(site: Path, page_path: str) -> dict[str, Any]:
@@ -239,7 +240,7 @@ def test_killed_build_leaves_previous_site_and_cache(
     pusher.push("team/hello", hello("1"), ["1"])
     for n in range(150):
         pusher.push("team/many", hello(str(n % 9 + 1)), [f"v{n}"])
-    config = write_config(tmp_path, f"registries:\n  - name: own\n    url: {own_registry.url}\n")
+    write_config(tmp_path, f"registries:\n  - name: own\n    url: {own_registry.url}\n")
     assert run_cli(["build"], tmp_path).exit_code == 0
     site, cache = tmp_path / "site", tmp_path / ".sitegen-cache"
     before = tree(site)
@@ -261,7 +262,23 @@ def test_killed_build_leaves_previous_site_and_cache(
     _cache_is_sound(cache)
 
     # 2. Killed while writing: the staging directory exists, the swap has not happened.
-    process = _run_build_process(tmp_path, config)
+    # A theme whose pages take a while to render keeps the write phase open long enough
+    # to be caught, however fast rendering is otherwise.
+    theme = tmp_path / "slow-theme"
+    theme.mkdir()
+    (theme / "base.html").write_text(
+        (ROOT / "templates" / "base.html")
+        .read_text()
+        .replace(
+            "{% block content %}{% endblock %}",
+            "{% for _ in range(60000) %}{% endfor %}{% block content %}{% endblock %}",
+        )
+    )
+    slow_render = tmp_path / "slow-render.yaml"
+    slow_render.write_text(
+        f"site:\n  theme_dir: slow-theme\nregistries:\n  - name: own\n    url: {own_registry.url}\n"
+    )
+    process = _run_build_process(tmp_path, slow_render)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and process.poll() is None:
         if any(p.name.startswith(".sitegen-staging-") for p in tmp_path.iterdir()):

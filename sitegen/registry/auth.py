@@ -17,20 +17,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
 from sitegen.config import Secret
+from sitegen.dates import parse_rfc3339
 
 MIN_TOKEN_LIFETIME = 60.0  # token spec: "expires_in ... default 60 ... never less"
 RENEW_MARGIN = 5.0  # renew this many seconds before expiry
-_RFC3339_RE = re.compile(
-    r"(?P<head>\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d+))?"
-    r"(?P<zone>[Zz]|[+-]\d{2}:\d{2})"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,24 +189,9 @@ def parse_token_response(data: bytes, *, now: float, wall_now: float | None = No
 
 
 def _parse_time(value: object) -> float | None:
-    """RFC 3339 ``issued_at`` -> epoch seconds.
-
-    Docker Hub writes nanoseconds (``2019-10-31T15:52:24.857363835Z``, fixture
-    dockerhub/token-response-2019.json), more digits than ``fromisoformat`` takes in
-    Python 3.11: the fraction is cut to microseconds before parsing.
-    """
-    if not isinstance(value, str):
-        return None
-    match = _RFC3339_RE.fullmatch(value.strip())
-    if match is None:
-        return None
-    fraction = (match["fraction"] or "")[:6].ljust(6, "0")
-    zone = "+00:00" if match["zone"] in ("Z", "z") else match["zone"]
-    try:
-        parsed = datetime.fromisoformat(f"{match['head']}.{fraction}{zone}")
-    except ValueError:
-        return None
-    return parsed.timestamp()
+    """RFC 3339 ``issued_at`` (Docker Hub writes nanoseconds) -> epoch seconds."""
+    parsed = parse_rfc3339(value)
+    return parsed.timestamp() if parsed else None
 
 
 TokenKey = tuple[str, str, str, tuple[str, ...]]

@@ -13,7 +13,6 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -32,14 +31,15 @@ from sitegen.errors import (
 from sitegen.registry import mediatypes
 from sitegen.registry.auth import ANONYMOUS, CATALOG_SCOPE, Credentials, Scope
 from sitegen.registry.authflow import AuthFlow
-from sitegen.registry.challenge import Challenge, choose, parse_challenges
+from sitegen.registry.challenge import choose, parse_challenges
 from sitegen.registry.digests import manifest_digest, schema1_payload
 from sitegen.registry.errorbody import Redactor, error_for
 from sitegen.registry.httpclient import USER_AGENT, build_http_client
-from sitegen.registry.listing import Listing, paginate
-from sitegen.registry.pagination import DEFAULT_PAGE_SIZE, next_link
+from sitegen.registry.listing import Listing, paginate, referrer_pages
+from sitegen.registry.pagination import DEFAULT_PAGE_SIZE
 from sitegen.registry.references import digest_of, is_digest, is_name, is_tag
-from sitegen.registry.transport import Reply, RetryPolicy, Stats, Transport, loggable, origin
+from sitegen.registry.results import ManifestHead, PingInfo, RawManifest
+from sitegen.registry.transport import Reply, RetryPolicy, Stats, Transport, loggable
 
 __all__ = [
     "USER_AGENT",
@@ -50,39 +50,6 @@ __all__ = [
     "RegistrySession",
     "schema1_payload",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class PingInfo:
-    """What ``GET /v2/`` told us about a registry."""
-
-    url: str
-    status: int
-    challenge: Challenge | None  # None: anonymous access works
-
-    @property
-    def scheme(self) -> str:
-        """``bearer``, ``basic`` or ``none``."""
-        return self.challenge.scheme if self.challenge else "none"
-
-
-@dataclass(frozen=True, slots=True)
-class ManifestHead:
-    """A manifest's identity as a HEAD request reports it."""
-
-    digest: str | None  # None when the registry sent no usable Docker-Content-Digest
-    media_type: str
-    size: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class RawManifest:
-    """A manifest whose bytes were verified against its digest."""
-
-    digest: str
-    media_type: str
-    data: bytes
-    document: Mapping[str, Any]
 
 
 class RegistryClient:
@@ -352,41 +319,27 @@ class RegistrySession:
         the ``sha256-<hex>`` tag); the answer must be an index, and the subject itself
         is never one of its own referrers.
         """
-        url: str | None = f"{self.config.url}/v2/{repository}/referrers/{digest}"
-        found: list[dict[str, Any]] = []
-        seen_urls: set[str] = set()
-        while url and len(seen_urls) < self.limits.pages:
-            seen_urls.add(url)
-            reply = await self._call(
+        url = f"{self.config.url}/v2/{repository}/referrers/{digest}"
+
+        async def get(page: str) -> Reply:
+            return await self._call(
                 "GET",
-                url,
+                page,
                 kind="referrers",
                 repository=repository,
                 accept=mediatypes.OCI_INDEX,
                 max_body=self.limits.manifest_bytes,
                 what="list referrers",
             )
-            if reply.status in (400, 404, 405, 406):
-                return found or None  # no referrers API: the caller uses the tag schema
-            if reply.status != 200:
-                raise self._error(reply, "list referrers", repository)
-            try:
-                document = mediatypes.parse_json(reply.body)
-            except ValueError:
-                return None
-            if not isinstance(document, dict) or not isinstance(document.get("manifests"), list):
-                return None
-            found.extend(
-                d
-                for d in document["manifests"]
-                if isinstance(d, dict) and d.get("digest") != digest
-            )
-            url = next_link(reply.headers.get_list("link"), url)
-            if url is not None and origin(url) != self.transport.origin:
-                break  # a referrers page on another host: our token must not go there
-            if url in seen_urls:
-                break
-        return found
+
+        return await referrer_pages(
+            url,
+            digest,
+            get,
+            lambda r: self._error(r, "list referrers", repository),
+            pages=self.limits.pages,
+            registry_origin=self.transport.origin,
+        )
 
     # -- helpers ------------------------------------------------------------------------
 

@@ -52,7 +52,9 @@ def build_http_client(
                     "(pip install 'httpx[http2]'), or remove http2 to use HTTP/1.1"
                 )
             proxy = proxy_for(config.url, env)
-            if not (config.ca_file or config.insecure or config.http2 or proxy):
+            if not (
+                config.ca_file or config.client_cert or config.insecure or config.http2 or proxy
+            ):
                 continue
             # A mounted transport does not read proxy variables itself (httpx applies
             # them only to transports it creates), so hand it the proxy explicitly.
@@ -73,11 +75,25 @@ def build_http_client(
 
 
 def _verify(config: RegistryConfig) -> ssl.SSLContext | bool:
-    if config.insecure:
+    """The TLS settings for one registry: CA bundle, client certificate, or insecure."""
+    if config.insecure and config.client_cert is None:
         return False
-    if config.ca_file:
-        return ssl.create_default_context(cafile=str(config.ca_file))
-    return True
+    if not (config.ca_file or config.client_cert):
+        return True
+    context = ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
+    if config.insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if config.client_cert is not None:
+        key = str(config.client_key) if config.client_key else None
+        try:
+            context.load_cert_chain(str(config.client_cert), key)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"registry {config.name!r}: cannot load the client certificate "
+                f"{config.client_cert}: {exc}"
+            ) from None
+    return context
 
 
 def proxy_for(url: str, environ: Mapping[str, str]) -> str | None:

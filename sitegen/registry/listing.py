@@ -128,3 +128,44 @@ def _items(reply: Reply, listing: Listing, url: str) -> list[Any]:
             url=loggable(url),
         )
     return items
+
+
+async def referrer_pages(
+    url: str,
+    subject: str,
+    get: Callable[[str], Awaitable[Reply]],
+    error: Callable[[Reply], RegistryError],
+    *,
+    pages: int,
+    registry_origin: tuple[str, str],
+) -> list[dict[str, Any]] | None:
+    """Descriptors from the referrers API (PROTOCOL.md 21), or None without the API.
+
+    404/400/405/406 mean "not supported" (the caller falls back to the ``sha256-<hex>``
+    tag); the answer must be an index; the subject is never one of its own referrers.
+    """
+    found: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    next_url: str | None = url
+    while next_url and len(seen) < pages:
+        seen.add(next_url)
+        reply = await get(next_url)
+        if reply.status in (400, 404, 405, 406):
+            return found or None
+        if reply.status != 200:
+            raise error(reply)
+        try:
+            document = json.loads(reply.body)
+        except ValueError:
+            return None
+        if not isinstance(document, dict) or not isinstance(document.get("manifests"), list):
+            return None
+        found.extend(
+            d for d in document["manifests"] if isinstance(d, dict) and d.get("digest") != subject
+        )
+        next_url = next_link(reply.headers.get_list("link"), next_url)
+        if next_url is not None and origin(next_url) != registry_origin:
+            break  # a referrers page on another host: our token must not go there
+        if next_url in seen:
+            break
+    return found

@@ -171,10 +171,13 @@ class Transport:
                         ),
                         self.timeout,
                     )
-            except (httpx.TransportError, TimeoutError) as exc:
+            except (httpx.TransportError, TimeoutError, ssl.SSLError) as exc:
+                # The server's TLS alert (no or wrong client certificate) can surface as a
+                # bare ssl.SSLError from inside httpcore rather than an httpx error.
                 reason = _describe_transport_error(exc)
                 retryable = idempotent or isinstance(exc, httpx.ConnectError)
-                if attempt + 1 < attempts and retryable and not _untrusted_certificate(exc):
+                tls_problem = _untrusted_certificate(exc) or isinstance(exc, ssl.SSLError)
+                if attempt + 1 < attempts and retryable and not tls_problem:
                     delay = self._backoff(attempt)
                     log.debug(
                         "%s: %s %s: %s; retry in %.1fs",
@@ -386,6 +389,11 @@ def _describe_transport_error(exc: BaseException) -> str:
         return (
             f"TLS certificate not trusted ({_printable(detail) or 'verification failed'}); "
             "set ca_file to the CA that signed it, or insecure: true for this registry"
+        )
+    if isinstance(exc, ssl.SSLError) or "alert" in str(exc).lower():
+        return (
+            f"the registry refused the TLS connection ({_printable(str(exc))}); if it wants "
+            "a client certificate, set client_cert (and client_key) for this registry"
         )
     if isinstance(exc, httpx.ConnectError):
         return f"cannot connect: {_printable(str(exc)) or 'connection refused'}"

@@ -88,9 +88,10 @@ def test_content_that_does_not_hash_to_its_digest_is_never_rendered(
         f"requested digest {bad_manifest.digest[:19]}..."
     ) in problems
     assert f"config {bad_config.config.digest[:19]}: get blob" in problems
-    # The manifest that fails its digest is reported in the build log too.
+    # The manifest and the config blob that fail their digests are in the build log too.
     logged = [r.getMessage() for r in caplog.records if "does not hash" in r.getMessage()]
-    assert [m.split(": ", 1)[0] for m in logged] == ["fake/team/app"]
+    assert [m.split(": ", 1)[0] for m in logged] == ["fake/team/app", "fake/team/app"]
+    assert sum("get blob" in m for m in logged) == 1
     assert not (tmp_path / "site" / "fake" / "team" / "app" / "_tags" / "bad-manifest").exists()
     shown = page(tmp_path, "team", "app", "_tags", "bad-config")
     assert shown["digest"] == bad_config.digest and "purpose" not in json.dumps(shown["image"])

@@ -120,3 +120,15 @@ def test_arbitrary_resource_types_and_opaque_scopes_pass_through() -> None:
     )
     assert canonical_scopes(gitea[0].scopes) == ("*",)
     assert Scope.parse("*") is None
+
+
+@pytest.mark.parametrize(
+    ("fixture", "scope"),
+    [
+        ("distribution/token-spec-401.txt", "repository:samalba/my-app:pull,push"),
+        ("acr/catalog-401.txt", "registry:catalog:*"),
+    ],
+)
+def test_challenges_from_full_responses(fixture: str, scope: str) -> None:
+    (challenge,) = parse_challenges([fixture_header(fixture, "Www-Authenticate")])
+    assert challenge.scheme == "bearer" and challenge.scopes == (scope,)

@@ -141,6 +141,16 @@ def test_digest_is_of_the_exact_bytes_received() -> None:
     assert "sha256:" + hashlib.sha256(json.dumps(raw.document).encode()).hexdigest() != raw.digest
 
 
+def test_a_byte_exact_docker_hub_manifest() -> None:
+    # dockerhub/manifest-httpd-2.4.23-2016.json: 3-space indented, config typed
+    # application/octet-stream; its digest is that of these very bytes.
+    body = fixture_bytes("dockerhub/manifest-httpd-2.4.23-2016.json")
+    digest = "sha256:" + hashlib.sha256(body).hexdigest()
+    raw = get(serving(body, mediatypes.DOCKER_MANIFEST, digest))
+    assert (raw.digest, raw.media_type) == (digest, mediatypes.DOCKER_MANIFEST)
+    assert raw.document["config"]["mediaType"] == "application/octet-stream"
+
+
 def test_wrong_docker_content_digest_is_rejected() -> None:
     wrong = "sha256:" + "0" * 64
     with pytest.raises(DigestMismatch, match="does not hash to Docker-Content-Digest"):

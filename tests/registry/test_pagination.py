@@ -108,6 +108,20 @@ def test_acr_empty_orderby_parameter_is_kept() -> None:
     assert seen[1].url.raw_path == b"/v2/_catalog?last=contoso-marketing&n=2&orderby="
 
 
+def test_acr_empty_orderby_on_tags_too() -> None:
+    seen: list[httpx.Request] = []
+
+    def pages(request: httpx.Request) -> httpx.Response:
+        if "last=" not in str(request.url):
+            return from_fixture(
+                "acr/tags-page-1.txt", b'{"name":"hello-world","tags":["latest","v1"]}'
+            )
+        return json_response(200, {"name": "hello-world", "tags": ["v2", "v3"]})
+
+    assert listing(open_registry(pages, seen), "hello-world") == ["latest", "v1", "v2", "v3"]
+    assert seen[1].url.raw_path == b"/v2/hello-world/tags/list?last=v1&n=2&orderby="
+
+
 def test_fedora_percent_encoded_slash_is_neither_decoded_nor_double_encoded() -> None:
     seen: list[httpx.Request] = []
 

@@ -132,7 +132,7 @@ def test_identity_token_from_docker_config(
             assert len(await c["reg"].catalog()) == len(samples)
 
     run(go())
-    (grant,) = server.requests
+    (grant,) = [r for r in server.requests if r.form.get("grant_type") == ["refresh_token"]]
     assert (grant.method, grant.user, grant.form["grant_type"]) == (
         "POST",
         ADMIN_USER,

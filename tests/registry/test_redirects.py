@@ -11,6 +11,7 @@ import pytest
 from sitegen.errors import AuthError, ProtocolError
 from tests.registry.conftest import (
     TokenRegistry,
+    fixture_bytes,
     fixture_header,
     fixture_headers,
     make_client,
@@ -154,6 +155,4 @@ def test_location_is_never_cached() -> None:
 
 
 def _s3_error() -> bytes:
-    from tests.registry.conftest import fixture_bytes
-
     return fixture_bytes("s3/only-one-auth-mechanism-400.xml")

@@ -20,6 +20,7 @@ from tests.registry.conftest import (
     FakeTime,
     TokenRegistry,
     fixture_bytes,
+    fixture_headers,
     fixture_json,
     fixture_variants,
     json_response,
@@ -148,11 +149,15 @@ def test_identity_token_falls_back_to_get_when_the_realm_has_no_oauth2(status: i
 # -- 4: token responses and lifetimes ------------------------------------------------------------
 
 
-def test_access_token_only_acr() -> None:
-    # acr/oauth2-token-response.json: only access_token, no token, no expires_in.
+@pytest.mark.parametrize(
+    "fixture", ["acr/oauth2-token-response.json", "distribution/oauth-token-response-spec.json"]
+)
+def test_access_token_only(fixture: str) -> None:
+    # ACR: only access_token, no token, no expires_in; the OAuth flavour adds
+    # refresh_token and an empty scope.
     fake = TokenRegistry()
-    shape = fixture_json("acr/oauth2-token-response.json")
-    assert set(shape) == {"access_token"}
+    shape = fixture_json(fixture)
+    assert "token" not in shape
     fake.token_body = lambda n, scopes: {**shape, "access_token": f"acr-{n}"}
     run(tags(fake, "team/app"))
     assert fake.registry_requests("/v2/team/app/tags/list")[0].headers["authorization"] == (
@@ -353,8 +358,6 @@ class _Everything(set[str]):
 
 
 def _fixture_response(name: str) -> tuple[int, list[tuple[str, str]]]:
-    from tests.registry.conftest import fixture_headers
-
     status, headers = fixture_headers(name)
     keep = [(k, v) for k, v in headers if k.lower() not in ("content-length", "connection")]
     return status or 200, keep

@@ -221,3 +221,32 @@ def test_http2_without_h2_is_a_clear_config_error(
         "registry 'reg' sets http2: true, which needs the h2 package "
         "(pip install 'httpx[http2]'), or remove http2 to use HTTP/1.1"
     )
+
+
+@pytest.fixture(scope="module")
+def mtls_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
+    """A registry that demands a client certificate (http.tls.clientcas)."""
+    with running_registry(tmp_path_factory.mktemp("mtls"), tls=True, client_tls=True) as registry:
+        yield registry
+
+
+@pytest.mark.registry
+def test_client_certificate_for_mutual_tls(mtls_registry: RunningRegistry) -> None:
+    """PROTOCOL.md 24: a per-registry client certificate, next to the CA bundle."""
+    assert mtls_registry.client_cert is not None
+    cert, key = mtls_registry.client_cert
+    with pytest.raises(TransportError) as refused:
+        catalog(mtls_registry, ca_file=mtls_registry.ca_file)  # no certificate: refused
+    assert "set client_cert" in str(refused.value)
+    assert (
+        catalog(mtls_registry, ca_file=mtls_registry.ca_file, client_cert=cert, client_key=key)
+        == []
+    )
+
+
+def test_unreadable_client_certificate_is_a_config_error(tmp_path: Path) -> None:
+    bad = tmp_path / "cert.pem"
+    bad.write_text("not a certificate")
+    config = registry_config(url="https://registry.test", client_cert=bad)
+    with pytest.raises(ConfigError, match="cannot load the client certificate"):
+        RegistryClient([config], environ={})

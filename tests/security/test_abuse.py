@@ -170,6 +170,8 @@ def test_endless_manifest_body_is_cut_at_the_cap(tmp_path: Path, built: Built) -
     repo = result.catalog.registries[0].repositories[0]
     assert repo.tags == ()
     assert any("larger than the 4194304-byte limit" in p for p in repo.problems)
+    # A tag that could not be read is a failure: --strict and the build report see it.
+    assert any("larger than" in f for f in result.failures)
 
 
 @pytest.mark.timeout(60)
@@ -218,6 +220,7 @@ def test_huge_config_blob_is_refused(tmp_path: Path, built: Built) -> None:
     repo = result.catalog.registries[0].repositories[0]
     assert [t.name for t in repo.tags] == ["1"]  # the tag is shown, without its config
     assert any("config" in p and "larger than" in p for p in repo.problems)
+    assert len(result.failures) == 1
 
 
 @pytest.mark.timeout(60)

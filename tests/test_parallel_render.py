@@ -1,0 +1,101 @@
+"""Rendering shared among forked workers writes the same site as rendering alone, and a
+failure in any worker fails the build the way a failure in one process does."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from lab.fakeregistry import from_samples
+from sitegen.build import build, write_site
+from sitegen.config import Config, load_config
+from sitegen.errors import OutputError
+from sitegen.model import Catalog
+from sitegen.pages import build_pages
+from tests.conftest import write_config
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="render workers are forked on Linux only"
+)
+
+CONFIG = """
+site:
+  title: Parallel catalog
+  url: https://example.github.io/catalog/
+registries:
+  - name: golden
+    url: https://registry.test
+"""
+
+
+def load(directory: Path, text: str = CONFIG) -> Config:
+    directory.mkdir(parents=True, exist_ok=True)
+    return load_config(write_config(directory, text), environ={})
+
+
+def sample_catalog(tmp_path: Path) -> tuple[Config, Catalog]:
+    config = load(tmp_path)
+    result = build(config, tmp_path / "first", cache_dir=None, transport=from_samples().transport)
+    assert result.failures == ()
+    return config, result.catalog
+
+
+def files(root: Path) -> dict[str, bytes]:
+    # Pagefind's index is its own binary format; the pages it indexes are compared.
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.relative_to(root).parts[0] != "pagefind"
+    }
+
+
+@pytest.mark.parametrize("workers", [2, 3, 5])
+def test_workers_write_the_same_site_byte_for_byte(tmp_path: Path, workers: int) -> None:
+    config, catalog = sample_catalog(tmp_path)
+    alone = write_site(config, catalog, tmp_path / "alone", workers=1)
+    shared = write_site(config, catalog, tmp_path / "shared", workers=workers)
+    assert alone == shared
+    serial, parallel = files(tmp_path / "alone"), files(tmp_path / "shared")
+    assert sorted(serial) == sorted(parallel)
+    assert [name for name in serial if serial[name] != parallel[name]] == []
+    assert (tmp_path / "shared" / "pagefind").is_dir()  # indexed once, by the parent
+    assert multiprocessing.active_children() == []
+
+
+def test_a_failing_worker_fails_the_build_and_keeps_the_old_site(tmp_path: Path) -> None:
+    config, catalog = sample_catalog(tmp_path)
+    write_site(config, catalog, tmp_path / "site", workers=1)
+    before = files(tmp_path / "site")
+    # A tag page that only worker 1 of 3 renders (page number 1 modulo 3) breaks.
+    victim = next(
+        page
+        for number, page in enumerate(build_pages(catalog))
+        if number % 3 == 1 and page.data.get("kind") == "tag"
+    )
+    theme = tmp_path / "theme"
+    theme.mkdir()
+    (theme / "tag.html").write_text(
+        f'{{% extends "base.html" %}}{{% block content %}}'
+        f'{{% if data.path == "{victim.path}" %}}{{{{ data.no_such_key }}}}{{% endif %}}'
+        f"{{% endblock %}}"
+    )
+    broken = load(tmp_path / "broken", CONFIG.replace("site:\n", f"site:\n  theme_dir: {theme}\n"))
+    with pytest.raises(jinja2.UndefinedError) as failure:
+        write_site(broken, catalog, tmp_path / "site", workers=3)
+    assert any("in render worker 1" in note for note in failure.value.__notes__)
+    assert files(tmp_path / "site") == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".sitegen-staging-")]
+    assert multiprocessing.active_children() == []
+
+
+def test_the_page_limit_holds_with_workers(tmp_path: Path) -> None:
+    _, catalog = sample_catalog(tmp_path)
+    limited = load(tmp_path / "limited", CONFIG + "limits:\n  site_pages: 20\n")
+    with pytest.raises(OutputError, match="more than 20 pages"):
+        write_site(limited, catalog, tmp_path / "site", workers=2)
+    assert not (tmp_path / "site").exists()
+    assert multiprocessing.active_children() == []
