@@ -15,7 +15,17 @@ if TYPE_CHECKING:
     from sitegen.historypages import Timeline
 
 from sitegen import paths
-from sitegen.model import Image, Index, Manifest, Platform, Referrer, Registry, Repository, Tag
+from sitegen.model import (
+    Image,
+    Index,
+    Manifest,
+    Platform,
+    Referrer,
+    Registry,
+    Repository,
+    Tag,
+    images_of,
+)
 from sitegen.page import SCHEMA_VERSION, Locations, Page, repo_crumbs
 from sitegen.versions import version_key
 
@@ -323,12 +333,7 @@ DESCRIPTION_KEYS = ("org.opencontainers.image.description", "org.opencontainers.
 def described(manifest: Manifest) -> str:
     """The image's own one-line description: its OCI description (or title) label."""
     sources: list[Mapping[str, str]] = [manifest.annotations]
-    images = (
-        [e.image for e in manifest.entries if e.image]
-        if isinstance(manifest, Index)
-        else [manifest]
-    )
-    for image in images:
+    for image in images_of(manifest):
         sources.append(image.annotations)
         if image.config:
             sources.append(image.config.labels)
@@ -356,12 +361,7 @@ def _search_record(
     if described(manifest):
         parts.append(described(manifest))
     keywords = [manifest.digest, manifest.artifact_type, *platforms]
-    images = (
-        [e.image for e in manifest.entries if e.image]
-        if isinstance(manifest, Index)
-        else [manifest]
-    )
-    for image in images:
+    for image in images_of(manifest):
         keywords.append(image.digest)
         if image.config:
             keywords.append(image.config.digest)

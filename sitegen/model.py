@@ -194,6 +194,13 @@ class Index:
 Manifest = Image | Index
 
 
+def images_of(manifest: Manifest) -> tuple[Image, ...]:
+    """The readable images of a manifest: every platform of an index, or the image itself."""
+    if isinstance(manifest, Index):
+        return tuple(e.image for e in manifest.entries if e.image is not None)
+    return (manifest,)
+
+
 @dataclass(frozen=True, slots=True)
 class Referrer:
     """Something that refers to a manifest: a signature, SBOM, attestation or other artifact."""
