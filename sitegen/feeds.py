@@ -28,20 +28,23 @@ _NAMESPACE = uuid.UUID("5d1c9a4e-9d3b-4b8e-9a55-0c6f2f0b7a11")
 
 def feeds(catalog: Catalog, timeline: Timeline) -> Iterator[tuple[str, str]]:
     """(path, XML) for the site feed and every repository's feed."""
+    # An empty feed still needs <updated>: the newest image date, found once for all.
+    fallback = _newest_image(catalog)
     yield (
         SITE_FEED,
         _feed(
-            catalog, timeline, SITE_FEED, f"{catalog.title}: changes", CHANGES_PATH, catalog.changes
+            catalog,
+            timeline,
+            SITE_FEED,
+            f"{catalog.title}: changes",
+            CHANGES_PATH,
+            catalog.changes,
+            fallback,
         ),
     )
     for registry in catalog.registries:
         for repo in registry.repositories:
             base = paths.repository_path(registry.name, repo.name)
-            changes = [
-                c
-                for c in catalog.changes
-                if (c.registry, c.repository) == (registry.name, repo.name)
-            ]
             yield (
                 f"{base}{paths.FEED_FILE}",
                 _feed(
@@ -50,7 +53,8 @@ def feeds(catalog: Catalog, timeline: Timeline) -> Iterator[tuple[str, str]]:
                     f"{base}{paths.FEED_FILE}",
                     f"{registry.name}/{repo.name}: changes",
                     base,
-                    changes,
+                    timeline.by_repo.get((registry.name, repo.name), []),
+                    fallback,
                 ),
             )
 
@@ -62,10 +66,11 @@ def _feed(
     title: str,
     page_path: str,
     changes: Iterable[Change],
+    fallback_updated: str,
 ) -> str:
     shown = list(changes)[:FEED_LIMIT]
     link = _linker(catalog, feed_path)
-    updated = shown[0].time if shown else _newest_image(catalog)
+    updated = shown[0].time if shown else fallback_updated
     entries = "".join(_entry(timeline, c, link) for c in shown)
     self_link = ""
     if catalog.url:

@@ -21,6 +21,7 @@ from sitegen.versions import is_version, version_key
 CHANGES_PATH = "changes/"
 HEALTH_PATH = "health/"
 HISTORY_SHOWN = 20
+VERSION_DIFFS = 20  # consecutive-version diff pages per repository
 _VERBS = {
     "tag-added": "new tag",
     "tag-removed": "tag removed",
@@ -77,7 +78,9 @@ class Timeline:
         versions = sorted(
             (t for t in repo.tags if is_version(t.name)), key=lambda t: version_key(t.name)
         )
-        for older, newer in itertools.pairwise(versions):
+        # The newest steps only: people compare recent releases, and a diff page for each
+        # of thousands of old versions would double the site for little use.
+        for older, newer in itertools.pairwise(versions[-(VERSION_DIFFS + 1) :]):
             if older.digest != newer.digest:
                 planned.setdefault((older.digest, newer.digest), []).append(
                     ("versions", older.name, newer.name)
