@@ -127,7 +127,7 @@ def request_kind(method: str, path: str) -> str:
 
 @dataclass
 class Traffic:
-    """Requests by kind and response body bytes, as the registry logged them."""
+    """Requests by kind and response body bytes sent, as the registry logged them."""
 
     requests: Counter[str] = field(default_factory=Counter)
     bytes: int = 0
@@ -174,7 +174,9 @@ class AccessLog:
                 if match is None or "lab-probe" in match[2]:
                     continue
                 traffic.requests[request_kind(match[1], match[2])] += 1
-                traffic.bytes += int(match[4]) if match[4].isdigit() else 0
+                # A HEAD is logged with the Content-Length it announced, but sends no body.
+                if match[1] != "HEAD" and match[4].isdigit():
+                    traffic.bytes += int(match[4])
         return traffic
 
     def _sync(self) -> None:

@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from bench import snapshot
 from bench.dataset import Spec, contents
 from lab.fakeregistry import FakeRegistry
+from sitegen import build, search
 from sitegen.build import write_site
 from sitegen.cache import Cache
 from sitegen.config import load_config
@@ -87,9 +90,11 @@ def render(config_path: Path, model_path: Path, site: Path) -> dict[str, Any]:
     config = load_config(config_path, environ={})
     catalog = snapshot.load(model_path)
     loaded = _rss_mb()
+    phases: dict[str, float] = {}
     before = _cpu()
     started = time.perf_counter()
-    pages = write_site(config, catalog, site)
+    with _timed(search, "build_index", phases, "search"), _timed(build, "feeds", phases, "feeds"):
+        pages = write_site(config, catalog, site)
     seconds = time.perf_counter() - started
     after = _cpu()
     files = total = 0
@@ -105,10 +110,44 @@ def render(config_path: Path, model_path: Path, site: Path) -> dict[str, Any]:
         "megabytes": round(total / 1e6, 1),
         "seconds": round(seconds, 3),
         "cpu_seconds": round(after - before, 3),
+        # Of ``seconds``: Pagefind's index, and the Atom feeds (after the pages).
+        "search_seconds": round(phases.get("search", 0.0), 3),
+        "search_cpu_seconds": round(phases.get("search_cpu", 0.0), 3),
+        "feeds_seconds": round(phases.get("feeds", 0.0), 3),
+        # Render workers are done (and reaped) before the search index starts.
+        "workers_peak_rss_mb": round(phases.get("search_children_rss_before", 0.0), 1),
         "model_rss_mb": round(loaded, 1),
         "peak_rss_mb": round(own.ru_maxrss / 1024, 1),
         "children_peak_rss_mb": round(children.ru_maxrss / 1024, 1),
     }
+
+
+@contextlib.contextmanager
+def _timed(module: Any, name: str, phases: dict[str, float], key: str) -> Iterator[None]:
+    """Time every call of ``module.name`` (wall and CPU, children included) into ``phases``."""
+    original = getattr(module, name)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        phases[f"{key}_children_rss_before"] = _children_rss_mb()
+        cpu, started = _cpu(), time.perf_counter()
+        try:
+            result = original(*args, **kwargs)
+            if isinstance(result, Iterator):
+                result = list(result)  # a generator does its work when consumed
+            return result
+        finally:
+            phases[key] = phases.get(key, 0.0) + time.perf_counter() - started
+            phases[f"{key}_cpu"] = phases.get(f"{key}_cpu", 0.0) + _cpu() - cpu
+
+    setattr(module, name, timed)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
+
+
+def _children_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def _cpu() -> float:

@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -284,7 +284,9 @@ def write_site(
                 if count % shards == 0:
                     _write_page(stage, renderer, page)
                 if page.search:
-                    indexed.append(page)
+                    # Only what the search index reads: whole pages (with their data)
+                    # would hold every tag page of the site in memory until the end.
+                    indexed.append(replace(page, data={"kind": page.data.get("kind")}))
                 page_paths.append(page.path)
                 count += 1
             pool.wait()

@@ -1,0 +1,83 @@
+"""The benchmark's building blocks do what its numbers claim (no timing here)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from bench import scale, snapshot
+from bench.dataset import Spec, contents, moved_image, moved_tags
+from bench.measure import request_kind
+from bench.report import render, targets
+
+
+def test_dataset_has_the_documented_shape() -> None:
+    spec = Spec(repositories=6)
+    tags: Counter[str] = Counter()
+    manifests: dict[str, set[str]] = {}
+    multiarch = 0
+    for repository, built, names in contents(spec):
+        tags[repository] += len(names)
+        manifests.setdefault(repository, set()).add(built.digest)
+        if built.children:
+            multiarch += len(names)
+            assert len(built.children) == 4
+    assert sum(tags.values()) == spec.tags == 300
+    assert set(tags.values()) == {50}
+    assert multiarch / spec.tags == spec.describe()["multiarch_tag_share"] == 0.2
+    # Members of a family hold the same manifests; families differ.
+    names = [spec.repository(n) for n in range(6)]
+    assert manifests[names[0]] == manifests[names[1]]
+    assert not manifests[names[0]] & manifests[names[2]]
+    assert spec.describe()["distinct_manifests"] == 3 * (8 + 2 * 5)
+
+
+def test_moved_tags_are_one_percent_and_each_gets_its_own_image() -> None:
+    spec = Spec(repositories=20)
+    moved = moved_tags(spec)
+    assert len(moved) == len(set(moved)) == spec.tags // 100
+    digests = {moved_image(repository, tag).digest for repository, tag in moved}
+    assert len(digests) == len(moved)
+    existing = {built.digest for _, built, _ in contents(spec)}
+    assert not digests & existing
+
+
+def test_request_kinds_from_access_log_paths() -> None:
+    assert request_kind("GET", "/v2/") == "ping"
+    assert request_kind("GET", "/v2/_catalog?n=100") == "catalog"
+    assert request_kind("GET", "/v2/a/b/tags/list?n=1000") == "list"
+    assert request_kind("HEAD", "/v2/a/b/manifests/latest") == "head"
+    assert request_kind("GET", "/v2/a/b/manifests/sha256:00") == "manifest"
+    assert request_kind("GET", "/v2/a/b/blobs/sha256:00") == "blob"
+    assert request_kind("GET", "/v2/a/b/referrers/sha256:00") == "referrers"
+
+
+def test_a_scale_model_renders_and_is_reported(tmp_path: Path) -> None:
+    config = scale.write_config(tmp_path / "registries.yaml", scale.FAKE_URL)
+    made = scale.model(100, config, tmp_path / "model.pickle")
+    assert made["requests"] > 100
+    assert (
+        sum(
+            len(r.tags) for r in snapshot.load(tmp_path / "model.pickle").registries[0].repositories
+        )
+        == 100
+    )
+    point = scale.render(config, tmp_path / "model.pickle", tmp_path / "site")
+    assert point["tags"] == 100 and point["pages"] > 100 and point["files"] > 2 * point["pages"]
+    assert 0 <= point["search_seconds"] <= point["seconds"]
+    point.update(filesystem="tmpfs", pages_per_second=1, cores_busy=1.0, process_peak_rss_mb=1)
+    results = {
+        "mode": "quick",
+        "delay_ms": 20.0,
+        "concurrency": 8,
+        "machine": {"cores": 2, "cpu": "x", "memory_gib": 1},
+        "workdir": "tmpfs",
+        "load_average_start": 0.0,
+        "load_average_end": 0.0,
+        "dataset": Spec(repositories=2).describe(),
+        "scale": [point],
+    }
+    results["targets"] = targets(results)
+    assert [t["target"].split(":")[0] for t in results["targets"]] == ["Rendering incl. writes"]
+    text = render(results, markdown=True)
+    assert "| 100 | tmpfs |" in text and "| FAIL |" in text
