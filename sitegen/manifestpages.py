@@ -86,10 +86,22 @@ def manifest_pages(
         tags_by_digest.setdefault(tag.digest, []).append(tag.name)
     for names in tags_by_digest.values():
         names.sort(key=version_key, reverse=True)
+    # A manifest's facts are the same on the page of each of its tags and on its digest
+    # page: built once per manifest and shared (read-only) by those pages' data.
+    known: dict[str, dict[str, Any]] = {}
+
+    def facts(manifest: Manifest) -> dict[str, Any]:
+        found = known.get(manifest.digest)
+        if found is None:
+            found = known[manifest.digest] = _manifest_data(registry, repo, manifest, locations)
+        return found
+
     for tag in repo.tags:
         manifest = repo.manifest(tag)
         if manifest is not None:
-            yield _tag_page(registry, repo, tag, manifest, tags_by_digest, locations, timeline)
+            yield _tag_page(
+                registry, repo, tag, manifest, tags_by_digest, facts(manifest), timeline
+            )
     parents: dict[str, list[Index]] = {}
     children: dict[str, Image] = {}
     for manifest in repo.manifests.values():
@@ -99,10 +111,10 @@ def manifest_pages(
                     parents.setdefault(entry.descriptor.digest, []).append(manifest)
                     children.setdefault(entry.descriptor.digest, entry.image)
     for digest, manifest in repo.manifests.items():
-        yield _digest_page(registry, repo, manifest, tags_by_digest, locations, [])
+        yield _digest_page(registry, repo, manifest, tags_by_digest, facts(manifest), [])
         children.pop(digest, None)
     for digest, image in sorted(children.items()):
-        yield _digest_page(registry, repo, image, tags_by_digest, locations, parents[digest])
+        yield _digest_page(registry, repo, image, tags_by_digest, facts(image), parents[digest])
 
 
 def _tag_page(
@@ -111,7 +123,7 @@ def _tag_page(
     tag: Tag,
     manifest: Manifest,
     tags_by_digest: Mapping[str, list[str]],
-    locations: Locations,
+    facts: dict[str, Any],
     timeline: Timeline | None,
 ) -> Page:
     path = paths.tag_path(registry.name, repo.name, tag.name)
@@ -125,7 +137,7 @@ def _tag_page(
         "aliases": [t for t in tags_by_digest.get(tag.digest, []) if t != tag.name],
         "history": timeline.tag_history(registry.name, repo.name, tag.name) if timeline else [],
         "compare": timeline.comparisons(registry.name, repo.name, tag.name) if timeline else [],
-        **_manifest_data(registry, repo, manifest, locations),
+        **facts,
     }
     return Page(
         path=path,
@@ -142,7 +154,7 @@ def _digest_page(
     repo: Repository,
     manifest: Manifest,
     tags_by_digest: Mapping[str, list[str]],
-    locations: Locations,
+    facts: dict[str, Any],
     parents: list[Index],
 ) -> Page:
     path = paths.digest_path(registry.name, repo.name, manifest.digest)
@@ -182,7 +194,7 @@ def _digest_page(
         ],
         "parents": parent_list,
         "siblings": siblings,
-        **_manifest_data(registry, repo, manifest, locations),
+        **facts,
     }
     short = manifest.digest.partition(":")[2][:12]
     return Page(
@@ -217,7 +229,7 @@ def _manifest_data(
         "platform_list": [],
         "attestations": [],
         "image": None,
-        "manifest": parsed(manifest.raw),
+        "manifest": None,
     }
     if isinstance(manifest, Index):
         cells = {c["digest"]: c for c in data["platforms"]}
@@ -241,8 +253,10 @@ def _manifest_data(
             }
             for a in manifest.attestations
         ]
+        data["manifest"] = parsed(manifest.raw)
     else:
         data["image"] = image_data(manifest)
+        data["manifest"] = data["image"]["manifest"]  # the same document, parsed once
     return data
 
 

@@ -26,6 +26,7 @@ again and raise ``ValueError`` rather than build a path from anything else.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from sitegen.registry.references import is_digest, is_name, is_tag
@@ -40,6 +41,7 @@ TAG_DATA_FILE = "_tags.js"
 SEARCH_PATH = "search/"
 
 
+@functools.lru_cache(maxsize=1024)
 def registry_path(registry: str) -> str:
     """``local/``"""
     if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", registry):
@@ -47,6 +49,7 @@ def registry_path(registry: str) -> str:
     return f"{registry}/"
 
 
+@functools.lru_cache(maxsize=8192)  # a site's repositories: each page links several
 def repository_path(registry: str, repository: str) -> str:
     """``local/team/app/``"""
     if not is_name(repository):

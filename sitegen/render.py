@@ -17,6 +17,7 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
+from markupsafe import Markup, escape
 
 from sitegen import __version__
 from sitegen.config import SiteConfig
@@ -56,6 +57,44 @@ def short_digest(value: Any) -> str:
     text = str(value or "")
     algorithm, sep, encoded = text.partition(":")
     return f"{algorithm}:{encoded[:12]}" if sep else text[:19]
+
+
+@functools.lru_cache(maxsize=4096)
+def _display_text(value: str) -> str:
+    return display(value)
+
+
+def _when(value: Any) -> str:
+    """``display``, remembered for text: the same dates recur on many pages."""
+    return _display_text(value) if isinstance(value, str) else display(value)
+
+
+def digest_code(value: Any) -> Markup:
+    """``value|digest``: a short digest in ``<code>``, the whole one in its title."""
+    # These filters run ~20 times a page: f-strings with every value escaped by hand
+    # cost a third of Markup.format.
+    short = escape(short_digest(value))
+    return Markup(f'<code class="digest" title="{escape(value)}">{short}</code>')  # noqa: S704
+
+
+_ANNOTATION_TITLE = ' title="from the org.opencontainers.image.created annotation"'
+
+
+def created_time(value: Any, source: str = "") -> Markup:
+    """``value|created(source)``: a ``<time>``, or "unknown"."""
+    if not value:
+        return Markup('<span class="muted">unknown</span>')
+    title = _ANNOTATION_TITLE if source == "annotation" else ""
+    when = escape(_when(value))
+    return Markup(f'<time datetime="{escape(value)}"{title}>{when}</time>')  # noqa: S704
+
+
+def linked(value: Any) -> Markup:
+    """``value|linked``: an http(s) URL as a link (label values often are), else text."""
+    text = escape(value)
+    if isinstance(value, str) and value.startswith(("https://", "http://")) and " " not in value:
+        return Markup(f'<a href="{text}" rel="noopener noreferrer nofollow">{text}</a>')  # noqa: S704
+    return text
 
 
 def pretty_json(value: Any) -> str:
@@ -109,15 +148,21 @@ class _RememberedPrettyJson:
     A manifest and its config are shown on the page of every tag that points to it
     and on its digest page, next to each other in page order; indenting is done by
     the pure-Python JSON encoder, so doing it once per document saves a good part of
-    a tag page's cost. The key is the compact encoding (C encoder): equal keys mean
-    the same tokens in the same order, hence the same indented text.
+    a tag page's cost. Pages of one manifest share its parsed document, so the same
+    object is found by identity (held here, so its id cannot be reused); an equal
+    document elsewhere (a mirror repository) by its compact encoding (C encoder):
+    equal keys mean the same tokens in the same order, hence the same indented text.
     """
 
     def __init__(self, size: int = 1024) -> None:
         self.size = size
         self._texts: OrderedDict[str, str] = OrderedDict()
+        self._objects: OrderedDict[int, tuple[Any, str]] = OrderedDict()
 
     def __call__(self, value: Any) -> str:
+        seen = self._objects.get(id(value))
+        if seen is not None and seen[0] is value:
+            return seen[1]
         try:
             key = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         except (TypeError, ValueError):
@@ -125,22 +170,19 @@ class _RememberedPrettyJson:
         text = self._texts.get(key)
         if text is None:
             text = pretty_json(value)
-            self._texts[key] = text
-            if len(self._texts) > self.size:
-                self._texts.popitem(last=False)
+            _remember(self._texts, key, text, self.size)
         else:
             self._texts.move_to_end(key)
+        _remember(self._objects, id(value), (value, text), self.size)
         return text
 
 
-@functools.lru_cache(maxsize=4096)
-def _display_text(value: str) -> str:
-    return display(value)
-
-
-def _when(value: Any) -> str:
-    """``display``, remembered for text: the same dates recur on many pages."""
-    return _display_text(value) if isinstance(value, str) else display(value)
+def _remember(memory: OrderedDict[Any, Any], key: Any, value: Any, size: int) -> None:
+    """Put ``key`` last in ``memory`` and drop the oldest entries beyond ``size``."""
+    memory[key] = value
+    memory.move_to_end(key)
+    while len(memory) > size:
+        memory.popitem(last=False)
 
 
 class Renderer:
@@ -164,13 +206,34 @@ class Renderer:
         self.env.filters.update(
             size=human_size,
             short=short_digest,
+            digest=digest_code,
+            created=created_time,
+            linked=linked,
             when=_when,
             pretty_json=_RememberedPrettyJson(),
             href=href,
             asset=asset,
             file_href=file_href,
         )
-        self.env.globals.update(version=__version__)
+        self.env.globals.update(version=__version__, image_section=self.image_section)
+        # image id -> (image, HTML): see image_section
+        self._sections: OrderedDict[int, tuple[Any, Markup]] = OrderedDict()
+
+    def image_section(self, image: dict[str, Any]) -> Markup:
+        """``_partials/image.html`` for one image's data, rendered once per image.
+
+        It is most of a tag page, and the same on the page of every tag of that image
+        and on its digest page, which share the image's data: so it is rendered with
+        ``image`` alone (no links, nothing about the page) and remembered by identity.
+        """
+        seen = self._sections.get(id(image))
+        if seen is not None and seen[0] is image:
+            self._sections.move_to_end(id(image))
+            return seen[1]
+        template = self.env.get_template("_partials/image.html")
+        html = Markup(template.render(image=image))  # noqa: S704 (an autoescaped template)
+        _remember(self._sections, id(image), (image, html), 256)
+        return html
 
     def html(self, page: Page) -> str:
         """The page's HTML."""
