@@ -16,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sitegen import changes, manifests, supplychain
 from sitegen.cache import Cache
@@ -49,6 +50,8 @@ from sitegen.state import HISTORY_LIMIT, RepositoryState, State
 from sitegen.versions import is_version, newest_first, version_key
 
 log = logging.getLogger("sitegen.crawl")
+
+_T = TypeVar("_T")
 VERBOSE = 15  # between DEBUG and INFO: one line per repository with -v
 
 
@@ -145,6 +148,30 @@ class _Context:
     progress: Progress
     now: str
     masker: Masker
+    # Digest -> the fetch under way. Content is addressed by digest, so repositories
+    # holding the same manifests (mirrors, promotion between environments) crawled at
+    # the same time share one GET instead of each missing the cache.
+    fetching: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
+
+    async def shared(self, digest: str, fetch: Callable[[], Awaitable[_T]]) -> _T:
+        """``fetch()``, or the result of the same digest's fetch already under way.
+
+        A fetch that fails elsewhere is not our failure (another repository may be
+        denied or broken): then we fetch for ourselves.
+        """
+        pending = self.fetching.get(digest)
+        if pending is not None:
+            with contextlib.suppress(RegistryError):
+                found: _T = await asyncio.shield(pending)
+                return found
+        task = asyncio.ensure_future(fetch())
+        self.fetching[digest] = task
+        try:
+            # Shielded: if this repository's crawl is cancelled, the others still wait.
+            return await asyncio.shield(task)
+        finally:
+            if self.fetching.get(digest) is task:
+                del self.fetching[digest]
 
 
 async def _crawl_registry(
@@ -515,20 +542,31 @@ class _RepositoryCrawler:
             document = mediatypes.parse_json(data)
             media_type, _ = mediatypes.resolve_media_type(None, document)
             return RawManifest(digest=digest, media_type=media_type, data=data, document=document)
-        if self.session is None:
+        session = self.session
+        if session is None:
             raise _not_cached(self.registry, self.name, digest)
-        raw = await self.session.manifest(self.name, digest)
-        self.cache.put(digest, raw.data)
-        return raw
+
+        async def fetch() -> RawManifest:
+            raw = await session.manifest(self.name, digest)
+            self.cache.put(digest, raw.data)
+            return raw
+
+        return await self.ctx.shared(digest, fetch)
 
     async def _blob(self, digest: str) -> bytes:
         data = self.cache.get(digest)
-        if data is None:
-            if self.session is None:
-                raise _not_cached(self.registry, self.name, digest)
-            data = await self.session.blob(self.name, digest)
-            self.cache.put(digest, data)
-        return data
+        if data is not None:
+            return data
+        session = self.session
+        if session is None:
+            raise _not_cached(self.registry, self.name, digest)
+
+        async def fetch() -> bytes:
+            found = await session.blob(self.name, digest)
+            self.cache.put(digest, found)
+            return found
+
+        return await self.ctx.shared(digest, fetch)
 
 
 def _not_cached(registry: str, repository: str, digest: str) -> RegistryError:

@@ -415,6 +415,27 @@ def test_aliases_across_repositories_and_registries(
     assert "second/other/hello:current" in page.read_text()
 
 
+def test_repositories_crawled_together_share_each_fetch(
+    tmp_path: Path, own_registry: RunningRegistry
+) -> None:
+    # Mirrors holding the same image, crawled at the same time through a slow link:
+    # their manifest and config requests are in flight together, and sent once.
+    shared = hello("4")
+    pusher = own_registry.pusher()
+    for name in ("dev/hello", "staging/hello", "prod/hello"):
+        pusher.push(name, shared, ["v4", "latest"])
+    before = len(own_registry.access_log())
+    with delayed(own_registry.url, 0.05) as proxy:
+        write_config(tmp_path, f"registries:\n  - name: own\n    url: {proxy.url}\n")
+        assert run_cli(["build"], tmp_path).exit_code == 0
+    kinds = requests_by_kind(own_registry.access_log(before))
+    assert kinds["HEAD"] == 6
+    assert kinds["manifest GET"] == 1 and kinds["blob GET"] == 1
+    for name in ("dev/hello", "staging/hello", "prod/hello"):
+        tag = read_json(tmp_path / "site", paths.tag_path("own", name, "v4"))
+        assert tag["digest"] == shared.digest and tag["image"]["config"] is not None
+
+
 def test_corrupt_cache_entry_is_dropped_and_fetched_again(
     tmp_path: Path, own_registry: RunningRegistry
 ) -> None:

@@ -1,0 +1,81 @@
+"""Fetches of one digest under way at the same time are shared, failures are not."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sitegen.cache import Cache
+from sitegen.crawl import Progress, _Context
+from sitegen.errors import RegistryError
+from sitegen.masking import Masker
+from sitegen.state import State
+
+
+def context(tmp: Path) -> _Context:
+    return _Context(Cache(tmp), State(), Progress(), "", Masker())
+
+
+def test_concurrent_fetches_of_one_digest_are_one(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    async def main() -> list[bytes]:
+        ctx = context(tmp_path)
+
+        async def fetch(who: str) -> bytes:
+            calls.append(who)
+            await asyncio.sleep(0.01)
+            return b"manifest"
+
+        return await asyncio.gather(
+            *(ctx.shared("sha256:aa", lambda who=who: fetch(who)) for who in "abc")
+        )
+
+    assert asyncio.run(main()) == [b"manifest"] * 3
+    assert calls == ["a"]
+
+
+def test_a_failure_elsewhere_is_not_shared(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    async def main() -> tuple[BaseException | bytes, ...]:
+        ctx = context(tmp_path)
+
+        async def denied() -> bytes:
+            calls.append("denied")
+            await asyncio.sleep(0.01)
+            raise RegistryError("denied: requested access to the resource is denied")
+
+        async def allowed() -> bytes:
+            calls.append("allowed")
+            return b"manifest"
+
+        first = asyncio.ensure_future(ctx.shared("sha256:bb", denied))
+        await asyncio.sleep(0)  # the first fetch is under way
+        second = asyncio.ensure_future(ctx.shared("sha256:bb", allowed))
+        results = await asyncio.gather(first, second, return_exceptions=True)
+        assert not ctx.fetching  # nothing left behind
+        return tuple(results)
+
+    first, second = asyncio.run(main())
+    assert isinstance(first, RegistryError)
+    assert second == b"manifest"
+    assert calls == ["denied", "allowed"]
+
+
+def test_a_cancelled_crawl_does_not_cancel_the_others_wait(tmp_path: Path) -> None:
+    async def main() -> bytes:
+        ctx = context(tmp_path)
+
+        async def slow() -> bytes:
+            await asyncio.sleep(0.02)
+            return b"blob"
+
+        owner = asyncio.ensure_future(ctx.shared("sha256:cc", slow))
+        await asyncio.sleep(0)
+        waiter = asyncio.ensure_future(ctx.shared("sha256:cc", slow))
+        await asyncio.sleep(0)
+        owner.cancel()
+        return await waiter
+
+    assert asyncio.run(main()) == b"blob"
