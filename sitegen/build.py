@@ -30,13 +30,13 @@ from sitegen.feeds import feeds
 from sitegen.historypages import Timeline
 from sitegen.model import Catalog, Change
 from sitegen.output import Staging, check_target, staging
-from sitegen.pages import Page, build_pages, catalog_document, tag_data_file
+from sitegen.pages import Page, catalog_document, page_units, tag_data_file
 from sitegen.registry.client import RegistryClient
 from sitegen.registry.credentials import resolve_credentials
 from sitegen.registry.transport import KINDS, Stats
 from sitegen.render import Renderer, default_theme, page_json, sitemaps
 from sitegen.state import DEFAULT_KEEP_BUILDS, State
-from sitegen.workers import RenderWorkers, worker_count
+from sitegen.workers import RenderWorkers, assign_shards, worker_count
 
 log = logging.getLogger("sitegen.build")
 
@@ -254,42 +254,51 @@ def write_site(
     """Render every page into a staging directory, index it, and swap it into place.
 
     Pages are rendered by ``workers`` processes (default: one per CPU for a big site,
-    see ``sitegen.workers``); the site is the same byte for byte either way. Page
-    ``n`` belongs to shard ``n % workers``; this process renders shard 0 and alone
-    does everything that needs all pages (search index, sitemap).
+    see ``sitegen.workers``), each building and rendering its share of the page units
+    (a repository with all its pages is one unit); the site is the same byte for byte
+    either way. This process renders shard 0 and alone does everything that needs all
+    pages (search index, sitemap).
     """
     renderer = Renderer(config.site)
     _, static_dir = default_theme()
     limit = config.limits.site_pages
+    units = page_units(catalog)
     shards = worker_count(catalog) if workers is None else max(1, workers)
-    count = 0
-    indexed: list[Page] = []
-    page_paths: list[str] = []
+    owners = assign_shards([unit.weight for unit in units], shards)
     with staging(target) as stage:
 
-        def render_shard(shard: int) -> None:
-            for number, page in enumerate(build_pages(catalog)):
-                if number >= limit:
-                    return  # shard 0 reports it
-                if number % shards == shard:
+        def render_shard(shard: int) -> list[_Rendered]:
+            """Build and render the shard's units: what the parent needs of each."""
+            done: list[_Rendered] = []
+            count = 0
+            for number, unit in enumerate(units):
+                if owners[number] != shard:
+                    continue
+                page_paths: list[str] = []
+                indexed: list[Page] = []
+                for page in unit.pages():
+                    count += 1
+                    if count > limit:
+                        raise _too_many_pages(limit)
                     _write_page(stage, renderer, page)
+                    page_paths.append(page.path)
+                    if page.search:
+                        # Only what the search index reads: whole pages (with their
+                        # data) would hold every tag page of the site in memory.
+                        indexed.append(replace(page, data={"kind": page.data.get("kind")}))
+                done.append(_Rendered(number, page_paths, indexed))
+            return done
 
         with RenderWorkers(shards, render_shard) as pool:
-            for page in build_pages(catalog):
-                if count >= limit:
-                    raise OutputError(
-                        f"the site would have more than {limit} pages; narrow "
-                        "the repositories or tags shown, or raise limits.site_pages"
-                    )
-                if count % shards == 0:
-                    _write_page(stage, renderer, page)
-                if page.search:
-                    # Only what the search index reads: whole pages (with their data)
-                    # would hold every tag page of the site in memory until the end.
-                    indexed.append(replace(page, data={"kind": page.data.get("kind")}))
-                page_paths.append(page.path)
-                count += 1
-            pool.wait()
+            rendered = render_shard(0)
+            for summary in pool.wait().values():
+                rendered.extend(summary)
+        rendered.sort(key=lambda r: r.unit)
+        page_paths = [path for r in rendered for path in r.paths]
+        indexed = [page for r in rendered for page in r.indexed]
+        count = len(page_paths)
+        if count > limit:
+            raise _too_many_pages(limit)
         stage.write(
             "api/catalog.json",
             json.dumps(catalog_document(catalog), sort_keys=True, ensure_ascii=False, indent=1),
@@ -306,6 +315,22 @@ def write_site(
             stage.copy_tree(config.site.theme_dir / "static", "static")
         search.build_index(search.searchable(indexed), stage.root)
     return count
+
+
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    """One rendered page unit: its number, its pages' paths and search records."""
+
+    unit: int
+    paths: list[str]
+    indexed: list[Page]
+
+
+def _too_many_pages(limit: int) -> OutputError:
+    return OutputError(
+        f"the site would have more than {limit} pages; narrow "
+        "the repositories or tags shown, or raise limits.site_pages"
+    )
 
 
 def _write_page(stage: Staging, renderer: Renderer, page: Page) -> None:

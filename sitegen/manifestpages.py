@@ -89,6 +89,7 @@ def manifest_pages(
     # A manifest's facts are the same on the page of each of its tags and on its digest
     # page: built once per manifest and shared (read-only) by those pages' data.
     known: dict[str, dict[str, Any]] = {}
+    searched: dict[str, dict[str, Any]] = {}
 
     def facts(manifest: Manifest) -> dict[str, Any]:
         found = known.get(manifest.digest)
@@ -96,11 +97,25 @@ def manifest_pages(
             found = known[manifest.digest] = _manifest_data(registry, repo, manifest, locations)
         return found
 
+    def search(manifest: Manifest, title: str) -> dict[str, Any]:
+        found = searched.get(manifest.digest)
+        if found is None:
+            cells = facts(manifest)["platforms"]
+            found = searched[manifest.digest] = _search_record(registry, manifest, cells)
+        return {"title": title, **found}
+
     for tag in repo.tags:
         manifest = repo.manifest(tag)
         if manifest is not None:
             yield _tag_page(
-                registry, repo, tag, manifest, tags_by_digest, facts(manifest), timeline
+                registry,
+                repo,
+                tag,
+                manifest,
+                tags_by_digest,
+                facts(manifest),
+                search(manifest, f"{repo.name}:{tag.name}"),
+                timeline,
             )
     parents: dict[str, list[Index]] = {}
     children: dict[str, Image] = {}
@@ -124,6 +139,7 @@ def _tag_page(
     manifest: Manifest,
     tags_by_digest: Mapping[str, list[str]],
     facts: dict[str, Any],
+    search: dict[str, Any],
     timeline: Timeline | None,
 ) -> Page:
     path = paths.tag_path(registry.name, repo.name, tag.name)
@@ -145,7 +161,7 @@ def _tag_page(
         title=f"{repo.name}:{tag.name}",
         data=data,
         crumbs=(*repo_crumbs(registry, repo), (tag.name, path)),
-        search=_search_record(registry, repo, manifest, f"{repo.name}:{tag.name}"),
+        search=search,
     )
 
 
@@ -359,11 +375,15 @@ def described(manifest: Manifest) -> str:
 
 
 def _search_record(
-    registry: Registry, repo: Repository, manifest: Manifest, title: str
+    registry: Registry, manifest: Manifest, cells: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """A readable summary, plus keywords that find it: digests, platforms, labels."""
+    """A readable summary, plus keywords that find it: digests, platforms, labels.
+
+    ``cells`` are the manifest's ``platform_cells``. The same for every tag of the
+    manifest; the caller adds the ``title``.
+    """
     summary = manifest_summary(manifest)
-    platforms = [c["platform"] for c in platform_cells(registry.name, repo.name, manifest)]
+    platforms = [c["platform"] for c in cells]
     parts = [
         {"index": "multi-platform image", "image": "image", "artifact": "artifact"}[
             summary["manifest_kind"]
@@ -382,7 +402,6 @@ def _search_record(
             keywords.extend(f"{k} {v}" for k, v in image.config.labels.items())
     keywords.extend(f"{k} {v}" for k, v in manifest.annotations.items())
     return {
-        "title": title,
         "registry": registry.name,
         "kind": "tag",
         "summary": " · ".join(parts),

@@ -12,9 +12,11 @@ JavaScript.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from sitegen import paths
@@ -30,27 +32,67 @@ from sitegen.model import Catalog, Registry, Repository
 from sitegen.page import SCHEMA_VERSION, Page, repo_crumbs
 from sitegen.versions import version_key
 
-__all__ = ["PAGE_SIZE", "Page", "build_pages", "catalog_document", "tag_data_file"]
+__all__ = [
+    "PAGE_SIZE",
+    "Page",
+    "PageUnit",
+    "build_pages",
+    "catalog_document",
+    "page_units",
+    "tag_data_file",
+]
 
 PAGE_SIZE = 100
 RECENT_LIMIT = 12
 
 
+@dataclass(frozen=True, slots=True)
+class PageUnit:
+    """A share of the site's pages that is built as a whole: the site-wide pages, a
+    registry's page, or everything of one repository. ``weight`` estimates its cost."""
+
+    weight: int
+    pages: Callable[[], Iterator[Page]]
+
+
+def page_units(catalog: Catalog) -> list[PageUnit]:
+    """The site's pages as units, in page order; building a unit builds only its pages."""
+    timeline = Timeline(catalog)
+    locations = digest_locations(catalog)
+
+    def site_pages() -> Iterator[Page]:
+        yield home_page(catalog)
+        yield search_page(catalog)
+        yield changes_page(timeline)
+        yield health_page(catalog)
+
+    def repository_unit(registry: Registry, repository: Repository) -> Iterator[Page]:
+        rows = tag_rows(registry, repository)
+        yield from repository_pages(registry, repository, rows, timeline)
+        yield from manifest_pages(registry, repository, locations, timeline)
+        yield from timeline.diff_pages(registry, repository)
+
+    units = [PageUnit(4, site_pages)]
+    for registry in catalog.registries:
+        units.append(PageUnit(1, functools.partial(_one, registry_page, registry)))
+        for repository in registry.repositories:
+            units.append(
+                PageUnit(
+                    1 + len(repository.tags) + len(repository.manifests),
+                    functools.partial(repository_unit, registry, repository),
+                )
+            )
+    return units
+
+
+def _one(builder: Callable[[Registry], Page], registry: Registry) -> Iterator[Page]:
+    yield builder(registry)
+
+
 def build_pages(catalog: Catalog) -> Iterator[Page]:
     """Every page of the site, home first, in a stable order."""
-    timeline = Timeline(catalog)
-    yield home_page(catalog)
-    yield search_page(catalog)
-    yield changes_page(timeline)
-    yield health_page(catalog)
-    locations = digest_locations(catalog)
-    for registry in catalog.registries:
-        yield registry_page(registry)
-        for repository in registry.repositories:
-            rows = tag_rows(registry, repository)
-            yield from repository_pages(registry, repository, rows, timeline)
-            yield from manifest_pages(registry, repository, locations, timeline)
-            yield from timeline.diff_pages(registry, repository)
+    for unit in page_units(catalog):
+        yield from unit.pages()
 
 
 def digest_locations(catalog: Catalog) -> dict[str, list[dict[str, str]]]:

@@ -57,6 +57,7 @@ def repository_path(registry: str, repository: str) -> str:
     return f"{registry_path(registry)}{repository}/"
 
 
+@functools.lru_cache(maxsize=65536)  # the same tags recur in every repository
 def tag_slug(tag: str) -> str:
     """``Latest`` -> ``~latest``: distinct on case-insensitive file systems."""
     if not is_tag(tag):

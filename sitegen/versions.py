@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 
@@ -21,6 +22,7 @@ def natural_key(value: str) -> tuple[tuple[int, int | str], ...]:
     return tuple(parts)
 
 
+@functools.lru_cache(maxsize=65536)  # tags are sorted again on several pages
 def version_key(tag: str) -> VersionKey:
     """A sort key: versions by number, a suffix (``-rc1``, ``-alpine``) before the bare version.
 

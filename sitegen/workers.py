@@ -4,9 +4,10 @@ Rendering is pure Python (page data, Jinja2, JSON) and holds the GIL, so threads
 cannot use a second core; processes can. Workers are forked after the whole model
 is in memory: each inherits the catalog and the renderer as they are, nothing is
 pickled, and each writes its own share of the pages straight into the staging
-directory. Every process walks the same deterministic page sequence and renders the
-pages whose number falls in its shard, so the site is byte-identical whatever the
-number of workers.
+directory. The pages come in units (a repository and its pages, see
+``sitegen.pages.page_units``); each process builds and renders only the units of its
+shard and sends back what the parent needs of them (paths, search records), so the
+site is byte-identical whatever the number of workers.
 
 Fork is only used on Linux (macOS system libraries are not fork-safe, Windows has no
 fork) and only for sites big enough to gain from it.
@@ -25,17 +26,18 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from types import TracebackType
+from typing import Any
 
 from sitegen.errors import OutputError
 from sitegen.model import Catalog
 
 # Below this many tags a site renders in about a second: a fork is not worth it.
 PARALLEL_MIN_TAGS = 500
-# Each worker walks all page data and touches (so copies) much of the model; past a
-# handful of workers that costs more memory than it saves time.
+# Each worker touches (so copies) part of the model; past a handful of workers that
+# costs more memory than it saves time.
 MAX_WORKERS = 8
 
-Shard = Callable[[int], None]  # renders the pages of one shard (0 is the parent's)
+Shard = Callable[[int], Any]  # renders one shard (0 is the parent's) and returns a summary
 
 
 def worker_count(catalog: Catalog) -> int:
@@ -47,6 +49,17 @@ def worker_count(catalog: Catalog) -> int:
     if tags < PARALLEL_MIN_TAGS:
         return 1
     return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
+
+
+def assign_shards(weights: list[int], shards: int) -> list[int]:
+    """The shard of each unit of work: heaviest first, each to the least loaded shard."""
+    load = [0] * shards
+    owners = [0] * len(weights)
+    for number in sorted(range(len(weights)), key=lambda n: (-weights[n], n)):
+        shard = min(range(shards), key=lambda s: (load[s], s))
+        owners[number] = shard
+        load[shard] += weights[number]
+    return owners
 
 
 class RenderWorkers:
@@ -80,9 +93,11 @@ class RenderWorkers:
                 self._workers.append((number, process, reader))
         return self
 
-    def wait(self) -> None:
-        """Wait for every worker; raise the first failure (the others are stopped)."""
+    def wait(self) -> dict[int, Any]:
+        """Every worker's summary by shard number; raise the first failure (the others
+        are stopped)."""
         pending = {reader: (number, process) for number, process, reader in self._workers}
+        results: dict[int, Any] = {}
         while pending:
             for reader in wait(list(pending)):
                 assert isinstance(reader, Connection)
@@ -95,12 +110,15 @@ class RenderWorkers:
                     raise OutputError(
                         f"render worker {number} ended unexpectedly (exit code {process.exitcode})"
                     ) from None
-                if message is not None:
-                    error, text = message
+                outcome, value = message
+                if outcome == "failed":
+                    error, text = value
                     self._stop()
                     error.add_note(f"in render worker {number}:\n{text}")
                     raise error
+                results[number] = value
         self._stop()
+        return results
 
     def __exit__(
         self,
@@ -123,12 +141,13 @@ class RenderWorkers:
 
 
 def _work(shard: Shard, number: int, channel: Connection) -> None:
-    """A worker's life: render its shard, then report None or (error, traceback)."""
+    """A worker's life: render its shard, then report ("done", summary) or
+    ("failed", (error, traceback))."""
     # Ctrl-C reaches the whole process group; the parent stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.enable()
     try:
-        shard(number)
+        summary = shard(number)
     except BaseException as exc:  # every failure goes back to the parent
         text = traceback.format_exc()
         try:
@@ -136,8 +155,8 @@ def _work(shard: Shard, number: int, channel: Connection) -> None:
             error: BaseException = exc
         except Exception:  # an exception that cannot be pickled
             error = RuntimeError(f"{type(exc).__name__}: {exc}")
-        channel.send((error, text))
+        channel.send(("failed", (error, text)))
     else:
-        channel.send(None)
+        channel.send(("done", summary))
     finally:
         channel.close()

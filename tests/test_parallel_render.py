@@ -15,7 +15,8 @@ from sitegen.build import build, write_site
 from sitegen.config import Config, load_config
 from sitegen.errors import OutputError
 from sitegen.model import Catalog
-from sitegen.pages import build_pages
+from sitegen.pages import page_units
+from sitegen.workers import assign_shards
 from tests.conftest import write_config
 
 pytestmark = pytest.mark.skipif(
@@ -70,11 +71,15 @@ def test_a_failing_worker_fails_the_build_and_keeps_the_old_site(tmp_path: Path)
     config, catalog = sample_catalog(tmp_path)
     write_site(config, catalog, tmp_path / "site", workers=1)
     before = files(tmp_path / "site")
-    # A tag page that only worker 1 of 3 renders (page number 1 modulo 3) breaks.
+    # A tag page that only worker 1 of 3 renders breaks.
+    units = page_units(catalog)
+    owners = assign_shards([unit.weight for unit in units], 3)
     victim = next(
         page
-        for number, page in enumerate(build_pages(catalog))
-        if number % 3 == 1 and page.data.get("kind") == "tag"
+        for number, unit in enumerate(units)
+        if owners[number] == 1
+        for page in unit.pages()
+        if page.data.get("kind") == "tag"
     )
     theme = tmp_path / "theme"
     theme.mkdir()
@@ -99,3 +104,12 @@ def test_the_page_limit_holds_with_workers(tmp_path: Path) -> None:
         write_site(limited, catalog, tmp_path / "site", workers=2)
     assert not (tmp_path / "site").exists()
     assert multiprocessing.active_children() == []
+
+
+def test_units_are_shared_out_by_weight() -> None:
+    weights = [4, 1, 60, 55, 50, 1, 5, 5]
+    owners = assign_shards(weights, 2)
+    load = [sum(w for w, o in zip(weights, owners, strict=True) if o == s) for s in (0, 1)]
+    assert sum(load) == sum(weights) and max(load) - min(load) <= max(weights)
+    assert assign_shards(weights, 1) == [0] * len(weights)
+    assert set(assign_shards(weights, 8)) == set(range(8))  # every worker gets a share
