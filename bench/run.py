@@ -343,7 +343,8 @@ def default_workdir() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: run everything, print the tables, write the results."""
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    summary = " ".join(__doc__.split("\n\n")[0].split())  # the first paragraph
+    parser = argparse.ArgumentParser(prog="python -m bench", description=summary)
     parser.add_argument("--quick", action="store_true", help="a smaller run, under 3 minutes")
     parser.add_argument("--delay", type=float, default=0.020, help="seconds added per request")
     parser.add_argument("--concurrency", type=int, default=8, help="sitegen's per registry")

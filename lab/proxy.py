@@ -29,6 +29,7 @@ class DelayProxy:
     host: str = "127.0.0.1"
     port: int = 0
     requests: int = 0
+    connections: int = 0  # accepted from clients
     _loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
     _server: asyncio.Server | None = field(default=None, repr=False)
@@ -69,6 +70,7 @@ class DelayProxy:
             self._thread.join(10)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
             up_reader, up_writer = await asyncio.open_connection(
                 self.upstream_host, self.upstream_port

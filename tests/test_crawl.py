@@ -436,6 +436,22 @@ def test_repositories_crawled_together_share_each_fetch(
         assert tag["digest"] == shared.digest and tag["image"]["config"] is not None
 
 
+def test_connections_are_reused(
+    tmp_path: Path, plain_registry: RunningRegistry, samples: list[SampleRepo]
+) -> None:
+    # A warm rebuild is mostly HEADs: each must leave its connection ready for the next.
+    with delayed(plain_registry.url, 0.005) as proxy:
+        write_config(
+            tmp_path, f"registries:\n  - name: lab\n    url: {proxy.url}\n    concurrency: 4\n"
+        )
+        assert run_cli(["build"], tmp_path).exit_code == 0
+        before = (proxy.requests, proxy.connections)
+        assert run_cli(["build"], tmp_path).exit_code == 0
+        requests, connections = proxy.requests - before[0], proxy.connections - before[1]
+    assert requests > 2 * len(samples)
+    assert connections <= 4
+
+
 def test_corrupt_cache_entry_is_dropped_and_fetched_again(
     tmp_path: Path, own_registry: RunningRegistry
 ) -> None:

@@ -254,7 +254,14 @@ class Transport:
                     url = target
                     continue
                 cap = max_body if response.status_code < 300 else self.limits.error_bytes
-                body = b"" if method == "HEAD" else await self._read(response, cap, url, repository)
+                if method == "HEAD":
+                    # A HEAD response has no body, but only reading it to its end lets
+                    # the connection be reused: closed unread, it is closed for good,
+                    # and the next request pays for a new connection.
+                    await response.aread()
+                    body = b""
+                else:
+                    body = await self._read(response, cap, url, repository)
             finally:
                 await response.aclose()
             return Reply(
