@@ -97,12 +97,18 @@ def manifest_pages(
             found = known[manifest.digest] = _manifest_data(registry, repo, manifest, locations)
         return found
 
-    def search(manifest: Manifest, title: str) -> dict[str, Any]:
+    def search(manifest: Manifest, tag: str) -> dict[str, Any]:
         found = searched.get(manifest.digest)
         if found is None:
             cells = facts(manifest)["platforms"]
             found = searched[manifest.digest] = _search_record(registry, manifest, cells)
-        return {"title": title, **found}
+        # ``image`` and ``tag``: the search index gives an image's tags one record.
+        return {
+            "title": f"{repo.name}:{tag}",
+            "image": f"{repo.name}@{manifest.digest}",
+            "tag": tag,
+            **found,
+        }
 
     for tag in repo.tags:
         manifest = repo.manifest(tag)
@@ -114,7 +120,7 @@ def manifest_pages(
                 manifest,
                 tags_by_digest,
                 facts(manifest),
-                search(manifest, f"{repo.name}:{tag.name}"),
+                search(manifest, tag.name),
                 timeline,
             )
     parents: dict[str, list[Index]] = {}

@@ -5,7 +5,8 @@ label values. So for each searchable page a tiny HTML document is written into a
 scratch directory under the page's own path, and the Pagefind binary indexes that
 directory once, writing ``pagefind/`` into the site. Results link to the real pages.
 
-Above ``TAG_RECORD_LIMIT`` tags, only repository pages are indexed (each repository's
+The tags of one image share one record (one result per image). Above
+``TAG_RECORD_LIMIT`` such records, only repository pages are indexed (each repository's
 document still lists its tags), which keeps the index small enough to publish.
 """
 
@@ -18,25 +19,68 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from sitegen.page import Page
 
 log = logging.getLogger("sitegen.search")
 
-TAG_RECORD_LIMIT = 20_000
+TAG_RECORD_LIMIT = 20_000  # images (one record each), above which only repositories
+ALIASES_SHOWN = 5  # other tags of an image named in its result
 INDEX_DIR = "pagefind"
 TIMEOUT = 600
 
 
 def searchable(pages: Iterable[Page]) -> list[Page]:
-    """The pages that get a search record, honouring ``TAG_RECORD_LIMIT``."""
-    found = [p for p in pages if p.search]
+    """The pages that get a search record, honouring ``TAG_RECORD_LIMIT``.
+
+    The tags of one image in one repository (``latest``, ``1``, ``1.2``, ``1.2.3``)
+    share one record: one result per image, on the page of its first tag, with the
+    other tags in its summary and findable by name.
+    """
+    found = _one_per_image(p for p in pages if p.search)
     tags = sum(1 for p in found if p.data.get("kind") == "tag")
     if tags > TAG_RECORD_LIMIT:
-        log.info("search: %d tags; indexing repositories only", tags)
+        log.info("search: %d images; indexing repositories only", tags)
         found = [p for p in found if p.data.get("kind") != "tag"]
     return found
+
+
+def _one_per_image(pages: Iterable[Page]) -> list[Page]:
+    found: list[Page] = []
+    tags: dict[tuple[str, str], list[str]] = {}  # (registry, image) -> its tags
+    for page in pages:
+        image = page.search.get("image")
+        if not image:
+            found.append(page)
+            continue
+        key = (page.search["registry"], image)
+        if key not in tags:
+            tags[key] = []
+            found.append(page)
+        tags[key].append(page.search["tag"])
+    return [_with_aliases(page, tags) for page in found]
+
+
+def _with_aliases(page: Page, tags: dict[tuple[str, str], list[str]]) -> Page:
+    record = page.search
+    if not record.get("image"):
+        return page
+    others = tags[(record["registry"], record["image"])][1:]
+    if not others:
+        return page
+    shown = ", ".join(others[:ALIASES_SHOWN]) + (" …" if len(others) > ALIASES_SHOWN else "")
+    repository = record["image"].partition("@")[0]
+    names = " ".join(f"{repository}:{tag} {tag}" for tag in others)
+    return replace(
+        page,
+        search={
+            **record,
+            "summary": f"also {shown} · {record['summary']}",
+            "keywords": f"{record['keywords']} {names}",
+        },
+    )
 
 
 def document(page: Page) -> str:

@@ -1,0 +1,42 @@
+"""Search records: one per repository and one per image, whatever its number of tags."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from lab.fakeregistry import from_samples
+from sitegen import search
+from sitegen.build import build
+from sitegen.config import load_config
+from sitegen.pages import build_pages
+from tests.conftest import write_config
+
+
+def test_the_tags_of_one_image_share_one_record(tmp_path: Path) -> None:
+    config = load_config(
+        write_config(tmp_path, "registries:\n  - name: lab\n    url: https://registry.test\n"),
+        environ={},
+    )
+    catalog = build(
+        config, tmp_path / "site", cache_dir=None, transport=from_samples().transport
+    ).catalog
+    pages = list(build_pages(catalog))
+    tags_of: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for page in pages:
+        if page.data.get("kind") == "tag":
+            tags_of[(page.data["repository"], page.data["digest"])].append(page.data["tag"])
+    assert any(len(tags) >= 3 for tags in tags_of.values())  # the samples have aliases
+
+    records = [p for p in search.searchable(pages) if p.data.get("kind") == "tag"]
+    assert len(records) == len(tags_of)
+    for page in records:
+        first, *others = tags_of[(page.data["repository"], page.data["digest"])]
+        assert page.search["title"] == f"{page.data['repository']}:{first}"
+        assert page.data["tag"] == first  # the record lives on its first tag's page
+        words = page.search["keywords"].split()
+        for tag in others:
+            assert tag in words and f"{page.data['repository']}:{tag}" in words
+        if others:
+            assert page.search["summary"].startswith(f"also {others[0]}")
+        assert page.data["digest"] in words
