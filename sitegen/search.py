@@ -26,7 +26,9 @@ from sitegen.page import Page
 
 log = logging.getLogger("sitegen.search")
 
-TAG_RECORD_LIMIT = 20_000  # images (one record each), above which only repositories
+# Images (one record each) above which only repositories are indexed: Pagefind needs
+# about 100 kB of memory per record while indexing (2.2 GB for 20,000 images).
+TAG_RECORD_LIMIT = 8_000
 ALIASES_SHOWN = 5  # other tags of an image named in its result
 INDEX_DIR = "pagefind"
 TIMEOUT = 600

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 from lab.fakeregistry import from_samples
 from sitegen import search
 from sitegen.build import build
 from sitegen.config import load_config
-from sitegen.pages import build_pages
+from sitegen.pages import Page, build_pages
 from tests.conftest import write_config
 
 
-def test_the_tags_of_one_image_share_one_record(tmp_path: Path) -> None:
+def sample_pages(tmp_path: Path) -> list[Page]:
     config = load_config(
         write_config(tmp_path, "registries:\n  - name: lab\n    url: https://registry.test\n"),
         environ={},
@@ -21,7 +23,11 @@ def test_the_tags_of_one_image_share_one_record(tmp_path: Path) -> None:
     catalog = build(
         config, tmp_path / "site", cache_dir=None, transport=from_samples().transport
     ).catalog
-    pages = list(build_pages(catalog))
+    return list(build_pages(catalog))
+
+
+def test_the_tags_of_one_image_share_one_record(tmp_path: Path) -> None:
+    pages = sample_pages(tmp_path)
     tags_of: dict[tuple[str, str], list[str]] = defaultdict(list)
     for page in pages:
         if page.data.get("kind") == "tag":
@@ -40,3 +46,13 @@ def test_the_tags_of_one_image_share_one_record(tmp_path: Path) -> None:
         if others:
             assert page.search["summary"].startswith(f"also {others[0]}")
         assert page.data["digest"] in words
+
+
+def test_above_the_limit_only_repositories_are_indexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pages = sample_pages(tmp_path)
+    images = sum(1 for p in search.searchable(pages) if p.data.get("kind") == "tag")
+    monkeypatch.setattr(search, "TAG_RECORD_LIMIT", images - 1)
+    kinds = {p.data.get("kind") for p in search.searchable(pages)}
+    assert kinds == {"repository"}
