@@ -79,7 +79,7 @@ def _with_aliases(page: Page, tags: dict[tuple[str, str], list[str]]) -> Page:
         page,
         search={
             **record,
-            "summary": f"also {shown} · {record['summary']}",
+            "summary": f"also tagged {shown} · {record['summary']}",
             "keywords": f"{record['keywords']} {names}",
         },
     )

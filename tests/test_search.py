@@ -44,7 +44,7 @@ def test_the_tags_of_one_image_share_one_record(tmp_path: Path) -> None:
         for tag in others:
             assert tag in words and f"{page.data['repository']}:{tag}" in words
         if others:
-            assert page.search["summary"].startswith(f"also {others[0]}")
+            assert page.search["summary"].startswith(f"also tagged {others[0]}")
         assert page.data["digest"] in words
 
 
