@@ -34,7 +34,7 @@ from sitegen.pages import Page, catalog_document, page_units, tag_data_file
 from sitegen.registry.client import RegistryClient
 from sitegen.registry.credentials import resolve_credentials
 from sitegen.registry.transport import KINDS, Stats
-from sitegen.render import Renderer, default_theme, page_json, sitemaps
+from sitegen.render import Renderer, default_theme, sitemaps
 from sitegen.state import DEFAULT_KEEP_BUILDS, State
 from sitegen.workers import RenderWorkers, assign_shards, worker_count
 
@@ -336,7 +336,7 @@ def _too_many_pages(limit: int) -> OutputError:
 def _write_page(stage: Staging, renderer: Renderer, page: Page) -> None:
     """One page's files: its HTML, its JSON, and a repository's tag data."""
     stage.write(f"{page.path}index.html", renderer.html(page))
-    stage.write(f"{page.path}index.json", page_json(page))
+    stage.write(f"{page.path}index.json", renderer.json(page))
     data_file = tag_data_file(page)
     if data_file is not None:
         stage.write(*data_file)

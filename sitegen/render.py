@@ -215,9 +215,31 @@ class Renderer:
             asset=asset,
             file_href=file_href,
         )
-        self.env.globals.update(version=__version__, image_section=self.image_section)
+        self.env.globals.update(
+            version=__version__,
+            image_section=self.image_section,
+            manifest_body=self.manifest_body,
+        )
         # image id -> (image, HTML): see image_section
         self._sections: OrderedDict[int, tuple[Any, Markup]] = OrderedDict()
+        # (registry, repository, digest, root) -> HTML: see manifest_body
+        self._bodies: OrderedDict[tuple[str, ...], Markup] = OrderedDict()
+        self.json = PageJson()  # the page's index.json
+
+    def manifest_body(self, data: dict[str, Any], root: str) -> Markup:
+        """``_partials/manifest_body.html`` for one manifest of one repository.
+
+        Its platforms, supply chain, annotations and image are facts of the manifest in
+        that repository, the same on the page of each of its tags and on its digest
+        page (which share ``root``, being as deep): rendered once, remembered by name.
+        """
+        key = (data["registry"], data["repository"], data["digest"], root)
+        html = self._bodies.get(key)
+        if html is None:
+            template = self.env.get_template("_partials/manifest_body.html")
+            html = Markup(template.render(data=data, root=root))  # noqa: S704 (autoescaped)
+            _remember(self._bodies, key, html, 256)
+        return html
 
     def image_section(self, image: dict[str, Any]) -> Markup:
         """``_partials/image.html`` for one image's data, rendered once per image.
@@ -283,6 +305,48 @@ def sitemaps(site_url: str, page_paths: list[str]) -> dict[str, str]:
     return files
 
 
-def page_json(page: Page) -> str:
-    """The ``index.json`` written beside the page: its data, compact and key-sorted."""
-    return json.dumps(page.data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+class PageJson:
+    """The ``index.json`` written beside a page: its data, compact and key-sorted.
+
+    The documents pages share are encoded only once.
+    The pages of one image share its ``image`` and ``manifest`` values (the same
+    objects), the largest part of their data. The top-level object is written key by
+    key in sorted order, with those values' text
+    remembered by identity (held here, so an id cannot be reused). The text is that
+    of ``json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))``.
+    """
+
+    SHARED = frozenset({"image", "manifest"})
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._texts: OrderedDict[int, tuple[Any, str]] = OrderedDict()
+
+    def __call__(self, page: Page) -> str:
+        data = page.data
+        parts: list[str] = []
+        run: dict[str, Any] = {}
+        for key in sorted(data):
+            value = data[key]
+            if key not in self.SHARED or not isinstance(value, dict | list):
+                run[key] = value
+                continue
+            if run:
+                parts.append(_compact(run)[1:-1])
+                run = {}
+            parts.append(f"{_compact(key)}:{self._shared(value)}")
+        if run:
+            parts.append(_compact(run)[1:-1])
+        return "{" + ",".join(parts) + "}"
+
+    def _shared(self, value: Any) -> str:
+        seen = self._texts.get(id(value))
+        if seen is not None and seen[0] is value:
+            return seen[1]
+        text = _compact(value)
+        _remember(self._texts, id(value), (value, text), self.size)
+        return text

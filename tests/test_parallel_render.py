@@ -3,6 +3,7 @@ failure in any worker fails the build the way a failure in one process does."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import sys
 from pathlib import Path
@@ -15,7 +16,8 @@ from sitegen.build import build, write_site
 from sitegen.config import Config, load_config
 from sitegen.errors import OutputError
 from sitegen.model import Catalog
-from sitegen.pages import page_units
+from sitegen.pages import build_pages, page_units
+from sitegen.render import PageJson
 from sitegen.workers import assign_shards
 from tests.conftest import write_config
 
@@ -113,3 +115,17 @@ def test_units_are_shared_out_by_weight() -> None:
     assert sum(load) == sum(weights) and max(load) - min(load) <= max(weights)
     assert assign_shards(weights, 1) == [0] * len(weights)
     assert set(assign_shards(weights, 8)) == set(range(8))  # every worker gets a share
+
+
+def test_index_json_is_the_compact_sorted_encoding_of_the_page_data(tmp_path: Path) -> None:
+    _, catalog = sample_catalog(tmp_path)
+    encode = PageJson()
+    shared = 0
+    for _ in range(2):  # the second time round, shared documents come from memory
+        for page in build_pages(catalog):
+            expected = json.dumps(
+                page.data, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+            )
+            assert encode(page) == expected
+            shared += isinstance(page.data.get("image"), dict)
+    assert shared > 0
