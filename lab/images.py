@@ -5,7 +5,8 @@ ready for ``lab.push.Pusher.push`` or ``write_oci_layout`` + skopeo. Same argume
 same bytes: nothing reads the clock or a random source.
 
 Shapes follow real registries' content: BuildKit attestation manifests in an index
-(``/work/shared/fixtures/real-world/distribution/buildkit-attestation-*.json``), a
+(``tests/fixtures/real-world/dockerhub/index-mysql-latest-2024.json`` and
+``tests/fixtures/real-world/distribution/buildkit-attestation-*.json``), a
 cosign signature manifest without a top-level ``mediaType``, OCI 1.1 artifacts with an
 empty config and a ``subject``, and a Helm chart.
 """

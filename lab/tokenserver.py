@@ -10,7 +10,7 @@ and .../spec/auth/oauth/ a client meets:
 Tokens are RS256 JWTs signed with a key generated at start; the registry trusts the
 matching self-signed certificate (``auth.token.rootcertbundle``). Registry 2.8 finds the
 key through the JWT header ``kid``, which must be the libtrust key ID of that key: an
-RFC 7638 thumbprint is rejected (see /work/shared/TESTING.md).
+RFC 7638 thumbprint is rejected (see ``libtrust_key_id``).
 
 Like Docker Hub, a scope the caller may not have is answered with an ``access`` entry
 whose ``actions`` are empty, so the registry answers 401 ``insufficient_scope``.

@@ -262,7 +262,8 @@ def write_site(
     renderer = Renderer(config.site)
     _, static_dir = default_theme()
     limit = config.limits.site_pages
-    units = page_units(catalog)
+    timeline = Timeline(catalog)
+    units = page_units(catalog, timeline)
     shards = worker_count(catalog) if workers is None else max(1, workers)
     owners = assign_shards([unit.weight for unit in units], shards)
     with staging(target) as stage:
@@ -303,7 +304,7 @@ def write_site(
             "api/catalog.json",
             json.dumps(catalog_document(catalog), sort_keys=True, ensure_ascii=False, indent=1),
         )
-        for path, xml in feeds(catalog, Timeline(catalog)):
+        for path, xml in feeds(catalog, timeline):
             stage.write(path, xml)
         stage.write("404.html", renderer.not_found())
         stage.write(".nojekyll", "")

@@ -55,9 +55,9 @@ class PageUnit:
     pages: Callable[[], Iterator[Page]]
 
 
-def page_units(catalog: Catalog) -> list[PageUnit]:
+def page_units(catalog: Catalog, timeline: Timeline | None = None) -> list[PageUnit]:
     """The site's pages as units, in page order; building a unit builds only its pages."""
-    timeline = Timeline(catalog)
+    timeline = timeline or Timeline(catalog)
     locations = digest_locations(catalog)
 
     def site_pages() -> Iterator[Page]:
@@ -65,6 +65,9 @@ def page_units(catalog: Catalog) -> list[PageUnit]:
         yield search_page(catalog)
         yield changes_page(timeline)
         yield health_page(catalog)
+
+    def registry_unit(registry: Registry) -> Iterator[Page]:
+        yield registry_page(registry)
 
     def repository_unit(registry: Registry, repository: Repository) -> Iterator[Page]:
         rows = tag_rows(registry, repository)
@@ -74,7 +77,7 @@ def page_units(catalog: Catalog) -> list[PageUnit]:
 
     units = [PageUnit(4, site_pages)]
     for registry in catalog.registries:
-        units.append(PageUnit(1, functools.partial(_one, registry_page, registry)))
+        units.append(PageUnit(1, functools.partial(registry_unit, registry)))
         for repository in registry.repositories:
             units.append(
                 PageUnit(
@@ -83,10 +86,6 @@ def page_units(catalog: Catalog) -> list[PageUnit]:
                 )
             )
     return units
-
-
-def _one(builder: Callable[[Registry], Page], registry: Registry) -> Iterator[Page]:
-    yield builder(registry)
 
 
 def build_pages(catalog: Catalog) -> Iterator[Page]:

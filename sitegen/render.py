@@ -11,9 +11,10 @@ from __future__ import annotations
 import functools
 import json
 from collections import OrderedDict
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
@@ -24,6 +25,8 @@ from sitegen.config import SiteConfig
 from sitegen.dates import display
 from sitegen.pages import Page
 from sitegen.paths import relative_root
+
+_T = TypeVar("_T")
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -145,24 +148,17 @@ class _Environment(jinja2.Environment):
 class _RememberedPrettyJson:
     """``pretty_json`` that remembers its recent results.
 
-    A manifest and its config are shown on the page of every tag that points to it
-    and on its digest page, next to each other in page order; indenting is done by
-    the pure-Python JSON encoder, so doing it once per document saves a good part of
-    a tag page's cost. Pages of one manifest share its parsed document, so the same
-    object is found by identity (held here, so its id cannot be reused); an equal
-    document elsewhere (a mirror repository) by its compact encoding (C encoder):
-    equal keys mean the same tokens in the same order, hence the same indented text.
+    Indenting is done by the pure-Python JSON encoder, so doing it once per document
+    matters: an equal document (the same manifest in a mirror repository) is found by
+    its compact encoding (C encoder): equal keys mean the same tokens in the same
+    order, hence the same indented text.
     """
 
     def __init__(self, size: int = 1024) -> None:
         self.size = size
         self._texts: OrderedDict[str, str] = OrderedDict()
-        self._objects: OrderedDict[int, tuple[Any, str]] = OrderedDict()
 
     def __call__(self, value: Any) -> str:
-        seen = self._objects.get(id(value))
-        if seen is not None and seen[0] is value:
-            return seen[1]
         try:
             key = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         except (TypeError, ValueError):
@@ -170,11 +166,30 @@ class _RememberedPrettyJson:
         text = self._texts.get(key)
         if text is None:
             text = pretty_json(value)
-            _remember(self._texts, key, text, self.size)
-        else:
-            self._texts.move_to_end(key)
-        _remember(self._objects, id(value), (value, text), self.size)
+        _remember(self._texts, key, text, self.size)
         return text
+
+
+class _ByIdentity(Generic[_T]):
+    """``compute(value)``, remembered for the last ``size`` values by identity.
+
+    For the documents the pages of one image share (the same objects). Each value is
+    held while remembered, so its id cannot be reused by another object meanwhile.
+    """
+
+    def __init__(self, compute: Callable[[Any], _T], size: int = 256) -> None:
+        self.compute = compute
+        self.size = size
+        self._seen: OrderedDict[int, tuple[Any, _T]] = OrderedDict()
+
+    def __call__(self, value: Any) -> _T:
+        seen = self._seen.get(id(value))
+        if seen is not None and seen[0] is value:
+            self._seen.move_to_end(id(value))
+            return seen[1]
+        result = self.compute(value)
+        _remember(self._seen, id(value), (value, result), self.size)
+        return result
 
 
 def _remember(memory: OrderedDict[Any, Any], key: Any, value: Any, size: int) -> None:
@@ -215,13 +230,12 @@ class Renderer:
             asset=asset,
             file_href=file_href,
         )
+        self.image_section = _ByIdentity(self._image_html)
         self.env.globals.update(
             version=__version__,
             image_section=self.image_section,
             manifest_body=self.manifest_body,
         )
-        # image id -> (image, HTML): see image_section
-        self._sections: OrderedDict[int, tuple[Any, Markup]] = OrderedDict()
         # (registry, repository, digest, root) -> HTML: see manifest_body
         self._bodies: OrderedDict[tuple[str, ...], Markup] = OrderedDict()
         self.json = PageJson()  # the page's index.json
@@ -241,21 +255,15 @@ class Renderer:
             _remember(self._bodies, key, html, 256)
         return html
 
-    def image_section(self, image: dict[str, Any]) -> Markup:
-        """``_partials/image.html`` for one image's data, rendered once per image.
+    def _image_html(self, image: dict[str, Any]) -> Markup:
+        """``_partials/image.html`` for one image's data (``image_section``).
 
         It is most of a tag page, and the same on the page of every tag of that image
         and on its digest page, which share the image's data: so it is rendered with
-        ``image`` alone (no links, nothing about the page) and remembered by identity.
+        ``image`` alone (no links, nothing about the page), once per image.
         """
-        seen = self._sections.get(id(image))
-        if seen is not None and seen[0] is image:
-            self._sections.move_to_end(id(image))
-            return seen[1]
         template = self.env.get_template("_partials/image.html")
-        html = Markup(template.render(image=image))  # noqa: S704 (an autoescaped template)
-        _remember(self._sections, id(image), (image, html), 256)
-        return html
+        return Markup(template.render(image=image))  # noqa: S704 (an autoescaped template)
 
     def html(self, page: Page) -> str:
         """The page's HTML."""
@@ -312,19 +320,17 @@ def _compact(value: Any) -> str:
 class PageJson:
     """The ``index.json`` written beside a page: its data, compact and key-sorted.
 
-    The documents pages share are encoded only once.
-    The pages of one image share its ``image`` and ``manifest`` values (the same
-    objects), the largest part of their data. The top-level object is written key by
-    key in sorted order, with those values' text
-    remembered by identity (held here, so an id cannot be reused). The text is that
-    of ``json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))``.
+    The text is that of ``json.dumps(data, sort_keys=True, ensure_ascii=False,
+    separators=(",", ":"))``, but the documents pages share are encoded once: the pages
+    of one image share its ``image`` and ``manifest`` values (the same objects), the
+    largest part of their data. The top-level object is written key by key in sorted
+    order, with those values' text remembered by identity.
     """
 
     SHARED = frozenset({"image", "manifest"})
 
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._texts: OrderedDict[int, tuple[Any, str]] = OrderedDict()
+    def __init__(self) -> None:
+        self._shared = _ByIdentity(_compact)
 
     def __call__(self, page: Page) -> str:
         data = page.data
@@ -342,11 +348,3 @@ class PageJson:
         if run:
             parts.append(_compact(run)[1:-1])
         return "{" + ",".join(parts) + "}"
-
-    def _shared(self, value: Any) -> str:
-        seen = self._texts.get(id(value))
-        if seen is not None and seen[0] is value:
-            return seen[1]
-        text = _compact(value)
-        _remember(self._texts, id(value), (value, text), self.size)
-        return text

@@ -151,6 +151,24 @@ def test_alpine_index_shape(samples: dict[str, SampleRepo]) -> None:
         m["digest"] for m in body["manifests"][:3]
     ]
     assert all(a["platform"] == {"architecture": "unknown", "os": "unknown"} for a in attestations)
+    # Entries and attestation manifests as BuildKit documents them.
+    fixtures = Path(__file__).parent / "fixtures" / "real-world" / "distribution"
+    documented = json.loads((fixtures / "buildkit-attestation-index-example.json").read_text())
+    example = next(
+        m
+        for m in documented["manifests"]
+        if "vnd.docker.reference.type" in m.get("annotations", {})
+    )
+    assert set(attestations[0]["annotations"]) == set(example["annotations"])
+    assert attestations[0]["mediaType"] == example["mediaType"]
+    shape = json.loads((fixtures / "buildkit-attestation-manifest-example.json").read_text())
+    child = next(c for c in built.children if c.digest == attestations[0]["digest"])
+    ours = json.loads(child.manifest)
+    assert ours["mediaType"] == shape["mediaType"]
+    assert {layer["mediaType"] for layer in ours["layers"]} == {shape["layers"][0]["mediaType"]}
+    assert all(
+        set(layer["annotations"]) == {"in-toto.io/predicate-type"} for layer in ours["layers"]
+    )
     assert {tag for tag, b in samples["base/alpine"].tags.items() if b is built} == {
         "3.20.1",
         "3.20",
