@@ -114,8 +114,14 @@ def staging(target: Path) -> Iterator[Staging]:
 
 
 def _remove_leftovers(parent: Path) -> None:
-    """Staging and retired directories of killed builds (only ones sitegen marked)."""
+    """Staging and retired directories of killed builds: ones sitegen marked, and empty
+    ones (a build killed between creating its staging directory and marking it)."""
     for entry in parent.iterdir():
-        if entry.name.startswith((_STAGING_PREFIX, _RETIRED_PREFIX)) and (entry / MARKER).exists():
+        if not entry.name.startswith((_STAGING_PREFIX, _RETIRED_PREFIX)) or not entry.is_dir():
+            continue
+        if (entry / MARKER).exists():
             log.debug("removing leftover %s", entry)
             shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.rmdir()  # only if empty: anything else may not be ours
