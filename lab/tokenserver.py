@@ -309,18 +309,20 @@ class _Handler(BaseHTTPRequestHandler):
                 raise _Error(404, _registry_error("NOT_FOUND", "no such endpoint"))
             self._check_service(query)
             user = self._basic_user()
-            body: dict[str, Any] = {"token": self._issue(user, scopes)}
-            body["access_token"] = body["token"]
-            body["expires_in"] = owner.expires_in
-            body["issued_at"] = _issued_at()
+            issued: dict[str, Any] = {"token": self._issue(user, scopes)}
+            issued["access_token"] = issued["token"]
+            issued["expires_in"] = owner.expires_in
+            issued["issued_at"] = _issued_at()
             if user is not None and query.get("offline_token", [""])[0].lower() == "true":
-                body["refresh_token"] = owner._new_refresh_token(user)
-            self._send(200, body)
+                issued["refresh_token"] = owner._new_refresh_token(user)
+            body: Mapping[str, Any] = issued
+            challenge = False
         except _Error as error:
-            status = error.status
+            status, body, challenge = error.status, error.body, error.challenge
             user = None
-            self._send(error.status, error.body, error.challenge)
+        # Recorded before answering: a client that got its answer finds it recorded.
         owner._record(TokenRequest("GET", parts.path, query, user, scopes, status))
+        self._send(status, body, challenge)
 
     def do_POST(self) -> None:
         """``POST /token``: the OAuth2 password and refresh-token grants (oauth.md)."""
@@ -343,24 +345,24 @@ class _Handler(BaseHTTPRequestHandler):
             self._check_service(form)
             scopes = _scopes(form.get("scope", []))
             user, refresh = self._grant(form)
-            body: dict[str, Any] = {
+            granted: dict[str, Any] = {
                 "access_token": self._issue(user, scopes),
                 "scope": " ".join(scopes),
                 "expires_in": owner.expires_in,
                 "issued_at": _issued_at(),
             }
             if refresh is not None:
-                body["refresh_token"] = refresh
-            self._send(200, body)
+                granted["refresh_token"] = refresh
+            body: Mapping[str, Any] = granted
         except _Error as error:
-            status = error.status
+            status, body = error.status, error.body
             user = None
-            self._send(error.status, error.body)
         redacted = {
             key: ["<redacted>"] * len(values) if key in SECRET_FIELDS else values
             for key, values in form.items()
         }
         owner._record(TokenRequest("POST", parts.path, query, user, scopes, status, redacted))
+        self._send(status, body)
 
     def _grant(self, form: Mapping[str, list[str]]) -> tuple[str, str | None]:
         """The user a POST authenticates, and the refresh token to hand back (if any)."""
