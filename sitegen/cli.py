@@ -26,6 +26,7 @@ from sitegen.build import build, report
 from sitegen.config import Config, RegistryConfig, load_config
 from sitegen.crawl import Progress
 from sitegen.errors import CatalogUnavailable, RegistryError, SitegenError
+from sitegen.masking import Masker
 from sitegen.registry.client import RegistryClient, RegistrySession
 from sitegen.registry.credentials import resolve_credentials
 from sitegen.registry.transport import Stats
@@ -42,12 +43,26 @@ def _setup_logging(verbose: int, quiet: int) -> None:
     level = logging.INFO - 5 * verbose + 10 * quiet
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Formatter())
+    handler.addFilter(_mask_record)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(max(logging.DEBUG, min(level, logging.ERROR)))
     # httpx/httpcore debug lines would repeat ours; they never need to be louder.
     for noisy in ("httpx", "httpcore", "hpack", "markdown"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+_LOG_MASKER = Masker()
+
+
+def _mask_record(record: logging.LogRecord) -> bool:
+    """Mask secret shapes in every log line: CI logs are often as public as the site,
+    and messages quote registry text (error bodies, names that were skipped)."""
+    message = record.getMessage()
+    masked = _LOG_MASKER.text(message)
+    if masked != message:
+        record.msg, record.args = masked, None
+    return True
 
 
 class _Formatter(logging.Formatter):

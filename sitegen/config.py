@@ -8,6 +8,7 @@ documents each key; keep the two in step.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import ipaddress
 import re
@@ -17,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from sitegen.errors import ConfigError
-from sitegen.masking import DEFAULT_PATTERNS, Masker
+from sitegen.masking import DEFAULT_PATTERNS, SHAPE_NAMES, Masker
 from sitegen.registry.references import (
     DOCKER_HUB_PULL_HOST,
     HOST_RE,
@@ -231,7 +232,15 @@ class _Builder:
     def site(self, node: Field) -> SiteConfig:
         keys = self.r.mapping(
             node,
-            ("title", "url", "description", "theme_dir", "secret_env_patterns", "show_secret_env"),
+            (
+                "title",
+                "url",
+                "description",
+                "theme_dir",
+                "secret_env_patterns",
+                "show_secret_env",
+                "secret_shapes",
+            ),
         )
         url = None
         if "url" in keys:
@@ -258,8 +267,23 @@ class _Builder:
 
             patterns = tuple(self.r.strings(keys["secret_env_patterns"], check))
         show = self.r.boolean(keys["show_secret_env"]) if "show_secret_env" in keys else False
+        shapes = SHAPE_NAMES
+        if "secret_shapes" in keys:
+
+            def known_shape(item: Field, value: str) -> None:
+                if value not in SHAPE_NAMES:
+                    hint = difflib.get_close_matches(value, SHAPE_NAMES, n=1, cutoff=0.6)
+                    self.r.fail(
+                        item,
+                        f"unknown secret shape {value!r}"
+                        + (f"; did you mean {hint[0]!r}?" if hint else "")
+                        + f"; known shapes: {', '.join(SHAPE_NAMES)}",
+                    )
+
+            node = keys["secret_shapes"]
+            shapes = () if self.r.is_empty_list(node) else tuple(self.r.strings(node, known_shape))
         return SiteConfig(
-            masker=Masker(patterns=patterns, enabled=not show),
+            masker=Masker(patterns=patterns, env_names=not show, shapes=shapes),
             title=self.r.string(keys["title"]) if "title" in keys else DEFAULT_TITLE,
             url=url,
             description=self.description(keys["description"]) if "description" in keys else None,

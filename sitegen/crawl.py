@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -30,14 +30,13 @@ from sitegen.config import (
     platform_matches,
 )
 from sitegen.errors import NotFoundError, RegistryError
-from sitegen.masking import Masker
+from sitegen.masking import NO_SECRETS, Masker, Secrets
 from sitegen.model import (
-    Attestation,
     Catalog,
     Change,
     Descriptor,
+    Image,
     Index,
-    IndexEntry,
     Manifest,
     Referrer,
     Registry,
@@ -104,7 +103,9 @@ async def crawl(
     outcome.catalog = Catalog(
         title=config.site.title,
         url=config.site.url,
-        description=config.site.description,
+        description=(
+            context.masker.text(config.site.description) if config.site.description else None
+        ),
         registries=tuple(registries),
         changes=history[:HISTORY_LIMIT],
         previous=await _previous_digests(config, context, registries, history),
@@ -152,6 +153,15 @@ class _Context:
     # holding the same manifests (mirrors, promotion between environments) crawled at
     # the same time share one GET instead of each missing the cache.
     fetching: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
+    # Digest -> the secret values found in that image's config, to mask them in the
+    # index that holds it. Only in memory, never in the model or on disk.
+    secrets: dict[str, Secrets] = field(default_factory=dict)
+
+    def fail(self, exc: RegistryError) -> str:
+        """Record a failure; its message, masked like every registry string."""
+        message = self.masker.text(str(exc))
+        self.progress.fail(message)
+        return message
 
     async def shared(self, digest: str, fetch: Callable[[], Awaitable[_T]]) -> _T:
         """``fetch()``, or the result of the same digest's fetch already under way.
@@ -186,18 +196,18 @@ async def _crawl_registry(
             outcome.listed[rc.name] = tuple(names)
             repo_configs = tuple(RepositoryConfig(name=n) for n in names)
     except RegistryError as exc:
-        ctx.progress.fail(str(exc))
+        message = ctx.fail(exc)
         ctx.progress.registries_done += 1
         return Registry(
             name=rc.name,
             url=rc.url,
             pull_host=rc.pull_host,
-            repositories=await _stale_registry(rc, ctx, str(exc)),
-            error=str(exc),
+            repositories=await _stale_registry(rc, ctx, message),
+            error=message,
             catalog_listed=listed,
         )
     ctx.progress.repositories_total += len(repo_configs)
-    referrers = _ReferrersSupport(session)
+    referrers = _ReferrersSupport(session, ctx.masker)
     crawled = await asyncio.gather(
         *(
             _RepositoryCrawler(rc, session, repo, ctx, referrers).run(outcome)
@@ -233,8 +243,9 @@ class _ReferrersSupport:
     are sent in this run (PROTOCOL.md 21).
     """
 
-    def __init__(self, session: RegistrySession) -> None:
+    def __init__(self, session: RegistrySession, masker: Masker) -> None:
         self.session = session
+        self.masker = masker
         self.supported: bool | None = None
         self._probe = asyncio.Lock()
 
@@ -246,11 +257,14 @@ class _ReferrersSupport:
                 if self.supported is None:
                     found = await self._ask(repository, digest)
                     self.supported = found is not None
-                    return supplychain.from_descriptors(found or [], "referrers API")
+                    return self._referrers(found)
         if not self.supported:
             return []
-        found = await self._ask(repository, digest)
-        return supplychain.from_descriptors(found or [], "referrers API")
+        return self._referrers(await self._ask(repository, digest))
+
+    def _referrers(self, found: list[dict[str, object]] | None) -> list[Referrer]:
+        masked, _ = self.masker.document(found or [])
+        return supplychain.from_descriptors(masked, "referrers API")
 
     async def _ask(self, repository: str, digest: str) -> list[dict[str, object]] | None:
         try:
@@ -286,6 +300,10 @@ class _RepositoryCrawler:
         self.previous = ctx.state.repositories.get((rc.name, repo.name))
         self._loads: dict[str, asyncio.Future[Manifest]] = {}
         self._problems: list[str] = []
+        # The config's description is the user's own text, but it is published too.
+        self.description = (
+            ctx.masker.text(repo.description) if repo.description is not None else None
+        )
 
     # -- whole repository ---------------------------------------------------------------
 
@@ -295,10 +313,10 @@ class _RepositoryCrawler:
             listed = await self.session.tags(self.name)
         except RegistryError as exc:
             self.ctx.progress.repositories_done += 1
-            self.ctx.progress.fail(str(exc))
+            message = self.ctx.fail(exc)
             if isinstance(exc, NotFoundError) and self.previous is None:
-                return Repository(name=self.name, description=self.repo.description, error=str(exc))
-            return await self.offline(str(exc))
+                return Repository(name=self.name, description=self.description, error=message)
+            return await self.offline(message)
         plain = [t for t in listed if not supplychain.is_supply_chain_tag(t)]
         fallback_tags = [t for t in listed if supplychain.is_referrers_tag(t)]
         candidates = [t for t in plain if _matches(self.filter, t)]
@@ -323,7 +341,7 @@ class _RepositoryCrawler:
     async def offline(self, error: str) -> Repository:
         """The last good data from the cache, marked stale; or just the error."""
         if self.previous is None:
-            return Repository(name=self.name, description=self.repo.description, error=error)
+            return Repository(name=self.name, description=self.description, error=error)
         tags: list[Tag] = []
         found: dict[str, Manifest] = {}
         for tag, digest in sorted(self.previous.tags.items()):
@@ -338,7 +356,7 @@ class _RepositoryCrawler:
             name=self.name,
             tags=tuple(tags),
             manifests=dict(sorted(found.items())),
-            description=self.repo.description,
+            description=self.description,
             total_tags=len(self.previous.tags),
             error=error,
             stale_since=self.previous.crawled_at or "an earlier build",
@@ -380,7 +398,7 @@ class _RepositoryCrawler:
             tags=tuple(tags),
             manifests=dict(sorted(by_digest.items())),
             referrers=supplychain.merged(referrers),
-            description=self.repo.description,
+            description=self.description,
             total_tags=total,
             problems=tuple(sorted(self._problems)),
         )
@@ -449,8 +467,8 @@ class _RepositoryCrawler:
     def _problem(self, message: str, exc: RegistryError) -> None:
         """A part of the repository that could not be read: on its page, and a failure
         for ``--strict`` and the build report."""
-        self._problems.append(message)
-        self.ctx.progress.fail(str(exc))
+        self._problems.append(self.ctx.masker.text(message))
+        self.ctx.fail(exc)
 
     # -- manifests ----------------------------------------------------------------------
 
@@ -475,9 +493,9 @@ class _RepositoryCrawler:
             try:
                 config_data = await self._blob(needed.digest)
             except RegistryError as exc:
-                problem = f"config {needed.digest[:19]}: {exc.detail}"
+                problem = self.ctx.masker.text(f"config {needed.digest[:19]}: {exc.detail}")
                 self._problem(f"manifest {digest[:19]}: {problem}", exc)
-        return manifests.image(
+        image, secrets = manifests.image(
             raw.document,
             digest=digest,
             media_type=raw.media_type,
@@ -486,9 +504,67 @@ class _RepositoryCrawler:
             problem=problem,
             masker=self.ctx.masker,
         )
+        if secrets:
+            self.ctx.secrets[digest] = secrets
+        return image
 
     async def _index(self, raw: RawManifest) -> Index:
-        platforms, attestation_entries = manifests.split_index(raw.document)
+        masker = self.ctx.masker
+        platforms, attestation_entries = self._shown_entries(raw.document)
+
+        async def child(entry: Descriptor) -> tuple[Image | None, str]:
+            try:
+                found = await self.load(entry.digest)
+            except RegistryError as exc:
+                # PROTOCOL.md 19: a child that fails greys out one platform only.
+                detail = masker.text(exc.detail)
+                self._problem(f"platform {entry.digest[:19]}: {detail}", exc)
+                return None, detail
+            if isinstance(found, Index):
+                return None, "nested index (not shown)"
+            return found, ""
+
+        async def attestation(entry: Descriptor) -> Mapping[str, Any] | None:
+            try:
+                fetched = await self._manifest(entry.digest)
+            except RegistryError as exc:
+                self._problem(f"attestation {entry.digest[:19]}: {exc.detail}", exc)
+                return None
+            return masker.document(fetched.document)[0]  # type: ignore[no-any-return]
+
+        children = await asyncio.gather(*(child(e) for e in platforms))
+        statements = await asyncio.gather(*(attestation(e) for e in attestation_entries))
+        # What the platforms' configs hold secret is masked in the index too (an
+        # annotation may repeat it); then the entries are read from the masked index.
+        secrets = NO_SECRETS
+        for entry in platforms:
+            secrets = secrets | self.ctx.secrets.get(entry.digest, NO_SECRETS)
+        data, document, redacted = manifests.publish(raw.data, raw.document, masker, secrets)
+        platforms, attestation_entries = self._shown_entries(document)
+        return Index(
+            digest=raw.digest,
+            media_type=raw.media_type,
+            manifest_size=len(raw.data),
+            entries=tuple(
+                manifests.entry(entry, image, problem)
+                for entry, (image, problem) in zip(platforms, children, strict=True)
+            ),
+            attestations=tuple(
+                manifests.attestation(entry, statement)
+                for entry, statement in zip(attestation_entries, statements, strict=True)
+            ),
+            annotations=manifests.string_map(document.get("annotations")),
+            artifact_type=manifests.text(document.get("artifactType")),
+            subject=manifests.subject_digest(document),
+            raw=data,
+            redacted=redacted,
+        )
+
+    def _shown_entries(
+        self, document: Mapping[str, Any]
+    ) -> tuple[list[Descriptor], list[Descriptor]]:
+        """(platform entries, attestation entries) of an index that this crawl shows."""
+        platforms, attestation_entries = manifests.split_index(document)
         if self.platforms:
             platforms = [
                 e
@@ -501,39 +577,7 @@ class _RepositoryCrawler:
                 for e in attestation_entries
                 if e.annotations.get(manifests.REFERENCE_DIGEST) in shown
             ]
-
-        async def child(entry: Descriptor) -> IndexEntry:
-            try:
-                found = await self.load(entry.digest)
-            except RegistryError as exc:
-                # PROTOCOL.md 19: a child that fails greys out one platform only.
-                self._problem(f"platform {entry.digest[:19]}: {exc.detail}", exc)
-                return manifests.entry(entry, None, exc.detail)
-            if isinstance(found, Index):
-                return manifests.entry(entry, None, "nested index (not shown)")
-            return manifests.entry(entry, found)
-
-        async def attestation(entry: Descriptor) -> Attestation:
-            try:
-                fetched = await self._manifest(entry.digest)
-            except RegistryError as exc:
-                self._problem(f"attestation {entry.digest[:19]}: {exc.detail}", exc)
-                return manifests.attestation(entry, None)
-            return manifests.attestation(entry, fetched.document)
-
-        entries = await asyncio.gather(*(child(e) for e in platforms))
-        attestations = await asyncio.gather(*(attestation(e) for e in attestation_entries))
-        return Index(
-            digest=raw.digest,
-            media_type=raw.media_type,
-            manifest_size=len(raw.data),
-            entries=tuple(entries),
-            attestations=tuple(attestations),
-            annotations=manifests.string_map(raw.document.get("annotations")),
-            artifact_type=manifests.text(raw.document.get("artifactType")),
-            subject=manifests.subject_digest(raw.document),
-            raw=raw.data,
-        )
+        return platforms, attestation_entries
 
     async def _manifest(self, digest: str) -> RawManifest:
         """A manifest by digest: from the cache, else one verified GET."""

@@ -252,6 +252,7 @@ def _manifest_data(
         "attestations": [],
         "image": None,
         "manifest": None,
+        "redacted": False,
     }
     if isinstance(manifest, Index):
         cells = {c["digest"]: c for c in data["platforms"]}
@@ -276,9 +277,11 @@ def _manifest_data(
             for a in manifest.attestations
         ]
         data["manifest"] = parsed(manifest.raw)
+        data["redacted"] = manifest.redacted
     else:
         data["image"] = image_data(manifest)
         data["manifest"] = data["image"]["manifest"]  # the same document, parsed once
+        data["redacted"] = manifest.redacted
     return data
 
 
@@ -360,6 +363,7 @@ def image_data(image: Image) -> dict[str, Any]:
         "artifact_config": parsed(image.artifact_config) if image.artifact_config else None,
         "manifest": parsed(image.raw),
         "config_blob": parsed(config.raw) if config is not None else None,
+        "redacted": image.redacted,
     }
 
 

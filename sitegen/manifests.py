@@ -7,12 +7,11 @@ is treated as absent, so a malformed manifest degrades one page instead of the b
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from sitegen.masking import NO_MASKING, Masker
+from sitegen.masking import NO_MASKING, NO_SECRETS, Masker, Secrets
 from sitegen.model import (
     EMPTY,
     Attestation,
@@ -155,95 +154,112 @@ def image(
     config_data: bytes | None,
     problem: str = "",
     masker: Masker = NO_MASKING,
-) -> Image:
-    """An image (or artifact) manifest plus its parsed config."""
+) -> tuple[Image, Secrets]:
+    """An image (or artifact) manifest plus its parsed config, secrets masked.
+
+    Returns the image and the secret values found in its config, which the caller
+    masks in whatever else refers to this image (the index that holds it).
+    """
     if media_type in mediatypes.SCHEMA1_TYPES:
         return schema1_image(document, digest=digest, media_type=media_type, raw=raw, masker=masker)
+    is_image = image_config_needed(document) is not None
+    config_document = _json_object(config_data)
+    secrets = masker.collect(config_document) if is_image else NO_SECRETS
+    run = config_document.get("config")
+    masked_names = masker.secret_env_names(strings(run.get("Env")) if isinstance(run, dict) else ())
+    size = len(raw)
+    raw, document, redacted = publish(raw, document, masker, secrets)
     config_desc = descriptor(document.get("config")) or Descriptor("", "", 0)
     layers = document.get("layers")
     layer_list = tuple(
         d for d in (descriptor(x) for x in (layers if isinstance(layers, list) else [])) if d
     )
     config = None
-    is_image = image_config_needed(document) is not None
-    annotations = string_map(document.get("annotations"))
-    if config_data is not None and is_image:
-        config, secrets = _image_config(config_data, config_desc.digest, layer_list, masker)
-        if secrets:
-            annotations = _masked_map(annotations, masker, secrets)
+    found_platform = None
+    artifact_config = b""
+    if config_data is not None:
+        config_data, config_document, config_redacted = publish(
+            config_data, config_document, masker, secrets
+        )
+        redacted = redacted or config_redacted
+        if is_image:
+            config = _image_config(
+                config_document, config_data, config_desc.digest, layer_list, masked_names
+            )
+            found_platform = platform(config_document)
+        else:
+            artifact_config = config_data
     artifact_type = text(document.get("artifactType"))
     if not artifact_type and not is_image:
         artifact_type = config_desc.media_type
-    found_platform = None
-    if config is not None:
-        found_platform = _config_platform(config_data)
-    return Image(
+    built = Image(
         digest=digest,
         media_type=media_type,
-        manifest_size=len(raw),
+        manifest_size=size,
         config_descriptor=config_desc,
         layers=layer_list,
-        annotations=annotations,
+        annotations=string_map(document.get("annotations")),
         platform=found_platform,
         config=config,
         artifact_type=artifact_type,
         subject=subject_digest(document),
         raw=raw,
         problem=problem,
-        artifact_config=config_data if config_data is not None and not is_image else b"",
+        artifact_config=artifact_config,
+        redacted=redacted,
     )
+    return built, secrets
 
 
-def _config_platform(config_data: bytes | None) -> Platform | None:
+def publish(
+    raw: bytes, document: Any, masker: Masker, secrets: Secrets = NO_SECRETS
+) -> tuple[bytes, Any, bool]:
+    """(bytes to publish, masked document, whether masking changed it).
+
+    Unchanged documents keep the registry's exact bytes; masked ones are re-serialised
+    from the masked document (raw bytes are never searched: an encoder may have
+    escaped any character of a secret).
+    """
+    masked, changed = masker.document(document, secrets)
+    if not changed:
+        return raw, document, False
+    return json.dumps(masked, ensure_ascii=False, indent=2).encode(), masked, True
+
+
+def _json_object(data: bytes | None) -> dict[str, Any]:
+    """A JSON object from registry bytes, or {} when absent or unreadable."""
+    if data is None:
+        return {}
     try:
-        document = json.loads(config_data or b"")
-    except ValueError:
-        return None
-    return platform(document) if isinstance(document, dict) else None
-
-
-def _masked_map(
-    mapping: Mapping[str, str], masker: Masker, secrets: Sequence[str]
-) -> Mapping[str, str]:
-    return MappingProxyType({k: masker.text(v, secrets) for k, v in mapping.items()})
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        return {}
+    return document if isinstance(document, dict) else {}
 
 
 def image_config(
     data: bytes, digest: str, layers: tuple[Descriptor, ...] = (), masker: Masker = NO_MASKING
 ) -> ImageConfig:
     """Parse an image config blob. Unreadable parts are left empty; secrets masked."""
-    return _image_config(data, digest, layers, masker)[0]
+    document = _json_object(data)
+    run = document.get("config")
+    names = masker.secret_env_names(strings(run.get("Env")) if isinstance(run, dict) else ())
+    data, document, _ = publish(data, document, masker, masker.collect(document))
+    return _image_config(document, data, digest, layers, names)
 
 
 def _image_config(
-    data: bytes, digest: str, layers: tuple[Descriptor, ...], masker: Masker
-) -> tuple[ImageConfig, tuple[str, ...]]:
-    """The config, and the secret values masked in it (to mask them elsewhere too)."""
-    try:
-        document = json.loads(data)
-    except ValueError:
-        document = {}
-    if not isinstance(document, dict):
-        document = {}
+    document: Mapping[str, Any],
+    data: bytes,
+    digest: str,
+    layers: tuple[Descriptor, ...],
+    masked_names: tuple[str, ...],
+) -> ImageConfig:
+    """The config from its (already masked) parsed document and published bytes."""
     run = document.get("config")
     run = run if isinstance(run, dict) else {}
-    original_env = strings(run.get("Env"))
-    env, secrets = masker.env(original_env)
-    labels = string_map(run.get("Labels"))
-    history = _history(document.get("history"), layers)
-    if env != original_env:
-        labels = _masked_map(labels, masker, secrets)
-        history = tuple(
-            replace(
-                step,
-                created_by=masker.text(step.created_by, secrets),
-                comment=masker.text(step.comment, secrets),
-            )
-            for step in history
-        )
-        data = masker.raw_config(data, secrets)
-    masked = masker.masked_names(original_env)
-    config = ImageConfig(
+    env = strings(run.get("Env"))
+    return ImageConfig(
         digest=digest,
         created=text(document.get("created")),
         author=text(document.get("author")),
@@ -255,12 +271,11 @@ def _image_config(
         exposed_ports=_keys(run.get("ExposedPorts")),
         volumes=_keys(run.get("Volumes")),
         stop_signal=text(run.get("StopSignal")),
-        labels=labels,
-        history=history,
+        labels=string_map(run.get("Labels")),
+        history=_history(document.get("history"), layers),
         raw=data,
-        masked=masked,
+        masked=masked_names,
     )
-    return config, secrets
 
 
 def _keys(value: Any) -> tuple[str, ...]:
@@ -298,19 +313,23 @@ def schema1_image(
     media_type: str,
     raw: bytes,
     masker: Masker = NO_MASKING,
-) -> Image:
+) -> tuple[Image, Secrets]:
     """Docker schema1 (old registries): history lives in ``v1Compatibility`` strings.
 
-    PROTOCOL.md 20: degrade gracefully - show what can be read, no sizes.
+    PROTOCOL.md 20: degrade gracefully - show what can be read, no sizes. The
+    ``v1Compatibility`` strings repeat the config, so secrets are masked inside them too.
     """
+    secrets = masker.collect(document)
+    size = len(raw)
+    masked_names = masker.secret_env_names(_schema1_env(document))
+    raw, document, redacted = publish(raw, document, masker, secrets)
     history_raw = document.get("history")
     compat: list[dict[str, Any]] = []
     for item in history_raw if isinstance(history_raw, list) else []:
-        try:
-            parsed = json.loads(text(item.get("v1Compatibility")) if isinstance(item, dict) else "")
-        except ValueError:
-            continue
-        if isinstance(parsed, dict):
+        parsed = _json_object(
+            text(item.get("v1Compatibility")).encode() if isinstance(item, dict) else None
+        )
+        if parsed:
             compat.append(parsed)
     fs_layers = document.get("fsLayers")
     blob_sums = [
@@ -340,42 +359,46 @@ def schema1_image(
                 layer=layer,
             )
         )
-    original_env = strings(run.get("Env"))
-    env, secrets = masker.env(original_env)
-    steps = [replace(s, created_by=masker.text(s.created_by, secrets)) for s in steps]
-    if env != original_env:
-        # v1Compatibility strings repeat the config: the published manifest is masked too.
-        masked_document = masker.document(json.loads(raw), secrets)
-        raw = masker.text(
-            json.dumps(masked_document, ensure_ascii=False, indent=3), secrets
-        ).encode()
     config = ImageConfig(
         digest="",
         created=text(top.get("created")),
         author=text(top.get("author")),
-        env=env,
+        env=strings(run.get("Env")),
         entrypoint=strings(run.get("Entrypoint")) if run.get("Entrypoint") else None,
         cmd=strings(run.get("Cmd")) if run.get("Cmd") else None,
         working_dir=text(run.get("WorkingDir")),
         user=text(run.get("User")),
         exposed_ports=_keys(run.get("ExposedPorts")),
         volumes=_keys(run.get("Volumes")),
-        labels=_masked_map(string_map(run.get("Labels")), masker, secrets),
+        labels=string_map(run.get("Labels")),
         history=tuple(steps),
-        masked=masker.masked_names(original_env),
+        masked=masked_names,
     )
     arch = text(document.get("architecture")) or text(top.get("architecture"))
-    return Image(
+    built = Image(
         digest=digest,
         media_type=media_type,
-        manifest_size=len(raw),
+        manifest_size=size,
         config_descriptor=Descriptor("", "", 0),
         layers=tuple(layers),
         platform=Platform(text(top.get("os")) or "linux", arch) if arch else None,
         config=config,
         raw=raw,
         problem="Docker schema 1 manifest: sizes are not recorded in this old format",
+        redacted=redacted,
     )
+    return built, secrets
+
+
+def _schema1_env(document: Mapping[str, Any]) -> tuple[str, ...]:
+    """The env of a schema1 manifest's newest ``v1Compatibility`` entry."""
+    history = document.get("history")
+    first = history[0] if isinstance(history, list) and history else None
+    top = _json_object(
+        text(first.get("v1Compatibility")).encode() if isinstance(first, dict) else None
+    )
+    run = top.get("config")
+    return strings(run.get("Env")) if isinstance(run, dict) else ()
 
 
 def entry(descriptor_: Descriptor, image_: Image | None, problem: str = "") -> IndexEntry:

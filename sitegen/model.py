@@ -79,7 +79,7 @@ class ImageConfig:
     stop_signal: str = ""
     labels: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     history: tuple[HistoryStep, ...] = ()
-    raw: bytes = b""  # as published: re-serialized with secrets masked when there were any
+    raw: bytes = b""  # as published: re-serialised with secrets masked when there were any
     masked: tuple[str, ...] = ()  # names of the env variables whose values were masked
 
 
@@ -100,6 +100,7 @@ class Image:
     raw: bytes = b""
     problem: str = ""  # why part of it could not be read (config missing, ...)
     artifact_config: bytes = b""  # a small JSON config of a non-image artifact (Helm chart)
+    redacted: bool = False  # secrets were masked in raw/config/artifact_config
 
     @property
     def size(self) -> int:
@@ -164,6 +165,7 @@ class Index:
     artifact_type: str = ""
     subject: str = ""
     raw: bytes = b""
+    redacted: bool = False  # secrets were masked in raw
 
     @property
     def size(self) -> int:

@@ -114,6 +114,10 @@ class Reader:
         """True when the value at ``field`` is a mapping."""
         return isinstance(field.node, yaml.MappingNode)
 
+    def is_empty_list(self, field: Field) -> bool:
+        """True for ``[]``."""
+        return isinstance(field.node, yaml.SequenceNode) and not field.node.value
+
     def is_null(self, field: Field) -> bool:
         """True for an explicit ``null`` / ``~`` / empty value."""
         return isinstance(field.node, yaml.ScalarNode) and field.node.tag.endswith(":null")

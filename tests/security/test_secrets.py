@@ -87,7 +87,15 @@ def test_secret_env_values_are_masked_in_every_output(
 def test_show_secret_env_publishes_them(tmp_path: Path) -> None:
     site = build_with(tmp_path, secret_image(), "  show_secret_env: true\n")
     text = site_text(site)
-    assert API_KEY in text and SAMPLE_SECRET in text and URL_PASSWORD in text
+    assert API_KEY in text and SAMPLE_SECRET in text
+    assert URL_PASSWORD not in text  # a shape: masked whatever the variable is called
+
+
+def test_secret_shapes_opt_out(tmp_path: Path) -> None:
+    site = build_with(
+        tmp_path, secret_image(), "  show_secret_env: true\n  secret_shapes: []\n"
+    )
+    assert URL_PASSWORD in site_text(site)
 
 
 def test_secret_patterns_are_configurable(tmp_path: Path) -> None:
