@@ -11,6 +11,7 @@ core of each, so that no spelling nobody thought of slips through.
 
 from __future__ import annotations
 
+import gzip
 import html
 import json
 from collections.abc import Callable, Iterator
@@ -34,7 +35,6 @@ from lab.oci import (
 from lab.registry import running_registry
 from sitegen.masking import MASK
 from tests.conftest import run_cli, write_config
-from tests.security.test_secrets import site_text
 
 Encoder = Callable[[Any], bytes]
 
@@ -219,8 +219,7 @@ def every_output(root: Path) -> Iterator[tuple[str, str]]:
 
 
 def site_text_of(path: Path) -> str:
-    import gzip
-
+    """A file's text, gunzipped when it is gzip'd."""
     data = path.read_bytes()
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)

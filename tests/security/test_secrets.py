@@ -92,9 +92,7 @@ def test_show_secret_env_publishes_them(tmp_path: Path) -> None:
 
 
 def test_secret_shapes_opt_out(tmp_path: Path) -> None:
-    site = build_with(
-        tmp_path, secret_image(), "  show_secret_env: true\n  secret_shapes: []\n"
-    )
+    site = build_with(tmp_path, secret_image(), "  show_secret_env: true\n  secret_shapes: []\n")
     assert URL_PASSWORD in site_text(site)
 
 
