@@ -210,13 +210,12 @@ def report(result: BuildResult) -> dict[str, Any]:
         "status": _status(result),
         "registry_status": {
             registry.name: {
-                "status": "failed"
-                if registry.error
-                else "partial"
-                if any(r.error for r in registry.repositories)
-                else "ok",
+                "status": registry.status,
                 "error": registry.error,
                 "failed_repositories": sorted(r.name for r in registry.repositories if r.error),
+                "repositories_with_problems": sorted(
+                    r.name for r in registry.repositories if r.problems
+                ),
                 "stale_repositories": sorted(
                     r.name for r in registry.repositories if r.stale_since
                 ),

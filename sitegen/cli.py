@@ -25,7 +25,7 @@ from sitegen import __version__
 from sitegen.build import build, report
 from sitegen.config import Config, RegistryConfig, load_config
 from sitegen.crawl import Progress
-from sitegen.errors import CatalogUnavailable, RegistryError, SitegenError
+from sitegen.errors import CatalogUnavailable, CredentialsRefused, RegistryError, SitegenError
 from sitegen.masking import Masker
 from sitegen.registry.client import RegistryClient, RegistrySession
 from sitegen.registry.credentials import resolve_credentials
@@ -287,6 +287,16 @@ async def _check_one(session: RegistrySession, registry: RegistryConfig) -> tupl
         if ping.challenge.realm and ping.challenge.scheme == "bearer":
             detail += f" token from {ping.challenge.realm}"
         lines.append(f"  auth: {detail}; connecting {who}")
+    try:
+        await session.login()
+    except CredentialsRefused as exc:
+        lines.append(f"  credentials: refused: {exc.detail}")
+        return False, lines
+    except RegistryError as exc:
+        lines.append(f"  credentials: could not be checked: {exc.detail}")
+    else:
+        if not creds.anonymous and ping.challenge is not None:
+            lines.append("  credentials: accepted")
     ok = True
     try:
         names = await session.catalog()

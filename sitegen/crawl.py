@@ -189,7 +189,7 @@ async def _crawl_registry(
 ) -> Registry:
     listed = rc.repositories is None
     try:
-        await session.ping()
+        await session.login()
         repo_configs = rc.repositories
         if repo_configs is None:
             names = [n for n in await session.catalog() if rc.discovers(n)]
@@ -215,11 +215,15 @@ async def _crawl_registry(
         )
     )
     ctx.progress.registries_done += 1
+    # Credentials refused half-way (a token revoked during the crawl): the repositories
+    # after it show their last good data, and the registry as a whole has failed.
+    refused = session.refused
     return Registry(
         name=rc.name,
         url=rc.url,
         pull_host=rc.pull_host,
         repositories=tuple(sorted(crawled, key=lambda r: r.name)),
+        error=ctx.masker.text(str(refused)) if refused is not None else "",
         catalog_listed=listed,
     )
 

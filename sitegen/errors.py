@@ -10,7 +10,8 @@ repository, URL) and never contain a credential or token.
     ├── ConfigError            registries.yaml is wrong (names file:line:column and key path)
     ├── RegistryError          talking to one registry failed (names registry, repository, URL)
     │   ├── TransportError     connection refused, reset, timed out, TLS failure
-    │   ├── AuthError          401/403 after one fresh token; bad credentials; token server failed
+    │   ├── AuthError          401/403 after one fresh token; token server failed
+    │   │   └── CredentialsRefused  the token service or registry refused our credentials
     │   ├── NotFoundError      404 / NAME_UNKNOWN / MANIFEST_UNKNOWN
     │   ├── RateLimitedError   429 still after the allowed retries
     │   ├── ServerError        5xx still after the allowed retries
@@ -112,6 +113,15 @@ class TransportError(RegistryError):
 
 class AuthError(RegistryError):
     """Authentication or authorization failed."""
+
+
+class CredentialsRefused(AuthError):
+    """The token service (or a Basic-auth registry) refused the credentials we sent.
+
+    Nothing else at that registry can succeed with them, so the registry as a whole is
+    failed, and no further request carries them (a wrong password retried for every
+    tag can lock the account).
+    """
 
 
 class NotFoundError(RegistryError):

@@ -222,14 +222,22 @@ def health_page(catalog: Catalog) -> Page:
             for repo in registry.repositories
             if repo.error
         ]
+        troubled = [
+            {
+                "name": repo.name,
+                "path": paths.repository_path(registry.name, repo.name),
+                "problems": list(repo.problems),
+            }
+            for repo in registry.repositories
+            if repo.problems and not repo.error
+        ]
         remaining, limit = catalog.rate_limits.get(registry.name, (None, None))
-        status = "failed" if registry.error else "partial" if failed else "ok"
         registries.append(
             {
                 "name": registry.name,
                 "url": registry.url,
                 "path": paths.registry_path(registry.name),
-                "status": status,
+                "status": registry.status,
                 "error": registry.error,
                 "repositories": len(registry.repositories),
                 "failed_repositories": failed,
@@ -237,6 +245,7 @@ def health_page(catalog: Catalog) -> Page:
                     (r.stale_since for r in registry.repositories if r.stale_since), default=""
                 ),
                 "problems": sum(len(r.problems) for r in registry.repositories),
+                "repositories_with_problems": troubled,
                 "rate_limit_remaining": remaining,
                 "rate_limit": limit,
             }

@@ -254,6 +254,17 @@ class Registry:
     error: str = ""
     catalog_listed: bool = False  # repositories came from /v2/_catalog
 
+    @property
+    def status(self) -> str:
+        """``failed`` (the registry could not be crawled: unreachable, credentials refused,
+        out of time), ``partial`` (a repository, tag or platform could not be read), or
+        ``ok``."""
+        if self.error:
+            return "failed"
+        if any(repo.error or repo.problems for repo in self.repositories):
+            return "partial"
+        return "ok"
+
 
 @dataclass(frozen=True, slots=True, order=True)
 class Change:

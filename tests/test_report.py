@@ -69,3 +69,29 @@ def test_report_that_cannot_be_written_exits_1(
     result = run_cli(["build", "-q", "--report", "missing/dir/report.json"], tmp_path)
     assert result.exit_code == 1
     assert "error: cannot write the report missing/dir/report.json" in result.stderr
+
+
+def test_a_tag_that_failed_makes_its_registry_partial(tmp_path: Path) -> None:
+    """Not "ok" when a tag or platform could not be read, in the report and on the page."""
+    from lab.fakeregistry import from_samples
+    from sitegen.build import build, report
+    from sitegen.config import load_config
+
+    fake = from_samples()
+    broken = fake.repositories["apps/web"]["latest"]
+    manifest = json.loads(fake.manifests[broken][1])
+    del fake.blobs[manifest["config"]["digest"]]  # the config blob is gone: 404
+    config = write_config(tmp_path, "registries:\n  - name: fake\n    url: https://registry.test\n")
+    result = build(
+        load_config(config, environ={}), tmp_path / "site", cache_dir=None, transport=fake.transport
+    )
+    status = report(result)
+    assert status["status"] == "partial"
+    assert status["registry_status"]["fake"]["status"] == "partial"
+    assert status["registry_status"]["fake"]["repositories_with_problems"] == ["apps/web"]
+    health = json.loads((tmp_path / "site/health/index.json").read_text())
+    (registry,) = health["registries"]
+    assert registry["status"] == "partial"
+    assert registry["repositories_with_problems"][0]["name"] == "apps/web"
+    page = (tmp_path / "site/health/index.html").read_text()
+    assert "tags or platforms could not be read" in page and ">ok<" not in page

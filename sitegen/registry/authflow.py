@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from sitegen.config import Limits
-from sitegen.errors import AuthError
+from sitegen.errors import AuthError, CredentialsRefused
 from sitegen.registry.auth import (
     CATALOG_SCOPE,
     Credentials,
@@ -72,6 +72,8 @@ class AuthFlow:
         # The challenge per endpoint class: Harbor challenges _catalog with Basic and
         # everything else with Bearer, so one remembered challenge per host is not enough.
         self._challenges: dict[str, Challenge | None] = {}
+        # Set once the credentials were refused: no request carries them again.
+        self.refused: CredentialsRefused | None = None
 
     async def send(
         self,
@@ -92,9 +94,13 @@ class AuthFlow:
         until an endpoint answers with its own, and again whenever a 401 comes without
         any ``WWW-Authenticate`` (gcr.io did that).
         """
+        if self.refused is not None:
+            raise CredentialsRefused(
+                self.refused.detail, registry=self.registry, url=self.refused.url
+            )
         # PROTOCOL.md 7: the scope is ours, never the challenge's (GHCR's ping challenge
-        # carries a placeholder scope).
-        wanted = canonical_scopes(scopes or (Scope.repository(repository),))
+        # carries a placeholder scope). An empty ``scopes`` asks for none (a login).
+        wanted = canonical_scopes(scopes if scopes is not None else (Scope.repository(repository),))
         endpoint = "catalog" if CATALOG_SCOPE in [Scope.parse(s) for s in wanted] else "repo"
         base_headers = {"Accept": accept} if accept else {}
         challenge = self._challenges.get(endpoint, ping)
@@ -190,6 +196,10 @@ class AuthFlow:
                 what="token request",
             )
         if reply.status != 200:
+            if not creds.anonymous and _refusal(reply):
+                raise self._refused(
+                    f"the token service refused {self._who()} (HTTP {reply.status})", realm
+                )
             raise AuthError(
                 f"the token service refused {self._who()}"
                 if reply.status in (401, 403)
@@ -230,6 +240,27 @@ class AuthFlow:
             what="token request",
         )
 
+    def _refused(self, message: str, url: str) -> CredentialsRefused:
+        self.refused = CredentialsRefused(message, registry=self.registry, url=loggable(url))
+        return self.refused
+
+    async def login(self, url: str, ping: Challenge | None, max_body: int) -> None:
+        """Prove the credentials once, as ``docker login`` does: ``GET /v2/`` with them
+        (a token for no scope first, under a Bearer challenge).
+
+        Raises ``CredentialsRefused`` when the token service or a Basic registry refuses
+        them; anything else is left to the requests that follow.
+        """
+        if self.credentials.anonymous or ping is None:
+            return
+        reply = await self.send(
+            "GET", url, ping=ping, kind="ping", repository="", what="log in",
+            max_body=max_body, scopes=(),
+        )  # fmt: skip
+        basic = self._challenges.get("repo", ping)
+        if reply.status == 401 and basic is not None and basic.scheme == "basic":
+            raise self._refused(f"the registry refused {self._who()} (HTTP 401)", url)
+
     def _who(self) -> str:
         creds = self.credentials
         if creds.username:
@@ -251,3 +282,17 @@ class AuthFlow:
                 url=loggable(realm),
             )
         return realm
+
+
+def _refusal(reply: Reply) -> bool:
+    """A token service answer that judges the credentials: 401/403, or OAuth2's
+    ``invalid_grant``/``invalid_client`` (RFC 6749 5.2) for a refresh token."""
+    if reply.status in (401, 403):
+        return True
+    if reply.status != 400:
+        return False
+    code, message = parse_error_body(reply.body)
+    return message in ("invalid_grant", "invalid_client", "unauthorized_client") or code in (
+        "INVALID_GRANT",
+        "INVALID_CLIENT",
+    )

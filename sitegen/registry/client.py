@@ -23,6 +23,7 @@ from sitegen.config import Limits, RegistryConfig
 from sitegen.errors import (
     AuthError,
     CatalogUnavailable,
+    CredentialsRefused,
     DigestMismatch,
     NotFoundError,
     ProtocolError,
@@ -200,6 +201,17 @@ class RegistrySession:
             self._ping = PingInfo(url=url, status=reply.status, challenge=challenge)
             return self._ping
 
+    async def login(self) -> None:
+        """Check the credentials once (``docker login``): ``CredentialsRefused`` if the
+        token service or the registry refuses them. Anonymous sessions skip it."""
+        ping = await self.ping()
+        await self.auth.login(ping.url, ping.challenge, self.limits.error_bytes)
+
+    @property
+    def refused(self) -> CredentialsRefused | None:
+        """Why the credentials were refused, once they were."""
+        return self.auth.refused
+
     async def catalog(self) -> list[str]:
         """Every repository ``/v2/_catalog`` lists (validated names, registry order)."""
         url = f"{self.config.url}/v2/_catalog?n={DEFAULT_PAGE_SIZE}"
@@ -207,6 +219,8 @@ class RegistrySession:
             return await self._paginate(
                 url, "", "repositories", "list repositories", is_name, self.limits.repositories
             )
+        except CredentialsRefused:
+            raise
         except (AuthError, NotFoundError) as exc:
             raise CatalogUnavailable(
                 f"the registry does not let us list its repositories (/v2/_catalog answered "

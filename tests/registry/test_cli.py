@@ -103,6 +103,7 @@ def test_check_reports_each_registry(tmp_path: Path) -> None:
         f"basic: {basic_url}\n"
         "  reachable: yes (GET /v2/ answered 401 in N ms)\n"
         f"  auth: Basic; connecting as user alice (credentials from {config_json} ({basic_host}))\n"
+        "  credentials: accepted\n"
         "  catalog: available, 2 repositories\n"
         "  rate limit: 76 of 100 remaining\n"
         f"open: {open_url}\n"
