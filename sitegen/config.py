@@ -40,6 +40,10 @@ MAX_DESCRIPTION_BYTES = 1 << 20
 DEFAULT_CONCURRENCY = 8
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
+# A nightly job should publish well inside a CI job's limit (GitHub Actions' example
+# workflow allows 60 minutes): a registry gets 30 minutes, all of them together 50.
+DEFAULT_TIME_BUDGET = 1800.0
+DEFAULT_BUILD_TIME_BUDGET = 3000
 DEFAULT_TITLE = "Image catalog"
 
 
@@ -121,6 +125,7 @@ class RegistryConfig:
     insecure: bool = False
     http2: bool = False
     retries: int = DEFAULT_RETRIES  # extra attempts after a 429, 5xx or broken connection
+    time_budget: float = DEFAULT_TIME_BUDGET  # seconds for the whole crawl of this registry
 
     @property
     def scheme(self) -> str:
@@ -148,6 +153,7 @@ class Limits:
     tags: int = 100_000  # tags of one repository
     repositories: int = 100_000  # repositories of one registry (_catalog)
     site_pages: int = 1_000_000  # pages of the whole site
+    build_time_budget: int = DEFAULT_BUILD_TIME_BUDGET  # seconds for the crawl of all registries
 
 
 LIMIT_KEYS = {
@@ -161,6 +167,7 @@ LIMIT_KEYS = {
     "tags_per_repository": "tags",
     "repositories_per_registry": "repositories",
     "site_pages": "site_pages",
+    "build_time_budget": "build_time_budget",
 }
 
 
@@ -311,6 +318,7 @@ class _Builder:
                 "insecure",
                 "http2",
                 "retries",
+                "time_budget",
             ),
             required=("name", "url"),
         )
@@ -377,6 +385,11 @@ class _Builder:
                 self.r.integer(keys["retries"], minimum=0, maximum=10)
                 if "retries" in keys
                 else DEFAULT_RETRIES
+            ),
+            time_budget=(
+                self.r.number(keys["time_budget"], minimum=1, maximum=86400)
+                if "time_budget" in keys
+                else DEFAULT_TIME_BUDGET
             ),
         )
 

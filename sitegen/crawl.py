@@ -94,9 +94,21 @@ async def crawl(
     """Crawl every configured registry in parallel. ``now`` stamps successful crawls."""
     context = _Context(cache, state or State(), progress or Progress(), now, config.site.masker)
     context.progress.registries_total = len(config.registries)
+    context.started = asyncio.get_running_loop().time()
+    context.build_budget = config.limits.build_time_budget
     outcome = Outcome(catalog=Catalog(title=config.site.title, registries=()))
+    build_deadline = context.started + config.limits.build_time_budget
     registries = await asyncio.gather(
-        *(_crawl_registry(rc, client[rc.name], context, outcome) for rc in config.registries)
+        *(
+            _crawl_registry(
+                rc,
+                client[rc.name],
+                context,
+                outcome,
+                min(context.started + rc.time_budget, build_deadline),
+            )
+            for rc in config.registries
+        )
     )
     outcome.changes = changes.compute(context.state, outcome.fresh, outcome.listed, now)
     history = (*sorted(outcome.changes, reverse=True), *context.state.history)
@@ -156,6 +168,15 @@ class _Context:
     # Digest -> the secret values found in that image's config, to mask them in the
     # index that holds it. Only in memory, never in the model or on disk.
     secrets: dict[str, Secrets] = field(default_factory=dict)
+    # Registry -> its fetches under way, cancelled when it runs out of time.
+    owned: dict[str, set[asyncio.Task[Any]]] = field(default_factory=dict)
+    started: float = 0.0  # the crawl's start on the loop's clock
+    build_budget: float = 0.0
+
+    def cancel_fetches(self, registry: str) -> None:
+        """Stop the shared fetches a registry started (it ran out of time)."""
+        for task in self.owned.pop(registry, set()):
+            task.cancel()
 
     def fail(self, exc: RegistryError) -> str:
         """Record a failure; its message, masked like every registry string."""
@@ -163,19 +184,27 @@ class _Context:
         self.progress.fail(message)
         return message
 
-    async def shared(self, digest: str, fetch: Callable[[], Awaitable[_T]]) -> _T:
+    async def shared(self, digest: str, fetch: Callable[[], Awaitable[_T]], registry: str) -> _T:
         """``fetch()``, or the result of the same digest's fetch already under way.
 
         A fetch that fails elsewhere is not our failure (another repository may be
-        denied or broken): then we fetch for ourselves.
+        denied or broken, another registry out of time): then we fetch for ourselves.
         """
         pending = self.fetching.get(digest)
         if pending is not None:
-            with contextlib.suppress(RegistryError):
+            try:
                 found: _T = await asyncio.shield(pending)
                 return found
+            except RegistryError:
+                pass
+            except asyncio.CancelledError:
+                if not pending.cancelled():
+                    raise  # we were cancelled, not the fetch we waited for
         task = asyncio.ensure_future(fetch())
         self.fetching[digest] = task
+        owned = self.owned.setdefault(registry, set())
+        owned.add(task)
+        task.add_done_callback(owned.discard)
         try:
             # Shielded: if this repository's crawl is cancelled, the others still wait.
             return await asyncio.shield(task)
@@ -185,18 +214,29 @@ class _Context:
 
 
 async def _crawl_registry(
-    rc: RegistryConfig, session: RegistrySession, ctx: _Context, outcome: Outcome
+    rc: RegistryConfig, session: RegistrySession, ctx: _Context, outcome: Outcome, deadline: float
 ) -> Registry:
+    """One registry, within its time budget (``deadline`` on the loop's clock).
+
+    Out of time, the repositories already crawled are kept, the others show their last
+    good data, and the registry is failed, like any registry that could not be crawled.
+    """
     listed = rc.repositories is None
+    loop = asyncio.get_running_loop()
     try:
-        await session.login()
-        repo_configs = rc.repositories
-        if repo_configs is None:
-            names = [n for n in await session.catalog() if rc.discovers(n)]
-            outcome.listed[rc.name] = tuple(names)
-            repo_configs = tuple(RepositoryConfig(name=n) for n in names)
-    except RegistryError as exc:
-        message = ctx.fail(exc)
+        async with asyncio.timeout_at(deadline):
+            await session.login()
+            repo_configs = rc.repositories
+            if repo_configs is None:
+                names = [n for n in await session.catalog() if rc.discovers(n)]
+                outcome.listed[rc.name] = tuple(names)
+                repo_configs = tuple(RepositoryConfig(name=n) for n in names)
+    except (RegistryError, TimeoutError) as exc:
+        if isinstance(exc, RegistryError):
+            message = ctx.fail(exc)
+        else:
+            ctx.cancel_fetches(rc.name)
+            message = _out_of_time(rc, ctx, deadline)
         ctx.progress.registries_done += 1
         return Registry(
             name=rc.name,
@@ -208,24 +248,55 @@ async def _crawl_registry(
         )
     ctx.progress.repositories_total += len(repo_configs)
     referrers = _ReferrersSupport(session, ctx.masker)
-    crawled = await asyncio.gather(
-        *(
-            _RepositoryCrawler(rc, session, repo, ctx, referrers).run(outcome)
-            for repo in repo_configs
+    runs = {
+        asyncio.ensure_future(_RepositoryCrawler(rc, session, repo, ctx, referrers).run(outcome)): (
+            repo
         )
-    )
+        for repo in repo_configs
+    }
+    error = ""
+    crawled: list[Repository] = []
+    if runs:
+        done, pending = await asyncio.wait(runs, timeout=max(0.0, deadline - loop.time()))
+        crawled = [task.result() for task in done]
+        if pending:
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            ctx.cancel_fetches(rc.name)
+            error = _out_of_time(rc, ctx, deadline, len(pending), len(runs))
+            for task in pending:
+                offline = _RepositoryCrawler(rc, None, runs[task], ctx, None)
+                crawled.append(await offline.offline(error))
     ctx.progress.registries_done += 1
     # Credentials refused half-way (a token revoked during the crawl): the repositories
     # after it show their last good data, and the registry as a whole has failed.
     refused = session.refused
+    if refused is not None and not error:
+        error = ctx.masker.text(str(refused))
     return Registry(
         name=rc.name,
         url=rc.url,
         pull_host=rc.pull_host,
         repositories=tuple(sorted(crawled, key=lambda r: r.name)),
-        error=ctx.masker.text(str(refused)) if refused is not None else "",
+        error=error,
         catalog_listed=listed,
     )
+
+
+def _out_of_time(
+    rc: RegistryConfig, ctx: _Context, deadline: float, left: int = 0, total: int = 0
+) -> str:
+    """The failure of a registry whose crawl ran out of its time budget."""
+    budget = rc.time_budget
+    which = f"its time budget of {budget:g} s (time_budget)"
+    if deadline < ctx.started + budget:
+        which = f"the build's time budget of {ctx.build_budget:g} s (limits.build_time_budget)"
+    message = f"{rc.name}: the crawl did not finish within {which}"
+    if total:
+        message += f"; {left} of {total} repositories not crawled, shown from the last good crawl"
+    ctx.progress.fail(message)
+    return message
 
 
 async def _stale_registry(rc: RegistryConfig, ctx: _Context, error: str) -> tuple[Repository, ...]:
@@ -599,7 +670,7 @@ class _RepositoryCrawler:
             self.cache.put(digest, raw.data)
             return raw
 
-        return await self.ctx.shared(digest, fetch)
+        return await self.ctx.shared(digest, fetch, self.registry)
 
     async def _blob(self, digest: str) -> bytes:
         data = self.cache.get(digest)
@@ -614,7 +685,7 @@ class _RepositoryCrawler:
             self.cache.put(digest, found)
             return found
 
-        return await self.ctx.shared(digest, fetch)
+        return await self.ctx.shared(digest, fetch, self.registry)
 
 
 def _not_cached(registry: str, repository: str, digest: str) -> RegistryError:
