@@ -258,7 +258,7 @@ async def _check_all(config: Config) -> bool:
                     f"  rate limit: {remaining}" + (f" of {limit}" if limit else "") + " remaining"
                 )
     for _, lines in results:
-        click.echo("\n".join(lines))
+        click.echo(_LOG_MASKER.text("\n".join(lines)))
     return all(ok for ok, _ in results)
 
 

@@ -56,12 +56,14 @@ def test_every_registry_refusing_credentials_fails_the_build(
         "basic": "failed",
         "token": "failed",
     }
-    assert "the registry refused user 'admin' (HTTP 401)" in report["registry_status"]["basic"][
-        "error"
-    ]
-    assert "the token service refused user 'admin' (HTTP 401)" in report["registry_status"][
-        "token"
-    ]["error"]
+    assert (
+        "the registry refused user 'admin' (HTTP 401)"
+        in report["registry_status"]["basic"]["error"]
+    )
+    assert (
+        "the token service refused user 'admin' (HTTP 401)"
+        in report["registry_status"]["token"]["error"]
+    )
     # Each wrong password was sent once, not once per repository or tag.
     token_requests = token_registry.token_server.requests
     assert [(r.status, r.user) for r in token_requests] == [(401, None)]
@@ -79,9 +81,7 @@ def test_refused_credentials_keep_the_last_good_data(
     good = {"U": ADMIN_USER, "BASIC_P": ADMIN_PASSWORD, "TOKEN_P": ADMIN_PASSWORD}
     assert run_cli(["build"], tmp_path, good).exit_code == 0
     # The token registry's password changes; the basic registry still works.
-    result = run_cli(
-        ["build", "--report", "report.json"], tmp_path, {**good, "TOKEN_P": "rotated"}
-    )
+    result = run_cli(["build", "--report", "report.json"], tmp_path, {**good, "TOKEN_P": "rotated"})
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["status"] == "partial"

@@ -28,7 +28,7 @@ def test_concurrent_fetches_of_one_digest_are_one(tmp_path: Path) -> None:
             return b"manifest"
 
         return await asyncio.gather(
-            *(ctx.shared("sha256:aa", lambda who=who: fetch(who)) for who in "abc")
+            *(ctx.shared("sha256:aa", lambda who=who: fetch(who), "r") for who in "abc")
         )
 
     assert asyncio.run(main()) == [b"manifest"] * 3
@@ -50,9 +50,9 @@ def test_a_failure_elsewhere_is_not_shared(tmp_path: Path) -> None:
             calls.append("allowed")
             return b"manifest"
 
-        first = asyncio.ensure_future(ctx.shared("sha256:bb", denied))
+        first = asyncio.ensure_future(ctx.shared("sha256:bb", denied, "r"))
         await asyncio.sleep(0)  # the first fetch is under way
-        second = asyncio.ensure_future(ctx.shared("sha256:bb", allowed))
+        second = asyncio.ensure_future(ctx.shared("sha256:bb", allowed, "r"))
         results = await asyncio.gather(first, second, return_exceptions=True)
         assert not ctx.fetching  # nothing left behind
         return tuple(results)
@@ -71,11 +71,35 @@ def test_a_cancelled_crawl_does_not_cancel_the_others_wait(tmp_path: Path) -> No
             await asyncio.sleep(0.02)
             return b"blob"
 
-        owner = asyncio.ensure_future(ctx.shared("sha256:cc", slow))
+        owner = asyncio.ensure_future(ctx.shared("sha256:cc", slow, "r"))
         await asyncio.sleep(0)
-        waiter = asyncio.ensure_future(ctx.shared("sha256:cc", slow))
+        waiter = asyncio.ensure_future(ctx.shared("sha256:cc", slow, "r"))
         await asyncio.sleep(0)
         owner.cancel()
         return await waiter
 
     assert asyncio.run(main()) == b"blob"
+
+
+def test_a_fetch_stopped_with_its_registry_is_fetched_again_by_another(tmp_path: Path) -> None:
+    """A registry out of time stops its fetches; a mirror waiting on one fetches itself."""
+    calls: list[str] = []
+
+    async def main() -> bytes:
+        ctx = context(tmp_path)
+
+        async def fetch(who: str) -> bytes:
+            calls.append(who)
+            await asyncio.sleep(0.05 if who == "slow" else 0)
+            return b"config"
+
+        owner = asyncio.ensure_future(ctx.shared("sha256:dd", lambda: fetch("slow"), "slow"))
+        await asyncio.sleep(0)
+        mirror = asyncio.ensure_future(ctx.shared("sha256:dd", lambda: fetch("mirror"), "mirror"))
+        await asyncio.sleep(0)
+        ctx.cancel_fetches("slow")
+        owner.cancel()
+        return await mirror
+
+    assert asyncio.run(main()) == b"config"
+    assert calls == ["slow", "mirror"]
