@@ -13,7 +13,6 @@ import os
 import tempfile
 from pathlib import Path
 
-from sitegen.registry.client import schema1_payload
 from sitegen.registry.references import is_digest, verify_digest
 
 log = logging.getLogger("sitegen.cache")
@@ -108,5 +107,7 @@ class Cache:
 
 
 def _matches(data: bytes, digest: str) -> bool:
-    # Signed schema1 manifests are addressed by their JWS payload, not their bytes.
-    return verify_digest(data, digest) or verify_digest(schema1_payload(data), digest)
+    # Strictly the hash of the bytes: the client keeps only what a digest covers (a
+    # signed schema1 manifest's payload), so an entry holding anything else - such as
+    # a signatures block, which the digest does not cover - is refused or dropped.
+    return verify_digest(data, digest)
