@@ -98,3 +98,17 @@ def test_a_cold_and_a_warm_build_show_the_same_manifest(tmp_path: Path) -> None:
     cold = tag_page(build_with(tmp_path, "reg", registry(SIGNED), cache), "reg")
     warm = tag_page(build_with(tmp_path, "reg", registry(SIGNED), cache), "reg")
     assert warm == cold
+
+
+def test_a_cache_entry_holding_more_than_the_payload_is_dropped(tmp_path: Path) -> None:
+    # What a cache written by an earlier sitegen holds: the whole signed body, junk and
+    # all, under the payload's digest. Its bytes do not hash to its name.
+    cache = tmp_path / "cache"
+    entry = cache / "blobs" / "sha256" / DIGEST[7:9] / DIGEST[7:]
+    entry.parent.mkdir(parents=True)
+    entry.write_bytes(with_junk(SIGNED))
+    clean = registry(SIGNED)
+    site = build_with(tmp_path, "clean", clean, cache)
+    assert JUNK not in everything(site)
+    assert ("GET", "/v2/mitr/busybox/manifests/" + DIGEST) in clean.requests
+    assert entry.read_bytes() == PAYLOAD
