@@ -103,3 +103,55 @@ def test_a_second_build_stops_while_the_first_holds_the_lock(
         check=False,
     )
     assert again.returncode == 0, again.stderr
+
+
+def test_builds_into_two_outputs_side_by_side_leave_each_other_alone(
+    tmp_path: Path, plain_registry: RunningRegistry
+) -> None:
+    """Each build cleans up what killed builds left beside its output: only its own
+    target's leftovers, never the directory another build is writing right now."""
+    root = Path(__file__).resolve().parent.parent
+    theme = tmp_path / "slow-theme"
+    theme.mkdir()
+    # Pages that take a while to render keep the first build writing long enough.
+    (theme / "base.html").write_text(
+        (root / "templates" / "base.html")
+        .read_text()
+        .replace(
+            "{% block content %}{% endblock %}",
+            "{% for _ in range(800000) %}{% endfor %}{% block content %}{% endblock %}",
+        )
+    )
+    registries = f"registries:\n  - name: lab\n    url: {plain_registry.url}\n"
+    (tmp_path / "slow.yaml").write_text("site:\n  theme_dir: slow-theme\n" + registries)
+    (tmp_path / "registries.yaml").write_text(registries)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "sitegen", "build", "-c", "slow.yaml", "-o", "one", "--no-cache"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and first.poll() is None:
+            if any(p.name.startswith(".sitegen-staging-") for p in tmp_path.iterdir()):
+                break
+            time.sleep(0.005)
+        second = subprocess.run(
+            [sys.executable, "-m", "sitegen", "build", "-o", "two", "--no-cache"],
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert first.poll() is None, "the first build was not writing while the second ran"
+    finally:
+        _, first_errors = first.communicate(timeout=120)
+    assert second.returncode == 0, second.stderr
+    assert first.returncode == 0, first_errors
+    assert (tmp_path / "one" / "index.html").is_file()
+    assert (tmp_path / "two" / "index.html").is_file()
