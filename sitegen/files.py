@@ -57,6 +57,12 @@ def read_limited(path: Path, limit: int) -> bytes:
         os.close(fd)
 
 
+def require_regular(path: Path) -> None:
+    """``FileRefused`` unless ``path`` is a regular file (symlinks followed); ``OSError``
+    (``FileNotFoundError`` included) when it cannot be looked at."""
+    _check_regular(path.stat().st_mode)
+
+
 def describe(exc: OSError) -> str:
     """``PATH: reason`` for an ``OSError`` (the path it names, when it names one)."""
     if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list):
