@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sitegen.errors import BusyError, FileRefused
 
+_PID_WIDTH = 16
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
     (stat.S_ISFIFO, "a named pipe"),
@@ -102,8 +103,10 @@ def exclusive(path: Path, what: str) -> Iterator[None]:
                 f"another sitegen build{who} is using {what}; try again when it has finished"
             ) from None
         # Only for the message above: the lock itself is the flock, not this number.
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        # Written in place at a fixed width, so that rewriting it needs no new block
+        # on a full disk (that is the build's own error to report, with its path).
+        os.pwrite(fd, f"{os.getpid():<{_PID_WIDTH - 1}}\n".encode(), 0)
+        os.ftruncate(fd, _PID_WIDTH)
         yield
     finally:
         os.close(fd)

@@ -111,13 +111,21 @@ def lock(target: Path, shown: Path) -> Iterator[None]:
     """
     with contextlib.ExitStack() as held:
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            _make_directory(target.parent)
             held.enter_context(
                 exclusive(target.parent / f"{_LOCK_PREFIX}{target.name}", f"the output {shown}")
             )
         except OSError as exc:
             raise OutputError(f"cannot write the output {shown}: {describe(exc)}") from None
         yield
+
+
+def _make_directory(path: Path) -> None:
+    """``mkdir -p``; a file in the way is "Not a directory" (mkdir says "File exists")."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), exc.filename) from None
 
 
 def site_identity(path: Path) -> str | None:
@@ -162,14 +170,21 @@ class Staging:
 
     def __init__(self, target: Path) -> None:
         self.target = target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self.root = Path(
-            tempfile.mkdtemp(prefix=_STAGING_PREFIX, suffix=f"-{target.name}", dir=target.parent)
-        )
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.root = Path(
+                tempfile.mkdtemp(
+                    prefix=_STAGING_PREFIX, suffix=f"-{target.name}", dir=target.parent
+                )
+            )
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(target)) from None
         try:
             (self.root / MARKER).write_text("built by sitegen; replaced on every build\n")
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(self.root, ignore_errors=True)
+            if isinstance(exc, OSError):  # named by the site, not the staging directory
+                raise OSError(exc.errno, exc.strerror, str(target)) from None
             raise
         self._root = str(self.root)
         self._made: set[str] = {self._root}
