@@ -150,7 +150,7 @@ def build(
     started = time.monotonic()
     target = check_target(output, protected=[config.path.resolve().parent])
     if cache_dir is not None:
-        check_cache_dir(cache_dir, target)
+        check_cache_dir(cache_dir, target, output)
     with contextlib.ExitStack() as held:
         held.enter_context(lock_output(target, output))
         if cache_dir is not None:

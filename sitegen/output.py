@@ -86,11 +86,12 @@ def check_target(target: Path, protected: Iterable[Path]) -> Path:
     return resolved
 
 
-def check_cache_dir(cache_dir: Path, target: Path) -> None:
+def check_cache_dir(cache_dir: Path, target: Path, shown: Path) -> None:
     """``OutputError`` if ``cache_dir`` is the (resolved) ``target`` or inside it.
 
     Symlinks and relative spellings are resolved first. Inside the site, the raw
     (unmasked) manifests and configs would be published, and deleted by every build.
+    ``shown`` is the target as the user spelled it, for the message.
     """
     resolved = cache_dir.expanduser().resolve()
     if resolved == target or target in resolved.parents:
@@ -98,7 +99,7 @@ def check_cache_dir(cache_dir: Path, target: Path) -> None:
             "is the output directory" if resolved == target else "is inside the output directory"
         )
         raise OutputError(
-            f"refusing to keep the cache in {cache_dir}: it {where} {target}, which is "
+            f"refusing to keep the cache in {cache_dir}: it {where} {shown}, which is "
             "published and replaced on every build; choose a cache directory outside it"
         )
 
