@@ -1,8 +1,10 @@
 """The build pipeline: config -> crawl -> model -> pages -> staged site -> swap.
 
 mkdocs' rule: gather all data first, then write. No request is sent while rendering
-and no site file is written while crawling. The crawl state is saved only after the
-new site is in place, so a failed or killed build changes nothing a reader can see.
+and no site file is written while crawling. Before any request, the output and cache
+directories are checked and locked (one build at a time in each). The crawl state is
+committed together with the site's swap (``sitegen.state``), so a failed or killed
+build changes nothing a reader can see, and the state always goes with the site.
 """
 
 from __future__ import annotations
@@ -23,19 +25,22 @@ import httpx
 
 from sitegen import search
 from sitegen.cache import Cache
+from sitegen.cache import lock as lock_cache
 from sitegen.config import Config
 from sitegen.crawl import Outcome, Progress, crawl
 from sitegen.errors import OutputError
 from sitegen.feeds import feeds
+from sitegen.files import describe
 from sitegen.historypages import Timeline
 from sitegen.model import Catalog, Change
-from sitegen.output import Staging, check_target, staging
+from sitegen.output import Staging, check_cache_dir, check_target, recover, site_identity, staging
+from sitegen.output import lock as lock_output
 from sitegen.pages import Page, catalog_document, page_units, tag_data_file
 from sitegen.registry.client import RegistryClient
 from sitegen.registry.credentials import resolve_credentials
 from sitegen.registry.transport import KINDS, Stats
 from sitegen.render import Renderer, default_theme, sitemaps
-from sitegen.state import DEFAULT_KEEP_BUILDS, State
+from sitegen.state import DEFAULT_KEEP_BUILDS, State, promote
 from sitegen.workers import RenderWorkers, assign_shards, worker_count
 
 log = logging.getLogger("sitegen.build")
@@ -144,8 +149,39 @@ def build(
     """Crawl, render and write the whole site. Raises only for config/output problems."""
     started = time.monotonic()
     target = check_target(output, protected=[config.path.resolve().parent])
+    if cache_dir is not None:
+        check_cache_dir(cache_dir, target, output)
+    with contextlib.ExitStack() as held:
+        held.enter_context(lock_output(target, output))
+        if cache_dir is not None:
+            held.enter_context(lock_cache(cache_dir))
+        recover(target)
+        return _build(
+            config,
+            target,
+            started=started,
+            cache_dir=cache_dir,
+            keep_builds=keep_builds,
+            transport=transport,
+            on_progress=on_progress,
+            progress_interval=progress_interval,
+        )
+
+
+def _build(
+    config: Config,
+    target: Path,
+    *,
+    started: float,
+    cache_dir: Path | None,
+    keep_builds: int,
+    transport: httpx.AsyncBaseTransport | None,
+    on_progress: ProgressCallback | None,
+    progress_interval: float,
+) -> BuildResult:
+    """``build`` once the target is checked, both directories locked, leftovers gone."""
     cache = Cache(cache_dir)
-    state = State.load(cache_dir)
+    state = State.load(cache_dir, site=site_identity(target))
     state.build += 1
     progress = Progress()
     outcome, stats = asyncio.run(
@@ -162,12 +198,23 @@ def build(
     if on_progress is not None:
         on_progress(progress, stats)
     rendering = time.monotonic()
-    count = write_site(config, outcome.catalog, target)
+    expired: list[str] = []
+    before_swap = None
+    if cache_dir is not None:
+        expired = _update_state(state, outcome, cache, keep_builds)
+
+        def before_swap(stage: Staging) -> None:
+            state.prepare(cache_dir, site=stage.identity)
+
+    count = write_site(config, outcome.catalog, target, before_swap=before_swap)
     render_seconds = time.monotonic() - rendering
     pruned = 0
     if cache_dir is not None:
-        pruned = _update_state(state, outcome, cache, keep_builds)
-        state.save(cache_dir)
+        promote(cache_dir)
+        # Only now: until the new state is in place, the old one may still name them.
+        pruned = cache.prune(expired)
+        if pruned:
+            log.info("cache: removed %d entries unused for %d builds", pruned, keep_builds)
     return BuildResult(
         catalog=outcome.catalog,
         pages=count,
@@ -248,7 +295,12 @@ def _status(result: BuildResult) -> str:
 
 
 def write_site(
-    config: Config, catalog: Catalog, target: Path, *, workers: int | None = None
+    config: Config,
+    catalog: Catalog,
+    target: Path,
+    *,
+    workers: int | None = None,
+    before_swap: Callable[[Staging], None] | None = None,
 ) -> int:
     """Render every page into a staging directory, index it, and swap it into place.
 
@@ -256,8 +308,26 @@ def write_site(
     see ``sitegen.workers``), each building and rendering its share of the page units
     (a repository with all its pages is one unit); the site is the same byte for byte
     either way. This process renders shard 0 and alone does everything that needs all
-    pages (search index, sitemap).
+    pages (search index, sitemap). ``before_swap`` runs once the site is complete.
+
+    Any ``OSError`` (a full or read-only disk) becomes an ``OutputError`` naming the
+    path and the reason; the staging directory is removed and the site in place kept.
     """
+    try:
+        return _write_site(config, catalog, target, workers, before_swap)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write the site: {describe(exc)}; the site in place was not changed"
+        ) from None
+
+
+def _write_site(
+    config: Config,
+    catalog: Catalog,
+    target: Path,
+    workers: int | None,
+    before_swap: Callable[[Staging], None] | None,
+) -> int:
     renderer = Renderer(config.site)
     _, static_dir = default_theme()
     limit = config.limits.site_pages
@@ -265,7 +335,7 @@ def write_site(
     units = page_units(catalog, timeline)
     shards = worker_count(catalog) if workers is None else max(1, workers)
     owners = assign_shards([unit.weight for unit in units], shards)
-    with staging(target) as stage:
+    with staging(target, before_swap) as stage:
 
         def render_shard(shard: int) -> list[_Rendered]:
             """Build and render the shard's units: what the parent needs of each."""
@@ -342,8 +412,9 @@ def _write_page(stage: Staging, renderer: Renderer, page: Page) -> None:
         stage.write(*data_file)
 
 
-def _update_state(state: State, outcome: Outcome, cache: Cache, keep_builds: int) -> int:
-    """Remember this build's successful crawls and prune cache entries nobody uses."""
+def _update_state(state: State, outcome: Outcome, cache: Cache, keep_builds: int) -> list[str]:
+    """Remember this build's successful crawls; return the digests nobody used for
+    ``keep_builds`` builds (forgotten here, pruned from the cache later)."""
     for registry, names in outcome.listed.items():
         state.forget_missing(registry, names)
     for (registry, name), repo_state in outcome.fresh.items():
@@ -353,7 +424,4 @@ def _update_state(state: State, outcome: Outcome, cache: Cache, keep_builds: int
     expired = state.expired(keep_builds)
     for digest in expired:
         del state.digests[digest]
-    removed = cache.prune(expired)
-    if removed:
-        log.info("cache: removed %d entries unused for %d builds", removed, keep_builds)
-    return removed
+    return expired

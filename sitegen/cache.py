@@ -3,6 +3,8 @@
 Entries are immutable: a digest names its bytes, so an entry never goes stale and is
 safe to keep between CI runs. Writes are atomic (temporary file, then rename); every
 read is verified against the digest and a corrupt entry is dropped and fetched again.
+One build at a time uses a cache directory (``lock``): two would lose each other's
+``state.json``.
 """
 
 from __future__ import annotations
@@ -11,12 +13,33 @@ import contextlib
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from sitegen.registry.client import schema1_payload
+from sitegen.errors import FileRefused, OutputError
+from sitegen.files import describe, exclusive, read_limited
 from sitegen.registry.references import is_digest, verify_digest
 
 log = logging.getLogger("sitegen.cache")
+
+LOCK_FILE = "lock"
+MAX_ENTRY_BYTES = 256 << 20  # far above any manifest or config a registry may send
+
+
+@contextlib.contextmanager
+def lock(root: Path) -> Iterator[None]:
+    """Create the cache directory ``root`` and hold its lock for the ``with`` block.
+
+    ``BusyError`` when another build holds it; ``OutputError`` when the directory
+    cannot be created or written (before any request is sent, not after the crawl).
+    """
+    with contextlib.ExitStack() as held:
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            held.enter_context(exclusive(root / LOCK_FILE, f"the cache directory {root}"))
+        except OSError as exc:
+            raise OutputError(f"cannot use the cache directory {root}: {describe(exc)}") from None
+        yield
 
 
 class Cache:
@@ -80,9 +103,13 @@ class Cache:
             return 0
         removed = 0
         for digest in digests:
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 self.path(digest).unlink()
                 removed += 1
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                log.warning("cache: cannot remove %s: %s", self.path(digest), exc.strerror)
         blobs = self.root / "blobs"
         # Temporary files of a killed build are never read; remove them.
         for stray in blobs.glob("*/*/.tmp-*") if blobs.is_dir() else ():
@@ -93,10 +120,10 @@ class Cache:
     def _read(self, digest: str) -> bytes | None:
         path = self.path(digest)
         try:
-            data = path.read_bytes()
+            data = read_limited(path, MAX_ENTRY_BYTES)
         except FileNotFoundError:
             return None
-        except OSError as exc:
+        except (OSError, FileRefused) as exc:
             log.warning("cache: cannot read %s: %s", path, exc)
             return None
         if not _matches(data, digest):
@@ -108,5 +135,7 @@ class Cache:
 
 
 def _matches(data: bytes, digest: str) -> bool:
-    # Signed schema1 manifests are addressed by their JWS payload, not their bytes.
-    return verify_digest(data, digest) or verify_digest(schema1_payload(data), digest)
+    # Strictly the hash of the bytes: the client keeps only what a digest covers (a
+    # signed schema1 manifest's payload), so an entry holding anything else - such as
+    # a signatures block, which the digest does not cover - is refused or dropped.
+    return verify_digest(data, digest)

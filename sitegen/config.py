@@ -1,9 +1,11 @@
 """``registries.yaml`` -> validated, frozen configuration.
 
 Everything is checked here, before any network call: unknown keys, types, ranges,
-regular expressions, repository names, URLs, environment variables and description
-files. Every error names file, line, column and key path. ``docs/configuration.md``
-documents each key; keep the two in step.
+regular expressions, repository names, URLs, environment variables, description
+files, the theme directory and TLS files (loaded into an ``ssl.SSLContext``). Every
+error names file, line, column and key path. Every file named is read only if it is a
+regular file, and only up to a bound (``sitegen.files``): a FIFO or ``/dev/zero`` is an
+error, not a hang. ``docs/configuration.md`` documents each key; keep the two in step.
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import ipaddress
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sitegen.errors import ConfigError
+from sitegen import tls
+from sitegen.errors import ConfigError, FileRefused
+from sitegen.files import read_limited, reason, require_regular
 from sitegen.masking import DEFAULT_PATTERNS, SHAPE_NAMES, Masker
 from sitegen.registry.references import (
     DOCKER_HUB_PULL_HOST,
@@ -37,6 +42,8 @@ RESERVED_SLUGS = frozenset(
 )
 DESCRIPTION_SUFFIXES = (".md", ".markdown", ".txt")
 MAX_DESCRIPTION_BYTES = 1 << 20
+MAX_CONFIG_BYTES = 16 << 20
+MAX_THEME_FILES = 10_000
 DEFAULT_CONCURRENCY = 8
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
@@ -196,11 +203,13 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     """Read and validate ``path``. Raises ``ConfigError`` naming file, line and key."""
     display = path.name if path.parent == Path() else str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_limited(path, MAX_CONFIG_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{display}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"{display}: cannot read: {exc}") from None
+    except (OSError, FileRefused) as exc:
+        raise ConfigError(f"{display}: cannot read: {reason(exc)}") from None
     reader = Reader(display, environ)
     return _Builder(reader, path.resolve().parent).config(reader.load(text), path)
 
@@ -260,9 +269,7 @@ class _Builder:
             url = url if url.endswith("/") else url + "/"
         theme_dir = None
         if "theme_dir" in keys:
-            theme_dir = self.base_dir / self.r.string(keys["theme_dir"])
-            if not theme_dir.is_dir():
-                self.r.fail(keys["theme_dir"], f"directory not found: {theme_dir}")
+            theme_dir = self.theme_dir(keys["theme_dir"])
         patterns = DEFAULT_PATTERNS
         if "secret_env_patterns" in keys:
 
@@ -355,6 +362,11 @@ class _Builder:
         )
         if client_key is not None and client_cert is None:
             self.r.fail(keys["client_key"], "client_key needs client_cert")
+        if ca_file is not None or client_cert is not None:
+            try:
+                tls.context(ca_file, client_cert, client_key, insecure)
+            except ConfigError as exc:
+                self.r.fail(keys[exc.key], exc.detail)
         return RegistryConfig(
             name=name,
             url=url,
@@ -426,11 +438,36 @@ class _Builder:
         return f"{parts.scheme}://{host}{prefix}", host, prefix
 
     def file(self, node: Field) -> Path:
-        """An existing file, relative to the config's directory."""
+        """An existing regular file, relative to the config's directory."""
         path = self.base_dir / self.r.string(node)
-        if not path.is_file():
+        try:
+            require_regular(path)
+        except FileNotFoundError:
             self.r.fail(node, f"file not found: {path}")
+        except (OSError, FileRefused) as exc:
+            self.r.fail(node, f"{path}: {reason(exc)}")
         return path
+
+    def theme_dir(self, node: Field) -> Path:
+        """A directory of templates and static files: regular files only (a template
+        that is a FIFO would hang the build, ``/dev/zero`` would fill the disk)."""
+        theme_dir = self.base_dir / self.r.string(node)
+        if not theme_dir.is_dir():
+            self.r.fail(node, f"directory not found: {theme_dir}")
+        count = 0
+        # Symlinks are followed as the template loader and the copy follow them; the
+        # count bounds a walk that a symlink loop would make endless.
+        for folder, _, names in os.walk(theme_dir, followlinks=True):
+            for name in names:
+                count += 1
+                if count > MAX_THEME_FILES:
+                    self.r.fail(node, f"{theme_dir} holds more than {MAX_THEME_FILES} files")
+                path = Path(folder, name)
+                try:
+                    require_regular(path)
+                except (OSError, FileRefused) as exc:
+                    self.r.fail(node, f"{path.relative_to(theme_dir)}: {reason(exc)}")
+        return theme_dir
 
     def auth(self, node: Field) -> Auth:
         keys = self.r.mapping(node, ("username", "password"))
@@ -498,13 +535,13 @@ class _Builder:
             return text
         path = self.base_dir / text.strip()
         try:
-            if path.stat().st_size > MAX_DESCRIPTION_BYTES:
-                self.r.fail(node, f"{text} is larger than {MAX_DESCRIPTION_BYTES} bytes")
-            return path.read_text(encoding="utf-8")
+            return read_limited(path, MAX_DESCRIPTION_BYTES).decode("utf-8")
         except FileNotFoundError:
             self.r.fail(node, f"description file not found: {text} (relative to the config)")
-        except (OSError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
             self.r.fail(node, f"cannot read description file {text}: {exc}")
+        except (OSError, FileRefused) as exc:
+            self.r.fail(node, f"cannot read description file {text}: {reason(exc)}")
 
 
 def _is_loopback(hostname: str) -> bool:

@@ -19,7 +19,10 @@ repository, URL) and never contain a credential or token.
     │   └── ProtocolError      the registry answered something we must not trust
     │       ├── DigestMismatch bytes do not hash to the digest asked for or announced
     │       └── TooLarge       a body is over its size cap
-    └── OutputError            the output directory is unsafe or cannot be written
+    ├── OutputError            the output or cache directory is unsafe, or writing it failed
+    │   └── BusyError          another build is using the same output or cache directory
+    └── FileRefused            a file a user named is not a regular file, or too large
+                               (callers catch it and say where the file was named)
 """
 
 from __future__ import annotations
@@ -153,4 +156,16 @@ class TooLarge(ProtocolError):
 
 
 class OutputError(SitegenError):
-    """The output directory is unsafe to write, or writing it failed."""
+    """The output or cache directory is unsafe to use, or writing it failed.
+
+    The message names the path and the reason (``No space left on device``); the site
+    in place is left as it was.
+    """
+
+
+class BusyError(OutputError):
+    """Another build holds the lock on the output or the cache directory."""
+
+
+class FileRefused(SitegenError):
+    """A file a user named is a FIFO, a device or a directory, or is over its size bound."""

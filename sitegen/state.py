@@ -5,8 +5,16 @@
 - Per digest, the last build that used it: cache entries unseen for ``keep`` builds are
   pruned, so a long-lived CI cache does not grow forever.
 
-The state is written atomically, and only after the site has been swapped into place:
-a failed or killed build leaves the previous state (and site) as they were.
+The state always goes with the site in place, whenever a build is killed. It is
+committed in two phases around the site's swap (``sitegen.output``):
+
+1. before the swap, ``prepare`` writes ``state.json.next`` (atomically: a temporary
+   file, then a rename), naming the staged site by its identity;
+2. after the swap, ``promote`` renames it to ``state.json``.
+
+A build killed between the two leaves ``state.json.next`` behind. The next ``load``
+promotes it if the site in place is the one it names (the swap happened), and
+discards it otherwise (the old site is still there, and so is its ``state.json``).
 """
 
 from __future__ import annotations
@@ -21,12 +29,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sitegen.errors import FileRefused, OutputError
+from sitegen.files import read_limited, reason
 from sitegen.model import Change
 from sitegen.registry.references import is_digest, is_name, is_tag
 
 log = logging.getLogger("sitegen.state")
 
 STATE_FILE = "state.json"
+PENDING_FILE = "state.json.next"  # written before the site's swap, promoted after it
+MAX_STATE_BYTES = 256 << 20
+_TEMPORARY_PREFIX = ".state-"
 STATE_VERSION = 1
 DEFAULT_KEEP_BUILDS = 7
 HISTORY_LIMIT = 2000  # change events kept (newest first)
@@ -53,16 +66,21 @@ class State:
     history: list[Change] = field(default_factory=list)  # newest first
 
     @classmethod
-    def load(cls, cache_dir: Path | None) -> State:
-        """Read ``state.json``; a missing or unreadable file is an empty state."""
+    def load(cls, cache_dir: Path | None, site: str | None = None) -> State:
+        """The state that goes with the site in place, whose identity is ``site``.
+
+        A ``state.json.next`` left by a killed build is promoted first if it names
+        ``site``, else discarded. A missing or unreadable file is an empty state.
+        """
         if cache_dir is None:
             return cls()
+        _settle(cache_dir, site)
         path = cache_dir / STATE_FILE
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
+            document = json.loads(read_limited(path, MAX_STATE_BYTES))
         except FileNotFoundError:
             return cls()
-        except (OSError, ValueError) as exc:
+        except (OSError, FileRefused, ValueError) as exc:
             log.warning("cache: ignoring unreadable %s: %s", path, exc)
             return cls()
         return cls._from_document(document)
@@ -121,8 +139,16 @@ class State:
         return sorted(d for d, seen in self.digests.items() if self.build - seen >= keep)
 
     def save(self, cache_dir: Path) -> None:
-        """Write ``state.json`` atomically."""
-        document = {
+        """Write ``state.json`` at once (for a state that no site depends on)."""
+        self.prepare(cache_dir, site=None)
+        promote(cache_dir)
+
+    def prepare(self, cache_dir: Path, site: str | None) -> None:
+        """Write ``state.json.next`` atomically, naming the staged site it goes with.
+
+        ``OutputError`` (naming the file and the reason) when it cannot be written.
+        """
+        document: dict[str, Any] = {
             "version": STATE_VERSION,
             "build": self.build,
             "repositories": {
@@ -143,16 +169,59 @@ class State:
                 for c in self.history
             ],
         }
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".state-")
+        if site is not None:
+            document["site"] = site
+        tmp = None
         try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=_TEMPORARY_PREFIX)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(document, handle, separators=(",", ":"), sort_keys=True)
-            Path(tmp).replace(cache_dir / STATE_FILE)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                Path(tmp).unlink()
+            Path(tmp).replace(cache_dir / PENDING_FILE)
+        except BaseException as exc:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    Path(tmp).unlink()
+            if isinstance(exc, OSError):
+                raise OutputError(
+                    f"cannot save the crawl state in {cache_dir}: {reason(exc)}"
+                ) from None
             raise
+
+
+def promote(cache_dir: Path) -> None:
+    """Make the prepared ``state.json.next`` the state (after the site's swap)."""
+    try:
+        (cache_dir / PENDING_FILE).replace(cache_dir / STATE_FILE)
+    except OSError as exc:
+        # The site is in place already; the next build promotes the state (``load``).
+        log.warning("cache: cannot update %s (%s); the next build will", STATE_FILE, reason(exc))
+
+
+def _settle(cache_dir: Path, site: str | None) -> None:
+    """Promote or discard the ``state.json.next`` of a killed build; remove the
+    temporary files of killed saves."""
+    pending = cache_dir / PENDING_FILE
+    try:
+        document = json.loads(read_limited(pending, MAX_STATE_BYTES))
+    except FileNotFoundError:
+        document = None
+    except (OSError, FileRefused, ValueError):
+        document = {}
+    if document is not None:
+        named = document.get("site") if isinstance(document, dict) else None
+        if site is not None and named == site:
+            log.info("cache: keeping the state of the interrupted build whose site is in place")
+            promote(cache_dir)
+        else:
+            log.info(
+                "cache: discarding the state of an interrupted build (its site is not in place)"
+            )
+            with contextlib.suppress(OSError):
+                pending.unlink()
+    for stray in cache_dir.glob(f"{_TEMPORARY_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            stray.unlink()
 
 
 def _change(item: Any) -> Change | None:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sitegen.output import MARKER, staging
+import pytest
+
+from lab.registry import RunningRegistry
+from sitegen.output import MARKER, recover, staging
+from tests.conftest import run_cli, write_config
 
 
 def test_leftovers_of_killed_builds_are_removed(tmp_path: Path) -> None:
@@ -20,9 +24,56 @@ def test_leftovers_of_killed_builds_are_removed(tmp_path: Path) -> None:
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
 
+    recover(tmp_path / "site")  # what every build does first, holding the lock
     with staging(tmp_path / "site") as stage:
         stage.write("index.html", "<!doctype html>")
 
     assert not marked.exists() and not empty.exists()
     assert (foreign / "notes.txt").read_text() == "keep me"
     assert (tmp_path / "site" / "index.html").read_text() == "<!doctype html>"
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.mark.registry
+def test_a_cache_inside_the_output_is_refused_before_any_request(
+    tmp_path: Path, plain_registry: RunningRegistry
+) -> None:
+    """The site is published and replaced as a whole: a cache inside it would publish the
+    raw, unmasked manifests and configs, and be deleted by every build."""
+    write_config(tmp_path, f"registries:\n  - name: lab\n    url: {plain_registry.url}\n")
+    assert run_cli(["build", "--cache-dir", "cache"], tmp_path).exit_code == 0
+    site = tmp_path / "site"
+    before = tree(site)
+    (tmp_path / "site-link").symlink_to("site")
+    (tmp_path / "cache-link").symlink_to("site/.cache")
+    spellings = [
+        ["--cache-dir", "site/.cache"],
+        ["--cache-dir", "site"],
+        ["--cache-dir", str(site / "deep" / "cache")],
+        ["--cache-dir", "./site/../site/.cache/", "-o", "site/"],
+        ["--cache-dir", "site-link/.cache"],
+        ["--cache-dir", "cache-link"],
+        ["--cache-dir", "site/.cache", "-o", "site-link"],
+        ["--cache-dir", str(tmp_path / "site-link"), "-o", str(site)],
+    ]
+    requests = len(plain_registry.access_log())
+    for args in spellings:
+        result = run_cli(["build", *args], tmp_path)
+        assert result.exit_code == 1, (args, result.output)
+        assert result.stdout == ""
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: refusing to keep the cache in "), (
+            args,
+            result.stderr,
+        )
+        assert "inside the output directory" in lines[0] or "is the output directory" in lines[0]
+    assert len(plain_registry.access_log(requests)) == 0
+    assert tree(site) == before
+    assert not (site / ".cache").exists()
+    # Beside the output, with a name that merely starts like it, is fine.
+    assert run_cli(["build", "--cache-dir", "site-cache"], tmp_path).exit_code == 0

@@ -33,7 +33,7 @@ from sitegen.registry import mediatypes
 from sitegen.registry.auth import ANONYMOUS, CATALOG_SCOPE, Credentials, Scope
 from sitegen.registry.authflow import AuthFlow
 from sitegen.registry.challenge import choose, parse_challenges
-from sitegen.registry.digests import manifest_digest, schema1_payload
+from sitegen.registry.digests import covered_bytes, manifest_digest
 from sitegen.registry.errorbody import Redactor, error_for
 from sitegen.registry.httpclient import USER_AGENT, build_http_client
 from sitegen.registry.listing import Listing, paginate, referrer_pages
@@ -49,7 +49,6 @@ __all__ = [
     "RawManifest",
     "RegistryClient",
     "RegistrySession",
-    "schema1_payload",
 ]
 
 
@@ -291,8 +290,11 @@ class RegistrySession:
             raise ProtocolError(
                 f"{what}: {problem}", registry=self.name, repository=repository, url=loggable(url)
             )
+        # Only what the digest covers is kept: a signed schema1 manifest's signatures
+        # block is not (PROTOCOL.md 20), so nothing in it may be shown or cached.
+        data = covered_bytes(reply.body, media_type)
         digest, mismatch = manifest_digest(
-            reply.body, media_type, reference, reply.headers.get("docker-content-digest")
+            data, reference, reply.headers.get("docker-content-digest")
         )
         if mismatch:
             raise DigestMismatch(
@@ -301,7 +303,22 @@ class RegistrySession:
                 repository=repository,
                 url=loggable(reply.url),
             )
-        return RawManifest(digest=digest, media_type=media_type, data=reply.body, document=document)
+        if data is not reply.body:
+            try:
+                document = mediatypes.parse_json(data)
+            except ValueError:
+                document = None
+            if not isinstance(document, dict):
+                raise ProtocolError(
+                    f"{what}: the signed payload is not a JSON object",
+                    registry=self.name,
+                    repository=repository,
+                    url=loggable(url),
+                )
+            # The type of the bytes kept (a payload has no signatures), as a cache read
+            # of the same bytes will sniff it: cold and warm builds show the same.
+            media_type = mediatypes.sniff(document) or media_type
+        return RawManifest(digest=digest, media_type=media_type, data=data, document=document)
 
     async def blob(self, repository: str, digest: str, *, max_bytes: int | None = None) -> bytes:
         """GET a blob (following CDN redirects) and verify it hashes to ``digest``."""

@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from sitegen.config import RegistryConfig, Secret
-from sitegen.errors import ConfigError
+from sitegen.errors import ConfigError, FileRefused
+from sitegen.files import read_limited, reason
 from sitegen.registry.auth import ANONYMOUS, Credentials
 from sitegen.registry.references import is_docker_hub
 
@@ -107,18 +108,14 @@ def _normalise_key(key: str) -> str:
 
 
 def _load(path: Path) -> dict[str, Any] | None:
+    # A regular file only, read with a bound: REGISTRY_AUTH_FILE=/dev/zero or a FIFO
+    # must not eat the memory or hang the build.
     try:
-        size = path.stat().st_size
+        document = json.loads(read_limited(path, MAX_AUTH_FILE_BYTES).decode("utf-8"))
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    if size > MAX_AUTH_FILE_BYTES:
-        raise ConfigError(f"{path}: larger than {MAX_AUTH_FILE_BYTES} bytes")
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except (OSError, FileRefused) as exc:
+        raise ConfigError(f"{path}: cannot read: {reason(exc)}") from None
     except (UnicodeDecodeError, ValueError) as exc:
         # The message of a JSON error quotes no content, only the position.
         raise ConfigError(f"{path}: not valid JSON ({exc})") from None

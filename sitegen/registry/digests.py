@@ -3,7 +3,9 @@
 The digest is the sha256 of the exact bytes received - never of re-serialised JSON
 (GCR and Docker Hub pretty-print, Docker Hub escapes ``/`` as ``\\/``). A signed
 schema1 manifest is the one exception: its digest covers the JWS payload, i.e. the
-body with the ``signatures`` block cut out (Docker image-spec v2.1).
+body with the ``signatures`` block cut out (Docker image-spec v2.1). Nothing in that
+block is covered, so anything may be put there without changing the digest: the
+client keeps only the payload (``covered_bytes``), and that is what is shown and cached.
 """
 
 from __future__ import annotations
@@ -36,16 +38,21 @@ def schema1_payload(data: bytes) -> bytes:
     return data[:length] + tail
 
 
-def manifest_digest(
-    body: bytes, media_type: str, reference: str, header: str | None
-) -> tuple[str, str | None]:
-    """``(digest, problem)`` for a manifest body.
+def covered_bytes(body: bytes, media_type: str) -> bytes:
+    """The part of a manifest body its digest covers: all of it, except for schema1.
+
+    Distribution reads both schema1 media types as possibly signed, so both are cut.
+    """
+    return schema1_payload(body) if media_type in mediatypes.SCHEMA1_TYPES else body
+
+
+def manifest_digest(payload: bytes, reference: str, header: str | None) -> tuple[str, str | None]:
+    """``(digest, problem)`` for the bytes a manifest's digest covers (``covered_bytes``).
 
     Every claim is checked: the digest it was requested by (when ``reference`` is a
     digest) and ``Docker-Content-Digest`` (when present; some registries omit it).
     ``problem`` names the first claim the bytes do not hash to.
     """
-    payload = schema1_payload(body) if media_type == mediatypes.DOCKER_SCHEMA1_SIGNED else body
     header = (header or "").strip()
     claims = [c for c in (reference, header) if is_digest(c)]
     for claim in claims:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from sitegen import __version__
+from sitegen import __version__, tls
 from sitegen.config import RegistryConfig
 from sitegen.errors import ConfigError
 
@@ -80,20 +80,11 @@ def _verify(config: RegistryConfig) -> ssl.SSLContext | bool:
         return False
     if not (config.ca_file or config.client_cert):
         return True
-    context = ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
-    if config.insecure:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    if config.client_cert is not None:
-        key = str(config.client_key) if config.client_key else None
-        try:
-            context.load_cert_chain(str(config.client_cert), key)
-        except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(
-                f"registry {config.name!r}: cannot load the client certificate "
-                f"{config.client_cert}: {exc}"
-            ) from None
-    return context
+    # The config loader built this once already, so the files were fine then.
+    try:
+        return tls.context(config.ca_file, config.client_cert, config.client_key, config.insecure)
+    except ConfigError as exc:
+        raise ConfigError(f"registry {config.name!r}: {exc}") from None
 
 
 def proxy_for(url: str, environ: Mapping[str, str]) -> str | None:

@@ -79,13 +79,13 @@ def built() -> Built:
 
 
 def outside_files(tmp_path: Path) -> list[str]:
-    """Files written anywhere in tmp_path except the site and the config."""
+    """Files written anywhere in tmp_path except the site, its lock and the config."""
     return sorted(
         str(p.relative_to(tmp_path))
         for p in tmp_path.rglob("*")
         if p.is_file()
         and "site" not in p.relative_to(tmp_path).parts
-        and p.name != "registries.yaml"
+        and p.name not in ("registries.yaml", ".sitegen-lock-site")
     )
 
 
