@@ -19,13 +19,35 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import re2
+
 MASK = "••••••"
 DEFAULT_PATTERNS: tuple[str, ...] = (
     "PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "AUTH",
     "PRIVATE", "SESSION", "COOKIE", "DSN", "CONNECTION_STRING",
 )  # fmt: skip
 MIN_SECRET = 3  # shorter values are masked in Env only, never searched for elsewhere
-_URL_PASSWORD_RE = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)(?P<pw>[^@\s/]+)@")
+
+
+def _latin1() -> Any:
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1
+    return options
+
+
+# scheme://user:password@ in any value. RE2, not re: values come from the registry and
+# can be megabytes long, and re tries the scheme at every letter of a long run of
+# letters (hours for a megabyte). Matched on the UTF-8 bytes read as Latin-1, so text
+# that is not valid Unicode (a lone surrogate from a JSON escape) is scanned too; every
+# delimiter is ASCII, so a match never splits a character. The whitespace in the classes
+# is re's ASCII whitespace; other Unicode spaces do not end a user or password here,
+# which can only mask more.
+_URL_PASSWORD = re2.compile(
+    rb"([a-zA-Z][a-zA-Z0-9+.-]*://[^/\t\n\v\f\r\x1c-\x1f :@]*:)"  # 1: up to the password
+    rb"([^@\t\n\v\f\r\x1c-\x1f /]+)@",  # 2: the password
+    _latin1(),
+)
+_MASK_BYTES = MASK.encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +77,9 @@ class Masker:
                 secrets.append(value)
                 masked.append(f"{name}={MASK}")
             else:
-                masked.append(_mask_urls(entry))
-                secrets.extend(m.group("pw") for m in _URL_PASSWORD_RE.finditer(entry))
+                masked_entry, passwords = _url_passwords(entry)
+                masked.append(masked_entry)
+                secrets.extend(passwords)
         return tuple(masked), tuple(sorted(set(secrets), key=len, reverse=True))
 
     def masked_names(self, entries: Sequence[str]) -> tuple[str, ...]:
@@ -74,7 +97,7 @@ class Masker:
         for secret in secrets:
             if len(secret) >= MIN_SECRET:
                 value = value.replace(secret, MASK)
-        return _mask_urls(value)
+        return _url_passwords(value)[0]
 
     def document(self, value: Any, secrets: Sequence[str]) -> Any:
         """A parsed JSON document with every string scrubbed (``Env`` entries by name)."""
@@ -101,7 +124,7 @@ class Masker:
             return data
         text = data.decode("utf-8", "replace")
         if not any(len(s) >= MIN_SECRET and s in text for s in secrets) and not (
-            _URL_PASSWORD_RE.search(text)
+            _URL_PASSWORD.search(_utf8(text))
         ):
             return data  # nothing to hide: keep the bytes as the registry sent them
         try:
@@ -111,8 +134,24 @@ class Masker:
         return json.dumps(self.document(document, secrets), ensure_ascii=False).encode()
 
 
-def _mask_urls(value: str) -> str:
-    return _URL_PASSWORD_RE.sub(lambda m: f"{m.group('head')}{MASK}@", value)
+def _url_passwords(value: str) -> tuple[str, list[str]]:
+    """``value`` with the password of every ``scheme://user:password@`` masked, and
+    the passwords."""
+    if "://" not in value:
+        return value, []  # most values; and no encoding to pay for
+    passwords: list[str] = []
+
+    def mask(match: Any) -> bytes:
+        passwords.append(match.group(2).decode("utf-8", "surrogatepass"))
+        head: bytes = match.group(1)
+        return head + _MASK_BYTES + b"@"
+
+    masked = _URL_PASSWORD.sub(mask, _utf8(value))
+    return masked.decode("utf-8", "surrogatepass"), passwords
+
+
+def _utf8(value: str) -> bytes:
+    return value.encode("utf-8", "surrogatepass")
 
 
 NO_MASKING = Masker(enabled=False)

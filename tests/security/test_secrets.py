@@ -97,6 +97,26 @@ def test_secret_patterns_are_configurable(tmp_path: Path) -> None:
     assert API_KEY in page  # the default patterns were replaced
 
 
+@pytest.mark.timeout(60)
+def test_url_password_in_a_megabyte_value_is_masked_in_bounded_time(tmp_path: Path) -> None:
+    # Two mebibytes of letters and digits: a scheme-like run that a backtracking search
+    # for "scheme://user:password@" would start over at every one of its characters.
+    run = "a1" * (1 << 20)
+    fake = from_samples()
+    built = image(
+        created="2024-07-01T00:00:00Z",
+        labels={"org.example.blob": f"{run} postgres://app:{URL_PASSWORD}@db/app"},
+        env=[f"BLOB={run}", f"DATABASE_URL=postgres://app:{URL_PASSWORD}@db.internal/app"],
+        files=({"/app": b"app"},),
+    )
+    fake.add("team/blob", built, ["1.0"])
+    site = build_with(tmp_path, fake)
+    assert URL_PASSWORD not in site_text(site)
+    page = (site / "fake/team/blob/_tags/1.0/index.html").read_text()
+    assert f"{run} postgres://app:••••••@db/app" in page
+    assert "postgres://app:••••••@db.internal/app" in page
+
+
 @pytest.mark.registry
 def test_credentials_and_tokens_never_leak(tmp_path: Path, token_registry: RunningRegistry) -> None:
     write_config(
