@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from sitegen.errors import ConfigError
 from sitegen.masking import DEFAULT_PATTERNS, Masker
+from sitegen.patterns import Pattern, PatternError
 from sitegen.registry.references import (
     DOCKER_HUB_PULL_HOST,
     HOST_RE,
@@ -40,6 +41,12 @@ DEFAULT_CONCURRENCY = 8
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
 DEFAULT_TITLE = "Image catalog"
+# What to write instead of lookaround, which the pattern engine cannot run.
+TAGS_HINT = (
+    "a tag is shown when include matches it and exclude does not: match the tags to "
+    "hide with exclude instead"
+)
+MASKING_HINT = "list patterns that match the names to mask instead"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +77,8 @@ class Auth:
 class TagFilter:
     """Which tags of a repository to show."""
 
-    include: re.Pattern[str] | None = None
-    exclude: re.Pattern[str] | None = None
+    include: Pattern | None = None
+    exclude: Pattern | None = None
     latest: int | None = None
 
     def merged_over(self, base: TagFilter) -> TagFilter:
@@ -249,17 +256,18 @@ class _Builder:
                 self.r.fail(keys["theme_dir"], f"directory not found: {theme_dir}")
         patterns = DEFAULT_PATTERNS
         if "secret_env_patterns" in keys:
-
-            def check(item: Field, value: str) -> None:
-                try:
-                    re.compile(value)
-                except re.error as exc:
-                    self.r.fail(item, f"invalid regular expression {value!r}: {exc}")
-
-            patterns = tuple(self.r.strings(keys["secret_env_patterns"], check))
+            # Matched case-insensitively against env names, as the masker will.
+            found = self.r.regexes(
+                keys["secret_env_patterns"], ignore_case=True, lookaround_hint=MASKING_HINT
+            )
+            patterns = tuple(p.pattern for p in found)
         show = self.r.boolean(keys["show_secret_env"]) if "show_secret_env" in keys else False
+        try:
+            masker = Masker(patterns=patterns, enabled=not show)
+        except PatternError as exc:  # each pattern passed: only all of them together fail
+            self.r.fail(keys["secret_env_patterns"], f"the patterns together are {exc.problem}")
         return SiteConfig(
-            masker=Masker(patterns=patterns, enabled=not show),
+            masker=masker,
             title=self.r.string(keys["title"]) if "title" in keys else DEFAULT_TITLE,
             url=url,
             description=self.description(keys["description"]) if "description" in keys else None,
@@ -449,8 +457,16 @@ class _Builder:
     def tag_filter(self, node: Field) -> TagFilter:
         keys = self.r.mapping(node, ("include", "exclude", "latest"))
         return TagFilter(
-            include=self.r.regex(keys["include"]) if "include" in keys else None,
-            exclude=self.r.regex(keys["exclude"]) if "exclude" in keys else None,
+            include=(
+                self.r.regex(keys["include"], lookaround_hint=TAGS_HINT)
+                if "include" in keys
+                else None
+            ),
+            exclude=(
+                self.r.regex(keys["exclude"], lookaround_hint=TAGS_HINT)
+                if "exclude" in keys
+                else None
+            ),
             latest=self.r.integer(keys["latest"], minimum=1) if "latest" in keys else None,
         )
 

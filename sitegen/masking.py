@@ -14,12 +14,13 @@ Masking happens in the model, not in a template: pages, JSON, the search index a
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import re2
+
+from sitegen.patterns import Pattern, any_of, encode
 
 MASK = "••••••"
 DEFAULT_PATTERNS: tuple[str, ...] = (
@@ -52,18 +53,23 @@ _MASK_BYTES = MASK.encode()
 
 @dataclass(frozen=True, slots=True)
 class Masker:
-    """Decides which env names are secret and scrubs their values from config text."""
+    """Decides which env names are secret and scrubs their values from config text.
+
+    Raises ``sitegen.patterns.PatternError`` for patterns the engine cannot run.
+    """
 
     patterns: tuple[str, ...] = DEFAULT_PATTERNS  # regular expressions on the NAME
     enabled: bool = True
+    _names: Pattern | None = field(init=False, repr=False, compare=False)
 
-    @property
-    def _name_re(self) -> re.Pattern[str]:
-        return re.compile("|".join(f"(?:{p})" for p in self.patterns), re.IGNORECASE)
+    def __post_init__(self) -> None:
+        # Compiled once: every env name of every image config meets it.
+        names = any_of(self.patterns, ignore_case=True) if self.patterns else None
+        object.__setattr__(self, "_names", names)
 
     def secret_name(self, name: str) -> bool:
         """True when an env variable of this name is masked."""
-        return self.enabled and bool(self.patterns) and self._name_re.search(name) is not None
+        return self.enabled and self._names is not None and self._names.search(name)
 
     def env(self, entries: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(masked entries, secret values found) for ``NAME=value`` entries."""
@@ -124,7 +130,7 @@ class Masker:
             return data
         text = data.decode("utf-8", "replace")
         if not any(len(s) >= MIN_SECRET and s in text for s in secrets) and not (
-            _URL_PASSWORD.search(_utf8(text))
+            _URL_PASSWORD.search(encode(text))
         ):
             return data  # nothing to hide: keep the bytes as the registry sent them
         try:
@@ -146,12 +152,8 @@ def _url_passwords(value: str) -> tuple[str, list[str]]:
         head: bytes = match.group(1)
         return head + _MASK_BYTES + b"@"
 
-    masked = _URL_PASSWORD.sub(mask, _utf8(value))
+    masked = _URL_PASSWORD.sub(mask, encode(value))
     return masked.decode("utf-8", "surrogatepass"), passwords
-
-
-def _utf8(value: str) -> bytes:
-    return value.encode("utf-8", "surrogatepass")
 
 
 NO_MASKING = Masker(enabled=False)

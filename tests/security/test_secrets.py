@@ -97,6 +97,17 @@ def test_secret_patterns_are_configurable(tmp_path: Path) -> None:
     assert API_KEY in page  # the default patterns were replaced
 
 
+def test_secret_patterns_with_inline_flags_work_in_a_list(tmp_path: Path) -> None:
+    # Each pattern keeps its own flags: (?i) in the second one does not reach the first,
+    # and is no error for standing in the middle of the combined pattern.
+    site = build_with(
+        tmp_path, secret_image(), "  secret_env_patterns: ['^GREETING$', '(?i)^oauth_']\n"
+    )
+    page = (site / "fake/team/leaky/_tags/1.0/index.html").read_text()
+    assert "values of OAUTH_CLIENT_SECRET, GREETING are masked" in page
+    assert OAUTH_SECRET not in site_text(site)
+
+
 @pytest.mark.timeout(60)
 def test_url_password_in_a_megabyte_value_is_masked_in_bounded_time(tmp_path: Path) -> None:
     # Two mebibytes of letters and digits: a scheme-like run that a backtracking search
