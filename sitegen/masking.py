@@ -137,7 +137,11 @@ class Masker:
             document = json.loads(data)
         except ValueError:
             return self.text(data.decode("utf-8", "replace"), secrets).encode()
-        return json.dumps(self.document(document, secrets), ensure_ascii=False).encode()
+        masked = self.document(document, secrets)
+        try:
+            return json.dumps(masked, ensure_ascii=False).encode()
+        except UnicodeEncodeError:  # half a surrogate pair (a JSON escape): keep escapes
+            return json.dumps(masked).encode()
 
 
 def _url_passwords(value: str) -> tuple[str, list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import logging
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from lab.images import HistoryStep, image
 from lab.registry import ADMIN_PASSWORD, ADMIN_USER, RunningRegistry
 from sitegen.build import build
 from sitegen.config import load_config
+from sitegen.manifests import image_config
+from sitegen.masking import Masker
 from tests.conftest import run_cli, write_config
 
 SAMPLE_SECRET = "hunter2-sample"  # DB_PASSWORD in lab.samples' apps/web
@@ -126,6 +129,19 @@ def test_url_password_in_a_megabyte_value_is_masked_in_bounded_time(tmp_path: Pa
     page = (site / "fake/team/blob/_tags/1.0/index.html").read_text()
     assert f"{run} postgres://app:••••••@db/app" in page
     assert "postgres://app:••••••@db.internal/app" in page
+
+
+def test_env_names_that_are_not_text_are_masked_without_error() -> None:
+    # A config may escape half of a surrogate pair ("\\ud800"): json.loads makes that a
+    # str that UTF-8 cannot encode. Matching and re-serialising must not fail on it.
+    data = json.dumps(
+        {"config": {"Env": ["\ud800_PASSWORD=surrogate-secret", "\ud800_OTHER=shown"]}}
+    ).encode()
+    config = image_config(data, "sha256:" + "0" * 64, masker=Masker())
+    assert config.masked == ("\ud800_PASSWORD",)
+    assert config.env == ("\ud800_PASSWORD=••••••", "\ud800_OTHER=shown")
+    assert b"surrogate-secret" not in config.raw
+    assert json.loads(config.raw)["config"]["Env"][1] == "\ud800_OTHER=shown"
 
 
 @pytest.mark.registry
