@@ -186,6 +186,10 @@ def _check(pattern: str) -> None:
                 continue
             _check_escape(pattern, i)
             i += 2
+            if pattern[i - 1] in "xpP" and pattern.startswith("{", i):
+                # \x{2014}, \p{Greek}: the braces belong to the escape; they are no repeat
+                close = pattern.find("}", i)
+                i = end if close < 0 else close + 1
             continue
         if char == "[":
             i = _class_end(pattern, i)

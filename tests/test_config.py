@@ -337,7 +337,7 @@ def test_patterns_keep_their_meaning(tmp_path: Path) -> None:
         tmp_path,
         r"""
         site:
-          secret_env_patterns: ['^aws_', '(?-i)Key$']
+          secret_env_patterns: ['^aws_', '(?-i)Key$', '\x{2014}', '\p{Greek}']
         registries:
           - name: a
             url: http://127.0.0.1:1
@@ -359,6 +359,8 @@ def test_patterns_keep_their_meaning(tmp_path: Path) -> None:
     masker = config.site.masker
     assert masker.secret_name("AWS_REGION") and masker.secret_name("aws_x")
     assert masker.secret_name("apiKey") and not masker.secret_name("API_KEY")
+    # \x{...} and \p{...} are escapes, not repeats (2014 would be above the limit).
+    assert masker.secret_name("A—B") and masker.secret_name("ΑΒΓ") and not masker.secret_name("AB")
 
 
 def test_credentials_in_url_are_refused(tmp_path: Path) -> None:
