@@ -121,15 +121,17 @@ def checkout_files() -> list[str]:
 
 
 def local_clone(destination: Path, ref: str) -> str:
-    """A clone of this repository (a new one outside a git checkout) holding the files
-    as they are now, with ``ref`` made a tag of that commit. Returns its commit hash."""
-    if (ROOT / ".git").exists():
-        git("clone", "--quiet", "--no-hardlinks", str(ROOT), str(destination), cwd=ROOT)
-        for name in git("ls-files", "-z", cwd=destination).split("\0"):
-            if name:
-                (destination / name).unlink()
-    else:
-        git("init", "--quiet", str(destination), cwd=ROOT)
+    """A clone of this repository holding its files as they are now, with ``ref`` made a
+    tag of that commit; a new repository when this checkout is not one git can clone
+    (no .git, or owned by another user). Returns the commit hash."""
+    try:
+        git("clone", "--quiet", "--no-hardlinks", str(ROOT), str(destination), cwd=ROOT.parent)
+    except subprocess.CalledProcessError:
+        shutil.rmtree(destination, ignore_errors=True)
+        git("init", "--quiet", str(destination), cwd=ROOT.parent)
+    for name in git("ls-files", "-z", cwd=destination).split("\0"):
+        if name:  # the working tree below replaces the committed one
+            (destination / name).unlink()
     for name in checkout_files():
         (destination / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, destination / name)
