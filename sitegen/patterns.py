@@ -23,9 +23,10 @@ instead (``docs/configuration.md``, "Regular expressions", lists it all):
 - ``\\Z``, Python's ``\\u``, ``\\U`` and ``\\N{...}`` escapes, ``(?#...)`` comments,
   conditionals, inline flags other than ``i``, ``m``, ``s`` and ``U``, and a ``\\Q``
   without its ``\\E``;
-- patterns that compile to more than ``MAX_PROGRAM`` instructions. RE2's time is linear
-  in the text, times a factor that can grow with the program: ordinary patterns match
-  a megabyte in milliseconds, while the worst patterns under the cap (such as
+- patterns that compile to more than ``MAX_PROGRAM`` instructions, and lists (such as
+  ``secret_env_patterns``) to more than ``MAX_LIST_PROGRAM`` together. RE2's time is
+  linear in the text, times a factor that can grow with the program: ordinary patterns
+  match a megabyte in milliseconds, while the worst patterns under the cap (such as
   ``(.*a){180}``) take up to a millisecond per 128-character tag and some tens of
   seconds per megabyte. The cap leaves room for any pattern seen in practice (tens of
   instructions).
@@ -46,6 +47,7 @@ import re2
 
 MAX_REPEAT = 1000  # RE2's kMaxRepeat: the largest {n}, also for nested repeats multiplied
 MAX_PROGRAM = 2000  # instructions: a{1000} fits; realistic patterns compile to fewer than 150
+MAX_LIST_PROGRAM = 20_000  # a list together (any_of): hundreds of names to mask
 _RE2_FLAGS = frozenset("imsU")
 # A brace that ``re`` reads as a repeat: {n}, {n,}, {n,m}, and also {,m} and {,}.
 _BRACES = re.compile(r"\{(\d*)(,(\d*))?\}")
@@ -98,14 +100,23 @@ class Pattern:
 def any_of(patterns: Sequence[str], *, ignore_case: bool = False) -> Pattern:
     """One pattern that matches where any of ``patterns`` does.
 
-    Each is checked on its own, so that an error names the one at fault.
+    Each is checked on its own, so that an error names the one at fault; then the
+    whole, which may be too large (``MAX_LIST_PROGRAM``) even when no part is.
     """
     for pattern in patterns:
         Pattern(pattern, ignore_case)
     # RE2 scopes an inline flag such as (?i) to its group, so one pattern's flags do
-    # not leak into the next. The size cap is for each pattern: a list costs what its
-    # patterns cost one after the other, and a long list of names is cheap to match.
-    return Pattern("|".join(f"(?:{p})" for p in patterns), ignore_case, max_program=None)
+    # not leak into the next.
+    joined = "|".join(f"(?:{p})" for p in patterns)
+    advice = "use fewer or smaller patterns"
+    try:
+        combined = Pattern(joined, ignore_case, max_program=None)
+    except PatternError:  # each part compiled alone: only RE2's memory limit is left
+        raise PatternError(joined, _too_large(None, None, advice)) from None
+    size = combined._program.programsize
+    if size > MAX_LIST_PROGRAM:
+        raise PatternError(joined, _too_large(size, MAX_LIST_PROGRAM, advice))
+    return combined
 
 
 def quoted(pattern: str) -> str:
@@ -155,12 +166,13 @@ def _explain(exc: Exception) -> str:
     return f"{code} at {quoted(where)}" if where else code
 
 
-def _too_large(size: int | None, limit: int | None) -> str:
+def _too_large(size: int | None, limit: int | None, advice: str = "") -> str:
     compiled = f" ({size} instructions, more than {limit})" if size else ""
-    return (
-        f"too large{compiled}, which would make every match slow; use smaller repeat "
-        "counts (a repeat copies what it repeats, and '.' is up to 8 instructions)"
+    advice = advice or (
+        "use smaller repeat counts (a repeat copies what it repeats, and '.' is up to 8 "
+        "instructions)"
     )
+    return f"too large{compiled}, which would make every match slow; {advice}"
 
 
 _NO_BACKTRACKING = "patterns run in linear time, which rules it out"

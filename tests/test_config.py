@@ -294,6 +294,21 @@ def test_each_secret_env_pattern_is_checked_where_it_is(tmp_path: Path) -> None:
     )
 
 
+def test_secret_env_patterns_may_be_too_large_together(tmp_path: Path) -> None:
+    # Each is allowed (996 instructions, case-insensitive); together they are not.
+    patterns = ", ".join(f"'x{n}[a-f]{{990}}'" for n in range(25))
+    message = error(
+        tmp_path,
+        f"site:\n  secret_env_patterns: [{patterns}]\n"
+        "registries:\n  - name: a\n    url: http://127.0.0.1:1\n",
+    )
+    assert message == (
+        "registries.yaml:2:24: site.secret_env_patterns: the patterns together are too "
+        "large (24782 instructions, more than 20000), which would make every match slow; "
+        "use fewer or smaller patterns"
+    )
+
+
 @pytest.mark.parametrize(
     ("pattern", "problem"),
     [
