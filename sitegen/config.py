@@ -24,6 +24,7 @@ from sitegen import tls
 from sitegen.errors import ConfigError, FileRefused
 from sitegen.files import read_limited, reason, require_regular
 from sitegen.masking import DEFAULT_PATTERNS, SHAPE_NAMES, Masker
+from sitegen.patterns import Pattern, PatternError
 from sitegen.registry.references import (
     DOCKER_HUB_PULL_HOST,
     HOST_RE,
@@ -52,6 +53,12 @@ DEFAULT_RETRIES = 3
 DEFAULT_TIME_BUDGET = 1800.0
 DEFAULT_BUILD_TIME_BUDGET = 3000
 DEFAULT_TITLE = "Image catalog"
+# What to write instead of lookaround, which the pattern engine cannot run.
+TAGS_HINT = (
+    "a tag is shown when include matches it and exclude does not: match the tags to "
+    "hide with exclude instead"
+)
+MASKING_HINT = "list patterns that match the names to mask instead"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +89,8 @@ class Auth:
 class TagFilter:
     """Which tags of a repository to show."""
 
-    include: re.Pattern[str] | None = None
-    exclude: re.Pattern[str] | None = None
+    include: Pattern | None = None
+    exclude: Pattern | None = None
     latest: int | None = None
 
     def merged_over(self, base: TagFilter) -> TagFilter:
@@ -272,14 +279,11 @@ class _Builder:
             theme_dir = self.theme_dir(keys["theme_dir"])
         patterns = DEFAULT_PATTERNS
         if "secret_env_patterns" in keys:
-
-            def check(item: Field, value: str) -> None:
-                try:
-                    re.compile(value)
-                except re.error as exc:
-                    self.r.fail(item, f"invalid regular expression {value!r}: {exc}")
-
-            patterns = tuple(self.r.strings(keys["secret_env_patterns"], check))
+            # Matched case-insensitively against env names, as the masker will.
+            found = self.r.regexes(
+                keys["secret_env_patterns"], ignore_case=True, lookaround_hint=MASKING_HINT
+            )
+            patterns = tuple(p.pattern for p in found)
         show = self.r.boolean(keys["show_secret_env"]) if "show_secret_env" in keys else False
         shapes = SHAPE_NAMES
         if "secret_shapes" in keys:
@@ -296,8 +300,12 @@ class _Builder:
 
             node = keys["secret_shapes"]
             shapes = () if self.r.is_empty_list(node) else tuple(self.r.strings(node, known_shape))
+        try:
+            masker = Masker(patterns=patterns, env_names=not show, shapes=shapes)
+        except PatternError as exc:  # each pattern passed: only all of them together fail
+            self.r.fail(keys["secret_env_patterns"], f"the patterns together are {exc.problem}")
         return SiteConfig(
-            masker=Masker(patterns=patterns, env_names=not show, shapes=shapes),
+            masker=masker,
             title=self.r.string(keys["title"]) if "title" in keys else DEFAULT_TITLE,
             url=url,
             description=self.description(keys["description"]) if "description" in keys else None,
@@ -523,8 +531,16 @@ class _Builder:
     def tag_filter(self, node: Field) -> TagFilter:
         keys = self.r.mapping(node, ("include", "exclude", "latest"))
         return TagFilter(
-            include=self.r.regex(keys["include"]) if "include" in keys else None,
-            exclude=self.r.regex(keys["exclude"]) if "exclude" in keys else None,
+            include=(
+                self.r.regex(keys["include"], lookaround_hint=TAGS_HINT)
+                if "include" in keys
+                else None
+            ),
+            exclude=(
+                self.r.regex(keys["exclude"], lookaround_hint=TAGS_HINT)
+                if "exclude" in keys
+                else None
+            ),
             latest=self.r.integer(keys["latest"], minimum=1) if "latest" in keys else None,
         )
 

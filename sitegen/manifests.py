@@ -223,7 +223,11 @@ def publish(
     masked, changed = masker.document(document, secrets)
     if not changed:
         return raw, document, False
-    return json.dumps(masked, ensure_ascii=False, indent=2).encode(), masked, True
+    try:
+        data = json.dumps(masked, ensure_ascii=False, indent=2).encode()
+    except UnicodeEncodeError:  # half a surrogate pair (a JSON escape): keep escapes
+        data = json.dumps(masked, indent=2).encode()
+    return data, masked, True
 
 
 def _json_object(data: bytes | None) -> dict[str, Any]:

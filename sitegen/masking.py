@@ -21,6 +21,12 @@ because an encoder may have escaped any character of a secret. The model holds o
 masked text, so pages, JSON, feeds, the search index and ``_tags.js`` - all rendered
 from it - cannot leak what it never had. Secret values themselves live only in
 :class:`Secrets` objects during the crawl.
+
+Every search here runs on RE2 in time linear in the text (strings come from the
+registry and may be megabytes long; a backtracking search over them could hold a
+build for hours). Text is searched as its UTF-8 bytes read as Latin-1, so a lone
+surrogate from a JSON escape is scanned like any other character; every delimiter the
+patterns use is ASCII, so a match never splits a character.
 """
 
 from __future__ import annotations
@@ -28,12 +34,17 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+import re2
+
+from sitegen.patterns import Pattern, any_of, encode
+
 MASK = "••••••"
+_MASK_BYTES = MASK.encode()
 DEFAULT_PATTERNS: tuple[str, ...] = (
     "PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "KEY", "CREDENTIAL",
     "AUTH(?:$|[^O]|ORI[SZ])",  # AUTH, AUTH_TOKEN, AUTHORIZATION; not AUTHOR
@@ -42,126 +53,151 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
 MIN_SECRET = 3  # shorter values are masked in Env only, never searched for elsewhere
 
 
+def _latin1() -> Any:
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1
+    options.log_errors = False
+    return options
+
+
+def _compile(pattern: bytes) -> Any:
+    return re2.compile(pattern, _latin1())
+
+
 @dataclass(frozen=True, slots=True)
 class Shape:
-    """A recognisable kind of secret. ``pattern`` has a ``secret`` group (masked) and may
-    have a ``keep`` group before it that stays visible (``ghp_••••••``)."""
+    """A recognisable kind of secret. ``pattern``'s group 1 stays visible (``ghp_``),
+    group 2 is masked, and group 3, when the pattern has one, stays visible after it."""
 
     name: str
     description: str
     triggers: tuple[str, ...]  # literal text every match contains (a cheap pre-check)
-    pattern: re.Pattern[str]
+    pattern: Any  # a compiled RE2 program over Latin-1 bytes
 
 
-def _shape(name: str, description: str, triggers: Sequence[str], pattern: str) -> Shape:
-    return Shape(name, description, tuple(triggers), re.compile(pattern))
+def _shape(name: str, description: str, triggers: Sequence[str], pattern: bytes) -> Shape:
+    return Shape(name, description, tuple(triggers), _compile(pattern))
 
 
-# Every pattern is linear: literal prefixes, bounded character classes, no nested
-# quantifiers over overlapping classes.
+# Unbounded repeats rather than large counts: RE2 copies a counted repeat into the
+# program, and its time grows with the program.
 SHAPES: tuple[Shape, ...] = (
     _shape(
         "url-password",
         "the password in scheme://user:password@host",
         ["://"],
-        r"(?P<keep>\b[A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s/:@]{0,256}:)(?P<secret>[^\s/@]{1,512})(?=@)",
+        rb"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:)([^\s/@]+)(@)",
     ),
     _shape(
         "private-key",
         "PEM and PGP private key blocks",
         ["PRIVATE KEY"],
-        r"(?P<keep>-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)"
-        r"(?P<secret>(?:(?!-----END)[\s\S]){1,65536}?(?=-----END)|[\s\S]{1,65536})",
+        rb"(-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)((?s:.+?))(-----END|\z)",
     ),
     _shape(
         "authorization-header",
         "credentials in an Authorization header (curl -H 'Authorization: Bearer ...')",
         ["uthorization", "UTHORIZATION"],
-        r"(?P<keep>(?i:\b(?:proxy-)?authorization)[\"']?\s{0,4}:\s{0,4}"
-        r"(?i:basic|bearer|token|digest)\s{1,4})(?P<secret>[A-Za-z0-9._~+/=-]{6,4096})",
+        rb"((?i:\b(?:proxy-)?authorization)[\"']?\s*:\s*(?i:basic|bearer|token|digest)\s+)"
+        rb"([A-Za-z0-9._~+/=-]{6,})",
     ),
     _shape(
         "jwt",
         "JSON Web Tokens (eyJ....eyJ....)",
         ["eyJ"],
-        r"(?P<keep>)(?P<secret>\beyJ[A-Za-z0-9_-]{4,8192}\.eyJ[A-Za-z0-9_-]{4,65536}"
-        r"\.[A-Za-z0-9_-]{0,8192})",
+        rb"()(\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)",
     ),
     _shape(
         "aws-access-key",
         "AWS access key IDs (AKIA..., ASIA...)",
         ["AKIA", "ASIA", "ABIA", "ACCA"],
-        r"(?P<keep>\b(?:AKIA|ASIA|ABIA|ACCA))(?P<secret>[A-Z0-9]{16})\b",
+        rb"(\b(?:AKIA|ASIA|ABIA|ACCA))([A-Z0-9]{16})\b",
     ),
     _shape(
         "github-token",
         "GitHub tokens (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_)",
         ["gh", "github_pat_"],
-        r"(?P<keep>\b(?:gh[pousr]_|github_pat_))(?P<secret>[A-Za-z0-9_]{22,255})\b",
+        rb"(\b(?:gh[pousr]_|github_pat_))([A-Za-z0-9_]{22,})\b",
     ),
     _shape(
         "gitlab-token",
         "GitLab tokens (glpat-, gldt-, glrt-, glptt-, ...)",
         ["gl"],
-        r"(?P<keep>\b(?:glpat|gldt|glrt|glptt|glft|glimt|glcbt|glsoat|glffct|glagent|gloas)-)"
-        r"(?P<secret>[A-Za-z0-9_-]{20,255})",
+        rb"(\b(?:glpat|gldt|glrt|glptt|glft|glimt|glcbt|glsoat|glffct|glagent|gloas)-)"
+        rb"([A-Za-z0-9_-]{20,})",
     ),
     _shape(
         "slack-token",
         "Slack tokens (xoxb-, xoxp-, ...) and incoming webhook URLs",
         ["xox", "hooks.slack.com"],
-        r"(?P<keep>\bxox[abposr]-|hooks\.slack\.com/(?:services|workflows|triggers)/)"
-        r"(?P<secret>[A-Za-z0-9/_-]{10,512})",
+        rb"(\bxox[abposr]-|hooks\.slack\.com/(?:services|workflows|triggers)/)"
+        rb"([A-Za-z0-9/_-]{10,})",
     ),
     _shape(
         "google-api-key",
         "Google API keys (AIza...)",
         ["AIza"],
-        r"(?P<keep>\bAIza)(?P<secret>[0-9A-Za-z_-]{35})",
+        rb"(\bAIza)([0-9A-Za-z_-]{35})",
     ),
     _shape(
         "stripe-key",
         "Stripe live secret and restricted keys",
         ["_live_"],
-        r"(?P<keep>\b(?:sk|rk)_live_)(?P<secret>[0-9A-Za-z]{20,255})",
+        rb"(\b(?:sk|rk)_live_)([0-9A-Za-z]{20,})",
     ),
     _shape(
         "npm-token",
         "npm access tokens (npm_...)",
         ["npm_"],
-        r"(?P<keep>\bnpm_)(?P<secret>[A-Za-z0-9]{36})\b",
+        rb"(\bnpm_)([A-Za-z0-9]{36})\b",
     ),
     _shape(
         "pypi-token",
         "PyPI API tokens (pypi-AgEIcHlwaS5vcmc...)",
         ["pypi-AgEIcHlwaS5vcmc"],
-        r"(?P<keep>\bpypi-)(?P<secret>AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,4096})",
+        rb"(\bpypi-)(AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})",
     ),
     _shape(
         "dockerhub-token",
         "Docker Hub personal access tokens (dckr_pat_...)",
         ["dckr_pat_"],
-        r"(?P<keep>\bdckr_pat_)(?P<secret>[A-Za-z0-9_-]{20,255})",
+        rb"(\bdckr_pat_)([A-Za-z0-9_-]{20,})",
     ),
 )
 SHAPE_NAMES: tuple[str, ...] = tuple(shape.name for shape in SHAPES)
 _SHAPES_BY_NAME = {shape.name: shape for shape in SHAPES}
 
-# NAME=value, NAME: "value" and "NAME": "value" with a secret-looking NAME. A name is
-# a whole word: ``org.example.authors=...`` is not ``authors=...``, ``--password=`` is.
-# An unquoted value runs to the next space (shell: ``|1 NPM_TOKEN=a&"b /bin/sh``), or to
-# the next ``&`` or ``#`` in a URL query (``?token=abc&page=2``), which ``lead`` tells.
-_ASSIGNMENT_RE = re.compile(
-    r"(?P<keep>(?P<lead>[?&])?(?:(?<=--)|(?<![A-Za-z0-9_.-]))[\"']?"
-    r"(?P<name>[A-Za-z_][A-Za-z0-9_]{0,127})[\"']?"
-    r"(?:\s{0,4}=\s{0,4}|\s{0,4}:\s{0,4}(?=[\"'])))"
-    r"(?P<secret>\"(?:[^\"\\]|\\.){1,4096}\"|'(?:[^'\\]|\\.){1,4096}'"
-    r"|(?(lead)[^\s&#\\]{1,4096}|[^\s\\]{1,4096}))"
+
+def _mask_shape(match: Any) -> bytes:
+    tail = match.group(3) if match.re.groups >= 3 else b""
+    return bytes(match.group(1) or b"") + _MASK_BYTES + bytes(tail or b"")
+
+
+# The start of NAME=value, NAME: "value" and "NAME": "value". A name is a whole word
+# (``org.example.authors=...`` is not ``authors=...``; ``--password=`` is). The value's
+# extent is found after the match (``_value_end``): it depends on the quote that opens
+# it and on whether the name starts a URL query parameter. Linear in Python's ``re``: a
+# match starts only where a word starts, and nothing in it backtracks.
+_ASSIGNMENT = re.compile(
+    r"(?:(?<=--)|(?<![A-Za-z0-9_.-]))[\"']?([A-Za-z_][A-Za-z0-9_]*+)[\"']?"
+    r"(\s{0,4}=\s{0,4}|\s{0,4}:\s{0,4}[\"'])"
 )
+_ASSIGNMENT_HINT = re.compile(r"=|:\s{0,4}[\"']")  # what every assignment has: a cheap test
+_QUOTED_END = {
+    q: re.compile(rf"(?:[^{q}\\]|\\.)*+{q}", re.DOTALL) for q in ("'", '"')
+}  # possessive: one pass, no backtracking
+_UNQUOTED_END = re.compile(r"[^\s\\]*+")
+_QUERY_VALUE_END = re.compile(r"[^\s&#\\]*+")
 
 
-def _mask_match(match: re.Match[str]) -> str:
-    return f"{match.group('keep')}{MASK}"
+def _value_end(text: str, start: int, quote_char: str, query: bool) -> int:
+    """Where the value that starts at ``start`` ends (after its closing quote)."""
+    if quote_char:
+        closed = _QUOTED_END[quote_char].match(text, start)
+        return closed.end() if closed else len(text)  # unterminated: the rest is the value
+    pattern = _QUERY_VALUE_END if query else _UNQUOTED_END
+    found = pattern.match(text, start)
+    return found.end() if found else start
 
 
 def _json_escapes(value: str) -> set[str]:
@@ -212,12 +248,13 @@ class Secrets:
         return f"Secrets({len(self.values)} values)"
 
     @functools.cached_property
-    def pattern(self) -> re.Pattern[str] | None:
-        """One regular expression for every spelling of every value, longest first."""
+    def pattern(self) -> Any:
+        """One RE2 program for every spelling of every value (leftmost, longest first)."""
         every = {s for v in self.values if len(v) >= MIN_SECRET for s in spellings(v)}
         if not every:
             return None
-        return re.compile("|".join(re.escape(s) for s in sorted(every, key=len, reverse=True)))
+        alternatives = sorted((encode(s) for s in every), key=len, reverse=True)
+        return _compile(b"|".join(re2.escape(s) for s in alternatives))
 
 
 NO_SECRETS = Secrets()
@@ -228,62 +265,113 @@ class Masker:
     """Decides what is secret and replaces it with ``MASK``.
 
     ``patterns`` match env variable NAMES (``env_names`` turns that part off);
-    ``shapes`` name the entries of ``SHAPES`` that are masked everywhere.
+    ``shapes`` name the entries of ``SHAPES`` that are masked everywhere. Raises
+    ``sitegen.patterns.PatternError`` for patterns that cannot run in linear time.
     """
 
     patterns: tuple[str, ...] = DEFAULT_PATTERNS
     env_names: bool = True
     shapes: tuple[str, ...] = SHAPE_NAMES
+    _names: Pattern | None = field(init=False, repr=False, compare=False)
+    _known_names: dict[str, bool] = field(init=False, repr=False, compare=False)
 
-    @functools.cached_property
-    def _name_search(self) -> Callable[[str], object]:
-        compiled = re.compile("|".join(f"(?:{p})" for p in self.patterns), re.IGNORECASE)
-        return compiled.search
+    def __post_init__(self) -> None:
+        # Compiled once: every env name of every image config meets it.
+        names = any_of(self.patterns, ignore_case=True) if self.patterns else None
+        object.__setattr__(self, "_names", names)
+        object.__setattr__(self, "_known_names", {})
 
     @functools.cached_property
     def _active_shapes(self) -> tuple[Shape, ...]:
         return tuple(_SHAPES_BY_NAME[name] for name in self.shapes if name in _SHAPES_BY_NAME)
 
     @functools.cached_property
-    def _trigger(self) -> re.Pattern[str] | None:
+    def _triggers(self) -> re.Pattern[str] | None:
+        """One search for every shape's trigger text: most strings hold none."""
         literals = {t for shape in self._active_shapes for t in shape.triggers}
-        choices = [re.escape(t) for t in sorted(literals, key=len, reverse=True)]
-        if self.env_names and self.patterns:
-            choices.append(r"=|:\s{0,4}[\"']")  # what _ASSIGNMENT_RE needs
-        return re.compile("|".join(choices)) if choices else None
+        if not literals:
+            return None
+        ordered = sorted(literals, key=len, reverse=True)
+        return re.compile("|".join(re.escape(t) for t in ordered))
+
+    def _shapes_in(self, value: str) -> list[Shape]:
+        """The active shapes whose trigger text ``value`` holds."""
+        triggers = self._triggers
+        if triggers is None:
+            return []
+        found = set(triggers.findall(value))
+        if not found:
+            return []
+        return [s for s in self._active_shapes if not found.isdisjoint(s.triggers)]
+
+    @property
+    def _assignments(self) -> bool:
+        return self.env_names and self._names is not None
 
     @property
     def enabled(self) -> bool:
         """True when anything at all is masked."""
-        return self._trigger is not None
+        return self._triggers is not None or self._assignments
 
     def secret_name(self, name: str) -> bool:
         """True when an env variable of this name has its value masked."""
-        return self.env_names and bool(self.patterns) and self._name_search(name) is not None
+        return self._assignments and self._names is not None and self._names.search(name)
 
     # -- text ---------------------------------------------------------------------------
 
     def text(self, value: str, secrets: Secrets = NO_SECRETS) -> str:
         """``value`` with every known secret, secret assignment and secret shape masked."""
         pattern = secrets.pattern
+        data: bytes | None = None
         if pattern is not None:
-            value = pattern.sub(MASK, value)
-        trigger = self._trigger
-        if trigger is None or trigger.search(value) is None:
-            return value
-        for shape in self._active_shapes:
-            if any(t in value for t in shape.triggers):
-                value = shape.pattern.sub(_mask_match, value)
-        if self.env_names and self.patterns and ("=" in value or ":" in value):  # cheap
-            value = _ASSIGNMENT_RE.sub(self._assignment, value)
-        return value
+            data = pattern.sub(_MASK_BYTES, encode(value))
+        assignments = self._assignments and _ASSIGNMENT_HINT.search(value) is not None
+        shapes = self._shapes_in(value)
+        if shapes:
+            data = encode(value) if data is None else data
+            for shape in shapes:
+                data = shape.pattern.sub(_mask_shape, data)
+        if data is not None:
+            value = data.decode("utf-8", "surrogatepass")
+        return self._mask_assignments(value) if assignments else value
 
-    def _assignment(self, match: re.Match[str]) -> str:
-        secret = match.group("secret")
-        if not self.secret_name(match.group("name")) or secret.strip("\"'") == MASK:
-            return match.group(0)
-        quote_char = secret[0] if secret[0] in "\"'" and secret[-1] == secret[0] else ""
-        return f"{match.group('keep')}{quote_char}{MASK}{quote_char}"
+    def _mask_assignments(self, text: str) -> str:
+        """Mask the values of ``NAME=value`` assignments with a secret-looking NAME."""
+        pieces: list[str] = []
+        done = 0  # everything before this is in ``pieces``
+        for match in _ASSIGNMENT.finditer(text):
+            if match.start() < done or not self._secret_name_cached(match.group(1)):
+                continue  # inside a value already masked, or not a secret
+            separator = match.group(2)
+            value_start = match.end()
+            quote_char = ""
+            if separator.endswith(('"', "'")):
+                quote_char = separator[-1]  # the colon form: the quote opened the value
+            elif text[value_start : value_start + 1] in ('"', "'"):
+                quote_char = text[value_start]
+                value_start += 1
+            query = text[match.start() - 1 : match.start()] in ("?", "&")
+            end = _value_end(text, value_start, quote_char, query)
+            closing = quote_char if quote_char and text[end - 1 : end] == quote_char else ""
+            value = text[value_start : end - len(closing)]
+            if not value or value == MASK:
+                continue
+            pieces.append(text[done:value_start])
+            pieces.append(MASK + closing)
+            done = end
+        if not pieces:
+            return text
+        pieces.append(text[done:])
+        return "".join(pieces)
+
+    def _secret_name_cached(self, name: str) -> bool:
+        # The same few names recur in every document; the cache is bounded.
+        known = self._known_names.get(name)
+        if known is None:
+            known = self.secret_name(name)
+            if len(self._known_names) < 10_000:
+                self._known_names[name] = known
+        return known
 
     def secret_env_names(self, entries: Sequence[str]) -> tuple[str, ...]:
         """Names of the ``NAME=value`` entries whose values are masked for their name."""
@@ -305,7 +393,7 @@ class Masker:
     def collect(self, document: Any) -> Secrets:
         """The values of secret-looking ``Env`` entries anywhere in a parsed document
         (``config.Env``, docker's ``container_config.Env``, schema1's ``v1Compatibility``)."""
-        if not self.env_names or not self.patterns:
+        if not self._assignments:
             return NO_SECRETS
         found: set[str] = set()
         for entries in _env_lists(document):
@@ -333,12 +421,12 @@ class Masker:
                 changed = changed or masked != item
                 return masked
             if isinstance(item, dict):
-                return {walk(k): _value(k, v) for k, v in item.items()}
+                return {walk(k): member(k, v) for k, v in item.items()}
             if isinstance(item, list):
                 return [walk(v, env) for v in item]
             return item
 
-        def _value(key: Any, item: Any) -> Any:
+        def member(key: Any, item: Any) -> Any:
             nonlocal changed
             if key == "v1Compatibility" and isinstance(item, str):
                 # schema1 keeps each layer's config as a JSON string: mask it as JSON.
@@ -350,19 +438,11 @@ class Masker:
                 if not inner_changed:
                     return item
                 changed = True
-                return json.dumps(masked_inner, ensure_ascii=False, separators=(",", ":"))
+                return json.dumps(masked_inner, separators=(",", ":"))
             return walk(item, key == "Env" and isinstance(item, list))
 
         masked = walk(value)
         return (masked, True) if changed else (value, False)
-
-    def raw(self, data: bytes, document: Any, secrets: Secrets = NO_SECRETS) -> tuple[bytes, bool]:
-        """Raw JSON bytes as published: unchanged when nothing in ``document`` (their
-        parsed form) is secret, else the masked document re-serialised."""
-        masked, changed = self.document(document, secrets)
-        if not changed:
-            return data, False
-        return json.dumps(masked, ensure_ascii=False, separators=(",", ":")).encode(), True
 
 
 def _env_lists(document: Any) -> Iterable[list[Any]]:
@@ -385,4 +465,4 @@ def _env_lists(document: Any) -> Iterable[list[Any]]:
             pending.extend(item)
 
 
-NO_MASKING = Masker(env_names=False, shapes=())
+NO_MASKING = Masker(patterns=(), env_names=False, shapes=())

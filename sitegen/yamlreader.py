@@ -17,6 +17,7 @@ from typing import NoReturn
 import yaml
 
 from sitegen.errors import ConfigError
+from sitegen.patterns import Pattern, PatternError, quoted
 
 _ENV_RE = re.compile(r"\$(?:\$|\{([^}]*)\}|\{)")
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -176,13 +177,35 @@ class Reader:
                 return False
         self.fail(field, f"expected true or false, got {_kind(field)}")
 
-    def regex(self, field: Field) -> re.Pattern[str]:
-        """A regular expression, compiled; a syntax error points at the value."""
+    def regex(
+        self, field: Field, *, ignore_case: bool = False, lookaround_hint: str = ""
+    ) -> Pattern:
+        """A regular expression, checked and compiled for linear-time matching.
+
+        Anything the engine cannot run (``sitegen.patterns``) is an error at the value;
+        ``lookaround_hint`` says what to use instead of lookaround where the value is.
+        """
         text = self.string(field)
         try:
-            return re.compile(text)
-        except re.error as exc:
-            self.fail(field, f"invalid regular expression {text!r}: {exc}")
+            return Pattern(text, ignore_case)
+        except PatternError as exc:
+            raw = str(field.node.value)
+            # When the pattern came (in part) from the environment, say from where.
+            origin = f" (expanded from {quoted(raw)})" if raw != text else ""
+            hint = f"; {lookaround_hint}" if exc.lookaround and lookaround_hint else ""
+            self.fail(
+                field, f"invalid regular expression {quoted(text)}{origin}: {exc.problem}{hint}"
+            )
+
+    def regexes(
+        self, field: Field, *, ignore_case: bool = False, lookaround_hint: str = ""
+    ) -> list[Pattern]:
+        """A regular expression or a list of them, each checked as ``regex`` does."""
+        items = [field] if isinstance(field.node, yaml.ScalarNode) else list(self.sequence(field))
+        return [
+            self.regex(item, ignore_case=ignore_case, lookaround_hint=lookaround_hint)
+            for item in items
+        ]
 
     def strings(self, field: Field, check: Callable[[Field, str], None] | None = None) -> list[str]:
         """A string or a list of strings, each optionally checked."""

@@ -145,7 +145,8 @@ def test_unknown_top_level_key_lists_known_keys(tmp_path: Path) -> None:
         ("    insecure: maybe\n", "registries[0].insecure: expected true or false"),
         (
             "    tags: {include: '(unclosed'}\n",
-            "registries[0].tags.include: invalid regular expression '(unclosed'",
+            "registries[0].tags.include: invalid regular expression '(unclosed': "
+            "missing ) at '(unclosed'",
         ),
         ("    tags: {latest: -2}\n", "registries[0].tags.latest: must be at least 1, got -2"),
         (
@@ -177,6 +178,204 @@ def test_registry_errors_name_the_key(tmp_path: Path, snippet: str, expected: st
     message = error(tmp_path, base + snippet)
     assert message.startswith("registries.yaml:")
     assert expected in message
+
+
+# Tag filters and secret_env_patterns run against registry data (tags, env names), so
+# they are matched in linear time (sitegen/patterns.py); what that engine cannot run, or
+# would read differently from Python's re, is refused here with what to write instead.
+LINEAR = "(patterns run in linear time, which rules it out)"
+TAGS_HINT = (
+    "a tag is shown when include matches it and exclude does not: match the tags to "
+    "hide with exclude instead"
+)
+
+
+def test_repeat_counts_that_overflow_are_config_errors(tmp_path: Path) -> None:
+    # Python's re raises OverflowError (not re.error) for these.
+    message = error(
+        tmp_path,
+        """
+        registries:
+          - name: local
+            url: http://127.0.0.1:5000
+            tags: {include: 'a{99999999999}'}
+        """,
+    )
+    assert message == (
+        "registries.yaml:4:21: registries[0].tags.include: invalid regular expression "
+        "'a{99999999999}': repeat count 99999999999 in '{99999999999}' is more than 1000, "
+        "the most supported; use a smaller count, or + or * for 'any number'"
+    )
+    message = error(
+        tmp_path,
+        r"""
+        registries:
+          - name: local
+            url: http://127.0.0.1:5000
+            repositories:
+              - name: team/app
+                tags:
+                  exclude: '^v\d{2,4294967296}'
+        """,
+    )
+    assert message == (
+        "registries.yaml:7:20: registries[0].repositories[0].tags.exclude: invalid regular "
+        r"expression '^v\d{2,4294967296}': repeat count 4294967296 in '{2,4294967296}' is "
+        "more than 1000, the most supported; use a smaller count, or + or * for 'any number'"
+    )
+
+
+def test_negative_lookahead_in_a_tag_filter_points_to_exclude(tmp_path: Path) -> None:
+    message = error(
+        tmp_path,
+        """
+        registries:
+          - name: local
+            url: http://127.0.0.1:5000
+            tags: {include: '^(?!.*-rc)'}
+        """,
+    )
+    assert message == (
+        "registries.yaml:4:21: registries[0].tags.include: invalid regular expression "
+        f"'^(?!.*-rc)': negative lookahead '(?!' is not supported {LINEAR}; {TAGS_HINT}"
+    )
+
+
+def test_a_pattern_from_the_environment_is_checked_after_expansion(tmp_path: Path) -> None:
+    message = error(
+        tmp_path,
+        """
+        registries:
+          - name: local
+            url: http://127.0.0.1:5000
+            tags:
+              include: ${TAG_PATTERN}
+        """,
+        env={"TAG_PATTERN": r"^v(?=\d)"},
+    )
+    assert message == (
+        "registries.yaml:5:16: registries[0].tags.include: invalid regular expression "
+        r"'^v(?=\d)' (expanded from '${TAG_PATTERN}'): lookahead '(?=' is not supported "
+        f"{LINEAR}; {TAGS_HINT}"
+    )
+
+
+def test_each_secret_env_pattern_is_checked_where_it_is(tmp_path: Path) -> None:
+    message = error(
+        tmp_path,
+        """
+        site:
+          secret_env_patterns:
+            - PASSWORD
+            - '(?<!PUBLIC_)KEY'
+        registries:
+          - name: local
+            url: http://127.0.0.1:5000
+        """,
+    )
+    assert message == (
+        "registries.yaml:4:7: site.secret_env_patterns[1]: invalid regular expression "
+        f"'(?<!PUBLIC_)KEY': negative lookbehind '(?<!' is not supported {LINEAR}; "
+        "list patterns that match the names to mask instead"
+    )
+    message = error(
+        tmp_path,
+        r"""
+        site:
+          secret_env_patterns: '(\w+)_\1'
+        registries:
+          - name: local
+            url: http://127.0.0.1:5000
+        """,
+    )
+    assert message == (
+        "registries.yaml:2:24: site.secret_env_patterns: invalid regular expression "
+        rf"'(\w+)_\1': backreference '\1' is not supported {LINEAR}"
+    )
+
+
+def test_secret_env_patterns_may_be_too_large_together(tmp_path: Path) -> None:
+    # Each is allowed (996 instructions, case-insensitive); together they are not.
+    patterns = ", ".join(f"'x{n}[a-f]{{990}}'" for n in range(25))
+    message = error(
+        tmp_path,
+        f"site:\n  secret_env_patterns: [{patterns}]\n"
+        "registries:\n  - name: a\n    url: http://127.0.0.1:1\n",
+    )
+    assert message == (
+        "registries.yaml:2:24: site.secret_env_patterns: the patterns together are too "
+        "large (24782 instructions, more than 20000), which would make every match slow; "
+        "use fewer or smaller patterns"
+    )
+
+
+@pytest.mark.parametrize(
+    ("pattern", "problem"),
+    [
+        ("a{1001}", "repeat count 1001 in '{1001}' is more than 1000, the most supported; "
+         "use a smaller count, or + or * for 'any number'"),
+        ("(a{10}){101}", "the repeat {101} multiplies the repeats inside it to more than "
+         "1000, the most supported; use smaller counts, or + or * for 'any number'"),
+        # Python's re reads these braces as repeats, RE2 as literal text.
+        ("^v{,3}$", "write '{0,3}' for '{,3}', which would otherwise be literal text here"),
+        ("^v{02}$", "write '{2}' for '{02}', which would otherwise be literal text here"),
+        ("^v{3,2}$", "the smaller count must come first in '{3,2}'"),
+        ("^(?P<major>\\d+)\\.(?P=major)$", f"backreference '(?P=' is not supported {LINEAR}"),
+        ("^(?>\\d+)$", "atomic group '(?>' is not supported, nor needed: matching never "
+         "backtracks; write '(?:' instead"),
+        ("^\\d++$", "possessive quantifier '++' is not supported, nor needed: matching "
+         "never backtracks; write '+' instead"),
+        ("^v\\d\\Z", "'\\Z' is not supported; write '$', which here matches only at the very "
+         "end as '\\Z' does (or '\\z')"),
+        ("(?x) ^v \\d", "inline flag 'x' is not supported; the flags are i (ignore case), "
+         "m (multi-line), s (. matches newline) and U (ungreedy)"),
+        ("^caf\\u00e9$", "Python's '\\u' escape is not supported; write the character "
+         "itself, or '\\x{...}' with its code in hex"),
+        ("^.{1000}$", "too large (8002 instructions, more than 2000), which would make every "
+         "match slow; use smaller repeat counts (a repeat copies what it repeats, and '.' is "
+         "up to 8 instructions)"),
+        ("[z-a]", "invalid character class range at 'z-a'"),
+    ],
+)  # fmt: skip
+def test_what_the_pattern_engine_cannot_run_is_refused_with_a_way_out(
+    tmp_path: Path, pattern: str, problem: str
+) -> None:
+    config = f"registries:\n  - name: a\n    url: http://127.0.0.1:1\n    tags:\n      include: '{pattern}'\n"
+    assert error(tmp_path, config) == (
+        "registries.yaml:5:16: registries[0].tags.include: invalid regular expression "
+        f"'{pattern}': {problem}"
+    )
+
+
+def test_patterns_keep_their_meaning(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        r"""
+        site:
+          secret_env_patterns: ['^aws_', '(?-i)Key$', '\x{2014}', '\p{Greek}']
+        registries:
+          - name: a
+            url: http://127.0.0.1:1
+            tags: {include: '(?i)^V?(?P<major>\d{1,3})\.', exclude: '-rc\d*$'}
+        """,
+    )
+    tags = config.registries[0].tags
+    assert tags.include is not None and tags.exclude is not None
+    # A search, not a full match; inline flags; named groups; counted repeats.
+    assert [
+        t for t in ("v1.2", "V10.0-beta", "1.2.3", "latest", "x1.2") if tags.include.search(t)
+    ] == [
+        "v1.2",
+        "V10.0-beta",
+        "1.2.3",
+    ]
+    assert tags.exclude.search("2.0-rc1") and not tags.exclude.search("2.0-rc1-fix")
+    # secret_env_patterns match case-insensitively unless a pattern says otherwise.
+    masker = config.site.masker
+    assert masker.secret_name("AWS_REGION") and masker.secret_name("aws_x")
+    assert masker.secret_name("apiKey") and not masker.secret_name("API_KEY")
+    # \x{...} and \p{...} are escapes, not repeats (2014 would be above the limit).
+    assert masker.secret_name("A—B") and masker.secret_name("ΑΒΓ") and not masker.secret_name("AB")
 
 
 def test_credentials_in_url_are_refused(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -36,8 +37,24 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         stdin=subprocess.DEVNULL,
         capture_output=True,
     )
-    (found,) = out.glob("sitegen-*.whl")
+    (found,) = out.glob("sitegen_registry_catalog-*.whl")
     return found
+
+
+def test_wheel_is_named_for_its_own_distribution(wheel: Path) -> None:
+    # "sitegen" on PyPI is an unrelated project: neither this distribution nor any of
+    # its requirements (extras included) may go by that name.
+    archive = zipfile.ZipFile(wheel)
+    metadata = archive.read(next(n for n in archive.namelist() if n.endswith("/METADATA")))
+    fields = [line.partition(": ") for line in metadata.decode().splitlines()]
+    assert ("Name", ": ", "sitegen-registry-catalog") in fields
+    required = [
+        re.split(r"[\s\[;<>=!~]", value, maxsplit=1)[0]
+        for key, _, value in fields
+        if key == "Requires-Dist"
+    ]
+    assert "google-re2" in required
+    assert "sitegen" not in [name.lower().replace("_", "-") for name in required]
 
 
 def test_wheel_contains_theme_and_entry_point(wheel: Path) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -64,3 +67,178 @@ def test_example_workflow_shape() -> None:
     deploy = workflow["jobs"]["deploy"]["steps"][0]
     assert deploy["uses"].startswith("actions/deploy-pages@")
     assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+
+
+# The install step, run as written: its `run:` line in bash (as GitHub's runner does),
+# with the repository pointed at a local clone of this one and pip kept off the network
+# (PIP_NO_INDEX, PIP_FIND_LINKS at the wheelhouse scripts/setup fills, no pip config).
+DISTRIBUTION = "sitegen-registry-catalog"
+WHEELHOUSE = ROOT / ".tools" / "wheelhouse"
+# git without the user's or the system's configuration, committing as the tests.
+GIT_ENV = {
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_AUTHOR_NAME": "sitegen tests",
+    "GIT_AUTHOR_EMAIL": "tests@localhost",
+    "GIT_COMMITTER_NAME": "sitegen tests",
+    "GIT_COMMITTER_EMAIL": "tests@localhost",
+}
+# Not copied into the clone when this checkout is not a git repository.
+UNTRACKED = {".git", ".venv", ".tools", "site", ".sitegen-cache", "__pycache__", "test-artifacts"}
+
+
+def install_step() -> dict[str, Any]:
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    steps: list[dict[str, Any]] = workflow["jobs"]["build"]["steps"]
+    return next(step for step in steps if step.get("name") == "Install sitegen")
+
+
+def git(*args: str, cwd: Path) -> str:
+    completed = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        env={**os.environ, **GIT_ENV},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        check=True,
+    )
+    return completed.stdout
+
+
+def checkout_files() -> list[str]:
+    """This checkout's files as they are now: tracked or new, not ignored."""
+    try:
+        listed = git("ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT)
+    except (OSError, subprocess.CalledProcessError):
+        return [
+            str(path.relative_to(ROOT))
+            for path in ROOT.rglob("*")
+            if path.is_file() and not UNTRACKED & set(path.relative_to(ROOT).parts)
+        ]
+    return [name for name in listed.split("\0") if name and (ROOT / name).is_file()]
+
+
+def local_clone(destination: Path, ref: str) -> str:
+    """A clone of this repository holding its files as they are now, with ``ref`` made a
+    tag of that commit; a new repository when this checkout is not one git can clone
+    (no .git, or owned by another user). Returns the commit hash."""
+    try:
+        git("clone", "--quiet", "--no-hardlinks", str(ROOT), str(destination), cwd=ROOT.parent)
+    except subprocess.CalledProcessError:
+        shutil.rmtree(destination, ignore_errors=True)
+        git("init", "--quiet", str(destination), cwd=ROOT.parent)
+    for name in git("ls-files", "-z", cwd=destination).split("\0"):
+        if name:  # the working tree below replaces the committed one
+            (destination / name).unlink()
+    for name in checkout_files():
+        (destination / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, destination / name)
+    git("add", "--all", cwd=destination)
+    git("commit", "--quiet", "--allow-empty", "--no-verify", "-m", "this checkout", cwd=destination)
+    git("tag", ref, cwd=destination)
+    return git("rev-parse", "HEAD", cwd=destination).strip()
+
+
+def file_url(repository: Path) -> str:
+    # file://localhost/...: the pip that ensurepip puts in a new venv (23.2) refuses
+    # git+file:/// with an empty host, and git takes either.
+    return repository.as_uri().replace("file:///", "file://localhost/", 1)
+
+
+def run_install_step(venv: Path, repository: Path) -> subprocess.CompletedProcess[str]:
+    """The step's `run:` as written, in a fresh virtual environment, offline."""
+    if not (WHEELHOUSE / "requirements.txt").is_file():
+        pytest.fail("the wheelhouse is missing: run scripts/setup")
+    subprocess.run(
+        [sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300
+    )
+    step = install_step()
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON"))},
+        **GIT_ENV,
+        **{key: str(value) for key, value in step["env"].items()},
+        "SITEGEN_REPOSITORY": file_url(repository),
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(WHEELHOUSE),
+        "PIP_CONFIG_FILE": os.devnull,  # no index or find-links from the machine's config
+        "PIP_NO_CACHE_DIR": "1",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "VIRTUAL_ENV": str(venv),
+        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    }
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=venv.parent,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def test_install_step_names_the_distribution_and_marks_what_to_set() -> None:
+    step = install_step()
+    assert f'"{DISTRIBUTION} @ git+${{SITEGEN_REPOSITORY}}@${{SITEGEN_REF}}"' in step["run"]
+    assert step["env"]["SITEGEN_REPOSITORY"].startswith("https://git.example.invalid/")
+    assert WORKFLOW.read_text().count("# SET THIS:") == 2
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    commands = [step.get("run", "") for step in workflow["jobs"]["build"]["steps"]]
+    assert not any("install sitegen" in command for command in commands)
+
+
+@pytest.mark.timeout(600)
+def test_install_step_installs_sitegen_from_the_pinned_ref(tmp_path: Path) -> None:
+    ref = install_step()["env"]["SITEGEN_REF"]
+    commit = local_clone(tmp_path / "sitegen.git", ref)
+    venv = tmp_path / "venv"
+    installed = run_install_step(venv, tmp_path / "sitegen.git")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    version = subprocess.run(
+        [str(venv / "bin" / "sitegen"), "--version"], capture_output=True, text=True, check=True
+    )
+    assert version.stdout == "sitegen, version 0.1.0\n"
+    probe = (
+        "import importlib.metadata as m, json, sys; d = m.distribution(sys.argv[1]); "
+        "print(json.dumps({'name': d.metadata['Name'], "
+        "'origin': json.loads(d.read_text('direct_url.json')), "
+        "'all': sorted(x.metadata['Name'] for x in m.distributions())}))"
+    )
+    python = str(venv / "bin" / "python")
+    shown = subprocess.run(
+        [python, "-c", probe, DISTRIBUTION], capture_output=True, text=True, check=True
+    )
+    found = json.loads(shown.stdout)
+    assert found["name"] == DISTRIBUTION
+    assert found["origin"]["url"] == file_url(tmp_path / "sitegen.git")
+    assert found["origin"]["vcs_info"]["requested_revision"] == ref
+    assert found["origin"]["vcs_info"]["commit_id"] == commit
+    assert "sitegen" not in [name.lower() for name in found["all"]]
+
+
+@pytest.mark.timeout(600)
+def test_install_step_refuses_a_repository_that_holds_something_else(tmp_path: Path) -> None:
+    # What a wrong or hijacked URL would serve: a project by another name, here the one
+    # on PyPI, with a `sitegen` command of its own.
+    impostor = tmp_path / "impostor.git"
+    (impostor / "sitegen").mkdir(parents=True)
+    (impostor / "sitegen" / "__init__.py").write_text("def main():\n    print('not sitegen')\n")
+    (impostor / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling>=1.21"]\nbuild-backend = "hatchling.build"\n'
+        '[project]\nname = "sitegen"\nversion = "0.9.2"\n'
+        '[project.scripts]\nsitegen = "sitegen:main"\n'
+    )
+    git("init", "--quiet", str(impostor), cwd=tmp_path)
+    git("add", "--all", cwd=impostor)
+    git("commit", "--quiet", "--no-verify", "-m", "something else", cwd=impostor)
+    git("tag", install_step()["env"]["SITEGEN_REF"], cwd=impostor)
+    venv = tmp_path / "venv"
+    refused = run_install_step(venv, impostor)
+    assert refused.returncode != 0
+    assert f"expected '{DISTRIBUTION}', but metadata has 'sitegen'" in " ".join(
+        (refused.stdout + refused.stderr).split()
+    )
+    assert not (venv / "bin" / "sitegen").exists()

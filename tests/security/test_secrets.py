@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import logging
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from lab.images import HistoryStep, image
 from lab.registry import ADMIN_PASSWORD, ADMIN_USER, RunningRegistry
 from sitegen.build import build
 from sitegen.config import load_config
+from sitegen.manifests import image_config
+from sitegen.masking import Masker
 from tests.conftest import run_cli, write_config
 
 SAMPLE_SECRET = "hunter2-sample"  # DB_PASSWORD in lab.samples' apps/web
@@ -101,6 +104,50 @@ def test_secret_patterns_are_configurable(tmp_path: Path) -> None:
     page = (site / "fake/team/leaky/_tags/1.0/index.html").read_text()
     assert "values of GREETING are masked" in page
     assert API_KEY in page  # the default patterns were replaced
+
+
+def test_secret_patterns_with_inline_flags_work_in_a_list(tmp_path: Path) -> None:
+    # Each pattern keeps its own flags: (?i) in the second one does not reach the first,
+    # and is no error for standing in the middle of the combined pattern.
+    site = build_with(
+        tmp_path, secret_image(), "  secret_env_patterns: ['^GREETING$', '(?i)^oauth_']\n"
+    )
+    page = (site / "fake/team/leaky/_tags/1.0/index.html").read_text()
+    assert "values of OAUTH_CLIENT_SECRET, GREETING are masked" in page
+    assert OAUTH_SECRET not in site_text(site)
+
+
+@pytest.mark.timeout(60)
+def test_url_password_in_a_megabyte_value_is_masked_in_bounded_time(tmp_path: Path) -> None:
+    # Two mebibytes of letters and digits: a scheme-like run that a backtracking search
+    # for "scheme://user:password@" would start over at every one of its characters.
+    run = "a1" * (1 << 20)
+    fake = from_samples()
+    built = image(
+        created="2024-07-01T00:00:00Z",
+        labels={"org.example.blob": f"{run} postgres://app:{URL_PASSWORD}@db/app"},
+        env=[f"BLOB={run}", f"DATABASE_URL=postgres://app:{URL_PASSWORD}@db.internal/app"],
+        files=({"/app": b"app"},),
+    )
+    fake.add("team/blob", built, ["1.0"])
+    site = build_with(tmp_path, fake)
+    assert URL_PASSWORD not in site_text(site)
+    page = (site / "fake/team/blob/_tags/1.0/index.html").read_text()
+    assert f"{run} postgres://app:••••••@db/app" in page
+    assert "postgres://app:••••••@db.internal/app" in page
+
+
+def test_env_names_that_are_not_text_are_masked_without_error() -> None:
+    # A config may escape half of a surrogate pair ("\\ud800"): json.loads makes that a
+    # str that UTF-8 cannot encode. Matching and re-serialising must not fail on it.
+    data = json.dumps(
+        {"config": {"Env": ["\ud800_PASSWORD=surrogate-secret", "\ud800_OTHER=shown"]}}
+    ).encode()
+    config = image_config(data, "sha256:" + "0" * 64, masker=Masker())
+    assert config.masked == ("\ud800_PASSWORD",)
+    assert config.env == ("\ud800_PASSWORD=••••••", "\ud800_OTHER=shown")
+    assert b"surrogate-secret" not in config.raw
+    assert json.loads(config.raw)["config"]["Env"][1] == "\ud800_OTHER=shown"
 
 
 @pytest.mark.registry
