@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 import string
 from pathlib import PurePosixPath
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sitegen import paths
+from sitegen.registry import jsonload
 from sitegen.registry.challenge import parse_challenges
 from sitegen.registry.pagination import next_link, parse_link_header
 from sitegen.registry.references import (
@@ -183,3 +186,72 @@ def test_anything_else_is_refused_rather_than_mapped(text: str) -> None:
             pass
         else:  # pragma: no cover - would be a bug
             raise AssertionError(f"mapped invalid tag {text!r}")
+
+
+# -- registry JSON --------------------------------------------------------------------
+
+# Strings full of what a depth scan could mistake for structure.
+tricky_text = st.text(alphabet='ab"\\[]{}/:, \u00e9\u2028', max_size=12)
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=jsonload.INT_MIN, max_value=jsonload.INT_MAX)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | tricky_text
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(tricky_text, inner, max_size=3),
+    max_leaves=20,
+)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    return 0
+
+
+@given(json_values, st.integers(min_value=0, max_value=100), st.booleans(), st.booleans())
+def test_registry_json_is_read_exactly_up_to_the_depth_limit(
+    value: object, wrap: int, in_object: bool, ascii_only: bool
+) -> None:
+    for _ in range(wrap):
+        value = {"k": value} if in_object else [value]
+    data = json.dumps(value, ensure_ascii=ascii_only).encode()
+    depth = _depth(value)
+    assert jsonload.nesting(data) == min(depth, jsonload.MAX_DEPTH + 1)
+    if depth <= jsonload.MAX_DEPTH:
+        assert jsonload.load(data) == value
+    else:
+        with pytest.raises(jsonload.JSONRefused, match="nested more than 64 levels"):
+            jsonload.load(data)
+
+
+@given(st.text(alphabet=st.sampled_from('a\\"\ud800\udbff\udc00\udfff\U0001f600'), max_size=12))
+def test_lone_surrogates_become_replacement_characters(text: str) -> None:
+    data = json.dumps({"k": text, text: [text]}).encode()  # ensure_ascii: \uXXXX escapes
+    # What a UTF-16 decoder makes of the same code units: pairs join, lone halves are
+    # replaced.
+    fixed = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    loaded = jsonload.load(data)
+    assert loaded == {"k": fixed, fixed: [fixed]}
+    json.dumps(loaded, ensure_ascii=False).encode("utf-8")
+
+
+@given(st.integers(min_value=-(2**70), max_value=2**70))
+def test_integers_beyond_64_bits_are_refused(number: int) -> None:
+    data = f'{{"size": {number}}}'.encode()
+    if jsonload.INT_MIN <= number <= jsonload.INT_MAX:
+        assert jsonload.load(data) == {"size": number}
+    else:
+        with pytest.raises(jsonload.JSONRefused, match="out of range"):
+            jsonload.load(data)
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400", "-1e400"])
+def test_numbers_json_cannot_hold_are_refused(literal: str) -> None:
+    with pytest.raises(jsonload.JSONRefused):
+        jsonload.load(f"[{literal}]".encode())
