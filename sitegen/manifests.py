@@ -23,7 +23,7 @@ from sitegen.model import (
     IndexEntry,
     Platform,
 )
-from sitegen.registry import mediatypes
+from sitegen.registry import jsonload, mediatypes
 from sitegen.registry.references import is_digest
 
 ATTESTATION_TYPE = "attestation-manifest"
@@ -31,6 +31,7 @@ REFERENCE_TYPE = "vnd.docker.reference.type"
 REFERENCE_DIGEST = "vnd.docker.reference.digest"
 PREDICATE_TYPE = "in-toto.io/predicate-type"
 MAX_ARTIFACT_CONFIG = 64 << 10
+INT64_MAX = 2**63 - 1  # descriptor sizes are int64 (image-spec descriptor.md)
 
 
 def text(value: Any) -> str:
@@ -56,8 +57,10 @@ def string_map(value: Any) -> Mapping[str, str]:
 
 
 def integer(value: Any) -> int:
-    """A non-negative int, else 0."""
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+    """A non-negative int64, else 0: whatever the type, sizes stay summable and printable."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= INT64_MAX:
+        return value
+    return 0
 
 
 def platform(value: Any) -> Platform | None:
@@ -196,7 +199,7 @@ def image(
 
 def _config_platform(config_data: bytes | None) -> Platform | None:
     try:
-        document = json.loads(config_data or b"")
+        document = jsonload.load(config_data or b"")
     except ValueError:
         return None
     return platform(document) if isinstance(document, dict) else None
@@ -220,7 +223,7 @@ def _image_config(
 ) -> tuple[ImageConfig, tuple[str, ...]]:
     """The config, and the secret values masked in it (to mask them elsewhere too)."""
     try:
-        document = json.loads(data)
+        document = jsonload.load(data)
     except ValueError:
         document = {}
     if not isinstance(document, dict):
@@ -307,7 +310,9 @@ def schema1_image(
     compat: list[dict[str, Any]] = []
     for item in history_raw if isinstance(history_raw, list) else []:
         try:
-            parsed = json.loads(text(item.get("v1Compatibility")) if isinstance(item, dict) else "")
+            parsed = jsonload.load(
+                text(item.get("v1Compatibility")) if isinstance(item, dict) else ""
+            )
         except ValueError:
             continue
         if isinstance(parsed, dict):
@@ -345,7 +350,7 @@ def schema1_image(
     steps = [replace(s, created_by=masker.text(s.created_by, secrets)) for s in steps]
     if env != original_env:
         # v1Compatibility strings repeat the config: the published manifest is masked too.
-        masked_document = masker.document(json.loads(raw), secrets)
+        masked_document = masker.document(jsonload.load(raw), secrets)
         raw = masker.text(
             json.dumps(masked_document, ensure_ascii=False, indent=3), secrets
         ).encode()

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sitegen.registry import jsonload
+
 MASK = "••••••"
 DEFAULT_PATTERNS: tuple[str, ...] = (
     "PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "AUTH",
@@ -105,7 +107,7 @@ class Masker:
         ):
             return data  # nothing to hide: keep the bytes as the registry sent them
         try:
-            document = json.loads(data)
+            document = jsonload.load(data)
         except ValueError:
             return self.text(data.decode("utf-8", "replace"), secrets).encode()
         return json.dumps(self.document(document, secrets), ensure_ascii=False).encode()

@@ -9,9 +9,8 @@ body with the ``signatures`` block cut out (Docker image-spec v2.1).
 from __future__ import annotations
 
 import base64
-import json
 
-from sitegen.registry import mediatypes
+from sitegen.registry import jsonload, mediatypes
 from sitegen.registry.references import digest_of, is_digest
 
 
@@ -23,9 +22,9 @@ def schema1_payload(data: bytes) -> bytes:
     returned unchanged.
     """
     try:
-        document = json.loads(data)
+        document = jsonload.load(data)
         protected = document["signatures"][0]["protected"]
-        header = json.loads(base64.urlsafe_b64decode(protected + "=" * (-len(protected) % 4)))
+        header = jsonload.load(base64.urlsafe_b64decode(protected + "=" * (-len(protected) % 4)))
         length = int(header["formatLength"])
         tail_text = header["formatTail"]
         tail = base64.urlsafe_b64decode(tail_text + "=" * (-len(tail_text) % 4))

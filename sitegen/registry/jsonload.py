@@ -4,11 +4,13 @@ Python's ``json`` accepts things no page can survive, so every registry document
 read through ``load``, which refuses or repairs them before anything else sees them:
 
 - Nesting deeper than ``MAX_DEPTH``. ``json.loads`` raises ``RecursionError`` (not
-  ``ValueError``) near 1,000 levels, and a document that parses at 900 still breaks
-  every recursive walker after it: secret masking, ``json.dumps`` of ``index.json``,
-  pretty-printing. Real documents stay under 10 levels (an index entry's
-  ``platform.features`` is 5). The depth is measured before parsing, by a scan that
-  skips string contents and costs about as much as the parse itself at worst.
+  ``ValueError``) near 1,000 levels, and a document that still parses leaves the code
+  after it no more room: masking secrets recurses two frames a level, pretty-printing
+  one, each from a deeper stack than the parser's. Real documents stay under 10
+  levels (an index entry's ``platform.features`` is 5). The depth is measured before
+  parsing, by a scan that skips string contents: on a 4 MiB index it takes about 13 ms
+  where ``json.loads`` takes 90 ms, and at its worst (a 4 MiB comb of 64-deep arrays)
+  0.9 s against 1.4 s.
 - ``NaN``, ``Infinity`` and ``-Infinity``: not JSON (RFC 8259 section 6), yet
   accepted by Python, and written back out they make ``index.json`` invalid.
 - Numbers no registry can mean: integers outside 64 bits (descriptor sizes are
