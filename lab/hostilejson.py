@@ -33,6 +33,10 @@ def nested_objects(depth: int) -> str:
     return '{"a":' * (depth - 1) + "{}" + "}" * (depth - 1)
 
 
+# A string with every kind of broken UTF-16: high and low halves alone, and a pair the
+# wrong way round.
+SURROGATES = '"\\ud800 lone \\udfff and reversed \\udc00\\ud83d"'
+
 # Each class of hostile value, in the forms it takes. ``variants`` puts every class at
 # every path, taking the forms in turn (path by path), so each form lands on a share of
 # the paths: a copy per form and path would be thousands of builds per document.

@@ -62,8 +62,10 @@ def parse_error_body(body: bytes) -> tuple[str, str]:
     if not text:
         return "", ""
     document = _json(text)
-    if document is None and "&quot;" in text:
+    if isinstance(document, jsonload.JSONRefused) and "&quot;" in text:
         document = _json(html.unescape(text))
+    if isinstance(document, jsonload.JSONRefused) and text.startswith(("{", "[")):
+        return "", f"the error body is not usable JSON: {document}"
     if isinstance(document, dict):
         errors = document.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
@@ -116,10 +118,11 @@ def _code(value: object) -> str:
 
 
 def _json(text: str) -> object:
+    """The document, or why it is refused."""
     try:
         return jsonload.load(text)
-    except jsonload.JSONRefused:
-        return None
+    except jsonload.JSONRefused as exc:
+        return exc
 
 
 def _clean(text: str) -> str:
