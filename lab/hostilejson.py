@@ -175,7 +175,10 @@ def variants(document: Any) -> Iterator[Variant]:
         if path and isinstance(path[-1], str):
             key = json.dumps(path[-1], ensure_ascii=False)[:-1] + _KEY_SURROGATE + '"'
             yield Variant(f"key {where}", "surrogate key", _dump(_renamed(document, path), key))
-        if path and path[-1] in EMBEDDED_KEYS and isinstance(original, str):
+        # Inside the first of an array's embedded documents (schema1's history steps all
+        # have the same shape).
+        first = len(path) < 2 or path[-2] == 0
+        if path and path[-1] in EMBEDDED_KEYS and isinstance(original, str) and first:
             for inner in variants(json.loads(original)):
                 text = json.dumps(inner.body.decode("utf-8"), ensure_ascii=False)
                 yield Variant(f"{where}:{inner.path}", inner.kind, _dump(placed, text))

@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from lab.hostilejson import variants
-from lab.images import Built, attestation_manifest, image
+from lab.images import Built, attestation_manifest, image, sha256_digest
 from sitegen.cache import Cache
 from sitegen.config import SiteConfig, load_config
 from sitegen.crawl import crawl
@@ -100,12 +100,6 @@ def _document(name: str) -> Any:
     return json.loads((REAL_WORLD / name).read_bytes())
 
 
-def _digest(data: bytes) -> str:
-    import hashlib
-
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
 @dataclass
 class World:
     """Fake registries on ``<name>.test`` serving healthy images and hostile documents."""
@@ -132,7 +126,7 @@ class World:
                 self.blobs[blob.digest] = blob.data
 
     def add_manifest(self, media_type: str, body: bytes, *, send_digest: bool = True) -> str:
-        digest = _digest(body)
+        digest = sha256_digest(body)
         self.manifests[digest] = (media_type, body, send_digest)
         return digest
 
@@ -222,6 +216,7 @@ class Setup:
     world: World
     config: str
     labels: dict[str, str] = field(default_factory=dict)  # registry/repository[:tag] -> label
+    cached: dict[str, bytes] = field(default_factory=dict)  # digest -> what the cache holds
 
 
 # Variants read per tag (manifests, configs) are the tags of shared repositories, so
@@ -278,7 +273,7 @@ def _setup(name: str, role: str) -> Setup:
         tags.append(tag)
         if role == CONFIGS:
             manifest = _document(HTTPD_MANIFEST)
-            config_digest = _digest(variant.body)
+            config_digest = sha256_digest(variant.body)
             manifest["config"] = {
                 **manifest["config"],
                 "digest": config_digest,
@@ -294,6 +289,12 @@ def _setup(name: str, role: str) -> Setup:
             )
         world.tagged[("m.test", repository, tag)] = digest
         setup.labels[f"m/{repository}@{digest}"] = variant.label
+        if number % 2:
+            # Every other one as a warm rebuild finds it: in the cache, written by a
+            # version that read more than this one (only a HEAD goes to the registry).
+            setup.cached[digest] = world.manifests[digest][1]
+            if role == CONFIGS:
+                setup.cached[config_digest] = variant.body
     world.catalogs["m.test"] = world.catalog
     setup.config = (
         "site:\n  title: Mutations\n  url: https://example.test/\nregistries:\n"
@@ -320,6 +321,10 @@ def _build(name: str, role: str, tmp_path: Path) -> Iterator[str]:
     setup = _setup(name, role)
     config = load_config(write_config(tmp_path, setup.config), environ={})
 
+    cache = Cache(None)
+    for digest, data in setup.cached.items():
+        cache.put(digest, data)
+
     async def gather() -> Any:
         async with RegistryClient(
             config.registries,
@@ -327,9 +332,7 @@ def _build(name: str, role: str, tmp_path: Path) -> Iterator[str]:
             retry=RetryPolicy(attempts=1),
             limits=config.limits,
         ) as client:
-            return await crawl(
-                config, client, Cache(None), state=State(), now="2024-06-01T00:00:00Z"
-            )
+            return await crawl(config, client, cache, state=State(), now="2024-06-01T00:00:00Z")
 
     try:
         outcome = asyncio.run(gather())
