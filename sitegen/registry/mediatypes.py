@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sitegen.registry import jsonload
-
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -86,8 +84,3 @@ def resolve_media_type(header: str | None, document: Any) -> tuple[str, str | No
 def _shown(value: str) -> str:
     """``value`` quoted for a one-line message, cut short: the registry chose it."""
     return repr(value if len(value) <= 100 else value[:100] + "...")
-
-
-def parse_json(data: bytes) -> Any:
-    """``jsonload.load``: registry JSON, or ``JSONRefused`` (a ``ValueError``) saying why not."""
-    return jsonload.load(data)
