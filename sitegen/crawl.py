@@ -29,7 +29,7 @@ from sitegen.config import (
     TagFilter,
     platform_matches,
 )
-from sitegen.errors import NotFoundError, RegistryError
+from sitegen.errors import NotFoundError, ProtocolError, RegistryError
 from sitegen.masking import NO_SECRETS, Masker, Secrets
 from sitegen.model import (
     Catalog,
@@ -43,7 +43,7 @@ from sitegen.model import (
     Repository,
     Tag,
 )
-from sitegen.registry import mediatypes
+from sitegen.registry import jsonload, mediatypes
 from sitegen.registry.client import RawManifest, RegistryClient, RegistrySession
 from sitegen.state import HISTORY_LIMIT, RepositoryState, State
 from sitegen.versions import is_version, newest_first, version_key
@@ -561,13 +561,14 @@ class _RepositoryCrawler:
             return await self._index(raw)
         config_data = None
         problem = ""
-        needed = manifests.image_config_needed(raw.document) or manifests.artifact_config_wanted(
-            raw.document
-        )
+        image_config = manifests.image_config_needed(raw.document)
+        needed = image_config or manifests.artifact_config_wanted(raw.document)
         if needed is not None:
             try:
                 config_data = await self._blob(needed.digest)
+                self._check_config(config_data, image=image_config is not None)
             except RegistryError as exc:
+                config_data = None
                 problem = self.ctx.masker.text(f"config {needed.digest[:19]}: {exc.detail}")
                 self._problem(f"manifest {digest[:19]}: {problem}", exc)
         image, secrets = manifests.image(
@@ -582,6 +583,19 @@ class _RepositoryCrawler:
         if secrets:
             self.ctx.secrets[digest] = secrets
         return image
+
+    def _check_config(self, data: bytes, *, image: bool) -> None:
+        """``ProtocolError`` for a config blob whose JSON cannot be used: shown as the
+        image's problem (like a config that could not be fetched), not as an empty config."""
+        try:
+            document = jsonload.load(data)
+        except jsonload.JSONRefused as exc:
+            detail = f"not usable JSON: {exc}"
+        else:
+            if not image or isinstance(document, dict):
+                return
+            detail = "not a JSON object"
+        raise ProtocolError(detail, registry=self.registry, repository=self.name)
 
     async def _index(self, raw: RawManifest) -> Index:
         masker = self.ctx.masker
@@ -658,7 +672,7 @@ class _RepositoryCrawler:
         """A manifest by digest: from the cache, else one verified GET."""
         data = self.cache.get(digest)
         if data is not None:
-            document = mediatypes.parse_json(data)
+            document = self._cached_document(digest, data)
             media_type, _ = mediatypes.resolve_media_type(None, document)
             return RawManifest(digest=digest, media_type=media_type, data=data, document=document)
         session = self.session
@@ -671,6 +685,21 @@ class _RepositoryCrawler:
             return raw
 
         return await self.ctx.shared(digest, fetch, self.registry)
+
+    def _cached_document(self, digest: str, data: bytes) -> dict[str, Any]:
+        """A cached manifest, parsed. Only a cache written by a version that accepted
+        more than this one refuses to load can hold one that is unusable."""
+        try:
+            document = jsonload.load(data)
+        except jsonload.JSONRefused as exc:
+            detail = f"not usable JSON: {exc}"
+        else:
+            if isinstance(document, dict):
+                return document
+            detail = "not a JSON object"
+        raise ProtocolError(
+            f"cached manifest {digest[:19]}: {detail}", registry=self.registry, repository=self.name
+        )
 
     async def _blob(self, digest: str) -> bytes:
         data = self.cache.get(digest)

@@ -12,11 +12,12 @@ _RFC3339_RE = re.compile(
 
 
 def parse_rfc3339(value: object) -> datetime | None:
-    """A timezone-aware datetime, or None for anything that is not an RFC 3339 time.
+    """The moment in UTC, or None for anything that is not an RFC 3339 time.
 
     Go writes nanoseconds (``2024-06-01T01:49:08.123456789Z``, and Docker Hub's token
     ``issued_at`` too); Python 3.11's ``fromisoformat`` takes at most microseconds, so
-    the fraction is cut to six digits.
+    the fraction is cut to six digits. A time at the edge of the calendar whose UTC
+    moment falls outside it (``0001-01-01T00:00:00+01:00``) is not a time either.
     """
     if not isinstance(value, str):
         return None
@@ -26,8 +27,8 @@ def parse_rfc3339(value: object) -> datetime | None:
     fraction = (match["fraction"] or "")[:6].ljust(6, "0")
     zone = "+00:00" if match["zone"] in ("Z", "z") else match["zone"]
     try:
-        return datetime.fromisoformat(f"{match['head']}.{fraction}{zone}")
-    except ValueError:
+        return datetime.fromisoformat(f"{match['head']}.{fraction}{zone}").astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
 
 

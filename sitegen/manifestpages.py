@@ -7,7 +7,6 @@ multi-platform image are digest pages too, linked from the tag and from each oth
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,7 @@ from sitegen.model import (
     images_of,
 )
 from sitegen.page import SCHEMA_VERSION, Locations, Page, repo_crumbs
+from sitegen.registry import jsonload
 from sitegen.versions import version_key
 
 
@@ -422,6 +422,6 @@ def _search_record(
 def parsed(raw: bytes) -> Any:
     """Raw JSON bytes as a value (None when not JSON)."""
     try:
-        return json.loads(raw) if raw else None
-    except ValueError:
+        return jsonload.load(raw) if raw else None
+    except jsonload.JSONRefused:
         return None

@@ -22,7 +22,7 @@ from sitegen.model import (
     IndexEntry,
     Platform,
 )
-from sitegen.registry import mediatypes
+from sitegen.registry import jsonload, mediatypes
 from sitegen.registry.references import is_digest
 
 ATTESTATION_TYPE = "attestation-manifest"
@@ -30,6 +30,7 @@ REFERENCE_TYPE = "vnd.docker.reference.type"
 REFERENCE_DIGEST = "vnd.docker.reference.digest"
 PREDICATE_TYPE = "in-toto.io/predicate-type"
 MAX_ARTIFACT_CONFIG = 64 << 10
+INT64_MAX = 2**63 - 1  # descriptor sizes are int64 (image-spec descriptor.md)
 
 
 def text(value: Any) -> str:
@@ -55,8 +56,10 @@ def string_map(value: Any) -> Mapping[str, str]:
 
 
 def integer(value: Any) -> int:
-    """A non-negative int, else 0."""
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+    """A non-negative int64, else 0: whatever the type, sizes stay summable and printable."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= INT64_MAX:
+        return value
+    return 0
 
 
 def platform(value: Any) -> Platform | None:
@@ -235,8 +238,8 @@ def _json_object(data: bytes | None) -> dict[str, Any]:
     if data is None:
         return {}
     try:
-        document = json.loads(data)
-    except (ValueError, RecursionError):
+        document = jsonload.load(data)
+    except ValueError:
         return {}
     return document if isinstance(document, dict) else {}
 

@@ -42,6 +42,7 @@ from urllib.parse import quote, quote_plus
 import re2
 
 from sitegen.patterns import Pattern, any_of, encode
+from sitegen.registry import jsonload
 
 MASK = "••••••"
 _MASK_BYTES = MASK.encode()
@@ -431,8 +432,8 @@ class Masker:
             if key == "v1Compatibility" and isinstance(item, str):
                 # schema1 keeps each layer's config as a JSON string: mask it as JSON.
                 try:
-                    inner = json.loads(item)
-                except (ValueError, RecursionError):
+                    inner = jsonload.load(item)
+                except ValueError:
                     return walk(item)
                 masked_inner, inner_changed = self.document(inner, secrets)
                 if not inner_changed:
@@ -456,8 +457,8 @@ def _env_lists(document: Any) -> Iterable[list[Any]]:
                     yield value
                 elif key == "v1Compatibility" and isinstance(value, str):
                     try:
-                        pending.append(json.loads(value))
-                    except (ValueError, RecursionError):
+                        pending.append(jsonload.load(value))
+                    except ValueError:
                         continue
                 else:
                     pending.append(value)

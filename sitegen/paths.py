@@ -14,11 +14,47 @@ Layout (every directory holds ``index.html`` and ``index.json``)::
     <registry>/<repository>/_changes.xml           Atom feed of the repository's changes
     search/, changes/, health/, feeds/changes.xml  search, recent changes, crawl health
 
-Repository components never start with ``_`` (distribution-spec grammar), so ``_tags``,
-``_pages``, ``_platforms`` and ``_digests`` cannot collide with a repository. Tags may
-contain uppercase letters; on a case-insensitive checkout ``Latest`` and ``latest``
-would share a directory, so each uppercase letter becomes ``~`` plus its lowercase form
-(``~latest``): ``~`` is not allowed in tags, which keeps the mapping one-to-one.
+No two names can share a file, or have one name's file be another's directory, on any
+file system a site is published from or checked out to - case-sensitive or not, Linux,
+macOS or Windows. That holds by construction, because of what the distribution-spec
+grammar (``registry/references.py``) lets a name contain:
+
+- Everything a registry names lives below ``<registry>/``, and registry slugs cannot
+  take the site's own top-level names (``config.RESERVED_SLUGS``). So a repository
+  called ``search`` or ``static`` is ``<registry>/search/``, apart from ``search/``.
+- Repository components never start with ``_``, so ``_tags``, ``_pages``,
+  ``_platforms``, ``_digests``, ``_diff``, ``_tags.js`` and ``_changes.xml`` are the
+  site's. Neither do they contain ``~`` or an uppercase letter, so ``~`` can mark an
+  escape and nothing differs only in case.
+- A path segment taken from a name that the site or Windows reserves gets a ``~``
+  after its first dot-separated part (its base name):
+
+  * a repository component named like a file written in every page directory:
+    ``index.html`` -> ``index~.html``, ``index.json`` -> ``index~.json`` (repository
+    ``app/index.json`` would otherwise be a directory where repository ``app`` writes
+    its ``index.json`` file);
+  * a Windows device name, with or without an extension (``con``, ``prn``, ``aux``,
+    ``nul``, ``com0``-``com9``, ``lpt0``-``lpt9``: ``con`` -> ``con~``, ``nul.tar`` ->
+    ``nul~.tar``): Windows opens the device instead, and git for Windows refuses to
+    check such a path out. This applies to registry slugs, repository components and
+    tags alike.
+
+- Tags may hold uppercase letters. Each becomes ``~`` and its lowercase form
+  (``Latest`` -> ``~latest``), so that ``Latest``, ``latest`` and ``LATEST`` stay
+  apart where case does not count. A tag may end in ``.``, which Windows drops
+  (``v1.`` would be ``v1``): it gets a ``~`` at the end (``v1.~``). ``~`` is not
+  allowed in tags, so in a tag's directory a ``~`` before a letter marks a capital
+  and any other ``~`` is an escape: every directory names exactly one tag.
+- A name is at most 255 bytes in one path segment (Linux, macOS; NTFS counts 255
+  UTF-16 units). A 128-character tag in capitals would take 256, so a tag whose
+  directory would be longer is written in a long form that no other tag's can take:
+  ``~~``, the tag in lowercase, ``~`` and which letters are capitals as a hexadecimal
+  bit mask (bit ``i`` for the character at ``i``). Two sha512 digests make a
+  ``_diff`` segment of 272 bytes: that pair is written ``<old>/<new>`` instead.
+- Digests are lowercase hexadecimal (``sha256-<hex>``).
+
+Paths longer than Windows' classic 260-character limit are not shortened: a deep name
+with a long tag needs long path support there (``git config core.longpaths true``).
 
 Every name is validated by the crawl before it gets here; these functions validate
 again and raise ``ValueError`` rather than build a path from anything else.
@@ -29,6 +65,7 @@ from __future__ import annotations
 import functools
 import re
 
+from sitegen.config import RESERVED_SLUGS
 from sitegen.registry.references import is_digest, is_name, is_tag
 
 TAGS_DIR = "_tags"
@@ -39,6 +76,22 @@ PAGES_DIR = "_pages"
 MATRIX_DIR = "_platforms"
 TAG_DATA_FILE = "_tags.js"
 SEARCH_PATH = "search/"
+PAGE_FILES = frozenset({"index.html", "index.json"})  # written in every page directory
+
+ESCAPE = "~"  # allowed in no registry slug, repository name or tag
+# "Naming Files, Paths, and Namespaces" (Microsoft): reserved with any extension too.
+WINDOWS_DEVICES = frozenset(
+    {"con", "prn", "aux", "nul", *(f"{port}{n}" for port in ("com", "lpt") for n in range(10))}
+)
+NAME_MAX = 255  # bytes in one path segment
+
+
+def _escaped(segment: str, reserved: frozenset[str] = frozenset()) -> str:
+    """``segment``, with ``~`` after its base name when the site or Windows reserves it."""
+    base, dot, extension = segment.partition(".")
+    if segment in reserved or base in WINDOWS_DEVICES:
+        return f"{base}{ESCAPE}{dot}{extension}"
+    return segment
 
 
 @functools.lru_cache(maxsize=1024)
@@ -46,7 +99,9 @@ def registry_path(registry: str) -> str:
     """``local/``"""
     if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", registry):
         raise ValueError(f"invalid registry slug {registry!r}")
-    return f"{registry}/"
+    if registry in RESERVED_SLUGS:
+        raise ValueError(f"registry slug {registry!r} is reserved for the site's own pages")
+    return f"{_escaped(registry)}/"
 
 
 @functools.lru_cache(maxsize=8192)  # a site's repositories: each page links several
@@ -54,15 +109,22 @@ def repository_path(registry: str, repository: str) -> str:
     """``local/team/app/``"""
     if not is_name(repository):
         raise ValueError(f"invalid repository name {repository!r}")
-    return f"{registry_path(registry)}{repository}/"
+    components = (_escaped(c, PAGE_FILES) for c in repository.split("/"))
+    return f"{registry_path(registry)}{'/'.join(components)}/"
 
 
 @functools.lru_cache(maxsize=65536)  # the same tags recur in every repository
 def tag_slug(tag: str) -> str:
-    """``Latest`` -> ``~latest``: distinct on case-insensitive file systems."""
+    """``Latest`` -> ``~latest``: one directory per tag on every file system."""
     if not is_tag(tag):
         raise ValueError(f"invalid tag {tag!r}")
-    return "".join(f"~{c.lower()}" if c.isupper() else c for c in tag)
+    slug = _escaped("".join(f"{ESCAPE}{c.lower()}" if c.isupper() else c for c in tag))
+    if slug.endswith("."):
+        slug += ESCAPE
+    if len(slug) > NAME_MAX:
+        capitals = sum(1 << i for i, c in enumerate(tag) if c.isupper())
+        slug = f"{ESCAPE * 2}{tag.lower()}{ESCAPE}{capitals:x}"
+    return slug
 
 
 def tag_path(registry: str, repository: str, tag: str) -> str:
@@ -82,6 +144,8 @@ def diff_path(registry: str, repository: str, old: str, new: str) -> str:
     if not (is_digest(old) and is_digest(new)):
         raise ValueError(f"invalid digests {old!r}, {new!r}")
     pair = f"{old.replace(':', '-')}..{new.replace(':', '-')}"
+    if len(pair) > NAME_MAX:
+        pair = pair.replace("..", "/")
     return f"{repository_path(registry, repository)}{DIFF_DIR}/{pair}/"
 
 

@@ -14,13 +14,13 @@ None of these tags is a version of the image, so none is listed as a tag.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sitegen.manifests import string_map, text
 from sitegen.model import Referrer
+from sitegen.registry import jsonload
 from sitegen.registry.references import is_digest
 
 _TAG_RE = re.compile(r"(sha256)-([a-f0-9]{64})(?:\.(sig|att|sbom))?")
@@ -101,8 +101,8 @@ def from_descriptors(descriptors: Iterable[Any], source: str) -> list[Referrer]:
 def descriptors_of(raw_index: bytes) -> list[Any]:
     """The ``manifests`` of a referrers index document."""
     try:
-        document = json.loads(raw_index)
-    except ValueError:
+        document = jsonload.load(raw_index)
+    except jsonload.JSONRefused:
         return []
     manifests = document.get("manifests") if isinstance(document, dict) else None
     return manifests if isinstance(manifests, list) else []

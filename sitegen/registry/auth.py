@@ -16,16 +16,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from sitegen.config import Secret
 from sitegen.dates import parse_rfc3339
+from sitegen.registry import jsonload
 
 MIN_TOKEN_LIFETIME = 60.0  # token spec: "expires_in ... default 60 ... never less"
 RENEW_MARGIN = 5.0  # renew this many seconds before expiry
+# What an Authorization header can carry: visible ASCII (RFC 9110 section 5.5; RFC 6750's
+# b64token is narrower still). Anything else could not even be sent.
+_TOKEN_RE = re.compile(r"[\x21-\x7e]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,14 +160,16 @@ def parse_token_response(data: bytes, *, now: float, wall_now: float | None = No
     epoch) used to honour ``issued_at``.
     """
     try:
-        body = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise TokenResponseError("token response is not JSON") from None
+        body = jsonload.load(data)
+    except jsonload.JSONRefused as exc:
+        raise TokenResponseError(f"token response is not usable JSON: {exc}") from None
     if not isinstance(body, dict):
         raise TokenResponseError("token response is not a JSON object")
     value = body.get("token") or body.get("access_token")
     if not isinstance(value, str) or not value:
         raise TokenResponseError("token response has neither 'token' nor 'access_token'")
+    if not _TOKEN_RE.fullmatch(value):
+        raise TokenResponseError("token response holds a token that is not visible ASCII")
     lifetime = body.get("expires_in")
     if not isinstance(lifetime, int | float) or isinstance(lifetime, bool):
         lifetime = MIN_TOKEN_LIFETIME

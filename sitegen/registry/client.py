@@ -29,7 +29,7 @@ from sitegen.errors import (
     ProtocolError,
     RegistryError,
 )
-from sitegen.registry import mediatypes
+from sitegen.registry import jsonload, mediatypes
 from sitegen.registry.auth import ANONYMOUS, CATALOG_SCOPE, Credentials, Scope
 from sitegen.registry.authflow import AuthFlow
 from sitegen.registry.challenge import choose, parse_challenges
@@ -273,9 +273,14 @@ class RegistrySession:
         if reply.status != 200:
             raise self._error(reply, what, repository)
         try:
-            document = mediatypes.parse_json(reply.body)
-        except ValueError:
-            document = None
+            document = jsonload.load(reply.body)
+        except jsonload.JSONRefused as exc:
+            raise ProtocolError(
+                f"{what}: the body is not usable JSON: {exc}",
+                registry=self.name,
+                repository=repository,
+                url=loggable(url),
+            ) from None
         if not isinstance(document, dict):
             raise ProtocolError(
                 f"{what}: the body is not a JSON object",
@@ -305,7 +310,7 @@ class RegistrySession:
             )
         if data is not reply.body:
             try:
-                document = mediatypes.parse_json(data)
+                document = jsonload.load(data)
             except ValueError:
                 document = None
             if not isinstance(document, dict):

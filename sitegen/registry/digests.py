@@ -11,9 +11,8 @@ client keeps only the payload (``covered_bytes``), and that is what is shown and
 from __future__ import annotations
 
 import base64
-import json
 
-from sitegen.registry import mediatypes
+from sitegen.registry import jsonload, mediatypes
 from sitegen.registry.references import digest_of, is_digest
 
 
@@ -25,9 +24,9 @@ def schema1_payload(data: bytes) -> bytes:
     returned unchanged.
     """
     try:
-        document = json.loads(data)
+        document = jsonload.load(data)
         protected = document["signatures"][0]["protected"]
-        header = json.loads(base64.urlsafe_b64decode(protected + "=" * (-len(protected) % 4)))
+        header = jsonload.load(base64.urlsafe_b64decode(protected + "=" * (-len(protected) % 4)))
         length = int(header["formatLength"])
         tail_text = header["formatTail"]
         tail = base64.urlsafe_b64decode(tail_text + "=" * (-len(tail_text) % 4))

@@ -10,7 +10,6 @@ registries also send ``{"error": "..."}`` (Quay mirror-registry), code ``"404"``
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Iterable
 
@@ -21,12 +20,16 @@ from sitegen.errors import (
     RegistryError,
     ServerError,
 )
+from sitegen.registry import jsonload
 
 NOT_FOUND_CODES = frozenset(
     {"NAME_UNKNOWN", "MANIFEST_UNKNOWN", "BLOB_UNKNOWN", "NOT_FOUND", "404"}
 )
 AUTH_CODES = frozenset({"UNAUTHORIZED", "DENIED"})
 _XML_CODE_RE = re.compile(r"<Code>([^<]{1,64})</Code>")
+# Codes are identifiers (NAME_UNKNOWN, "404"); anything else is not one, and would
+# not fit the one-line message it ends up in.
+_CODE_RE = re.compile(r"[A-Za-z0-9_]{1,64}")
 _MAX_MESSAGE = 200
 
 
@@ -59,17 +62,19 @@ def parse_error_body(body: bytes) -> tuple[str, str]:
     if not text:
         return "", ""
     document = _json(text)
-    if document is None and "&quot;" in text:
+    if isinstance(document, jsonload.JSONRefused) and "&quot;" in text:
         document = _json(html.unescape(text))
+    if isinstance(document, jsonload.JSONRefused) and text.startswith(("{", "[")):
+        return "", f"the error body is not usable JSON: {document}"
     if isinstance(document, dict):
         errors = document.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
             first = errors[0]
-            return str(first.get("code") or "").upper(), str(first.get("message") or "")
+            return _code(first.get("code")), str(first.get("message") or "")
         if isinstance(document.get("error"), str):
             return "", document["error"]
         if isinstance(document.get("message"), str):
-            return str(document.get("code") or "").upper(), document["message"]
+            return _code(document.get("code")), document["message"]
         return "", ""
     match = _XML_CODE_RE.search(text)
     if match:
@@ -104,11 +109,20 @@ def error_for(
     return cls(detail, registry=registry, repository=repository, url=url, status=status, code=code)
 
 
+def _code(value: object) -> str:
+    """An error code (a string, or a number like Red Hat's 404), uppercased; else ''."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return ""
+    text = str(value)
+    return text.upper() if _CODE_RE.fullmatch(text) else ""
+
+
 def _json(text: str) -> object:
+    """The document, or why it is refused."""
     try:
-        return json.loads(text)
-    except ValueError:
-        return None
+        return jsonload.load(text)
+    except jsonload.JSONRefused as exc:
+        return exc
 
 
 def _clean(text: str) -> str:

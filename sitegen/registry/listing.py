@@ -9,13 +9,13 @@ invalid entries - digest-shaped "tags" among them - are dropped.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sitegen.errors import ProtocolError, RegistryError
+from sitegen.registry import jsonload
 from sitegen.registry.pagination import next_link
 from sitegen.registry.transport import Reply, loggable, origin
 
@@ -107,9 +107,14 @@ async def paginate(
 
 def _items(reply: Reply, listing: Listing, url: str) -> list[Any]:
     try:
-        document = json.loads(reply.body)
-    except ValueError:
-        document = None
+        document = jsonload.load(reply.body)
+    except jsonload.JSONRefused as exc:
+        raise ProtocolError(
+            f"{listing.what}: the answer is not usable JSON: {exc}",
+            registry=listing.registry,
+            repository=listing.repository,
+            url=loggable(url),
+        ) from None
     if not isinstance(document, dict):
         raise ProtocolError(
             f"{listing.what}: the answer is not a JSON object",
@@ -155,8 +160,8 @@ async def referrer_pages(
         if reply.status != 200:
             raise error(reply)
         try:
-            document = json.loads(reply.body)
-        except ValueError:
+            document = jsonload.load(reply.body)
+        except jsonload.JSONRefused:
             return None
         if not isinstance(document, dict) or not isinstance(document.get("manifests"), list):
             return None

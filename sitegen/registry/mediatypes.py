@@ -9,7 +9,6 @@ stripped; the body's own ``mediaType`` must agree with the header; a generic hea
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -76,11 +75,12 @@ def resolve_media_type(header: str | None, document: Any) -> tuple[str, str | No
     declared = document.get("mediaType") if isinstance(document, dict) else None
     if isinstance(declared, str) and declared and declared != from_header:
         return from_header, (
-            f"Content-Type {from_header!r} disagrees with the body's mediaType {declared!r}"
+            f"Content-Type {_shown(from_header)} disagrees with the body's mediaType "
+            f"{_shown(declared)}"
         )
     return from_header, None
 
 
-def parse_json(data: bytes) -> Any:
-    """Parse JSON bytes; ``ValueError`` on anything that is not UTF-8 JSON."""
-    return json.loads(data.decode("utf-8"))
+def _shown(value: str) -> str:
+    """``value`` quoted for a one-line message, cut short: the registry chose it."""
+    return repr(value if len(value) <= 100 else value[:100] + "...")
