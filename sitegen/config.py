@@ -293,9 +293,12 @@ class _Builder:
                     hint = difflib.get_close_matches(value, SHAPE_NAMES, n=1, cutoff=0.6)
                     self.r.fail(
                         item,
-                        f"unknown secret shape {value!r}"
-                        + (f"; did you mean {hint[0]!r}?" if hint else "")
-                        + f"; known shapes: {', '.join(SHAPE_NAMES)}",
+                        f"unknown secret shape {value!r}; "
+                        + (
+                            f"did you mean {hint[0]!r}?"
+                            if hint
+                            else f"known shapes: {', '.join(SHAPE_NAMES)}"
+                        ),
                     )
 
             node = keys["secret_shapes"]

@@ -455,3 +455,19 @@ def test_shipped_registries_yaml_is_valid() -> None:
     shipped = Path(__file__).resolve().parent.parent / "registries.yaml"
     config = load_config(shipped, environ={})
     assert [r.name for r in config.registries] == ["demo"]
+
+
+def test_secret_shapes_are_known_names(tmp_path: Path) -> None:
+    message = error(
+        tmp_path,
+        "site:\n  secret_shapes: [jwt, gitlab_token]\n"
+        "registries:\n  - name: a\n    url: https://r.test\n",
+    )
+    assert message == (
+        "registries.yaml:2:24: site.secret_shapes[1]: unknown secret shape 'gitlab_token'; "
+        "did you mean 'gitlab-token'?"
+    )
+    empty = load(
+        tmp_path, "site:\n  secret_shapes: []\nregistries:\n  - name: a\n    url: https://r.test\n"
+    )
+    assert empty.site.masker.shapes == ()

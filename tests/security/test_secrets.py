@@ -139,15 +139,16 @@ def test_url_password_in_a_megabyte_value_is_masked_in_bounded_time(tmp_path: Pa
 
 def test_env_names_that_are_not_text_are_masked_without_error() -> None:
     # A config may escape half of a surrogate pair ("\\ud800"): json.loads makes that a
-    # str that UTF-8 cannot encode. Matching and re-serialising must not fail on it.
+    # str that UTF-8 cannot encode. The loader reads it as U+FFFD; matching and
+    # re-serialising must not fail on it.
     data = json.dumps(
         {"config": {"Env": ["\ud800_PASSWORD=surrogate-secret", "\ud800_OTHER=shown"]}}
     ).encode()
     config = image_config(data, "sha256:" + "0" * 64, masker=Masker())
-    assert config.masked == ("\ud800_PASSWORD",)
-    assert config.env == ("\ud800_PASSWORD=••••••", "\ud800_OTHER=shown")
+    assert config.masked == ("\ufffd_PASSWORD",)
+    assert config.env == ("\ufffd_PASSWORD=••••••", "\ufffd_OTHER=shown")
     assert b"surrogate-secret" not in config.raw
-    assert json.loads(config.raw)["config"]["Env"][1] == "\ud800_OTHER=shown"
+    assert json.loads(config.raw)["config"]["Env"][1] == "\ufffd_OTHER=shown"
 
 
 @pytest.mark.registry
