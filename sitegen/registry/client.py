@@ -272,22 +272,7 @@ class RegistrySession:
         )
         if reply.status != 200:
             raise self._error(reply, what, repository)
-        try:
-            document = jsonload.load(reply.body)
-        except jsonload.JSONRefused as exc:
-            raise ProtocolError(
-                f"{what}: the body is not usable JSON: {exc}",
-                registry=self.name,
-                repository=repository,
-                url=loggable(url),
-            ) from None
-        if not isinstance(document, dict):
-            raise ProtocolError(
-                f"{what}: the body is not a JSON object",
-                registry=self.name,
-                repository=repository,
-                url=loggable(url),
-            )
+        document = self._json_object(reply.body, f"{what}: the body", repository, url)
         media_type, problem = mediatypes.resolve_media_type(
             reply.headers.get("content-type"), document
         )
@@ -309,17 +294,7 @@ class RegistrySession:
                 url=loggable(reply.url),
             )
         if data is not reply.body:
-            try:
-                document = jsonload.load(data)
-            except ValueError:
-                document = None
-            if not isinstance(document, dict):
-                raise ProtocolError(
-                    f"{what}: the signed payload is not a JSON object",
-                    registry=self.name,
-                    repository=repository,
-                    url=loggable(url),
-                )
+            document = self._json_object(data, f"{what}: the signed payload", repository, url)
             # The type of the bytes kept (a payload has no signatures), as a cache read
             # of the same bytes will sniff it: cold and warm builds show the same.
             media_type = mediatypes.sniff(document) or media_type
@@ -438,6 +413,20 @@ class RegistrySession:
             )
 
         return await paginate(listing, url, get, lambda r: self._error(r, what, repository))
+
+    def _json_object(self, data: bytes, what: str, repository: str, url: str) -> dict[str, Any]:
+        """``data`` as a JSON object, else ``ProtocolError`` saying why (``what`` names it)."""
+        try:
+            document = jsonload.load(data)
+        except jsonload.JSONRefused as exc:
+            problem = f"is not usable JSON: {exc}"
+        else:
+            if isinstance(document, dict):
+                return document
+            problem = "is not a JSON object"
+        raise ProtocolError(
+            f"{what} {problem}", registry=self.name, repository=repository, url=loggable(url)
+        )
 
     def _manifest_url(self, repository: str, reference: str) -> str:
         return f"{self.config.url}/v2/{repository}/manifests/{quote(reference, safe=':')}"
