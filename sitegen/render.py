@@ -105,6 +105,12 @@ def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=False, ensure_ascii=False)
 
 
+def exec_form(value: Any) -> str:
+    """``["/app", "--flag"]``: an entrypoint or command as a Dockerfile writes it, with
+    its characters as they are (``tojson`` would write them as ``\\uXXXX``)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 @jinja2.pass_context
 def href(context: jinja2.runtime.Context, path: str) -> str:
     """A relative link from the current page to the page at ``path`` (works from disk)."""
@@ -226,6 +232,7 @@ class Renderer:
             linked=linked,
             when=_when,
             pretty_json=_RememberedPrettyJson(),
+            exec_form=exec_form,
             href=href,
             asset=asset,
             file_href=file_href,
