@@ -30,10 +30,11 @@ from bench.fill import fill
 from bench.run import default_workdir
 from lab.registry import start_registry
 from sitegen import build
-from sitegen.cache import Cache
 from sitegen.config import load_config
 from sitegen.crawl import Progress
-from sitegen.state import State
+from sitegen.crawl.cache import Cache
+from sitegen.crawl.state import State
+from sitegen.site.write import write_site
 
 
 def _cpu() -> float:
@@ -55,12 +56,12 @@ def profile_render(tags: int, work: Path, top: int) -> None:
     config = load_config(config_path, environ={})
     catalog = snapshot.load(model)
     cpu = _cpu()
-    pages = build.write_site(config, catalog, work / "plain", workers=1)
+    pages = write_site(config, catalog, work / "plain", workers=1)
     cpu = _cpu() - cpu
     print(f"{pages} pages: {cpu / pages * 1e6:.0f} us of CPU per page in this process")
     profile = cProfile.Profile()
     profile.enable()
-    build.write_site(config, catalog, work / "profiled", workers=1)
+    write_site(config, catalog, work / "profiled", workers=1)
     profile.disable()
     _print(profile, top)
 

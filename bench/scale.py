@@ -29,14 +29,15 @@ from typing import Any
 from bench import snapshot
 from bench.dataset import Spec, contents
 from lab.fakeregistry import FakeRegistry
-from sitegen import build, search
-from sitegen.build import write_site
-from sitegen.cache import Cache
 from sitegen.config import load_config
 from sitegen.crawl import crawl
+from sitegen.crawl.cache import Cache
+from sitegen.crawl.state import State
 from sitegen.model import Catalog
 from sitegen.registry.client import RegistryClient
-from sitegen.state import State
+from sitegen.site import search
+from sitegen.site import write as site_write
+from sitegen.site.write import write_site
 
 FAKE_URL = "https://registry.test"
 
@@ -93,7 +94,10 @@ def render(config_path: Path, model_path: Path, site: Path) -> dict[str, Any]:
     phases: dict[str, float] = {}
     before = _cpu()
     started = time.perf_counter()
-    with _timed(search, "build_index", phases, "search"), _timed(build, "feeds", phases, "feeds"):
+    with (
+        _timed(search, "build_index", phases, "search"),
+        _timed(site_write, "feeds", phases, "feeds"),
+    ):
         pages = write_site(config, catalog, site)
     seconds = time.perf_counter() - started
     after = _cpu()

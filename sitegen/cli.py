@@ -23,14 +23,13 @@ import click
 
 from sitegen import __version__
 from sitegen.build import build, report
-from sitegen.config import Config, RegistryConfig, load_config
+from sitegen.config import Config, load_config
 from sitegen.crawl import Progress
-from sitegen.errors import CatalogUnavailable, CredentialsRefused, RegistryError, SitegenError
-from sitegen.masking import Masker
-from sitegen.registry.client import RegistryClient, RegistrySession
-from sitegen.registry.credentials import resolve_credentials
+from sitegen.crawl.state import DEFAULT_KEEP_BUILDS
+from sitegen.errors import SitegenError
+from sitegen.oci.masking import Masker
+from sitegen.registry.check import check_registries
 from sitegen.registry.transport import Stats
-from sitegen.state import DEFAULT_KEEP_BUILDS
 
 log = logging.getLogger("sitegen")
 
@@ -240,88 +239,13 @@ def check_command(config_path: Path, verbose: int) -> None:
     config = _load(config_path)
     click.echo(f"{config_path}: valid ({len(config.registries)} registries)")
     try:
-        ok = asyncio.run(_check_all(config))
+        ok, lines = asyncio.run(check_registries(config))
     except SitegenError as exc:  # an unreadable docker/podman auth file
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    # Registry text (error messages) is masked like the log: CI output is often public.
+    click.echo(_LOG_MASKER.text("\n".join(lines)))
     sys.exit(EXIT_OK if ok else EXIT_ERROR)
-
-
-async def _check_all(config: Config) -> bool:
-    credentials = {r.name: resolve_credentials(r, os.environ) for r in config.registries}
-    async with RegistryClient(config.registries, credentials=credentials) as client:
-        results = await asyncio.gather(*(_check_one(client[r.name], r) for r in config.registries))
-        for registry in config.registries:
-            remaining, limit = client.stats.rate_limit.get(registry.name, (None, None))
-            if remaining is not None:
-                results[config.registries.index(registry)][1].append(
-                    f"  rate limit: {remaining}" + (f" of {limit}" if limit else "") + " remaining"
-                )
-    for _, lines in results:
-        click.echo(_LOG_MASKER.text("\n".join(lines)))
-    return all(ok for ok, _ in results)
-
-
-async def _check_one(session: RegistrySession, registry: RegistryConfig) -> tuple[bool, list[str]]:
-    lines = [f"{registry.name}: {registry.url}"]
-    started = time.perf_counter()
-    try:
-        ping = await session.ping()
-    except RegistryError as exc:
-        lines.append(f"  reachable: no: {exc.detail}")
-        return False, lines
-    lines.append(
-        f"  reachable: yes (GET /v2/ answered {ping.status} in "
-        f"{(time.perf_counter() - started) * 1000:.0f} ms)"
-    )
-    creds = session.credentials
-    if creds.anonymous:
-        who = "anonymously"
-    else:
-        user = f"as user {creds.username}" if creds.username else "with an identity token"
-        who = f"{user} (credentials from {creds.source})"
-    if ping.challenge is None:
-        lines.append(f"  auth: none required; connecting {who}")
-    else:
-        detail = ping.challenge.scheme.capitalize()
-        if ping.challenge.realm and ping.challenge.scheme == "bearer":
-            detail += f" token from {ping.challenge.realm}"
-        lines.append(f"  auth: {detail}; connecting {who}")
-    try:
-        await session.login()
-    except CredentialsRefused as exc:
-        lines.append(f"  credentials: refused: {exc.detail}")
-        return False, lines
-    except RegistryError as exc:
-        lines.append(f"  credentials: could not be checked: {exc.detail}")
-    else:
-        if not creds.anonymous and ping.challenge is not None:
-            lines.append("  credentials: accepted")
-    ok = True
-    try:
-        names = await session.catalog()
-        lines.append(f"  catalog: available, {len(names)} repositories")
-    except CatalogUnavailable as exc:
-        lines.append(f"  catalog: not available ({exc.status or exc.code or 'refused'})")
-        names = []
-        if registry.repositories is None:
-            lines.append(
-                "    list repositories in the config: this registry does not let us discover them"
-            )
-            ok = False
-    except RegistryError as exc:
-        lines.append(f"  catalog: error: {exc.detail}")
-        names = []
-        ok = registry.repositories is not None
-    if registry.repositories is not None:
-        for repo in registry.repositories:
-            try:
-                tags = await session.tags(repo.name)
-                lines.append(f"  {repo.name}: {len(tags)} tags")
-            except RegistryError as exc:
-                lines.append(f"  {repo.name}: error: {exc.detail}")
-                ok = False
-    return ok, lines
 
 
 @main.command("serve")

@@ -20,11 +20,11 @@ from lab.images import image
 from lab.proxy import delayed
 from lab.registry import ADMIN_PASSWORD, ADMIN_USER, RunningRegistry, running_registry
 from lab.samples import SampleRepo
-from sitegen import paths
 from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.crawl import Progress
 from sitegen.registry.transport import Stats
+from sitegen.site import paths
 from tests.conftest import run_cli, write_config
 
 pytestmark = pytest.mark.registry

@@ -13,7 +13,7 @@ import pytest
 from lab.push import skopeo_inspect_config, skopeo_inspect_raw, skopeo_list_tags
 from lab.registry import ADMIN_PASSWORD, ADMIN_USER, RunningRegistry
 from lab.samples import SampleRepo
-from sitegen import paths
+from sitegen.site import paths
 from tests.conftest import run_cli, write_config
 
 pytestmark = pytest.mark.registry

@@ -14,7 +14,7 @@ import pytest
 
 from lab.images import Built, HistoryStep, image
 from lab.registry import RunningRegistry, running_registry
-from sitegen import paths
+from sitegen.site import paths
 from tests.conftest import run_cli, write_config
 
 pytestmark = pytest.mark.registry

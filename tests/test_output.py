@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lab.registry import RunningRegistry
-from sitegen.output import MARKER, recover, staging
+from sitegen.site.output import MARKER, recover, staging
 from tests.conftest import run_cli, write_config
 
 

@@ -12,13 +12,14 @@ import jinja2
 import pytest
 
 from lab.fakeregistry import from_samples
-from sitegen.build import build, write_site
+from sitegen.build import build
 from sitegen.config import Config, load_config
 from sitegen.errors import OutputError
 from sitegen.model import Catalog
-from sitegen.pages import build_pages, page_units
-from sitegen.render import PageJson
-from sitegen.workers import assign_shards
+from sitegen.site.pages.catalog import build_pages, page_units
+from sitegen.site.render import PageJson
+from sitegen.site.workers import assign_shards
+from sitegen.site.write import write_site
 from tests.conftest import write_config
 
 pytestmark = pytest.mark.skipif(

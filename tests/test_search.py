@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from lab.fakeregistry import from_samples
-from sitegen import search
 from sitegen.build import build
 from sitegen.config import load_config
-from sitegen.pages import Page, build_pages
+from sitegen.site import search
+from sitegen.site.pages.catalog import Page, build_pages
 from tests.conftest import write_config
 
 

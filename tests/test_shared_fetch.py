@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from sitegen.cache import Cache
-from sitegen.crawl import Progress, _Context
+from sitegen.crawl import CrawlContext, Progress
+from sitegen.crawl.cache import Cache
+from sitegen.crawl.state import State
 from sitegen.errors import RegistryError
-from sitegen.masking import Masker
-from sitegen.state import State
+from sitegen.oci.masking import Masker
 
 
-def context(tmp: Path) -> _Context:
-    return _Context(Cache(tmp), State(), Progress(), "", Masker())
+def context(tmp: Path) -> CrawlContext:
+    return CrawlContext(Cache(tmp), State(), Progress(), "", Masker())
 
 
 def test_concurrent_fetches_of_one_digest_are_one(tmp_path: Path) -> None:

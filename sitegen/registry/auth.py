@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from sitegen.config import Secret
 from sitegen.dates import parse_rfc3339
-from sitegen.registry import jsonload
+from sitegen.oci import jsonload
 
 MIN_TOKEN_LIFETIME = 60.0  # token spec: "expires_in ... default 60 ... never less"
 RENEW_MARGIN = 5.0  # renew this many seconds before expiry

@@ -29,16 +29,16 @@ from sitegen.errors import (
     ProtocolError,
     RegistryError,
 )
-from sitegen.registry import jsonload, mediatypes
+from sitegen.oci import jsonload, mediatypes
+from sitegen.oci.digests import covered_bytes, manifest_digest
+from sitegen.oci.references import digest_of, is_digest, is_name, is_tag
 from sitegen.registry.auth import ANONYMOUS, CATALOG_SCOPE, Credentials, Scope
 from sitegen.registry.authflow import AuthFlow
 from sitegen.registry.challenge import choose, parse_challenges
-from sitegen.registry.digests import covered_bytes, manifest_digest
 from sitegen.registry.errorbody import Redactor, error_for
 from sitegen.registry.httpclient import USER_AGENT, build_http_client
 from sitegen.registry.listing import Listing, paginate, referrer_pages
 from sitegen.registry.pagination import DEFAULT_PAGE_SIZE
-from sitegen.registry.references import digest_of, is_digest, is_name, is_tag
 from sitegen.registry.results import ManifestHead, PingInfo, RawManifest
 from sitegen.registry.transport import Reply, RetryPolicy, Stats, Transport, loggable
 

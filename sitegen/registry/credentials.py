@@ -34,8 +34,8 @@ from typing import Any
 from sitegen.config import RegistryConfig, Secret
 from sitegen.errors import ConfigError, FileRefused
 from sitegen.files import read_limited, reason
+from sitegen.oci.references import is_docker_hub
 from sitegen.registry.auth import ANONYMOUS, Credentials
-from sitegen.registry.references import is_docker_hub
 
 log = logging.getLogger("sitegen.registry")
 

@@ -20,7 +20,7 @@ from sitegen.errors import (
     RegistryError,
     ServerError,
 )
-from sitegen.registry import jsonload
+from sitegen.oci import jsonload
 
 NOT_FOUND_CODES = frozenset(
     {"NAME_UNKNOWN", "MANIFEST_UNKNOWN", "BLOB_UNKNOWN", "NOT_FOUND", "404"}

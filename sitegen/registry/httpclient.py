@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from sitegen import __version__, tls
-from sitegen.config import RegistryConfig
+from sitegen import __version__
+from sitegen.config import RegistryConfig, tls
 from sitegen.errors import ConfigError
 
 USER_AGENT = f"sitegen/{__version__} (+static registry catalog)"

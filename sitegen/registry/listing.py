@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitegen.errors import ProtocolError, RegistryError
-from sitegen.registry import jsonload
+from sitegen.oci import jsonload
 from sitegen.registry.pagination import next_link
 from sitegen.registry.transport import Reply, loggable, origin
 

@@ -17,7 +17,7 @@ from lab.fakeregistry import FakeRegistry, from_samples
 from lab.images import image, index
 from sitegen.build import BuildResult, build
 from sitegen.config import load_config
-from sitegen.registry import mediatypes
+from sitegen.oci import mediatypes
 from tests.conftest import write_config
 from tests.registry.conftest import (
     fixture_bytes,

@@ -12,7 +12,7 @@ import pytest
 
 from sitegen.config import Limits
 from sitegen.errors import DigestMismatch, NotFoundError, ProtocolError, TooLarge
-from sitegen.registry import mediatypes
+from sitegen.oci import mediatypes
 from sitegen.registry.client import RawManifest
 from tests.registry.conftest import (
     fixture_bytes,

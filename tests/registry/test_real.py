@@ -16,10 +16,10 @@ from lab.registry import ADMIN_PASSWORD, ADMIN_USER, RunningRegistry
 from lab.samples import SampleRepo
 from sitegen.config import Secret
 from sitegen.errors import AuthError, CatalogUnavailable
+from sitegen.oci.references import digest_of
 from sitegen.registry.auth import Credentials
 from sitegen.registry.client import RegistryClient
 from sitegen.registry.credentials import resolve_credentials
-from sitegen.registry.references import digest_of
 from tests.registry.conftest import registry_config, run
 
 pytestmark = pytest.mark.registry

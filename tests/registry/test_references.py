@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.config import load_config
-from sitegen.registry.references import Reference, api_host, normalize_name, split_host
+from sitegen.oci.references import Reference, api_host, normalize_name, split_host
 from tests.conftest import write_config
 
 

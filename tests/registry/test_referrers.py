@@ -13,7 +13,7 @@ import pytest
 from lab.fakeregistry import from_samples
 from sitegen.build import build
 from sitegen.config import load_config
-from sitegen.registry import mediatypes
+from sitegen.oci import mediatypes
 from tests.conftest import write_config
 from tests.registry.conftest import json_response, make_client, registry_config, run
 

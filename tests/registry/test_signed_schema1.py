@@ -16,7 +16,7 @@ from typing import Any
 from lab.fakeregistry import FakeRegistry
 from sitegen.build import build
 from sitegen.config import load_config
-from sitegen.registry import mediatypes
+from sitegen.oci import mediatypes
 from tests.conftest import write_config
 from tests.registry.conftest import fixture_bytes
 

@@ -13,7 +13,7 @@ import pytest
 
 from lab.images import image
 from lab.registry import RunningRegistry, running_registry
-from sitegen import paths
+from sitegen.site import paths
 from tests.conftest import run_cli, write_config
 from tests.security.test_secrets import site_text
 

@@ -27,17 +27,17 @@ import pytest
 
 from lab.hostilejson import variants
 from lab.images import Built, attestation_manifest, image, sha256_digest
-from sitegen.cache import Cache
 from sitegen.config import SiteConfig, load_config
 from sitegen.crawl import crawl
-from sitegen.feeds import feeds
-from sitegen.historypages import Timeline
-from sitegen.pages import catalog_document, page_units, tag_data_file
+from sitegen.crawl.cache import Cache
+from sitegen.crawl.state import State
+from sitegen.oci.mediatypes import DOCKER_SCHEMA1_SIGNED, OCI_INDEX, OCI_MANIFEST
 from sitegen.registry.client import RegistryClient
-from sitegen.registry.mediatypes import DOCKER_SCHEMA1_SIGNED, OCI_INDEX, OCI_MANIFEST
 from sitegen.registry.transport import RetryPolicy
-from sitegen.render import Renderer, sitemaps
-from sitegen.state import State
+from sitegen.site.feeds import feeds
+from sitegen.site.pages.catalog import catalog_document, page_units, tag_data_file
+from sitegen.site.pages.history import Timeline
+from sitegen.site.render import Renderer, sitemaps
 from tests.conftest import write_config
 
 REAL_WORLD = Path(__file__).parent.parent / "fixtures" / "real-world"

@@ -12,17 +12,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitegen import paths
-from sitegen.registry import jsonload
-from sitegen.registry.challenge import parse_challenges
-from sitegen.registry.pagination import next_link, parse_link_header
-from sitegen.registry.references import (
+from sitegen.oci import jsonload
+from sitegen.oci.references import (
     TAG_RE,
     Reference,
     is_digest,
     is_name,
     is_tag,
 )
+from sitegen.registry.challenge import parse_challenges
+from sitegen.registry.pagination import next_link, parse_link_header
+from sitegen.site import paths
 
 settings.register_profile("ci", max_examples=300, deadline=None)
 settings.load_profile("ci")

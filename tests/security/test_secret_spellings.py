@@ -33,7 +33,7 @@ from lab.oci import (
     tar_gz,
 )
 from lab.registry import running_registry
-from sitegen.masking import MASK
+from sitegen.oci.masking import MASK
 from tests.conftest import run_cli, write_config
 
 Encoder = Callable[[Any], bytes]

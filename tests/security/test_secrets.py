@@ -14,8 +14,8 @@ from lab.images import HistoryStep, image
 from lab.registry import ADMIN_PASSWORD, ADMIN_USER, RunningRegistry
 from sitegen.build import build
 from sitegen.config import load_config
-from sitegen.manifests import image_config
-from sitegen.masking import Masker
+from sitegen.oci.manifests import image_config
+from sitegen.oci.masking import Masker
 from tests.conftest import run_cli, write_config
 
 SAMPLE_SECRET = "hunter2-sample"  # DB_PASSWORD in lab.samples' apps/web

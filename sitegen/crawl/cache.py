@@ -18,9 +18,9 @@ from pathlib import Path
 
 from sitegen.errors import FileRefused, OutputError
 from sitegen.files import describe, exclusive, read_limited
-from sitegen.registry.references import is_digest, verify_digest
+from sitegen.oci.references import is_digest, verify_digest
 
-log = logging.getLogger("sitegen.cache")
+log = logging.getLogger("sitegen.crawl.cache")
 
 LOCK_FILE = "lock"
 MAX_ENTRY_BYTES = 256 << 20  # far above any manifest or config a registry may send

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from sitegen.crawl.state import RepositoryState, State
 from sitegen.model import Change
-from sitegen.state import RepositoryState, State
 
 
 def compute(

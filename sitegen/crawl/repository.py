@@ -1,317 +1,42 @@
-"""Config + client -> model. Failures are recorded in the model, never raised.
-
-A registry that is down, a repository we may not read, a tag whose manifest is broken:
-each becomes a message on its own page while everything else is still built. Where
-the previous build saw the failed repository, its last good data is rebuilt from the
-cache (no network) and shown marked stale.
-
-Per tag the crawl sends one HEAD (Docker Hub does not count it as a pull) and GETs
-only digests that neither this run nor the cache has seen (PROTOCOL.md 12). Every
-manifest and config is fetched at most once per run, however many tags, platforms or
-repositories share it.
+"""One repository's crawl: its tags, the manifests and configs they point to, their
+referrers; and the same from the cache alone when the registry cannot be asked. Every
+digest is fetched at most once, however many tags share it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Mapping
+from typing import Any
 
-from sitegen import changes, manifests, supplychain
-from sitegen.cache import Cache
 from sitegen.config import (
-    Config,
     RegistryConfig,
     RepositoryConfig,
     TagFilter,
     platform_matches,
 )
+from sitegen.crawl.context import VERBOSE, CrawlContext, Outcome
+from sitegen.crawl.state import RepositoryState
 from sitegen.errors import NotFoundError, ProtocolError, RegistryError
-from sitegen.masking import NO_SECRETS, Masker, Secrets
 from sitegen.model import (
-    Catalog,
-    Change,
     Descriptor,
     Image,
     Index,
     Manifest,
     Referrer,
-    Registry,
     Repository,
     Tag,
 )
-from sitegen.registry import jsonload, mediatypes
-from sitegen.registry.client import RawManifest, RegistryClient, RegistrySession
-from sitegen.state import HISTORY_LIMIT, RepositoryState, State
-from sitegen.versions import is_version, newest_first, version_key
+from sitegen.oci import jsonload, manifests, mediatypes, supplychain
+from sitegen.oci.masking import NO_SECRETS, Masker
+from sitegen.oci.versions import is_version, newest_first, version_key
+from sitegen.registry.client import RawManifest, RegistrySession
 
 log = logging.getLogger("sitegen.crawl")
 
-_T = TypeVar("_T")
-VERBOSE = 15  # between DEBUG and INFO: one line per repository with -v
 
-
-@dataclass
-class Progress:
-    """Counters the CLI shows while the crawl runs."""
-
-    registries_total: int = 0
-    registries_done: int = 0
-    repositories_total: int = 0
-    repositories_done: int = 0
-    tags_total: int = 0
-    tags_done: int = 0
-    failures: list[str] = field(default_factory=list)
-
-    def fail(self, message: str) -> None:
-        """Record and log one failure."""
-        self.failures.append(message)
-        log.warning("%s", message)
-
-
-@dataclass
-class Outcome:
-    """The crawl's result: the catalog, plus what the state file should remember."""
-
-    catalog: Catalog
-    fresh: dict[tuple[str, str], RepositoryState] = field(default_factory=dict)
-    listed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # catalog listings
-    changes: list[Change] = field(default_factory=list)  # since the previous build
-
-
-async def crawl(
-    config: Config,
-    client: RegistryClient,
-    cache: Cache,
-    *,
-    state: State | None = None,
-    progress: Progress | None = None,
-    now: str = "",
-) -> Outcome:
-    """Crawl every configured registry in parallel. ``now`` stamps successful crawls."""
-    context = _Context(cache, state or State(), progress or Progress(), now, config.site.masker)
-    context.progress.registries_total = len(config.registries)
-    context.started = asyncio.get_running_loop().time()
-    context.build_budget = config.limits.build_time_budget
-    outcome = Outcome(catalog=Catalog(title=config.site.title, registries=()))
-    build_deadline = context.started + config.limits.build_time_budget
-    registries = await asyncio.gather(
-        *(
-            _crawl_registry(
-                rc,
-                client[rc.name],
-                context,
-                outcome,
-                min(context.started + rc.time_budget, build_deadline),
-            )
-            for rc in config.registries
-        )
-    )
-    outcome.changes = changes.compute(context.state, outcome.fresh, outcome.listed, now)
-    history = (*sorted(outcome.changes, reverse=True), *context.state.history)
-    outcome.catalog = Catalog(
-        title=config.site.title,
-        url=config.site.url,
-        description=(
-            context.masker.text(config.site.description) if config.site.description else None
-        ),
-        registries=tuple(registries),
-        changes=history[:HISTORY_LIMIT],
-        previous=await _previous_digests(config, context, registries, history),
-        rate_limits=dict(client.stats.rate_limit),
-    )
-    return outcome
-
-
-async def _previous_digests(
-    config: Config, ctx: _Context, registries: list[Registry], history: Iterable[Change]
-) -> dict[str, Manifest]:
-    """The manifests moved tags pointed to before, from the cache, for diff pages."""
-    shown = {
-        digest
-        for registry in registries
-        for repo in registry.repositories
-        for digest in repo.manifests
-    }
-    wanted: dict[tuple[str, str], set[str]] = {}
-    for change in history:
-        if change.kind == "tag-moved" and change.old not in shown:
-            wanted.setdefault((change.registry, change.repository), set()).add(change.old)
-    by_name = {rc.name: rc for rc in config.registries}
-    found: dict[str, Manifest] = {}
-    for (registry, repository), digests in sorted(wanted.items()):
-        if registry not in by_name:
-            continue
-        loader = _RepositoryCrawler(
-            by_name[registry], None, RepositoryConfig(name=repository), ctx, None
-        )
-        for digest in sorted(digests):
-            with contextlib.suppress(RegistryError):
-                found[digest] = await loader.load(digest)
-    return found
-
-
-@dataclass
-class _Context:
-    cache: Cache
-    state: State
-    progress: Progress
-    now: str
-    masker: Masker
-    # Digest -> the fetch under way. Content is addressed by digest, so repositories
-    # holding the same manifests (mirrors, promotion between environments) crawled at
-    # the same time share one GET instead of each missing the cache.
-    fetching: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
-    # Digest -> the secret values found in that image's config, to mask them in the
-    # index that holds it. Only in memory, never in the model or on disk.
-    secrets: dict[str, Secrets] = field(default_factory=dict)
-    # Registry -> its fetches under way, cancelled when it runs out of time.
-    owned: dict[str, set[asyncio.Task[Any]]] = field(default_factory=dict)
-    started: float = 0.0  # the crawl's start on the loop's clock
-    build_budget: float = 0.0
-
-    def cancel_fetches(self, registry: str) -> None:
-        """Stop the shared fetches a registry started (it ran out of time)."""
-        for task in self.owned.pop(registry, set()):
-            task.cancel()
-
-    def fail(self, exc: RegistryError) -> str:
-        """Record a failure; its message, masked like every registry string."""
-        message = self.masker.text(str(exc))
-        self.progress.fail(message)
-        return message
-
-    async def shared(self, digest: str, fetch: Callable[[], Awaitable[_T]], registry: str) -> _T:
-        """``fetch()``, or the result of the same digest's fetch already under way.
-
-        A fetch that fails elsewhere is not our failure (another repository may be
-        denied or broken, another registry out of time): then we fetch for ourselves.
-        """
-        pending = self.fetching.get(digest)
-        if pending is not None:
-            try:
-                found: _T = await asyncio.shield(pending)
-                return found
-            except RegistryError:
-                pass
-            except asyncio.CancelledError:
-                if not pending.cancelled():
-                    raise  # we were cancelled, not the fetch we waited for
-        task = asyncio.ensure_future(fetch())
-        self.fetching[digest] = task
-        owned = self.owned.setdefault(registry, set())
-        owned.add(task)
-        task.add_done_callback(owned.discard)
-        try:
-            # Shielded: if this repository's crawl is cancelled, the others still wait.
-            return await asyncio.shield(task)
-        finally:
-            if self.fetching.get(digest) is task:
-                del self.fetching[digest]
-
-
-async def _crawl_registry(
-    rc: RegistryConfig, session: RegistrySession, ctx: _Context, outcome: Outcome, deadline: float
-) -> Registry:
-    """One registry, within its time budget (``deadline`` on the loop's clock).
-
-    Out of time, the repositories already crawled are kept, the others show their last
-    good data, and the registry is failed, like any registry that could not be crawled.
-    """
-    listed = rc.repositories is None
-    loop = asyncio.get_running_loop()
-    try:
-        async with asyncio.timeout_at(deadline):
-            await session.login()
-            repo_configs = rc.repositories
-            if repo_configs is None:
-                names = [n for n in await session.catalog() if rc.discovers(n)]
-                outcome.listed[rc.name] = tuple(names)
-                repo_configs = tuple(RepositoryConfig(name=n) for n in names)
-    except (RegistryError, TimeoutError) as exc:
-        if isinstance(exc, RegistryError):
-            message = ctx.fail(exc)
-        else:
-            ctx.cancel_fetches(rc.name)
-            message = _out_of_time(rc, ctx, deadline)
-        ctx.progress.registries_done += 1
-        return Registry(
-            name=rc.name,
-            url=rc.url,
-            pull_host=rc.pull_host,
-            repositories=await _stale_registry(rc, ctx, message),
-            error=message,
-            catalog_listed=listed,
-        )
-    ctx.progress.repositories_total += len(repo_configs)
-    referrers = _ReferrersSupport(session, ctx.masker)
-    runs = {
-        asyncio.ensure_future(_RepositoryCrawler(rc, session, repo, ctx, referrers).run(outcome)): (
-            repo
-        )
-        for repo in repo_configs
-    }
-    error = ""
-    crawled: list[Repository] = []
-    if runs:
-        done, pending = await asyncio.wait(runs, timeout=max(0.0, deadline - loop.time()))
-        crawled = [task.result() for task in done]
-        if pending:
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-            ctx.cancel_fetches(rc.name)
-            error = _out_of_time(rc, ctx, deadline, len(pending), len(runs))
-            for task in pending:
-                offline = _RepositoryCrawler(rc, None, runs[task], ctx, None)
-                crawled.append(await offline.offline(error))
-    ctx.progress.registries_done += 1
-    # Credentials refused half-way (a token revoked during the crawl): the repositories
-    # after it show their last good data, and the registry as a whole has failed.
-    refused = session.refused
-    if refused is not None and not error:
-        error = ctx.masker.text(str(refused))
-    return Registry(
-        name=rc.name,
-        url=rc.url,
-        pull_host=rc.pull_host,
-        repositories=tuple(sorted(crawled, key=lambda r: r.name)),
-        error=error,
-        catalog_listed=listed,
-    )
-
-
-def _out_of_time(
-    rc: RegistryConfig, ctx: _Context, deadline: float, left: int = 0, total: int = 0
-) -> str:
-    """The failure of a registry whose crawl ran out of its time budget."""
-    budget = rc.time_budget
-    which = f"its time budget of {budget:g} s (time_budget)"
-    if deadline < ctx.started + budget:
-        which = f"the build's time budget of {ctx.build_budget:g} s (limits.build_time_budget)"
-    message = f"{rc.name}: the crawl did not finish within {which}"
-    if total:
-        message += f"; {left} of {total} repositories not crawled, shown from the last good crawl"
-    ctx.progress.fail(message)
-    return message
-
-
-async def _stale_registry(rc: RegistryConfig, ctx: _Context, error: str) -> tuple[Repository, ...]:
-    """The last good data of a registry that failed as a whole, from the cache."""
-    wanted = {r.name: r for r in rc.repositories} if rc.repositories is not None else None
-    found = []
-    for (registry, name), _ in sorted(ctx.state.repositories.items()):
-        if registry != rc.name or (wanted is not None and name not in wanted):
-            continue
-        repo = wanted[name] if wanted is not None else RepositoryConfig(name=name)
-        found.append(await _RepositoryCrawler(rc, None, repo, ctx, None).offline(error))
-    return tuple(found)
-
-
-class _ReferrersSupport:
+class ReferrersSupport:
     """Whether the registry has the referrers API, learned from the first call.
 
     distribution 2.8 answers 404: after that first answer no more referrers requests
@@ -349,7 +74,7 @@ class _ReferrersSupport:
             return None
 
 
-class _RepositoryCrawler:
+class RepositoryCrawler:
     """Crawls one repository; fetches each digest once however many tags share it.
 
     With ``session=None`` it works offline from the cache (stale data).
@@ -360,8 +85,8 @@ class _RepositoryCrawler:
         rc: RegistryConfig,
         session: RegistrySession | None,
         repo: RepositoryConfig,
-        ctx: _Context,
-        referrers: _ReferrersSupport | None,
+        ctx: CrawlContext,
+        referrers: ReferrersSupport | None,
     ) -> None:
         self.registry = rc.name
         self.session = session

@@ -11,9 +11,9 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sitegen.historypages import Timeline
+    from sitegen.site.pages.history import Timeline
 
-from sitegen import paths
+from sitegen.site import paths
 from sitegen.model import (
     Image,
     Index,
@@ -25,9 +25,9 @@ from sitegen.model import (
     Tag,
     images_of,
 )
-from sitegen.page import SCHEMA_VERSION, Locations, Page, repo_crumbs
-from sitegen.registry import jsonload
-from sitegen.versions import version_key
+from sitegen.site.pages.page import SCHEMA_VERSION, Locations, Page, repo_crumbs
+from sitegen.oci import jsonload
+from sitegen.oci.versions import version_key
 
 
 def platform_label(platform: Platform | None) -> str:

@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape, quoteattr
 
-from sitegen import paths
+from sitegen.site import paths
 from sitegen.dates import parse_rfc3339
-from sitegen.historypages import CHANGES_PATH, Timeline
+from sitegen.site.pages.history import CHANGES_PATH, Timeline
 from sitegen.model import Catalog, Change
-from sitegen.paths import relative_root
+from sitegen.site.paths import relative_root
 
 SITE_FEED = "feeds/changes.xml"
 FEED_LIMIT = 100

@@ -1,4 +1,4 @@
-"""``registries.yaml`` -> validated, frozen configuration.
+"""``registries.yaml`` -> the validated, frozen configuration of ``schema.py``.
 
 Everything is checked here, before any network call: unknown keys, types, ranges,
 regular expressions, repository names, URLs, environment variables, description
@@ -11,21 +11,37 @@ error, not a hang. ``docs/configuration.md`` documents each key; keep the two in
 from __future__ import annotations
 
 import difflib
-import fnmatch
 import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sitegen import tls
+from sitegen.config import tls
+from sitegen.config.schema import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_RETRIES,
+    DEFAULT_TIME_BUDGET,
+    DEFAULT_TIMEOUT,
+    DEFAULT_TITLE,
+    LIMIT_KEYS,
+    Auth,
+    Config,
+    Limits,
+    RegistryConfig,
+    RepositoryConfig,
+    Secret,
+    SiteConfig,
+    TagFilter,
+)
+from sitegen.config.yamlreader import Field, Reader
 from sitegen.errors import ConfigError, FileRefused
 from sitegen.files import read_limited, reason, require_regular
-from sitegen.masking import DEFAULT_PATTERNS, SHAPE_NAMES, Masker
-from sitegen.patterns import Pattern, PatternError
-from sitegen.registry.references import (
+from sitegen.oci.masking import DEFAULT_PATTERNS, SHAPE_NAMES, Masker
+from sitegen.oci.patterns import PatternError
+from sitegen.oci.references import (
     DOCKER_HUB_PULL_HOST,
     HOST_RE,
     api_host,
@@ -33,7 +49,6 @@ from sitegen.registry.references import (
     is_name,
     normalize_name,
 )
-from sitegen.yamlreader import Field, Reader
 
 PLATFORM_RE = re.compile(r"[a-z0-9._-]+/[a-z0-9._-]+(?:/[a-z0-9._-]+)?")
 SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
@@ -45,165 +60,12 @@ DESCRIPTION_SUFFIXES = (".md", ".markdown", ".txt")
 MAX_DESCRIPTION_BYTES = 1 << 20
 MAX_CONFIG_BYTES = 16 << 20
 MAX_THEME_FILES = 10_000
-DEFAULT_CONCURRENCY = 8
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_RETRIES = 3
-# A nightly job should publish well inside a CI job's limit (GitHub Actions' example
-# workflow allows 60 minutes): a registry gets 30 minutes, all of them together 50.
-DEFAULT_TIME_BUDGET = 1800.0
-DEFAULT_BUILD_TIME_BUDGET = 3000
-DEFAULT_TITLE = "Image catalog"
 # What to write instead of lookaround, which the pattern engine cannot run.
 TAGS_HINT = (
     "a tag is shown when include matches it and exclude does not: match the tags to "
     "hide with exclude instead"
 )
 MASKING_HINT = "list patterns that match the names to mask instead"
-
-
-@dataclass(frozen=True, slots=True)
-class Secret:
-    """A credential. Its ``repr`` and ``str`` never show the value; ``reveal()`` does."""
-
-    _value: str = field(repr=False)
-
-    def reveal(self) -> str:
-        """The secret value, for the one place that must send it."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    __str__ = __repr__
-
-
-@dataclass(frozen=True, slots=True)
-class Auth:
-    """Credentials for one registry. Absent credentials mean anonymous access."""
-
-    username: str | None = None
-    password: Secret | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TagFilter:
-    """Which tags of a repository to show."""
-
-    include: Pattern | None = None
-    exclude: Pattern | None = None
-    latest: int | None = None
-
-    def merged_over(self, base: TagFilter) -> TagFilter:
-        """This filter with unset parts taken from ``base`` (registry-level defaults)."""
-        return TagFilter(
-            include=self.include if self.include is not None else base.include,
-            exclude=self.exclude if self.exclude is not None else base.exclude,
-            latest=self.latest if self.latest is not None else base.latest,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class RepositoryConfig:
-    """A repository to crawl, as listed in the config."""
-
-    name: str
-    description: str | None = None
-    tags: TagFilter = TagFilter()
-    platforms: tuple[str, ...] | None = None  # None: the registry's setting
-
-
-def platform_matches(wanted: tuple[str, ...], platform: str) -> bool:
-    """``linux/arm64`` matches ``linux/arm64`` and ``linux/arm64/v8``; empty wants all."""
-    return not wanted or any(platform == w or platform.startswith(w + "/") for w in wanted)
-
-
-@dataclass(frozen=True, slots=True)
-class RegistryConfig:
-    """One registry: where it is, how to authenticate, and what to crawl."""
-
-    name: str
-    url: str  # base URL without trailing slash; the API lives at url + "/v2/"
-    host: str  # host[:port] requests go to (Docker Hub aliases resolved)
-    pull_host: str  # host[/prefix] shown in pull commands
-    auth: Auth = Auth()
-    repositories: tuple[RepositoryConfig, ...] | None = None  # None: discover via _catalog
-    tags: TagFilter = TagFilter()
-    include: tuple[str, ...] = ()  # repository globs for catalog discovery
-    exclude: tuple[str, ...] = ()
-    platforms: tuple[str, ...] = ()  # show only these platforms ("linux/amd64"); () = all
-    concurrency: int = DEFAULT_CONCURRENCY
-    timeout: float = DEFAULT_TIMEOUT
-    ca_file: Path | None = None
-    client_cert: Path | None = None  # PEM certificate (and key, unless client_key) for mTLS
-    client_key: Path | None = None
-    insecure: bool = False
-    http2: bool = False
-    retries: int = DEFAULT_RETRIES  # extra attempts after a 429, 5xx or broken connection
-    time_budget: float = DEFAULT_TIME_BUDGET  # seconds for the whole crawl of this registry
-
-    @property
-    def scheme(self) -> str:
-        """``http`` or ``https``."""
-        return self.url.partition(":")[0]
-
-    def discovers(self, repository: str) -> bool:
-        """Whether a repository found through ``_catalog`` passes ``include``/``exclude``."""
-        if self.include and not any(fnmatch.fnmatchcase(repository, g) for g in self.include):
-            return False
-        return not any(fnmatch.fnmatchcase(repository, g) for g in self.exclude)
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Caps that keep a hostile or broken registry from exhausting the build."""
-
-    manifest_bytes: int = 4 << 20  # PROTOCOL.md 18; distribution's own limit
-    config_bytes: int = 8 << 20
-    listing_bytes: int = 16 << 20  # one page of _catalog or tags/list
-    token_bytes: int = 256 << 10
-    error_bytes: int = 64 << 10
-    redirects: int = 10
-    pages: int = 1000  # pages of one listing (Link: rel="next")
-    tags: int = 100_000  # tags of one repository
-    repositories: int = 100_000  # repositories of one registry (_catalog)
-    site_pages: int = 1_000_000  # pages of the whole site
-    build_time_budget: int = DEFAULT_BUILD_TIME_BUDGET  # seconds for the crawl of all registries
-
-
-LIMIT_KEYS = {
-    "manifest_bytes": "manifest_bytes",
-    "config_bytes": "config_bytes",
-    "listing_bytes": "listing_bytes",
-    "token_bytes": "token_bytes",
-    "error_bytes": "error_bytes",
-    "redirects": "redirects",
-    "listing_pages": "pages",
-    "tags_per_repository": "tags",
-    "repositories_per_registry": "repositories",
-    "site_pages": "site_pages",
-    "build_time_budget": "build_time_budget",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class SiteConfig:
-    """Site-wide settings."""
-
-    title: str = DEFAULT_TITLE
-    url: str | None = None  # where the site is published, with a trailing slash
-    description: str | None = None
-    theme_dir: Path | None = None
-    masker: Masker = field(default_factory=Masker)
-
-
-@dataclass(frozen=True, slots=True)
-class Config:
-    """The whole validated configuration."""
-
-    path: Path
-    site: SiteConfig
-    registries: tuple[RegistryConfig, ...]
-    limits: Limits = field(default_factory=Limits)
 
 
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sitegen import paths
+from sitegen.site import paths
 from sitegen.model import Registry, Repository
 
 SCHEMA_VERSION = 1

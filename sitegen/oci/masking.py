@@ -41,137 +41,36 @@ from urllib.parse import quote, quote_plus
 
 import re2
 
-from sitegen.patterns import Pattern, any_of, encode
-from sitegen.registry import jsonload
+from sitegen.oci import jsonload
+from sitegen.oci.patterns import Pattern, any_of, encode
+from sitegen.oci.shapes import (
+    MASK,
+    MASK_BYTES,
+    SHAPE_NAMES,
+    SHAPES_BY_NAME,
+    Shape,
+    compile_latin1,
+    mask_shape,
+)
 
-MASK = "••••••"
-_MASK_BYTES = MASK.encode()
+__all__ = [
+    "DEFAULT_PATTERNS",
+    "MASK",
+    "MIN_SECRET",
+    "NO_MASKING",
+    "NO_SECRETS",
+    "SHAPE_NAMES",
+    "Masker",
+    "Secrets",
+    "spellings",
+]
+
 DEFAULT_PATTERNS: tuple[str, ...] = (
     "PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "KEY", "CREDENTIAL",
     "AUTH(?:$|[^O]|ORI[SZ])",  # AUTH, AUTH_TOKEN, AUTHORIZATION; not AUTHOR
     "PRIVATE", "SESSION", "COOKIE", "DSN", "CONNECTION_STRING",
 )  # fmt: skip
 MIN_SECRET = 3  # shorter values are masked in Env only, never searched for elsewhere
-
-
-def _latin1() -> Any:
-    options = re2.Options()
-    options.encoding = re2.Options.Encoding.LATIN1
-    options.log_errors = False
-    return options
-
-
-def _compile(pattern: bytes) -> Any:
-    return re2.compile(pattern, _latin1())
-
-
-@dataclass(frozen=True, slots=True)
-class Shape:
-    """A recognisable kind of secret. ``pattern``'s group 1 stays visible (``ghp_``),
-    group 2 is masked, and group 3, when the pattern has one, stays visible after it."""
-
-    name: str
-    description: str
-    triggers: tuple[str, ...]  # literal text every match contains (a cheap pre-check)
-    pattern: Any  # a compiled RE2 program over Latin-1 bytes
-
-
-def _shape(name: str, description: str, triggers: Sequence[str], pattern: bytes) -> Shape:
-    return Shape(name, description, tuple(triggers), _compile(pattern))
-
-
-# Unbounded repeats rather than large counts: RE2 copies a counted repeat into the
-# program, and its time grows with the program.
-SHAPES: tuple[Shape, ...] = (
-    _shape(
-        "url-password",
-        "the password in scheme://user:password@host",
-        ["://"],
-        rb"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:)([^\s/@]+)(@)",
-    ),
-    _shape(
-        "private-key",
-        "PEM and PGP private key blocks",
-        ["PRIVATE KEY"],
-        rb"(-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)((?s:.+?))(-----END|\z)",
-    ),
-    _shape(
-        "authorization-header",
-        "credentials in an Authorization header (curl -H 'Authorization: Bearer ...')",
-        ["uthorization", "UTHORIZATION"],
-        rb"((?i:\b(?:proxy-)?authorization)[\"']?\s*:\s*(?i:basic|bearer|token|digest)\s+)"
-        rb"([A-Za-z0-9._~+/=-]{6,})",
-    ),
-    _shape(
-        "jwt",
-        "JSON Web Tokens (eyJ....eyJ....)",
-        ["eyJ"],
-        rb"()(\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)",
-    ),
-    _shape(
-        "aws-access-key",
-        "AWS access key IDs (AKIA..., ASIA...)",
-        ["AKIA", "ASIA", "ABIA", "ACCA"],
-        rb"(\b(?:AKIA|ASIA|ABIA|ACCA))([A-Z0-9]{16})\b",
-    ),
-    _shape(
-        "github-token",
-        "GitHub tokens (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_)",
-        ["gh", "github_pat_"],
-        rb"(\b(?:gh[pousr]_|github_pat_))([A-Za-z0-9_]{22,})\b",
-    ),
-    _shape(
-        "gitlab-token",
-        "GitLab tokens (glpat-, gldt-, glrt-, glptt-, ...)",
-        ["gl"],
-        rb"(\b(?:glpat|gldt|glrt|glptt|glft|glimt|glcbt|glsoat|glffct|glagent|gloas)-)"
-        rb"([A-Za-z0-9_-]{20,})",
-    ),
-    _shape(
-        "slack-token",
-        "Slack tokens (xoxb-, xoxp-, ...) and incoming webhook URLs",
-        ["xox", "hooks.slack.com"],
-        rb"(\bxox[abposr]-|hooks\.slack\.com/(?:services|workflows|triggers)/)"
-        rb"([A-Za-z0-9/_-]{10,})",
-    ),
-    _shape(
-        "google-api-key",
-        "Google API keys (AIza...)",
-        ["AIza"],
-        rb"(\bAIza)([0-9A-Za-z_-]{35})",
-    ),
-    _shape(
-        "stripe-key",
-        "Stripe live secret and restricted keys",
-        ["_live_"],
-        rb"(\b(?:sk|rk)_live_)([0-9A-Za-z]{20,})",
-    ),
-    _shape(
-        "npm-token",
-        "npm access tokens (npm_...)",
-        ["npm_"],
-        rb"(\bnpm_)([A-Za-z0-9]{36})\b",
-    ),
-    _shape(
-        "pypi-token",
-        "PyPI API tokens (pypi-AgEIcHlwaS5vcmc...)",
-        ["pypi-AgEIcHlwaS5vcmc"],
-        rb"(\bpypi-)(AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})",
-    ),
-    _shape(
-        "dockerhub-token",
-        "Docker Hub personal access tokens (dckr_pat_...)",
-        ["dckr_pat_"],
-        rb"(\bdckr_pat_)([A-Za-z0-9_-]{20,})",
-    ),
-)
-SHAPE_NAMES: tuple[str, ...] = tuple(shape.name for shape in SHAPES)
-_SHAPES_BY_NAME = {shape.name: shape for shape in SHAPES}
-
-
-def _mask_shape(match: Any) -> bytes:
-    tail = match.group(3) if match.re.groups >= 3 else b""
-    return bytes(match.group(1) or b"") + _MASK_BYTES + bytes(tail or b"")
 
 
 # The start of NAME=value, NAME: "value" and "NAME": "value". A name is a whole word
@@ -255,7 +154,7 @@ class Secrets:
         if not every:
             return None
         alternatives = sorted((encode(s) for s in every), key=len, reverse=True)
-        return _compile(b"|".join(re2.escape(s) for s in alternatives))
+        return compile_latin1(b"|".join(re2.escape(s) for s in alternatives))
 
 
 NO_SECRETS = Secrets()
@@ -267,7 +166,7 @@ class Masker:
 
     ``patterns`` match env variable NAMES (``env_names`` turns that part off);
     ``shapes`` name the entries of ``SHAPES`` that are masked everywhere. Raises
-    ``sitegen.patterns.PatternError`` for patterns that cannot run in linear time.
+    ``sitegen.oci.patterns.PatternError`` for patterns that cannot run in linear time.
     """
 
     patterns: tuple[str, ...] = DEFAULT_PATTERNS
@@ -284,7 +183,7 @@ class Masker:
 
     @functools.cached_property
     def _active_shapes(self) -> tuple[Shape, ...]:
-        return tuple(_SHAPES_BY_NAME[name] for name in self.shapes if name in _SHAPES_BY_NAME)
+        return tuple(SHAPES_BY_NAME[name] for name in self.shapes if name in SHAPES_BY_NAME)
 
     @functools.cached_property
     def _triggers(self) -> re.Pattern[str] | None:
@@ -325,13 +224,13 @@ class Masker:
         pattern = secrets.pattern
         data: bytes | None = None
         if pattern is not None:
-            data = pattern.sub(_MASK_BYTES, encode(value))
+            data = pattern.sub(MASK_BYTES, encode(value))
         assignments = self._assignments and _ASSIGNMENT_HINT.search(value) is not None
         shapes = self._shapes_in(value)
         if shapes:
             data = encode(value) if data is None else data
             for shape in shapes:
-                data = shape.pattern.sub(_mask_shape, data)
+                data = shape.pattern.sub(mask_shape, data)
         if data is not None:
             value = data.decode("utf-8", "surrogatepass")
         return self._mask_assignments(value) if assignments else value

@@ -19,18 +19,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sitegen import paths
-from sitegen.historypages import Timeline, changes_page, health_page
-from sitegen.manifestpages import (
+from sitegen.site import paths
+from sitegen.site.pages.history import Timeline, changes_page, health_page
+from sitegen.site.pages.manifest import (
     described,
     manifest_pages,
     manifest_summary,
     platform_cells,
 )
-from sitegen.markup import excerpt, render_markdown
+from sitegen.site.markup import excerpt, render_markdown
 from sitegen.model import Catalog, Registry, Repository
-from sitegen.page import SCHEMA_VERSION, Page, repo_crumbs
-from sitegen.versions import version_key
+from sitegen.site.pages.page import SCHEMA_VERSION, Page, repo_crumbs
+from sitegen.oci.versions import version_key
 
 __all__ = [
     "PAGE_SIZE",

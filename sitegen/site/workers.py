@@ -5,7 +5,7 @@ cannot use a second core; processes can. Workers are forked after the whole mode
 is in memory: each inherits the catalog and the renderer as they are, nothing is
 pickled, and each writes its own share of the pages straight into the staging
 directory. The pages come in units (a repository and its pages, see
-``sitegen.pages.page_units``); each process builds and renders only the units of its
+``sitegen.site.pages.catalog.page_units``); each process builds and renders only the units of its
 shard and sends back what the parent needs of them (paths, search records), so the
 site is byte-identical whatever the number of workers.
 

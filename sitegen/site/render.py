@@ -23,12 +23,12 @@ from markupsafe import Markup, escape
 from sitegen import __version__
 from sitegen.config import SiteConfig
 from sitegen.dates import display
-from sitegen.pages import Page
-from sitegen.paths import relative_root
+from sitegen.site.pages.catalog import Page
+from sitegen.site.paths import relative_root
 
 _T = TypeVar("_T")
 
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+_REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def default_theme() -> tuple[Path, Path]:

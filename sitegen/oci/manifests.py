@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from sitegen.masking import NO_MASKING, NO_SECRETS, Masker, Secrets
 from sitegen.model import (
     EMPTY,
     Attestation,
@@ -22,8 +21,9 @@ from sitegen.model import (
     IndexEntry,
     Platform,
 )
-from sitegen.registry import jsonload, mediatypes
-from sitegen.registry.references import is_digest
+from sitegen.oci import jsonload, mediatypes
+from sitegen.oci.masking import NO_MASKING, NO_SECRETS, Masker, Secrets
+from sitegen.oci.references import is_digest
 
 ATTESTATION_TYPE = "attestation-manifest"
 REFERENCE_TYPE = "vnd.docker.reference.type"

@@ -22,9 +22,9 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from sitegen.page import Page
+from sitegen.site.pages.page import Page
 
-log = logging.getLogger("sitegen.search")
+log = logging.getLogger("sitegen.site.search")
 
 # Images (one record each) above which only repositories are indexed: Pagefind needs
 # about 100 kB of memory per record while indexing (2.2 GB for 20,000 images).

@@ -12,11 +12,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from sitegen import paths
-from sitegen.diff import compare
+from sitegen.site import paths
+from sitegen.site.diff import compare
 from sitegen.model import Catalog, Change, Manifest, Registry, Repository
-from sitegen.page import SCHEMA_VERSION, Page, repo_crumbs
-from sitegen.versions import is_version, version_key
+from sitegen.site.pages.page import SCHEMA_VERSION, Page, repo_crumbs
+from sitegen.oci.versions import is_version, version_key
 
 CHANGES_PATH = "changes/"
 HEALTH_PATH = "health/"

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import base64
 
-from sitegen.registry import jsonload, mediatypes
-from sitegen.registry.references import digest_of, is_digest
+from sitegen.oci import jsonload, mediatypes
+from sitegen.oci.references import digest_of, is_digest
 
 
 def schema1_payload(data: bytes) -> bytes:

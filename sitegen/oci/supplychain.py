@@ -18,10 +18,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sitegen.manifests import string_map, text
 from sitegen.model import Referrer
-from sitegen.registry import jsonload
-from sitegen.registry.references import is_digest
+from sitegen.oci import jsonload
+from sitegen.oci.manifests import string_map, text
+from sitegen.oci.references import is_digest
 
 _TAG_RE = re.compile(r"(sha256)-([a-f0-9]{64})(?:\.(sig|att|sbom))?")
 _COSIGN_KIND = {"sig": "signature", "att": "attestation", "sbom": "sbom"}

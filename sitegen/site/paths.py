@@ -66,7 +66,7 @@ import functools
 import re
 
 from sitegen.config import RESERVED_SLUGS
-from sitegen.registry.references import is_digest, is_name, is_tag
+from sitegen.oci.references import is_digest, is_name, is_tag
 
 TAGS_DIR = "_tags"
 DIGESTS_DIR = "_digests"

@@ -6,7 +6,7 @@
   pruned, so a long-lived CI cache does not grow forever.
 
 The state always goes with the site in place, whenever a build is killed. It is
-committed in two phases around the site's swap (``sitegen.output``):
+committed in two phases around the site's swap (``sitegen.site.output``):
 
 1. before the swap, ``prepare`` writes ``state.json.next`` (atomically: a temporary
    file, then a rename), naming the staged site by its identity;
@@ -32,9 +32,9 @@ from typing import Any
 from sitegen.errors import FileRefused, OutputError
 from sitegen.files import read_limited, reason
 from sitegen.model import Change
-from sitegen.registry.references import is_digest, is_name, is_tag
+from sitegen.oci.references import is_digest, is_name, is_tag
 
-log = logging.getLogger("sitegen.state")
+log = logging.getLogger("sitegen.crawl.state")
 
 STATE_FILE = "state.json"
 PENDING_FILE = "state.json.next"  # written before the site's swap, promoted after it

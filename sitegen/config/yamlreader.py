@@ -17,7 +17,7 @@ from typing import NoReturn
 import yaml
 
 from sitegen.errors import ConfigError
-from sitegen.patterns import Pattern, PatternError, quoted
+from sitegen.oci.patterns import Pattern, PatternError, quoted
 
 _ENV_RE = re.compile(r"\$(?:\$|\{([^}]*)\}|\{)")
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -182,7 +182,7 @@ class Reader:
     ) -> Pattern:
         """A regular expression, checked and compiled for linear-time matching.
 
-        Anything the engine cannot run (``sitegen.patterns``) is an error at the value;
+        Anything the engine cannot run (``sitegen.oci.patterns``) is an error at the value;
         ``lookaround_hint`` says what to use instead of lookaround where the value is.
         """
         text = self.string(field)

@@ -25,7 +25,7 @@ What is guaranteed, and how:
 
 The identity of a site (``site_identity``: device and inode of its directory, which
 a rename or an exchange keeps) lets the crawl state be paired with the site it belongs
-to (see ``sitegen.state``). An identifier written into the site would do the same, but
+to (see ``sitegen.crawl.state``). An identifier written into the site would do the same, but
 it would make two builds of the same registry state differ in a published file, and
 every nightly build a new commit for sites published from a git branch.
 """
@@ -47,7 +47,7 @@ from pathlib import Path
 from sitegen.errors import OutputError
 from sitegen.files import describe, exclusive
 
-log = logging.getLogger("sitegen.output")
+log = logging.getLogger("sitegen.site.output")
 
 MARKER = ".sitegen-site"  # present in every directory sitegen built
 _STAGING_PREFIX = ".sitegen-staging-"

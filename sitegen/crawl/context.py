@@ -1,0 +1,112 @@
+"""What a crawl shares: its counters (``Progress``), its result (``Outcome``) and the
+state every repository crawler reads and feeds (``CrawlContext``): the cache, the
+previous build's state, the masker, fetches under way and secrets found."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sitegen.crawl.cache import Cache
+from sitegen.crawl.state import RepositoryState, State
+from sitegen.errors import RegistryError
+from sitegen.model import (
+    Catalog,
+    Change,
+)
+from sitegen.oci.masking import Masker, Secrets
+
+log = logging.getLogger("sitegen.crawl")
+
+_T = TypeVar("_T")
+VERBOSE = 15  # between DEBUG and INFO: one line per repository with -v
+
+
+@dataclass
+class Progress:
+    """Counters the CLI shows while the crawl runs."""
+
+    registries_total: int = 0
+    registries_done: int = 0
+    repositories_total: int = 0
+    repositories_done: int = 0
+    tags_total: int = 0
+    tags_done: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def fail(self, message: str) -> None:
+        """Record and log one failure."""
+        self.failures.append(message)
+        log.warning("%s", message)
+
+
+@dataclass
+class Outcome:
+    """The crawl's result: the catalog, plus what the state file should remember."""
+
+    catalog: Catalog
+    fresh: dict[tuple[str, str], RepositoryState] = field(default_factory=dict)
+    listed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # catalog listings
+    changes: list[Change] = field(default_factory=list)  # since the previous build
+
+
+@dataclass
+class CrawlContext:
+    cache: Cache
+    state: State
+    progress: Progress
+    now: str
+    masker: Masker
+    # Digest -> the fetch under way. Content is addressed by digest, so repositories
+    # holding the same manifests (mirrors, promotion between environments) crawled at
+    # the same time share one GET instead of each missing the cache.
+    fetching: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
+    # Digest -> the secret values found in that image's config, to mask them in the
+    # index that holds it. Only in memory, never in the model or on disk.
+    secrets: dict[str, Secrets] = field(default_factory=dict)
+    # Registry -> its fetches under way, cancelled when it runs out of time.
+    owned: dict[str, set[asyncio.Task[Any]]] = field(default_factory=dict)
+    started: float = 0.0  # the crawl's start on the loop's clock
+    build_budget: float = 0.0
+
+    def cancel_fetches(self, registry: str) -> None:
+        """Stop the shared fetches a registry started (it ran out of time)."""
+        for task in self.owned.pop(registry, set()):
+            task.cancel()
+
+    def fail(self, exc: RegistryError) -> str:
+        """Record a failure; its message, masked like every registry string."""
+        message = self.masker.text(str(exc))
+        self.progress.fail(message)
+        return message
+
+    async def shared(self, digest: str, fetch: Callable[[], Awaitable[_T]], registry: str) -> _T:
+        """``fetch()``, or the result of the same digest's fetch already under way.
+
+        A fetch that fails elsewhere is not our failure (another repository may be
+        denied or broken, another registry out of time): then we fetch for ourselves.
+        """
+        pending = self.fetching.get(digest)
+        if pending is not None:
+            try:
+                found: _T = await asyncio.shield(pending)
+                return found
+            except RegistryError:
+                pass
+            except asyncio.CancelledError:
+                if not pending.cancelled():
+                    raise  # we were cancelled, not the fetch we waited for
+        task = asyncio.ensure_future(fetch())
+        self.fetching[digest] = task
+        owned = self.owned.setdefault(registry, set())
+        owned.add(task)
+        task.add_done_callback(owned.discard)
+        try:
+            # Shielded: if this repository's crawl is cancelled, the others still wait.
+            return await asyncio.shield(task)
+        finally:
+            if self.fetching.get(digest) is task:
+                del self.fetching[digest]
