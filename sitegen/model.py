@@ -114,7 +114,7 @@ class Image:
 
     @property
     def created_and_source(self) -> tuple[str, str]:
-        """(created, where it came from) - PROTOCOL.md 20: say which."""
+        """(created, where it came from) - docs/protocol.md item 20: say which."""
         if self.config and self.config.created:
             return self.config.created, "config"
         if self.annotations.get(CREATED_ANNOTATION):

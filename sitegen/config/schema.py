@@ -119,7 +119,7 @@ class RegistryConfig:
 class Limits:
     """Caps that keep a hostile or broken registry from exhausting the build."""
 
-    manifest_bytes: int = 4 << 20  # PROTOCOL.md 18; distribution's own limit
+    manifest_bytes: int = 4 << 20  # docs/protocol.md item 18; distribution's own limit
     config_bytes: int = 8 << 20
     listing_bytes: int = 16 << 20  # one page of _catalog or tags/list
     token_bytes: int = 256 << 10

@@ -6,7 +6,7 @@ the previous build saw the failed repository, its last good data is rebuilt from
 cache (no network) and shown marked stale.
 
 Per tag the crawl sends one HEAD (Docker Hub does not count it as a pull) and GETs
-only digests that neither this run nor the cache has seen (PROTOCOL.md 12). Every
+only digests that neither this run nor the cache has seen (docs/protocol.md item 12). Every
 manifest and config is fetched at most once per run, however many tags, platforms or
 repositories share it.
 """

@@ -40,7 +40,7 @@ class ReferrersSupport:
     """Whether the registry has the referrers API, learned from the first call.
 
     distribution 2.8 answers 404: after that first answer no more referrers requests
-    are sent in this run (PROTOCOL.md 21).
+    are sent in this run (docs/protocol.md item 21).
     """
 
     def __init__(self, session: RegistrySession, masker: Masker) -> None:
@@ -238,7 +238,7 @@ class RepositoryCrawler:
         try:
             head = await self.session.head_manifest(self.name, tag)
             if head.digest is None:
-                # No usable Docker-Content-Digest: GET and hash (PROTOCOL.md 17).
+                # No usable Docker-Content-Digest: GET and hash (docs/protocol.md item 17).
                 raw = await self.session.manifest(self.name, tag)
                 self.cache.put(raw.digest, raw.data)
                 return await self.load(raw.digest, raw)
@@ -330,7 +330,7 @@ class RepositoryCrawler:
             try:
                 found = await self.load(entry.digest)
             except RegistryError as exc:
-                # PROTOCOL.md 19: a child that fails greys out one platform only.
+                # docs/protocol.md item 19: a child that fails greys out one platform only.
                 detail = masker.text(exc.detail)
                 self._problem(f"platform {entry.digest[:19]}: {detail}", exc)
                 return None, detail

@@ -1,4 +1,4 @@
-"""What a manifest's digest covers, and checking every claim about it (PROTOCOL.md 17).
+"""What a manifest's digest covers, and checking every claim about it (docs/protocol.md item 17).
 
 The digest is the sha256 of the exact bytes received - never of re-serialised JSON
 (GCR and Docker Hub pretty-print, Docker Hub escapes ``/`` as ``\\/``). A signed

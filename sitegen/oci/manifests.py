@@ -93,7 +93,7 @@ def subject_digest(document: Mapping[str, Any]) -> str:
 
 
 def is_attestation(entry: Descriptor) -> bool:
-    """BuildKit attestation manifests in an index are not platforms (PROTOCOL.md 19)."""
+    """BuildKit attestation manifests in an index are not platforms (docs/protocol.md item 19)."""
     if entry.annotations.get(REFERENCE_TYPE) == ATTESTATION_TYPE:
         return True
     return entry.platform is not None and entry.platform.unknown
@@ -323,7 +323,7 @@ def schema1_image(
 ) -> tuple[Image, Secrets]:
     """Docker schema1 (old registries): history lives in ``v1Compatibility`` strings.
 
-    PROTOCOL.md 20: degrade gracefully - show what can be read, no sizes. The
+    docs/protocol.md item 20: degrade gracefully - show what can be read, no sizes. The
     ``v1Compatibility`` strings repeat the config, so secrets are masked inside them too.
     """
     secrets = masker.collect(document)

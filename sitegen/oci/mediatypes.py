@@ -1,6 +1,6 @@
 """Manifest media types, content negotiation and sniffing.
 
-PROTOCOL.md 15-16: one comma-joined ``Accept`` with every manifest type and no
+docs/protocol.md items 15-16: one comma-joined ``Accept`` with every manifest type and no
 q-values (an incomplete list gets schema1 conversions, a wrong digest, or GHCR's
 ``MANIFEST_UNKNOWN`` for a manifest that exists); ``Content-Type`` parameters are
 stripped; the body's own ``mediaType`` must agree with the header; a generic header

@@ -1,6 +1,6 @@
 """Signatures, SBOMs and attestations, from every place registries keep them.
 
-PROTOCOL.md 21 and 19. Four sources, merged per subject digest:
+docs/protocol.md items 21 and 19. Four sources, merged per subject digest:
 
 - the referrers API (``GET /v2/<name>/referrers/<digest>``), when the registry has it;
 - the referrers tag schema: an index under tag ``sha256-<hex>`` listing the referrers

@@ -3,7 +3,7 @@
 The request flow that uses them lives in ``client.py``; everything here is pure or
 in-memory so it can be tested without a network.
 
-PROTOCOL.md items covered here:
+docs/protocol.md items covered here:
  4. ``token`` or ``access_token``; ``expires_in`` defaults to 60 s and is never less;
     ``issued_at`` honoured; tokens are renewed a few seconds early.
  5. Cache key = (realm, service, credential, canonical scopes); one token per

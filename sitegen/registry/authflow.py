@@ -1,9 +1,9 @@
 """The request flow with auth: answer the registry's challenge, retry once, fetch tokens.
 
 Every request carries what the remembered challenge asks for - nothing, Basic
-credentials, or a Bearer token for exactly the request's scope (PROTOCOL.md 5, 7).
+credentials, or a Bearer token for exactly the request's scope (docs/protocol.md items 5, 7).
 A 401 gets exactly one retry with fresh credentials; so does a 400/403 ``DENIED`` or
-``UNAUTHORIZED`` (ECR Public's expired-token answer, Nexus' 400; PROTOCOL.md 8).
+``UNAUTHORIZED`` (ECR Public's expired-token answer, Nexus' 400; docs/protocol.md item 8).
 
 We drive auth here rather than in an ``httpx.Auth`` flow on purpose: ``httpx.Auth``
 must read every response body before the flow sees it (we cap bodies while
@@ -90,7 +90,7 @@ class AuthFlow:
     ) -> Reply:
         """Send one registry request, answering the registry's challenge; one auth retry.
 
-        ``ping`` is the challenge ``GET /v2/`` answered with (PROTOCOL.md 1): it is used
+        ``ping`` is the challenge ``GET /v2/`` answered with (docs/protocol.md item 1): it is used
         until an endpoint answers with its own, and again whenever a 401 comes without
         any ``WWW-Authenticate`` (gcr.io did that).
         """
@@ -98,7 +98,7 @@ class AuthFlow:
             raise CredentialsRefused(
                 self.refused.detail, registry=self.registry, url=self.refused.url
             )
-        # PROTOCOL.md 7: the scope is ours, never the challenge's (GHCR's ping challenge
+        # docs/protocol.md item 7: the scope is ours, never the challenge's (GHCR's ping challenge
         # carries a placeholder scope). An empty ``scopes`` asks for none (a login).
         wanted = canonical_scopes(scopes if scopes is not None else (Scope.repository(repository),))
         endpoint = "catalog" if CATALOG_SCOPE in [Scope.parse(s) for s in wanted] else "repo"
@@ -168,7 +168,7 @@ class AuthFlow:
         return _Auth(f"Bearer {token.value.reveal()}", key, token, fetched=cached is None)
 
     async def fetch_token(self, challenge: Challenge, scopes: tuple[str, ...]) -> Token:
-        """Ask the token service (PROTOCOL.md 3, 4, 7, 10)."""
+        """Ask the token service (docs/protocol.md items 3, 4, 7, 10)."""
         realm = self._check_realm(challenge.realm)
         creds = self.credentials
         reply: Reply | None = None
@@ -180,7 +180,7 @@ class AuthFlow:
                 reply = None
                 headers["Authorization"] = creds.identity_basic_header() or ""
         elif creds.password is not None:
-            # Basic credentials go to the realm, and only there (PROTOCOL.md 3).
+            # Basic credentials go to the realm, and only there (docs/protocol.md item 3).
             headers["Authorization"] = creds.basic_header() or ""
         if reply is None:
             params: list[tuple[str, str | int | float | bool | None]] = []

@@ -1,6 +1,6 @@
 """``WWW-Authenticate`` parsing (RFC 7235 section 2.1 and 4.1).
 
-PROTOCOL.md 2: schemes and parameter names are case-insensitive; values are tokens or
+docs/protocol.md item 2: schemes and parameter names are case-insensitive; values are tokens or
 quoted strings with backslash escapes; a response may carry several headers, and ONE
 header may carry several challenges (``Basic realm="x", Bearer realm="y",service="z"``).
 Real registries also send values unquoted (gcr.io ``service=gcr.io``; Quay's 2016

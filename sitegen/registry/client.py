@@ -1,10 +1,10 @@
 """The registry client: one per run, one ``httpx.AsyncClient``, one session per registry.
 
 Auth is driven by the registry's own challenge: ``GET /v2/`` once per registry
-(PROTOCOL.md 1), then every request goes through ``authflow.AuthFlow``, which answers
-the remembered challenge and retries once with fresh credentials (PROTOCOL.md 5-8).
-Listings page through ``listing.paginate`` (PROTOCOL.md 22-23); manifests and blobs
-are verified against every digest claimed for them (PROTOCOL.md 15-18).
+(docs/protocol.md item 1), then every request goes through ``authflow.AuthFlow``, which answers
+the remembered challenge and retries once with fresh credentials (docs/protocol.md items 5-8).
+Listings page through ``listing.paginate`` (docs/protocol.md items 22-23); manifests and blobs
+are verified against every digest claimed for them (docs/protocol.md items 15-18).
 """
 
 from __future__ import annotations
@@ -258,7 +258,7 @@ class RegistrySession:
         )
 
     async def manifest(self, repository: str, reference: str) -> RawManifest:
-        """GET a manifest by tag or digest and verify its bytes (PROTOCOL.md 15-18)."""
+        """GET a manifest by tag or digest and verify its bytes (docs/protocol.md items 15-18)."""
         url = self._manifest_url(repository, reference)
         what = f"get manifest {reference}"
         reply = await self._call(
@@ -281,7 +281,7 @@ class RegistrySession:
                 f"{what}: {problem}", registry=self.name, repository=repository, url=loggable(url)
             )
         # Only what the digest covers is kept: a signed schema1 manifest's signatures
-        # block is not (PROTOCOL.md 20), so nothing in it may be shown or cached.
+        # block is not (docs/protocol.md item 20), so nothing in it may be shown or cached.
         data = covered_bytes(reply.body, media_type)
         digest, mismatch = manifest_digest(
             data, reference, reply.headers.get("docker-content-digest")
@@ -326,7 +326,7 @@ class RegistrySession:
     async def referrers(self, repository: str, digest: str) -> list[dict[str, Any]] | None:
         """Descriptors from the referrers API, or None when the registry lacks it.
 
-        PROTOCOL.md 21: 404/400/405/406 mean "not supported" (the caller falls back to
+        docs/protocol.md item 21: 404/400/405/406 mean "not supported" (the caller falls back to
         the ``sha256-<hex>`` tag); the answer must be an index, and the subject itself
         is never one of its own referrers.
         """

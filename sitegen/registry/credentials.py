@@ -1,4 +1,4 @@
-"""Where a registry's credentials come from (PROTOCOL.md 9).
+"""Where a registry's credentials come from (docs/protocol.md item 9).
 
 Order, first match wins:
 

@@ -1,6 +1,6 @@
 """Registry error bodies -> typed exceptions, with secrets scrubbed from every message.
 
-PROTOCOL.md 25: parse ``errors[].code`` (NAME_UNKNOWN, MANIFEST_UNKNOWN, UNAUTHORIZED,
+docs/protocol.md item 25: parse ``errors[].code`` (NAME_UNKNOWN, MANIFEST_UNKNOWN, UNAUTHORIZED,
 DENIED, TOOMANYREQUESTS) into typed errors naming registry, repository and URL. Real
 registries also send ``{"error": "..."}`` (Quay mirror-registry), code ``"404"``
 (Red Hat), ``NOT_FOUND`` (Harbor, ECR Public), HTML-escaped JSON (Nexus), plain text

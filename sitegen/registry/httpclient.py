@@ -1,9 +1,9 @@
 """The run's one ``httpx.AsyncClient``: pool, TLS per registry, HTTP/2 opt-in, no cookies.
 
-PROTOCOL.md 24: one connection pool for the run, HTTP/1.1 unless a registry opts in to
+docs/protocol.md item 24: one connection pool for the run, HTTP/1.1 unless a registry opts in to
 HTTP/2 (it has caused stream resets and GOAWAY failures in other clients), a CA bundle
 or an explicit ``insecure`` switch per registry, and proxies from the environment.
-PROTOCOL.md 10: cookies are refused (Harbor sets session and CSRF cookies on registry
+docs/protocol.md item 10: cookies are refused (Harbor sets session and CSRF cookies on registry
 and token responses; replaying them is never needed and leaks session state).
 """
 
@@ -67,7 +67,7 @@ def build_http_client(
         mounts=mounts or None,
         limits=pool,
         timeout=httpx.Timeout(timeout),
-        follow_redirects=False,  # transport.py follows them by hand (PROTOCOL.md 14)
+        follow_redirects=False,  # transport.py follows them by hand (docs/protocol.md item 14)
         headers={"User-Agent": USER_AGENT},
         cookies=no_cookies(),
         trust_env=environ is None,

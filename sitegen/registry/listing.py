@@ -1,4 +1,4 @@
-"""Paginated listings: ``_catalog`` and ``tags/list`` (PROTOCOL.md 22).
+"""Paginated listings: ``_catalog`` and ``tags/list`` (docs/protocol.md item 22).
 
 Follow ``Link: <...>; rel="next"`` exactly as given (``pagination.next_link``), stop on
 a page that makes no progress or a link seen before, keep to the registry's origin
@@ -144,7 +144,7 @@ async def referrer_pages(
     pages: int,
     registry_origin: tuple[str, str],
 ) -> list[dict[str, Any]] | None:
-    """Descriptors from the referrers API (PROTOCOL.md 21), or None without the API.
+    """Descriptors from the referrers API (docs/protocol.md item 21), or None without the API.
 
     404/400/405/406 mean "not supported" (the caller falls back to the ``sha256-<hex>``
     tag); the answer must be an index; the subject is never one of its own referrers.

@@ -1,6 +1,6 @@
 """``Link`` header pagination (RFC 8288) for ``_catalog``, ``tags/list`` and referrers.
 
-PROTOCOL.md 22: follow ``Link: <...>; rel="next"`` exactly as given - relative URLs
+docs/protocol.md item 22: follow ``Link: <...>; rel="next"`` exactly as given - relative URLs
 resolve against the request URL, opaque cursors (Quay's ``next_page``), extra empty
 parameters (ACR's ``orderby=``) and percent-encoded slashes (Fedora's ``last=f35%2F...``)
 are kept verbatim. We never rebuild ``last=`` ourselves.

@@ -2,7 +2,7 @@
 
 This is the only module that calls httpx. Everything above it sees :class:`Reply`.
 
-PROTOCOL.md items covered here:
+docs/protocol.md items covered here:
 13. Retry 429 honouring ``Retry-After`` (seconds or HTTP-date), capped, with jitter;
     retry 408/500/502/503/504, connection resets and EOF with exponential backoff; a
     throttled host slows only itself; never retry other 4xx.

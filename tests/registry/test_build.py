@@ -1,5 +1,5 @@
 """Whole builds against fake registries: content that fails its digest is never shown
-(PROTOCOL.md 17), HEAD-then-GET (12), index attestations and a missing child (19), a
+(docs/protocol.md item 17), HEAD-then-GET (12), index attestations and a missing child (19), a
 schema1 manifest (20), and Docker Hub names (11)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""PROTOCOL.md 2 (RFC 7235 challenges) and 6 (scope strings), on real captured headers."""
+"""docs/protocol.md item 2 (RFC 7235 challenges) and 6 (scope strings), on real captured headers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tests.registry.conftest import fixture_header, fixture_variants
 
 
 def test_several_challenges_in_one_header_are_all_read() -> None:
-    # PROTOCOL.md 2: regclient's case; most clients read only the first challenge.
+    # docs/protocol.md item 2: regclient's case; most clients read only the first challenge.
     found = parse_challenges(['Basic realm="x", Bearer realm="y",service="z"'])
     assert [(c.scheme, dict(c.params)) for c in found] == [
         ("basic", {"realm": "x"}),
@@ -96,7 +96,7 @@ def test_unquoted_scope_with_comma_actions_quay_2016() -> None:
     assert challenge.service == "quay.io"
 
 
-# -- PROTOCOL.md 6: scopes ---------------------------------------------------------------
+# -- docs/protocol.md item 6: scopes ---------------------------------------------------------------
 
 
 def test_scope_name_with_host_port_splits_actions_at_the_last_colon() -> None:

@@ -1,4 +1,4 @@
-"""PROTOCOL.md 9: credentials from the config, podman/docker auth files and credential
+"""docs/protocol.md item 9: credentials from the config, podman/docker auth files and credential
 helpers. Every test passes its own environ (a temporary HOME and PATH): the real home
 and the real helpers are never touched."""
 

@@ -1,4 +1,4 @@
-"""PROTOCOL.md 25: error bodies of every shape real registries send become typed errors
+"""docs/protocol.md item 25: error bodies of every shape real registries send become typed errors
 naming registry, repository and URL, with no secret in them; ``Warning: 299`` once."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""PROTOCOL.md 1 (one ping, remembered challenge) and 10 (credentials only to the
+"""docs/protocol.md item 1 (one ping, remembered challenge) and 10 (credentials only to the
 registry and its realm, https realms, no cookies, capped token bodies), plus Harbor's
 per-endpoint challenges."""
 

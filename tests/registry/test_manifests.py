@@ -1,4 +1,4 @@
-"""PROTOCOL.md 15-18 and 20: the Accept header, Content-Type parameters and sniffing,
+"""docs/protocol.md items 15-18 and 20: the Accept header, Content-Type parameters and sniffing,
 digests of the exact bytes (schema1: of the JWS payload), and size caps."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""PROTOCOL.md 22 (Link pagination, followed verbatim; tags: null; bad entries dropped;
+"""docs/protocol.md item 22 (Link pagination, followed verbatim; tags: null; bad entries dropped;
 no-progress pages stop) and 23 (_catalog refused or missing)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""PROTOCOL.md 14: blob redirects to storage hosts - Authorization only where it belongs,
+"""docs/protocol.md item 14: blob redirects to storage hosts - Authorization only where it belongs,
 a CDN's 401 is not a challenge, no https->http downgrade, at most 10 hops, no caching."""
 
 from __future__ import annotations

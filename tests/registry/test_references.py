@@ -1,4 +1,4 @@
-"""PROTOCOL.md 11: Docker Hub's names and hosts, and which first path part is a host."""
+"""docs/protocol.md item 11: Docker Hub's names and hosts, and which first path part is a host."""
 
 from __future__ import annotations
 

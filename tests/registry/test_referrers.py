@@ -1,4 +1,4 @@
-"""PROTOCOL.md 21: the referrers API (OCI index, Link pagination, fallback on
+"""docs/protocol.md item 21: the referrers API (OCI index, Link pagination, fallback on
 404/400/405/406, never the subject itself) and cosign tags found without a request."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""PROTOCOL.md 13: retries with Retry-After (seconds and HTTP-date), capped, jittered,
+"""docs/protocol.md item 13: retries with Retry-After (seconds and HTTP-date), capped, jittered,
 exponential backoff, per-host throttling; never other 4xx. All on fake time."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""PROTOCOL.md 17 and 20: a signed schema1 manifest is shown and cached as the bytes its
+"""docs/protocol.md items 17 and 20: a signed schema1 manifest is shown and cached as the bytes its
 digest covers (the JWS payload), never with its ``signatures`` block.
 
 The block is not covered by the digest, so a registry (or anything on the way) can put

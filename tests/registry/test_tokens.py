@@ -1,4 +1,4 @@
-"""PROTOCOL.md 3-5, 7, 8: token requests, token lifetimes, per-repository single-flight
+"""docs/protocol.md items 3-5, 7, 8: token requests, token lifetimes, per-repository single-flight
 tokens, anonymous exchange, and exactly one retry with a fresh token."""
 
 from __future__ import annotations

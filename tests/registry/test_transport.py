@@ -1,4 +1,4 @@
-"""PROTOCOL.md 24: bounded concurrency per registry, one pool, HTTP/1.1 unless HTTP/2 is
+"""docs/protocol.md item 24: bounded concurrency per registry, one pool, HTTP/1.1 unless HTTP/2 is
 asked for, CA bundle and insecure per registry (against a real TLS registry), proxies
 from the environment, and a timeout that bounds a registry that never answers."""
 
@@ -232,7 +232,7 @@ def mtls_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningR
 
 @pytest.mark.registry
 def test_client_certificate_for_mutual_tls(mtls_registry: RunningRegistry) -> None:
-    """PROTOCOL.md 24: a per-registry client certificate, next to the CA bundle."""
+    """docs/protocol.md item 24: a per-registry client certificate, next to the CA bundle."""
     assert mtls_registry.client_cert is not None
     cert, key = mtls_registry.client_cert
     with pytest.raises(TransportError) as refused:
