@@ -63,23 +63,20 @@ class BuildResult:
     @property
     def failed_registries(self) -> int:
         """Registries that could not be crawled at all."""
-        return sum(1 for r in self.catalog.registries if r.error)
+        return sum(1 for registry in self.catalog.registries if registry.error)
 
     @property
     def stale_repositories(self) -> int:
         """Repositories shown from an earlier build's data."""
-        return sum(
-            1 for r in self.catalog.registries for repo in r.repositories if repo.stale_since
-        )
+        return sum(len(registry.stale_repositories) for registry in self.catalog.registries)
 
     def summary(self) -> str:
         """One line for the end of the log."""
-        registries = len(self.catalog.registries)
-        repositories = sum(len(r.repositories) for r in self.catalog.registries)
-        tags = sum(len(repo.tags) for r in self.catalog.registries for repo in r.repositories)
+        catalog = self.catalog
         text = (
-            f"built {self.pages} pages: {registries} registries, {repositories} repositories, "
-            f"{tags} tags in {self.seconds:.1f}s; requests: {self.stats.summary()}; "
+            f"built {self.pages} pages: {len(catalog.registries)} registries, "
+            f"{catalog.repository_count} repositories, {catalog.tag_count} tags in "
+            f"{self.seconds:.1f}s; requests: {self.stats.summary()}; "
             f"cache hits {self.cache_hits}"
         )
         if self.failures:
@@ -237,8 +234,8 @@ def report(result: BuildResult) -> dict[str, Any]:
     return {
         "pages": result.pages,
         "registries": len(result.catalog.registries),
-        "repositories": sum(len(r.repositories) for r in result.catalog.registries),
-        "tags": sum(len(repo.tags) for r in result.catalog.registries for repo in r.repositories),
+        "repositories": result.catalog.repository_count,
+        "tags": result.catalog.tag_count,
         "seconds": round(result.seconds, 3),
         "crawl_seconds": round(result.seconds - result.render_seconds, 3),
         "render_seconds": round(result.render_seconds, 3),
@@ -257,13 +254,11 @@ def report(result: BuildResult) -> dict[str, Any]:
             registry.name: {
                 "status": registry.status,
                 "error": registry.error,
-                "failed_repositories": sorted(r.name for r in registry.repositories if r.error),
+                "failed_repositories": sorted(r.name for r in registry.failed_repositories),
                 "repositories_with_problems": sorted(
-                    r.name for r in registry.repositories if r.problems
+                    r.name for r in registry.repositories_with_problems
                 ),
-                "stale_repositories": sorted(
-                    r.name for r in registry.repositories if r.stale_since
-                ),
+                "stale_repositories": sorted(r.name for r in registry.stale_repositories),
                 "rate_limit_remaining": result.catalog.rate_limits.get(registry.name, (None, None))[
                     0
                 ],

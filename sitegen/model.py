@@ -1,7 +1,10 @@
 """The crawled catalog: frozen dataclasses, no I/O.
 
-``crawl.py`` builds these; ``render.py`` reads them. Everything is sorted where order
-is not meaningful so that the same registry state gives byte-identical pages.
+``sitegen.crawl`` builds these; ``sitegen.site`` reads them, and ``sitegen.build``
+counts them for its report. Everything is sorted where order is not meaningful so that
+the same registry state gives byte-identical pages. The few facts several readers
+derive (a registry's status, tag counts, the tags of each digest, a platform's label)
+are computed here, once.
 """
 
 from __future__ import annotations
@@ -28,14 +31,20 @@ class Platform:
         return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
 
     @property
-    def label(self) -> str:
-        """``linux/arm64/v8`` or ``windows/amd64 10.0.20348.2527``."""
-        return f"{self} {self.os_version}" if self.os_version else str(self)
-
-    @property
     def unknown(self) -> bool:
         """BuildKit attestations carry ``unknown/unknown``: not a real platform."""
         return self.os == "unknown" and self.architecture == "unknown"
+
+
+UNKNOWN_PLATFORM = "unknown platform"
+
+
+def platform_label(platform: Platform | None) -> str:
+    """How a platform is shown and compared: ``linux/arm64/v8``, ``windows/amd64
+    10.0.20348.2527``, or ``unknown platform`` when a manifest does not say."""
+    if platform is None:
+        return UNKNOWN_PLATFORM
+    return f"{platform} {platform.os_version}" if platform.os_version else str(platform)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +251,19 @@ class Repository:
         """The manifest ``tag`` points to, if it was read."""
         return self.manifests.get(tag.digest)
 
+    def tags_by_digest(self) -> dict[str, list[str]]:
+        """Digest -> the names of the tags pointing to it, in ``tags`` order (the crawl
+        sorts tags newest version first): the tags that are one image."""
+        found: dict[str, list[str]] = {}
+        for tag in self.tags:
+            found.setdefault(tag.digest, []).append(tag.name)
+        return found
+
+    @property
+    def updated(self) -> str:
+        """The newest ``created`` among its manifests (``""`` when none says)."""
+        return max((m.created for m in self.manifests.values()), default="")
+
 
 @dataclass(frozen=True, slots=True)
 class Registry:
@@ -261,9 +283,34 @@ class Registry:
         ``ok``."""
         if self.error:
             return "failed"
-        if any(repo.error or repo.problems for repo in self.repositories):
+        if self.failed_repositories or self.repositories_with_problems:
             return "partial"
         return "ok"
+
+    @property
+    def tag_count(self) -> int:
+        """Tags shown, in all its repositories."""
+        return sum(len(repo.tags) for repo in self.repositories)
+
+    @property
+    def failed_repositories(self) -> tuple[Repository, ...]:
+        """Repositories that could not be crawled at all."""
+        return tuple(repo for repo in self.repositories if repo.error)
+
+    @property
+    def repositories_with_problems(self) -> tuple[Repository, ...]:
+        """Repositories with tags or platforms that could not be read."""
+        return tuple(repo for repo in self.repositories if repo.problems)
+
+    @property
+    def stale_repositories(self) -> tuple[Repository, ...]:
+        """Repositories shown from an earlier build's data."""
+        return tuple(repo for repo in self.repositories if repo.stale_since)
+
+    @property
+    def stale_since(self) -> str:
+        """The oldest data shown: the earliest ``stale_since`` of its repositories."""
+        return min((repo.stale_since for repo in self.stale_repositories), default="")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -294,3 +341,13 @@ class Catalog:
     changes: tuple[Change, ...] = ()  # newest first
     previous: Mapping[str, Manifest] = field(default_factory=dict)  # old digests of moved tags
     rate_limits: Mapping[str, tuple[int | None, int | None]] = field(default_factory=dict)
+
+    @property
+    def repository_count(self) -> int:
+        """Repositories shown, in all registries."""
+        return sum(len(registry.repositories) for registry in self.registries)
+
+    @property
+    def tag_count(self) -> int:
+        """Tags shown, in all registries."""
+        return sum(registry.tag_count for registry in self.registries)

@@ -7,7 +7,7 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sitegen.model import Image, Index, Manifest, Platform
+from sitegen.model import Image, Index, Manifest, platform_label
 
 
 def images_by_platform(manifest: Manifest) -> dict[str, Image]:
@@ -16,13 +16,9 @@ def images_by_platform(manifest: Manifest) -> dict[str, Image]:
         found: dict[str, Image] = {}
         for entry in manifest.entries:
             if entry.image is not None:
-                found.setdefault(_label(entry.platform), entry.image)
+                found.setdefault(platform_label(entry.platform), entry.image)
         return found
-    return {_label(manifest.platform) if manifest.platform else "image": manifest}
-
-
-def _label(platform: Platform | None) -> str:
-    return platform.label if platform else "unknown platform"
+    return {platform_label(manifest.platform) if manifest.platform else "image": manifest}
 
 
 def compare(old: Manifest, new: Manifest) -> dict[str, Any]:

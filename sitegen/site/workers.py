@@ -45,8 +45,7 @@ def worker_count(catalog: Catalog) -> int:
     forks = "fork" in multiprocessing.get_all_start_methods()
     if not sys.platform.startswith("linux") or not forks:
         return 1
-    tags = sum(len(repo.tags) for registry in catalog.registries for repo in registry.repositories)
-    if tags < PARALLEL_MIN_TAGS:
+    if catalog.tag_count < PARALLEL_MIN_TAGS:
         return 1
     return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
 

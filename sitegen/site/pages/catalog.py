@@ -193,11 +193,11 @@ def _registry_summary(registry: Registry) -> dict[str, Any]:
         "pull_host": registry.pull_host,
         "path": paths.registry_path(registry.name),
         "repositories": len(registry.repositories),
-        "tags": sum(len(r.tags) for r in registry.repositories),
-        "updated": max((_updated(r) for r in registry.repositories), default=""),
+        "tags": registry.tag_count,
+        "updated": max((r.updated for r in registry.repositories), default=""),
         "error": registry.error,
-        "failed_repositories": sum(1 for r in registry.repositories if r.error),
-        "stale_repositories": sum(1 for r in registry.repositories if r.stale_since),
+        "failed_repositories": len(registry.failed_repositories),
+        "stale_repositories": len(registry.stale_repositories),
     }
 
 
@@ -209,7 +209,7 @@ def registry_page(registry: Registry) -> Page:
             "name": repo.name,
             "path": paths.repository_path(registry.name, repo.name),
             "tags": len(repo.tags),
-            "updated": _updated(repo),
+            "updated": repo.updated,
             "description": excerpt(repo.description or _label_description(repo)),
             "error": repo.error,
             "stale_since": repo.stale_since,
@@ -249,18 +249,12 @@ def _label_description(repo: Repository) -> str:
     return ""
 
 
-def _updated(repo: Repository) -> str:
-    return max((m.created for m in repo.manifests.values()), default="")
-
-
 # -- repository: tag lists and the platform matrix --------------------------------------
 
 
 def tag_rows(registry: Registry, repo: Repository) -> list[dict[str, Any]]:
     """One row per shown tag, newest version first: what every tag list shows."""
-    by_digest: dict[str, list[str]] = defaultdict(list)
-    for tag in repo.tags:
-        by_digest[tag.digest].append(tag.name)
+    by_digest = repo.tags_by_digest()
     ranks = {t.name: i for i, t in enumerate(sorted(repo.tags, key=lambda t: version_key(t.name)))}
     rows = []
     for tag in repo.tags:
@@ -309,9 +303,6 @@ def repository_pages(
         "shown_tags": len(rows),
         "page_size": PAGE_SIZE,
     }
-    by_digest: dict[str, list[str]] = defaultdict(list)
-    for row in rows:
-        by_digest[row["digest"]].append(row["name"])
     yield Page(
         path=path,
         template="repository.html",
@@ -327,9 +318,11 @@ def repository_pages(
             "description_source": "config" if repo.description else "label" if description else "",
             "description_html": render_markdown(description) if description else "",
             "tags": rows,
+            # The alias groups among the rows: the tags of each manifest that was read.
             "digests": [
                 {"digest": digest, "tags": sorted(names, key=version_key, reverse=True)}
-                for digest, names in sorted(by_digest.items())
+                for digest, names in sorted(repo.tags_by_digest().items())
+                if digest in repo.manifests
             ],
             "problems": list(repo.problems),
             "error": repo.error,

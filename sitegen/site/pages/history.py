@@ -219,8 +219,7 @@ def health_page(catalog: Catalog) -> Page:
                 "error": repo.error,
                 "stale_since": repo.stale_since,
             }
-            for repo in registry.repositories
-            if repo.error
+            for repo in registry.failed_repositories
         ]
         troubled = [
             {
@@ -228,8 +227,8 @@ def health_page(catalog: Catalog) -> Page:
                 "path": paths.repository_path(registry.name, repo.name),
                 "problems": list(repo.problems),
             }
-            for repo in registry.repositories
-            if repo.problems and not repo.error
+            for repo in registry.repositories_with_problems
+            if not repo.error
         ]
         remaining, limit = catalog.rate_limits.get(registry.name, (None, None))
         registries.append(
@@ -241,9 +240,7 @@ def health_page(catalog: Catalog) -> Page:
                 "error": registry.error,
                 "repositories": len(registry.repositories),
                 "failed_repositories": failed,
-                "stale_since": min(
-                    (r.stale_since for r in registry.repositories if r.stale_since), default=""
-                ),
+                "stale_since": registry.stale_since,
                 "problems": sum(len(r.problems) for r in registry.repositories),
                 "repositories_with_problems": troubled,
                 "rate_limit_remaining": remaining,

@@ -18,21 +18,16 @@ from sitegen.model import (
     Image,
     Index,
     Manifest,
-    Platform,
     Referrer,
     Registry,
     Repository,
     Tag,
     images_of,
+    platform_label,
 )
 from sitegen.site.pages.page import SCHEMA_VERSION, Locations, Page, repo_crumbs
 from sitegen.oci import jsonload
 from sitegen.oci.versions import version_key
-
-
-def platform_label(platform: Platform | None) -> str:
-    """``linux/arm64/v8``, or ``unknown platform``."""
-    return platform.label if platform is not None else "unknown platform"
 
 
 def manifest_summary(manifest: Manifest) -> dict[str, Any]:
@@ -81,9 +76,7 @@ def manifest_pages(
     registry: Registry, repo: Repository, locations: Locations, timeline: Timeline | None = None
 ) -> Iterator[Page]:
     """Every tag page and every digest page of one repository."""
-    tags_by_digest: dict[str, list[str]] = {}
-    for tag in repo.tags:
-        tags_by_digest.setdefault(tag.digest, []).append(tag.name)
+    tags_by_digest = repo.tags_by_digest()
     for names in tags_by_digest.values():
         names.sort(key=version_key, reverse=True)
     # A manifest's facts are the same on the page of each of its tags and on its digest
