@@ -136,7 +136,6 @@ def test_unknown_top_level_key_lists_known_keys(tmp_path: Path) -> None:
     ("snippet", "expected"),
     [
         ("    name: Local\n", "registries[0].name: 'Local' is not a slug"),
-        ("    name: api\n", "registries[0].name: 'api' is reserved"),
         ("    concurrency: 0\n", "registries[0].concurrency: must be at least 1, got 0"),
         (
             "    concurrency: many\n",

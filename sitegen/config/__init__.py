@@ -5,7 +5,7 @@ file, line, column and key path), ``yamlreader.py`` keeps the positions, ``tls.p
 loads TLS files. Imports only ``oci`` and the base modules.
 """
 
-from sitegen.config.loader import RESERVED_SLUGS, load_config
+from sitegen.config.loader import load_config
 from sitegen.config.schema import (
     Auth,
     Config,
@@ -19,7 +19,6 @@ from sitegen.config.schema import (
 )
 
 __all__ = [
-    "RESERVED_SLUGS",
     "Auth",
     "Config",
     "Limits",

@@ -52,10 +52,6 @@ from sitegen.oci.references import (
 
 PLATFORM_RE = re.compile(r"[a-z0-9._-]+/[a-z0-9._-]+(?:/[a-z0-9._-]+)?")
 SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
-# Top-level names the site itself uses; a registry slug must not take them.
-RESERVED_SLUGS = frozenset(
-    {"api", "assets", "static", "pagefind", "search", "changes", "feeds", "health", "digests"}
-)
 DESCRIPTION_SUFFIXES = (".md", ".markdown", ".txt")
 MAX_DESCRIPTION_BYTES = 1 << 20
 MAX_CONFIG_BYTES = 16 << 20
@@ -209,8 +205,6 @@ class _Builder:
                 f"{name!r} is not a slug: use lowercase letters, digits and inner '-' "
                 "(at most 64 characters); it becomes part of page paths",
             )
-        if name in RESERVED_SLUGS:
-            self.r.fail(keys["name"], f"{name!r} is reserved for the site's own pages")
         insecure = self.r.boolean(keys["insecure"]) if "insecure" in keys else False
         url, host, prefix = self.url(keys["url"], insecure)
         pull_host = DOCKER_HUB_PULL_HOST if is_docker_hub(host) else host + prefix

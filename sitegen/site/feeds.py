@@ -15,11 +15,10 @@ from xml.sax.saxutils import escape, quoteattr
 
 from sitegen.site import paths
 from sitegen.dates import parse_rfc3339
-from sitegen.site.pages.history import CHANGES_PATH, Timeline
+from sitegen.site.pages.history import Timeline
 from sitegen.model import Catalog, Change
 from sitegen.site.paths import relative_root
 
-SITE_FEED = "feeds/changes.xml"
 FEED_LIMIT = 100
 EPOCH = "1970-01-01T00:00:00Z"
 _SEPARATOR = "\x1f"  # cannot occur in names, tags or digests
@@ -31,28 +30,28 @@ def feeds(catalog: Catalog, timeline: Timeline) -> Iterator[tuple[str, str]]:
     # An empty feed still needs <updated>: the newest image date, found once for all.
     fallback = _newest_image(catalog)
     yield (
-        SITE_FEED,
+        paths.SITE_FEED,
         _feed(
             catalog,
             timeline,
-            SITE_FEED,
+            paths.SITE_FEED,
             f"{catalog.title}: changes",
-            CHANGES_PATH,
+            paths.CHANGES_PATH,
             catalog.changes,
             fallback,
         ),
     )
     for registry in catalog.registries:
         for repo in registry.repositories:
-            base = paths.repository_path(registry.name, repo.name)
+            feed = paths.repository_feed(registry.name, repo.name)
             yield (
-                f"{base}{paths.FEED_FILE}",
+                feed,
                 _feed(
                     catalog,
                     timeline,
-                    f"{base}{paths.FEED_FILE}",
+                    feed,
                     f"{registry.name}/{repo.name}: changes",
-                    base,
+                    paths.repository_path(registry.name, repo.name),
                     timeline.by_repo.get((registry.name, repo.name), []),
                     fallback,
                 ),
@@ -93,7 +92,7 @@ def _feed(
 
 def _entry(timeline: Timeline, change: Change, link: Callable[[str], str]) -> str:
     row = timeline.change_row(change)
-    target = row["diff_path"] or row["tag_path"] or row["repository_path"] or CHANGES_PATH
+    target = row["diff_path"] or row["tag_path"] or row["repository_path"] or paths.CHANGES_PATH
     subject = f"{change.repository}:{change.tag}" if change.tag else change.repository
     title = f"{subject}: {row['what']}"
     summary = f"{change.registry}/{title}"
@@ -118,7 +117,7 @@ def _linker(catalog: Catalog, feed_path: str) -> Callable[[str], str]:
         base = catalog.url
         return lambda page_path: f"{base}{page_path}"
     root = relative_root(feed_path.rpartition("/")[0] + "/")
-    return lambda page_path: f"{root}{page_path}index.html"
+    return lambda page_path: f"{root}{page_path}{paths.PAGE_HTML}"
 
 
 def _key(change: Change) -> tuple[str, ...]:

@@ -1,7 +1,13 @@
-"""Where each page lives in the site. The one place that turns names into paths.
+"""Where each page and file lives in the site: the one place that makes its paths.
 
-Layout (every directory holds ``index.html`` and ``index.json``)::
+Templates and the other modules take every path from here (templates through the
+``urls`` global and the paths in page data); none spells one out. Layout (every page
+directory holds ``index.html`` and ``index.json``)::
 
+    index.html, 404.html, sitemap.xml              home, not found, sitemap (and its parts)
+    search/, changes/, health/                     search, recent changes, crawl health
+    feeds/changes.xml, api/catalog.json            the site's Atom feed, the catalog
+    static/, pagefind/                             the theme's files, the search index
     <registry>/                                    registry
     <registry>/<repository>/                       repository, first page of its tags
     <registry>/<repository>/_tags.js               every tag row, for sorting and filtering
@@ -12,16 +18,17 @@ Layout (every directory holds ``index.html`` and ``index.json``)::
                                                    each platform of a multi-platform tag)
     <registry>/<repository>/_diff/<old>..<new>/    what changed between two digests
     <registry>/<repository>/_changes.xml           Atom feed of the repository's changes
-    search/, changes/, health/, feeds/changes.xml  search, recent changes, crawl health
 
 No two names can share a file, or have one name's file be another's directory, on any
 file system a site is published from or checked out to - case-sensitive or not, Linux,
 macOS or Windows. That holds by construction, because of what the distribution-spec
-grammar (``registry/references.py``) lets a name contain:
+grammar (``oci/references.py``) lets a name contain:
 
-- Everything a registry names lives below ``<registry>/``, and registry slugs cannot
-  take the site's own top-level names (``config.RESERVED_SLUGS``). So a repository
-  called ``search`` or ``static`` is ``<registry>/search/``, apart from ``search/``.
+- Everything a registry names lives below ``<registry>/``. A registry slug named like
+  one of the site's own top-level names (``TOP_LEVEL_NAMES``: ``search``, ``api``,
+  ``static``, ...) gets a ``~`` (``search~/``), so a registry called ``search`` has
+  its own pages apart from the search page, and a repository called ``search`` is
+  ``<registry>/search/``.
 - Repository components never start with ``_``, so ``_tags``, ``_pages``,
   ``_platforms``, ``_digests``, ``_diff``, ``_tags.js`` and ``_changes.xml`` are the
   site's. Neither do they contain ``~`` or an uppercase letter, so ``~`` can mark an
@@ -33,6 +40,8 @@ grammar (``registry/references.py``) lets a name contain:
     ``index.html`` -> ``index~.html``, ``index.json`` -> ``index~.json`` (repository
     ``app/index.json`` would otherwise be a directory where repository ``app`` writes
     its ``index.json`` file);
+  * a registry slug that is one of the site's top-level names: ``search`` ->
+    ``search~`` (slugs have no dots, so the whole slug is the base name);
   * a Windows device name, with or without an extension (``con``, ``prn``, ``aux``,
     ``nul``, ``com0``-``com9``, ``lpt0``-``lpt9``: ``con`` -> ``con~``, ``nul.tar`` ->
     ``nul~.tar``): Windows opens the device instead, and git for Windows refuses to
@@ -64,10 +73,47 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 
-from sitegen.config import RESERVED_SLUGS
 from sitegen.oci.references import is_digest, is_name, is_tag
 
+PAGE_HTML = "index.html"  # in every page directory: the page
+PAGE_JSON = "index.json"  # and its data
+PAGE_FILES = frozenset({PAGE_HTML, PAGE_JSON})
+
+# The site's own pages and files, from the site root.
+HOME_PATH = ""
+SEARCH_PATH = "search/"
+CHANGES_PATH = "changes/"
+HEALTH_PATH = "health/"
+SITE_FEED = "feeds/changes.xml"
+CATALOG_FILE = "api/catalog.json"
+STATIC_DIR = "static/"
+SEARCH_INDEX_DIR = "pagefind/"  # static/site.js loads pagefind.js from here
+NOT_FOUND_FILE = "404.html"  # GitHub Pages serves it for any missing path
+NO_JEKYLL_FILE = ".nojekyll"  # GitHub Pages: publish _-prefixed directories as they are
+SITEMAP_FILE = "sitemap.xml"  # the sitemap, or the index of its parts (sitemap_part)
+
+# Names a registry slug must not take as they are: the first segment of every path above.
+TOP_LEVEL_NAMES = frozenset(
+    path.partition("/")[0]
+    for path in (
+        PAGE_HTML,
+        PAGE_JSON,
+        SEARCH_PATH,
+        CHANGES_PATH,
+        HEALTH_PATH,
+        SITE_FEED,
+        CATALOG_FILE,
+        STATIC_DIR,
+        SEARCH_INDEX_DIR,
+        NOT_FOUND_FILE,
+        NO_JEKYLL_FILE,
+        SITEMAP_FILE,
+    )
+)
+
+# In a repository's directory.
 TAGS_DIR = "_tags"
 DIGESTS_DIR = "_digests"
 DIFF_DIR = "_diff"
@@ -75,8 +121,24 @@ FEED_FILE = "_changes.xml"
 PAGES_DIR = "_pages"
 MATRIX_DIR = "_platforms"
 TAG_DATA_FILE = "_tags.js"
-SEARCH_PATH = "search/"
-PAGE_FILES = frozenset({"index.html", "index.json"})  # written in every page directory
+
+
+@dataclass(frozen=True, slots=True)
+class SiteUrls:
+    """The site's own pages and files, as templates get them: ``urls.search|href``."""
+
+    home: str = HOME_PATH
+    search: str = SEARCH_PATH
+    changes: str = CHANGES_PATH
+    health: str = HEALTH_PATH
+    feed: str = SITE_FEED
+    catalog: str = CATALOG_FILE
+    static: str = STATIC_DIR
+    page_html: str = PAGE_HTML
+    page_json: str = PAGE_JSON
+
+
+URLS = SiteUrls()
 
 ESCAPE = "~"  # allowed in no registry slug, repository name or tag
 # "Naming Files, Paths, and Namespaces" (Microsoft): reserved with any extension too.
@@ -99,9 +161,7 @@ def registry_path(registry: str) -> str:
     """``local/``"""
     if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", registry):
         raise ValueError(f"invalid registry slug {registry!r}")
-    if registry in RESERVED_SLUGS:
-        raise ValueError(f"registry slug {registry!r} is reserved for the site's own pages")
-    return f"{_escaped(registry)}/"
+    return f"{_escaped(registry, TOP_LEVEL_NAMES)}/"
 
 
 @functools.lru_cache(maxsize=8192)  # a site's repositories: each page links several
@@ -149,6 +209,16 @@ def diff_path(registry: str, repository: str, old: str, new: str) -> str:
     return f"{repository_path(registry, repository)}{DIFF_DIR}/{pair}/"
 
 
+def repository_feed(registry: str, repository: str) -> str:
+    """``local/team/app/_changes.xml``: the Atom feed of one repository's changes."""
+    return f"{repository_path(registry, repository)}{FEED_FILE}"
+
+
+def tag_data_path(registry: str, repository: str) -> str:
+    """``local/team/app/_tags.js``: every tag row of a repository, as a script."""
+    return f"{repository_path(registry, repository)}{TAG_DATA_FILE}"
+
+
 def tag_list_path(registry: str, repository: str, page: int) -> str:
     """Page ``page`` (1-based) of a repository's tag list."""
     base = repository_path(registry, repository)
@@ -159,6 +229,11 @@ def matrix_path(registry: str, repository: str, page: int = 1) -> str:
     """Page ``page`` of a repository's tag x platform matrix."""
     base = f"{repository_path(registry, repository)}{MATRIX_DIR}/"
     return base if page == 1 else f"{base}{page}/"
+
+
+def sitemap_part(number: int) -> str:
+    """``sitemap-2.xml``: part ``number`` of a sitemap split into parts."""
+    return f"sitemap-{number}.xml"
 
 
 def relative_root(path: str) -> str:

@@ -24,7 +24,7 @@ from sitegen import __version__
 from sitegen.config import SiteConfig
 from sitegen.dates import display
 from sitegen.site.pages.catalog import Page
-from sitegen.site.paths import relative_root
+from sitegen.site.paths import PAGE_HTML, SITEMAP_FILE, STATIC_DIR, URLS, relative_root, sitemap_part
 
 _T = TypeVar("_T")
 
@@ -114,7 +114,7 @@ def exec_form(value: Any) -> str:
 @jinja2.pass_context
 def href(context: jinja2.runtime.Context, path: str) -> str:
     """A relative link from the current page to the page at ``path`` (works from disk)."""
-    return f"{context['root']}{path}index.html"
+    return f"{context['root']}{path}{PAGE_HTML}"
 
 
 @jinja2.pass_context
@@ -126,7 +126,7 @@ def file_href(context: jinja2.runtime.Context, path: str) -> str:
 @jinja2.pass_context
 def asset(context: jinja2.runtime.Context, name: str) -> str:
     """A relative link to a static asset."""
-    return f"{context['root']}static/{name}"
+    return f"{context['root']}{STATIC_DIR}{name}"
 
 
 _DICT_ATTRIBUTES = frozenset(dir(dict))
@@ -240,6 +240,7 @@ class Renderer:
         self.image_section = _ByIdentity(self._image_html)
         self.env.globals.update(
             version=__version__,
+            urls=URLS,
             image_section=self.image_section,
             manifest_body=self.manifest_body,
         )
@@ -284,10 +285,12 @@ class Renderer:
         )
 
     def not_found(self) -> str:
-        """``404.html``: GitHub Pages serves it for any missing path, at any depth."""
+        """``404.html``: GitHub Pages serves it for any missing path, at any depth, so its
+        links start from the site's URL (``root``) rather than from where it is."""
         template = self.env.get_template("404.html")
         page = Page(path="", template="404.html", title="Page not found", data={})
-        return template.render(page=page, data={}, root="", site=self.site, canonical="")
+        root = self.site.url or ""
+        return template.render(page=page, data={}, root=root, site=self.site, canonical="")
 
 
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file (sitemaps.org)
@@ -307,12 +310,12 @@ def sitemaps(site_url: str, page_paths: list[str]) -> dict[str, str]:
         )
 
     if len(chunks) == 1:
-        return {"sitemap.xml": urlset(chunks[0])}
-    files = {f"sitemap-{n}.xml": urlset(chunk) for n, chunk in enumerate(chunks, 1)}
+        return {SITEMAP_FILE: urlset(chunks[0])}
+    files = {sitemap_part(n): urlset(chunk) for n, chunk in enumerate(chunks, 1)}
     index = "".join(
         f"<sitemap><loc>{xml_escape(site_url + name)}</loc></sitemap>\n" for name in files
     )
-    files["sitemap.xml"] = (
+    files[SITEMAP_FILE] = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
         f"{index}</sitemapindex>\n"

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from sitegen.site import paths
 from sitegen.site.pages.page import Page
 
 log = logging.getLogger("sitegen.site.search")
@@ -30,7 +31,6 @@ log = logging.getLogger("sitegen.site.search")
 # about 100 kB of memory per record while indexing (2.2 GB for 20,000 images).
 TAG_RECORD_LIMIT = 8_000
 ALIASES_SHOWN = 5  # other tags of an image named in its result
-INDEX_DIR = "pagefind"
 TIMEOUT = 600
 
 
@@ -123,7 +123,7 @@ def build_index(pages: list[Page], site: Path) -> bool:
     with tempfile.TemporaryDirectory(prefix="sitegen-search-") as scratch:
         root = Path(scratch)
         for page in pages:
-            target = root / page.path / "index.html"
+            target = root / page.path / paths.PAGE_HTML
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(document(page), encoding="utf-8")
         command = [
@@ -133,7 +133,7 @@ def build_index(pages: list[Page], site: Path) -> bool:
             "--site",
             str(root),
             "--output-path",
-            str(site / INDEX_DIR),
+            str(site / paths.SEARCH_INDEX_DIR),
             "--silent",
             # Keep digests, platforms and versions whole words ("-" first would read as a flag).
             "--include-characters=-_.:/@",
@@ -153,6 +153,6 @@ def build_index(pages: list[Page], site: Path) -> bool:
     if completed.returncode != 0:
         reason = (completed.stderr or completed.stdout).strip().splitlines()
         log.warning("search: no index built: pagefind failed: %s", reason[-1] if reason else "")
-        shutil.rmtree(site / INDEX_DIR, ignore_errors=True)
+        shutil.rmtree(site / paths.SEARCH_INDEX_DIR, ignore_errors=True)
         return False
     return True

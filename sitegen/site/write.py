@@ -13,7 +13,7 @@ from sitegen.config import Config
 from sitegen.errors import OutputError
 from sitegen.files import describe
 from sitegen.model import Catalog
-from sitegen.site import search
+from sitegen.site import paths, search
 from sitegen.site.feeds import feeds
 from sitegen.site.output import (
     Staging,
@@ -103,19 +103,20 @@ def _write_site(
         if count > limit:
             raise _too_many_pages(limit)
         stage.write(
-            "api/catalog.json",
+            paths.CATALOG_FILE,
             json.dumps(catalog_document(catalog), sort_keys=True, ensure_ascii=False, indent=1),
         )
         for path, xml in feeds(catalog, timeline):
             stage.write(path, xml)
-        stage.write("404.html", renderer.not_found())
-        stage.write(".nojekyll", "")
+        stage.write(paths.NOT_FOUND_FILE, renderer.not_found())
+        stage.write(paths.NO_JEKYLL_FILE, "")
         if config.site.url:
             for name, text in sitemaps(config.site.url, page_paths).items():
                 stage.write(name, text)
-        stage.copy_tree(static_dir, "static")
-        if config.site.theme_dir and (config.site.theme_dir / "static").is_dir():
-            stage.copy_tree(config.site.theme_dir / "static", "static")
+        stage.copy_tree(static_dir, paths.STATIC_DIR)
+        theme_static = config.site.theme_dir / "static" if config.site.theme_dir else None
+        if theme_static is not None and theme_static.is_dir():
+            stage.copy_tree(theme_static, paths.STATIC_DIR)
         search.build_index(search.searchable(indexed), stage.root)
     return count
 
@@ -138,8 +139,8 @@ def _too_many_pages(limit: int) -> OutputError:
 
 def _write_page(stage: Staging, renderer: Renderer, page: Page) -> None:
     """One page's files: its HTML, its JSON, and a repository's tag data."""
-    stage.write(f"{page.path}index.html", renderer.html(page))
-    stage.write(f"{page.path}index.json", renderer.json(page))
+    stage.write(f"{page.path}{paths.PAGE_HTML}", renderer.html(page))
+    stage.write(f"{page.path}{paths.PAGE_JSON}", renderer.json(page))
     data_file = tag_data_file(page)
     if data_file is not None:
         stage.write(*data_file)

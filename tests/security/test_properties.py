@@ -198,25 +198,31 @@ def _site_files(
     page directory, ``_tags.js`` and ``_changes.xml`` beside each repository page.
     """
     pages: dict[str, tuple[str, ...]] = {
-        "": ("home",),
-        "search/": ("search",),
-        "changes/": ("changes",),
-        "health/": ("health",),
-        paths.registry_path(registry): ("registry", registry),
+        paths.HOME_PATH: ("home",),
+        paths.SEARCH_PATH: ("search",),
+        paths.CHANGES_PATH: ("changes",),
+        paths.HEALTH_PATH: ("health",),
     }
     extra: dict[str, tuple[str, ...]] = {
-        "404.html": ("404",),
-        "sitemap.xml": ("sitemap",),
-        "api/catalog.json": ("catalog",),
-        "feeds/changes.xml": ("feed",),
+        paths.NOT_FOUND_FILE: ("404",),
+        paths.NO_JEKYLL_FILE: ("publishing",),
+        paths.SITEMAP_FILE: ("sitemap",),
+        paths.sitemap_part(1): ("sitemap", "1"),
+        paths.CATALOG_FILE: ("catalog",),
+        paths.SITE_FEED: ("feed",),
+        f"{paths.STATIC_DIR}site.css": ("theme",),
+        f"{paths.SEARCH_INDEX_DIR}pagefind.js": ("search index",),
     }
+    # The registry's directory is its own: no page or file of the site's is inside it.
+    site_wide = {path.partition("/")[0] for path in [*pages, *extra]}
+    assert paths.registry_path(registry).partition("/")[0] not in site_wide, registry
+    pages[paths.registry_path(registry)] = ("registry", registry)
     for name, (tag_list, digest_list) in repositories.items():
-        repository = paths.repository_path(registry, name)
         for page in (1, 2):
             pages[paths.tag_list_path(registry, name, page)] = ("tag list", name, str(page))
             pages[paths.matrix_path(registry, name, page)] = ("matrix", name, str(page))
-        extra[repository + paths.TAG_DATA_FILE] = ("tag data", name)
-        extra[repository + paths.FEED_FILE] = ("feed", name)
+        extra[paths.tag_data_path(registry, name)] = ("tag data", name)
+        extra[paths.repository_feed(registry, name)] = ("feed", name)
         for tag in tag_list:
             pages[paths.tag_path(registry, name, tag)] = ("tag", name, tag)
         for digest in digest_list:
@@ -248,7 +254,18 @@ def _windows(path: str) -> str:
         min_size=1,
         max_size=6,
     ),
-    st.sampled_from(["reg", "con", "nul", "com1", "a-b"]),
+    # Registries named like a Windows device or like one of the site's own top-level
+    # directories (search, api, static, ...): each gets its own pages all the same.
+    st.sampled_from(
+        [
+            "reg",
+            "con",
+            "nul",
+            "com1",
+            "a-b",
+            *sorted(n for n in paths.TOP_LEVEL_NAMES if "." not in n),
+        ]
+    ),
 )
 def test_every_name_gets_its_own_files_on_any_file_system(
     repositories: dict[str, tuple[list[str], list[str]]], registry: str

@@ -294,7 +294,7 @@ def repository_pages(
         "repository": repo.name,
         "repository_path": path,
         "pull": f"{registry.pull_host}/{repo.name}",
-        "data_file": f"{path}{paths.TAG_DATA_FILE}",
+        "data_file": paths.tag_data_path(registry.name, repo.name),
         "matrix_path": matrix_pages[0],
         "list_pages": list_pages,
         "matrix_pages": matrix_pages,
@@ -328,7 +328,7 @@ def repository_pages(
             "error": repo.error,
             "stale_since": repo.stale_since,
             "history": timeline.repository_history(registry.name, repo.name) if timeline else [],
-            "feed": f"{path}{paths.FEED_FILE}",
+            "feed": paths.repository_feed(registry.name, repo.name),
         },
         crumbs=repo_crumbs(registry, repo),
         search={

@@ -18,8 +18,6 @@ from sitegen.model import Catalog, Change, Manifest, Registry, Repository
 from sitegen.site.pages.page import SCHEMA_VERSION, Page, repo_crumbs
 from sitegen.oci.versions import is_version, version_key
 
-CHANGES_PATH = "changes/"
-HEALTH_PATH = "health/"
 HISTORY_SHOWN = 20
 VERSION_DIFFS = 20  # consecutive-version diff pages per repository
 _VERBS = {
@@ -195,16 +193,16 @@ def changes_page(timeline: Timeline) -> Page:
     data = {
         "schema": SCHEMA_VERSION,
         "kind": "changes",
-        "path": CHANGES_PATH,
-        "feed": "feeds/changes.xml",
+        "path": paths.CHANGES_PATH,
+        "feed": paths.SITE_FEED,
         "changes": rows,
     }
     return Page(
-        path=CHANGES_PATH,
+        path=paths.CHANGES_PATH,
         template="changes.html",
         title="Recent changes",
         data=data,
-        crumbs=(("Recent changes", CHANGES_PATH),),
+        crumbs=(("Recent changes", paths.CHANGES_PATH),),
     )
 
 
@@ -250,13 +248,13 @@ def health_page(catalog: Catalog) -> Page:
     data = {
         "schema": SCHEMA_VERSION,
         "kind": "health",
-        "path": HEALTH_PATH,
+        "path": paths.HEALTH_PATH,
         "registries": registries,
     }
     return Page(
-        path=HEALTH_PATH,
+        path=paths.HEALTH_PATH,
         template="health.html",
         title="Crawl health",
         data=data,
-        crumbs=(("Crawl health", HEALTH_PATH),),
+        crumbs=(("Crawl health", paths.HEALTH_PATH),),
     )
