@@ -34,25 +34,27 @@ def test_the_tags_of_one_image_share_one_record(tmp_path: Path) -> None:
             tags_of[(page.data["repository"], page.data["digest"])].append(page.data["tag"])
     assert any(len(tags) >= 3 for tags in tags_of.values())  # the samples have aliases
 
-    records = [p for p in search.searchable(pages) if p.data.get("kind") == "tag"]
+    data_at = {page.path: page.data for page in pages}
+    records = [e for e in search.searchable(search.entries(pages)) if e.record["kind"] == "tag"]
     assert len(records) == len(tags_of)
-    for page in records:
-        first, *others = tags_of[(page.data["repository"], page.data["digest"])]
-        assert page.search["title"] == f"{page.data['repository']}:{first}"
-        assert page.data["tag"] == first  # the record lives on its first tag's page
-        words = page.search["keywords"].split()
+    for entry in records:
+        data = data_at[entry.path]
+        first, *others = tags_of[(data["repository"], data["digest"])]
+        assert entry.record["title"] == f"{data['repository']}:{first}"
+        assert data["tag"] == first  # the record lives on its first tag's page
+        words = entry.record["keywords"].split()
         for tag in others:
-            assert tag in words and f"{page.data['repository']}:{tag}" in words
+            assert tag in words and f"{data['repository']}:{tag}" in words
         if others:
-            assert page.search["summary"].startswith(f"also tagged {others[0]}")
-        assert page.data["digest"] in words
+            assert entry.record["summary"].startswith(f"also tagged {others[0]}")
+        assert data["digest"] in words
 
 
 def test_above_the_limit_only_repositories_are_indexed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pages = sample_pages(tmp_path)
-    images = sum(1 for p in search.searchable(pages) if p.data.get("kind") == "tag")
+    images = sum(1 for e in search.searchable(search.entries(pages)) if e.record["kind"] == "tag")
     monkeypatch.setattr(search, "TAG_RECORD_LIMIT", images - 1)
-    kinds = {p.data.get("kind") for p in search.searchable(pages)}
+    kinds = {e.record["kind"] for e in search.searchable(search.entries(pages))}
     assert kinds == {"repository"}

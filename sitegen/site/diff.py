@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
-from typing import Any
-
 from sitegen.model import Image, Index, Manifest, platform_label
+from sitegen.site.pages.history_shapes import (
+    ImageDiff,
+    LayerSize,
+    ManifestDiff,
+    MappingDiff,
+    StepDiff,
+    ValueDiff,
+)
 
 
 def images_by_platform(manifest: Manifest) -> dict[str, Image]:
@@ -21,7 +27,7 @@ def images_by_platform(manifest: Manifest) -> dict[str, Image]:
     return {platform_label(manifest.platform) if manifest.platform else "image": manifest}
 
 
-def compare(old: Manifest, new: Manifest) -> dict[str, Any]:
+def compare(old: Manifest, new: Manifest) -> ManifestDiff:
     """The differences from ``old`` to ``new``, as plain data for a page and its JSON."""
     before, after = images_by_platform(old), images_by_platform(new)
     shared = [p for p in after if p in before]
@@ -43,7 +49,7 @@ def compare(old: Manifest, new: Manifest) -> dict[str, Any]:
     }
 
 
-def compare_images(old: Image, new: Image) -> dict[str, Any]:
+def compare_images(old: Image, new: Image) -> ImageDiff:
     """Differences between two single-platform images."""
     old_config, new_config = old.config, new.config
     old_layers = [layer.digest for layer in old.layers]
@@ -83,7 +89,7 @@ def _env(entries: Sequence[str]) -> dict[str, str]:
     return {name: value for name, _, value in (e.partition("=") for e in entries)}
 
 
-def _mapping_diff(old: Mapping[str, str], new: Mapping[str, str]) -> dict[str, Any]:
+def _mapping_diff(old: Mapping[str, str], new: Mapping[str, str]) -> MappingDiff:
     return {
         "added": {k: new[k] for k in sorted(new) if k not in old},
         "removed": {k: old[k] for k in sorted(old) if k not in new},
@@ -94,7 +100,7 @@ def _mapping_diff(old: Mapping[str, str], new: Mapping[str, str]) -> dict[str, A
     }
 
 
-def _value_diff(old: Sequence[str] | None, new: Sequence[str] | None) -> dict[str, Any]:
+def _value_diff(old: Sequence[str] | None, new: Sequence[str] | None) -> ValueDiff:
     return {
         "old": None if old is None else list(old),
         "new": None if new is None else list(new),
@@ -102,9 +108,9 @@ def _value_diff(old: Sequence[str] | None, new: Sequence[str] | None) -> dict[st
     }
 
 
-def _history_diff(old: list[str], new: list[str]) -> list[dict[str, str]]:
+def _history_diff(old: list[str], new: list[str]) -> list[StepDiff]:
     """Build steps aligned like a text diff: ``same``, ``added`` or ``removed`` per step."""
-    steps: list[dict[str, str]] = []
+    steps: list[StepDiff] = []
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
         if op == "equal":

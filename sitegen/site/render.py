@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -288,7 +288,8 @@ class Renderer:
         """``404.html``: GitHub Pages serves it for any missing path, at any depth, so its
         links start from the site's URL (``root``) rather than from where it is."""
         template = self.env.get_template("404.html")
-        page = Page(path="", template="404.html", title="Page not found", data={})
+        # A page's attributes, for a theme's 404.html that extends base.html; no data.
+        page = {"path": "", "template": "404.html", "title": "Page not found", "crumbs": ()}
         root = self.site.url or ""
         return template.render(page=page, data={}, root=root, site=self.site, canonical="")
 
@@ -343,7 +344,7 @@ class PageJson:
         self._shared = _ByIdentity(_compact)
 
     def __call__(self, page: Page) -> str:
-        data = page.data
+        data: Mapping[str, object] = page.data
         parts: list[str] = []
         run: dict[str, Any] = {}
         for key in sorted(data):

@@ -18,12 +18,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sitegen.site import paths
 from sitegen.site.pages.page import Page
+from sitegen.site.pages.shapes import SearchRecord
 
 log = logging.getLogger("sitegen.site.search")
 
@@ -34,50 +35,67 @@ ALIASES_SHOWN = 5  # other tags of an image named in its result
 TIMEOUT = 600
 
 
-def searchable(pages: Iterable[Page]) -> list[Page]:
-    """The pages that get a search record, honouring ``TAG_RECORD_LIMIT``.
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A page the search index learns: where it is, and its record (not its data, which
+    a render worker would otherwise send back for every tag page of the site)."""
+
+    path: str
+    record: SearchRecord
+
+
+def entries(pages: Iterable[Page]) -> Iterator[Entry]:
+    """The pages that have a search record, as entries."""
+    for page in pages:
+        if page.search is not None:
+            yield Entry(page.path, page.search)
+
+
+def searchable(found: Iterable[Entry]) -> list[Entry]:
+    """The entries that get a search record, honouring ``TAG_RECORD_LIMIT``.
 
     The tags of one image in one repository (``latest``, ``1``, ``1.2``, ``1.2.3``)
     share one record: one result per image, on the page of its first tag, with the
     other tags in its summary and findable by name.
     """
-    found = _one_per_image(p for p in pages if p.search)
-    tags = sum(1 for p in found if p.data.get("kind") == "tag")
+    chosen = _one_per_image(found)
+    tags = sum(1 for e in chosen if e.record["kind"] == "tag")
     if tags > TAG_RECORD_LIMIT:
         log.info("search: %d images; indexing repositories only", tags)
-        found = [p for p in found if p.data.get("kind") != "tag"]
-    return found
+        chosen = [e for e in chosen if e.record["kind"] != "tag"]
+    return chosen
 
 
-def _one_per_image(pages: Iterable[Page]) -> list[Page]:
-    found: list[Page] = []
+def _one_per_image(found: Iterable[Entry]) -> list[Entry]:
+    chosen: list[Entry] = []
     tags: dict[tuple[str, str], list[str]] = {}  # (registry, image) -> its tags
-    for page in pages:
-        image = page.search.get("image")
+    for entry in found:
+        image = entry.record.get("image")
         if not image:
-            found.append(page)
+            chosen.append(entry)
             continue
-        key = (page.search["registry"], image)
+        key = (entry.record["registry"], image)
         if key not in tags:
             tags[key] = []
-            found.append(page)
-        tags[key].append(page.search["tag"])
-    return [_with_aliases(page, tags) for page in found]
+            chosen.append(entry)
+        tags[key].append(entry.record.get("tag", ""))
+    return [_with_aliases(entry, tags) for entry in chosen]
 
 
-def _with_aliases(page: Page, tags: dict[tuple[str, str], list[str]]) -> Page:
-    record = page.search
-    if not record.get("image"):
-        return page
-    others = tags[(record["registry"], record["image"])][1:]
+def _with_aliases(entry: Entry, tags: dict[tuple[str, str], list[str]]) -> Entry:
+    record = entry.record
+    image = record.get("image")
+    if not image:
+        return entry
+    others = tags[(record["registry"], image)][1:]
     if not others:
-        return page
+        return entry
     shown = ", ".join(others[:ALIASES_SHOWN]) + (" …" if len(others) > ALIASES_SHOWN else "")
-    repository = record["image"].partition("@")[0]
+    repository = image.partition("@")[0]
     names = " ".join(f"{repository}:{tag} {tag}" for tag in others)
     return replace(
-        page,
-        search={
+        entry,
+        record={
             **record,
             "summary": f"also tagged {shown} · {record['summary']}",
             "keywords": f"{record['keywords']} {names}",
@@ -85,13 +103,13 @@ def _with_aliases(page: Page, tags: dict[tuple[str, str], list[str]]) -> Page:
     )
 
 
-def document(page: Page) -> str:
-    """The tiny HTML document Pagefind indexes for ``page``.
+def document(entry: Entry) -> str:
+    """The tiny HTML document Pagefind indexes for a page.
 
     Results show the ``summary`` meta (not Pagefind's excerpt): keywords such as
     digests and label values make a page findable but would make a poor excerpt.
     """
-    record = page.search
+    record = entry.record
     esc = html.escape
     keywords = " ".join(_with_bare_digests(record["keywords"].split()))
     return (
@@ -116,16 +134,16 @@ def _with_bare_digests(words: list[str]) -> list[str]:
     return found
 
 
-def build_index(pages: list[Page], site: Path) -> bool:
+def build_index(found: list[Entry], site: Path) -> bool:
     """Write ``site/pagefind/``. Returns False (and logs why) when Pagefind is unavailable."""
-    if not pages:
+    if not found:
         return False
     with tempfile.TemporaryDirectory(prefix="sitegen-search-") as scratch:
         root = Path(scratch)
-        for page in pages:
-            target = root / page.path / paths.PAGE_HTML
+        for entry in found:
+            target = root / entry.path / paths.PAGE_HTML
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(document(page), encoding="utf-8")
+            target.write_text(document(entry), encoding="utf-8")
         command = [
             sys.executable,
             "-m",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen.config import Config
@@ -19,7 +19,8 @@ from sitegen.site.output import (
     Staging,
     staging,
 )
-from sitegen.site.pages.catalog import Page, catalog_document, page_units, tag_data_file
+from sitegen.site.pages.catalog import Page, catalog_document, page_units
+from sitegen.site.pages.repository import tag_data_file
 from sitegen.site.pages.history import Timeline
 from sitegen.site.render import Renderer, default_theme, sitemaps
 from sitegen.site.workers import RenderWorkers, assign_shards, worker_count
@@ -78,17 +79,16 @@ def _write_site(
                 if owners[number] != shard:
                     continue
                 page_paths: list[str] = []
-                indexed: list[Page] = []
+                indexed: list[search.Entry] = []
                 for page in unit.pages():
                     count += 1
                     if count > limit:
                         raise _too_many_pages(limit)
                     _write_page(stage, renderer, page)
                     page_paths.append(page.path)
-                    if page.search:
-                        # Only what the search index reads: whole pages (with their
-                        # data) would hold every tag page of the site in memory.
-                        indexed.append(replace(page, data={"kind": page.data.get("kind")}))
+                    # Only what the search index reads: whole pages (with their data)
+                    # would hold every tag page of the site in memory.
+                    indexed.extend(search.entries([page]))
                 done.append(_Rendered(number, page_paths, indexed))
             return done
 
@@ -127,7 +127,7 @@ class _Rendered:
 
     unit: int
     paths: list[str]
-    indexed: list[Page]
+    indexed: list[search.Entry]
 
 
 def _too_many_pages(limit: int) -> OutputError:

@@ -35,8 +35,9 @@ from sitegen.oci.mediatypes import DOCKER_SCHEMA1_SIGNED, OCI_INDEX, OCI_MANIFES
 from sitegen.registry.client import RegistryClient
 from sitegen.registry.transport import RetryPolicy
 from sitegen.site.feeds import feeds
-from sitegen.site.pages.catalog import catalog_document, page_units, tag_data_file
+from sitegen.site.pages.catalog import catalog_document, page_units
 from sitegen.site.pages.history import Timeline
+from sitegen.site.pages.repository import tag_data_file
 from sitegen.site.render import Renderer, sitemaps
 from tests.conftest import write_config
 

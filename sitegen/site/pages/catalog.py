@@ -2,35 +2,39 @@
 
 Each :class:`Page` carries ``data``: plain JSON values that the template renders AND
 that are written verbatim as the ``index.json`` beside the page, so scripts see
-exactly what people see. ``docs/json.md`` documents these shapes; keep them in step.
+exactly what people see. ``shapes`` declares each kind's shape and ``docs/json.md``
+documents it (a test holds the two together).
 
-A repository's tag list is long for some images (thousands of tags). Its page shows
-the first ``PAGE_SIZE`` rows; ``_tags.js`` holds every row so the browser can sort and
-filter all of them; and ``_pages/<n>/`` pages carry the rest for readers without
-JavaScript.
+This module builds the site-wide pages (home, search, registry) and ``api/catalog.json``
+and says which pages the site has (``page_units``); ``repository`` builds a repository's
+tag lists, ``manifest`` its tag and digest pages, ``history`` changes, diffs and health.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from sitegen.site import paths
-from sitegen.site.pages.history import Timeline, changes_page, health_page
-from sitegen.site.pages.manifest import (
-    described,
-    manifest_pages,
-    manifest_summary,
-    platform_cells,
-)
-from sitegen.site.markup import excerpt, render_markdown
 from sitegen.model import Catalog, Registry, Repository
-from sitegen.site.pages.page import SCHEMA_VERSION, Page, repo_crumbs
-from sitegen.oci.versions import version_key
+from sitegen.site import paths
+from sitegen.site.markup import excerpt, render_markdown
+from sitegen.site.pages.history import Timeline, changes_page, health_page
+from sitegen.site.pages.manifest import manifest_pages
+from sitegen.site.pages.page import SCHEMA_VERSION, Locations, Page
+from sitegen.site.pages.repository import PAGE_SIZE, description, repository_pages, tag_rows
+from sitegen.site.pages.shapes import (
+    CatalogDocument,
+    HomeData,
+    Location,
+    Namespace,
+    RecentImage,
+    RegistryData,
+    RegistrySummary,
+    RepositoryEntry,
+    SearchData,
+)
 
 __all__ = [
     "PAGE_SIZE",
@@ -39,10 +43,8 @@ __all__ = [
     "build_pages",
     "catalog_document",
     "page_units",
-    "tag_data_file",
 ]
 
-PAGE_SIZE = 100
 RECENT_LIMIT = 12
 
 
@@ -94,9 +96,9 @@ def build_pages(catalog: Catalog) -> Iterator[Page]:
         yield from unit.pages()
 
 
-def digest_locations(catalog: Catalog) -> dict[str, list[dict[str, str]]]:
+def digest_locations(catalog: Catalog) -> Locations:
     """Every (registry, repository, tag) each digest is tagged as: aliases across the site."""
-    found: dict[str, list[dict[str, str]]] = defaultdict(list)
+    found: dict[str, list[Location]] = defaultdict(list)
     for registry in catalog.registries:
         for repo in registry.repositories:
             for tag in repo.tags:
@@ -111,7 +113,7 @@ def digest_locations(catalog: Catalog) -> dict[str, list[dict[str, str]]]:
     return found
 
 
-def catalog_document(catalog: Catalog) -> dict[str, Any]:
+def catalog_document(catalog: Catalog) -> CatalogDocument:
     """``api/catalog.json``: every registry and repository with the paths of their pages."""
     return {
         "schema": SCHEMA_VERSION,
@@ -144,7 +146,7 @@ def catalog_document(catalog: Catalog) -> dict[str, Any]:
 
 def home_page(catalog: Catalog) -> Page:
     """The landing page: every registry with counts, and recently updated images."""
-    recent: list[dict[str, Any]] = []
+    recent: list[RecentImage] = []
     for registry in catalog.registries:
         for repo in registry.repositories:
             for tag in repo.tags:
@@ -163,7 +165,7 @@ def home_page(catalog: Catalog) -> Page:
     recent.sort(
         key=lambda r: (r["created"], r["registry"], r["repository"], r["tag"]), reverse=True
     )
-    data = {
+    data: HomeData = {
         "schema": SCHEMA_VERSION,
         "kind": "home",
         "title": catalog.title,
@@ -171,12 +173,12 @@ def home_page(catalog: Catalog) -> Page:
         "registries": [_registry_summary(r) for r in catalog.registries],
         "recent": recent[:RECENT_LIMIT],
     }
-    return Page(path="", template="home.html", title=catalog.title, data=data)
+    return Page(path=paths.HOME_PATH, template="home.html", title=catalog.title, data=data)
 
 
 def search_page(catalog: Catalog) -> Page:
     """The search page (the index itself is built by ``search.py``)."""
-    data = {"schema": SCHEMA_VERSION, "kind": "search", "title": catalog.title}
+    data: SearchData = {"schema": SCHEMA_VERSION, "kind": "search", "title": catalog.title}
     return Page(
         path=paths.SEARCH_PATH,
         template="search.html",
@@ -186,7 +188,7 @@ def search_page(catalog: Catalog) -> Page:
     )
 
 
-def _registry_summary(registry: Registry) -> dict[str, Any]:
+def _registry_summary(registry: Registry) -> RegistrySummary:
     return {
         "name": registry.name,
         "url": registry.url,
@@ -204,32 +206,32 @@ def _registry_summary(registry: Registry) -> dict[str, Any]:
 def registry_page(registry: Registry) -> Page:
     """One registry: its repositories, grouped by namespace, with counts and status."""
     path = paths.registry_path(registry.name)
-    repositories: list[dict[str, Any]] = [
+    repositories: list[RepositoryEntry] = [
         {
             "name": repo.name,
             "path": paths.repository_path(registry.name, repo.name),
             "tags": len(repo.tags),
             "updated": repo.updated,
-            "description": excerpt(repo.description or _label_description(repo)),
+            "description": excerpt(description(repo)),
             "error": repo.error,
             "stale_since": repo.stale_since,
         }
         for repo in registry.repositories
     ]
-    namespaces: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    grouped: dict[str, list[str]] = defaultdict(list)
     for repo in repositories:
         namespace, sep, _ = repo["name"].rpartition("/")
-        namespaces[namespace if sep else ""].append(repo)
-    data = {
+        grouped[namespace if sep else ""].append(repo["name"])
+    namespaces: list[Namespace] = [
+        {"name": name, "repositories": names} for name, names in sorted(grouped.items())
+    ]
+    data: RegistryData = {
         "schema": SCHEMA_VERSION,
         "kind": "registry",
         **_registry_summary(registry),
         "catalog_listed": registry.catalog_listed,
         "repository_list": repositories,
-        "namespaces": [
-            {"name": name, "repositories": [r["name"] for r in repos]}
-            for name, repos in sorted(namespaces.items())
-        ],
+        "namespaces": namespaces,
     }
     return Page(
         path=path,
@@ -238,156 +240,3 @@ def registry_page(registry: Registry) -> Page:
         data=data,
         crumbs=((registry.name, path),),
     )
-
-
-def _label_description(repo: Repository) -> str:
-    """Without a configured description, the newest tag's OCI description label."""
-    for tag in repo.tags:
-        manifest = repo.manifest(tag)
-        if manifest is not None and described(manifest):
-            return described(manifest)
-    return ""
-
-
-# -- repository: tag lists and the platform matrix --------------------------------------
-
-
-def tag_rows(registry: Registry, repo: Repository) -> list[dict[str, Any]]:
-    """One row per shown tag, newest version first: what every tag list shows."""
-    by_digest = repo.tags_by_digest()
-    ranks = {t.name: i for i, t in enumerate(sorted(repo.tags, key=lambda t: version_key(t.name)))}
-    rows = []
-    for tag in repo.tags:
-        manifest = repo.manifest(tag)
-        if manifest is None:
-            continue
-        rows.append(
-            {
-                "name": tag.name,
-                "path": paths.tag_path(registry.name, repo.name, tag.name),
-                "digest": tag.digest,
-                "digest_path": paths.digest_path(registry.name, repo.name, tag.digest),
-                "version_rank": ranks[tag.name],
-                "aliases": [t for t in by_digest[tag.digest] if t != tag.name],
-                **manifest_summary(manifest),
-                "platforms": platform_cells(registry.name, repo.name, manifest),
-            }
-        )
-    return rows
-
-
-def repository_pages(
-    registry: Registry,
-    repo: Repository,
-    rows: list[dict[str, Any]],
-    timeline: Timeline | None = None,
-) -> Iterator[Page]:
-    """The repository page, its further tag-list pages, and the platform matrix pages."""
-    path = paths.repository_path(registry.name, repo.name)
-    count = max(1, -(-len(rows) // PAGE_SIZE))
-    list_pages = [paths.tag_list_path(registry.name, repo.name, n) for n in range(1, count + 1)]
-    matrix_pages = [paths.matrix_path(registry.name, repo.name, n) for n in range(1, count + 1)]
-    columns = _platform_columns(rows)
-    description = repo.description or _label_description(repo)
-    common = {
-        "registry": registry.name,
-        "repository": repo.name,
-        "repository_path": path,
-        "pull": f"{registry.pull_host}/{repo.name}",
-        "data_file": paths.tag_data_path(registry.name, repo.name),
-        "matrix_path": matrix_pages[0],
-        "list_pages": list_pages,
-        "matrix_pages": matrix_pages,
-        "platform_columns": columns,
-        "total_tags": repo.total_tags,
-        "shown_tags": len(rows),
-        "page_size": PAGE_SIZE,
-    }
-    yield Page(
-        path=path,
-        template="repository.html",
-        title=repo.name,
-        data={
-            "schema": SCHEMA_VERSION,
-            "kind": "repository",
-            **common,
-            "name": repo.name,
-            "path": path,
-            "page": 1,
-            "description": description,
-            "description_source": "config" if repo.description else "label" if description else "",
-            "description_html": render_markdown(description) if description else "",
-            "tags": rows,
-            # The alias groups among the rows: the tags of each manifest that was read.
-            "digests": [
-                {"digest": digest, "tags": sorted(names, key=version_key, reverse=True)}
-                for digest, names in sorted(repo.tags_by_digest().items())
-                if digest in repo.manifests
-            ],
-            "problems": list(repo.problems),
-            "error": repo.error,
-            "stale_since": repo.stale_since,
-            "history": timeline.repository_history(registry.name, repo.name) if timeline else [],
-            "feed": paths.repository_feed(registry.name, repo.name),
-        },
-        crumbs=repo_crumbs(registry, repo),
-        search={
-            "title": repo.name,
-            "registry": registry.name,
-            "kind": "repository",
-            "summary": f"{len(rows)} tags" + (f" · {excerpt(description)}" if description else ""),
-            "keywords": " ".join(r["name"] for r in rows),
-        },
-    )
-    for number in range(2, count + 1):
-        yield Page(
-            path=list_pages[number - 1],
-            template="tag_list.html",
-            title=f"{repo.name}: tags, page {number}",
-            data={
-                "schema": SCHEMA_VERSION,
-                "kind": "tag-list",
-                **common,
-                "path": list_pages[number - 1],
-                "page": number,
-                "tags": rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE],
-            },
-            crumbs=(*repo_crumbs(registry, repo), (f"page {number}", list_pages[number - 1])),
-        )
-    for number in range(1, count + 1):
-        yield Page(
-            path=matrix_pages[number - 1],
-            template="matrix.html",
-            title=f"{repo.name}: platforms" + (f", page {number}" if number > 1 else ""),
-            data={
-                "schema": SCHEMA_VERSION,
-                "kind": "platform-matrix",
-                **common,
-                "path": matrix_pages[number - 1],
-                "page": number,
-                "tags": rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE],
-            },
-            crumbs=(*repo_crumbs(registry, repo), ("platforms", matrix_pages[number - 1])),
-        )
-
-
-def _platform_columns(rows: list[dict[str, Any]]) -> list[str]:
-    """Platforms present in the repository, most common first."""
-    counts = Counter(cell["platform"] for row in rows for cell in row["platforms"])
-    return [p for p, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
-
-
-def tag_data_file(page: Page) -> tuple[str, str] | None:
-    """``_tags.js`` beside a repository page: every row, for sorting and filtering.
-
-    A script rather than JSON because ``fetch()`` does not work for pages opened from
-    disk, while ``<script src>`` does.
-    """
-    if page.data.get("kind") != "repository":
-        return None
-    payload = json.dumps(
-        page.data["tags"], sort_keys=True, ensure_ascii=True, separators=(",", ":")
-    )
-    # ensure_ascii plus escaping "<" keeps a "</script>" in registry data harmless.
-    payload = payload.replace("<", "\\u003c")
-    return page.data["data_file"], f"window.sitegenTags = {payload};\n"

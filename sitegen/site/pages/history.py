@@ -10,13 +10,22 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import Any
 
+from sitegen.model import Catalog, Change, Manifest, Registry, Repository
+from sitegen.oci.versions import is_version, version_key
 from sitegen.site import paths
 from sitegen.site.diff import compare
-from sitegen.model import Catalog, Change, Manifest, Registry, Repository
+from sitegen.site.pages.history_shapes import (
+    ChangesData,
+    DiffData,
+    DiffSide,
+    FailedRepository,
+    HealthData,
+    RegistryHealth,
+    TroubledRepository,
+)
 from sitegen.site.pages.page import SCHEMA_VERSION, Page, repo_crumbs
-from sitegen.oci.versions import is_version, version_key
+from sitegen.site.pages.shapes import ChangeRow, Comparison
 
 HISTORY_SHOWN = 20
 VERSION_DIFFS = 20  # consecutive-version diff pages per repository
@@ -86,7 +95,7 @@ class Timeline:
 
     # -- what repository and tag pages show ----------------------------------------------
 
-    def change_row(self, change: Change) -> dict[str, Any]:
+    def change_row(self, change: Change) -> ChangeRow:
         """One change as a row: what, where, and links to the tag and the diff."""
         repo = self.repositories.get((change.registry, change.repository))
         tags_now = {t.name for t in repo.tags} if repo else set()
@@ -113,19 +122,19 @@ class Timeline:
             "diff_path": diff,
         }
 
-    def repository_history(self, registry: str, repository: str) -> list[dict[str, Any]]:
+    def repository_history(self, registry: str, repository: str) -> list[ChangeRow]:
         """The newest changes of one repository."""
         changes = self.by_repo.get((registry, repository), [])[:HISTORY_SHOWN]
         return [self.change_row(c) for c in changes]
 
-    def tag_history(self, registry: str, repository: str, tag: str) -> list[dict[str, Any]]:
+    def tag_history(self, registry: str, repository: str, tag: str) -> list[ChangeRow]:
         """The newest changes of one tag."""
         changes = self.by_tag.get((registry, repository, tag), [])[:HISTORY_SHOWN]
         return [self.change_row(c) for c in changes]
 
-    def comparisons(self, registry: str, repository: str, tag: str) -> list[dict[str, str]]:
+    def comparisons(self, registry: str, repository: str, tag: str) -> list[Comparison]:
         """Diffs that end at ``tag``: since it last moved, and since the previous version."""
-        found = []
+        found: list[Comparison] = []
         for (old, new), reasons in sorted(self.diffs.get((registry, repository), {}).items()):
             for reason, old_label, new_label in reasons:
                 if new_label != tag:
@@ -158,7 +167,7 @@ class Timeline:
                 continue
             path = paths.diff_path(registry.name, repo.name, old_digest, new_digest)
             title = f"{repo.name}: {old_label} → {new_label}"
-            data = {
+            data: DiffData = {
                 "schema": SCHEMA_VERSION,
                 "kind": "diff",
                 "registry": registry.name,
@@ -179,7 +188,7 @@ class Timeline:
             )
 
 
-def _side(registry: str, repo: Repository, digest: str, label: str) -> dict[str, str]:
+def _side(registry: str, repo: Repository, digest: str, label: str) -> DiffSide:
     return {
         "digest": digest,
         "label": label,
@@ -190,7 +199,7 @@ def _side(registry: str, repo: Repository, digest: str, label: str) -> dict[str,
 def changes_page(timeline: Timeline) -> Page:
     """Everything that changed, newest first, across all registries."""
     rows = [timeline.change_row(c) for c in timeline.catalog.changes]
-    data = {
+    data: ChangesData = {
         "schema": SCHEMA_VERSION,
         "kind": "changes",
         "path": paths.CHANGES_PATH,
@@ -208,9 +217,9 @@ def changes_page(timeline: Timeline) -> Page:
 
 def health_page(catalog: Catalog) -> Page:
     """Per registry: what was crawled, what failed, what is stale and since when."""
-    registries = []
+    registries: list[RegistryHealth] = []
     for registry in catalog.registries:
-        failed = [
+        failed: list[FailedRepository] = [
             {
                 "name": repo.name,
                 "path": paths.repository_path(registry.name, repo.name),
@@ -219,7 +228,7 @@ def health_page(catalog: Catalog) -> Page:
             }
             for repo in registry.failed_repositories
         ]
-        troubled = [
+        troubled: list[TroubledRepository] = [
             {
                 "name": repo.name,
                 "path": paths.repository_path(registry.name, repo.name),
@@ -245,7 +254,7 @@ def health_page(catalog: Catalog) -> Page:
                 "rate_limit": limit,
             }
         )
-    data = {
+    data: HealthData = {
         "schema": SCHEMA_VERSION,
         "kind": "health",
         "path": paths.HEALTH_PATH,

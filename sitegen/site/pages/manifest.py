@@ -8,12 +8,7 @@ multi-platform image are digest pages too, linked from the tag and from each oth
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from sitegen.site.pages.history import Timeline
-
-from sitegen.site import paths
 from sitegen.model import (
     Image,
     Index,
@@ -25,28 +20,43 @@ from sitegen.model import (
     images_of,
     platform_label,
 )
-from sitegen.site.pages.page import SCHEMA_VERSION, Locations, Page, repo_crumbs
-from sitegen.oci import jsonload
 from sitegen.oci.versions import version_key
+from sitegen.site import paths
+from sitegen.site.pages.history import Timeline
+from sitegen.site.pages.image import described, image_document, parsed
+from sitegen.site.pages.page import SCHEMA_VERSION, Locations, Page, repo_crumbs
+from sitegen.site.pages.shapes import (
+    DigestData,
+    ManifestFacts,
+    ManifestSummary,
+    Parent,
+    PlatformCell,
+    ReferrerEntry,
+    SearchRecord,
+    Sibling,
+    TagData,
+)
+
+_KINDS = {"index": "multi-platform image", "image": "image", "artifact": "artifact"}
 
 
-def manifest_summary(manifest: Manifest) -> dict[str, Any]:
+def manifest_summary(manifest: Manifest) -> ManifestSummary:
     """The short facts every list shows about a manifest."""
     created, source = manifest.created_and_source
-    kind = "index" if isinstance(manifest, Index) else "image"
-    if isinstance(manifest, Image) and not manifest.is_image:
-        kind = "artifact"
-    return {
-        "manifest_kind": kind,
+    summary: ManifestSummary = {
+        "manifest_kind": "index",
         "media_type": manifest.media_type,
         "artifact_type": manifest.artifact_type,
         "size": manifest.size,
         "created": created,
         "created_source": source,
     }
+    if isinstance(manifest, Image):
+        summary["manifest_kind"] = "image" if manifest.is_image else "artifact"
+    return summary
 
 
-def platform_cells(registry: str, repository: str, manifest: Manifest) -> list[dict[str, Any]]:
+def platform_cells(registry: str, repository: str, manifest: Manifest) -> list[PlatformCell]:
     """One cell per platform: label, digest, size and the digest page (if readable)."""
     if isinstance(manifest, Index):
         return [
@@ -81,26 +91,30 @@ def manifest_pages(
         names.sort(key=version_key, reverse=True)
     # A manifest's facts are the same on the page of each of its tags and on its digest
     # page: built once per manifest and shared (read-only) by those pages' data.
-    known: dict[str, dict[str, Any]] = {}
-    searched: dict[str, dict[str, Any]] = {}
+    known: dict[str, ManifestFacts] = {}
+    searched: dict[str, tuple[str, str]] = {}
 
-    def facts(manifest: Manifest) -> dict[str, Any]:
+    def facts(manifest: Manifest) -> ManifestFacts:
         found = known.get(manifest.digest)
         if found is None:
-            found = known[manifest.digest] = _manifest_data(registry, repo, manifest, locations)
+            found = known[manifest.digest] = _manifest_facts(registry, repo, manifest, locations)
         return found
 
-    def search(manifest: Manifest, tag: str) -> dict[str, Any]:
+    def search(manifest: Manifest, tag: str) -> SearchRecord:
         found = searched.get(manifest.digest)
         if found is None:
             cells = facts(manifest)["platforms"]
-            found = searched[manifest.digest] = _search_record(registry, manifest, cells)
-        # ``image`` and ``tag``: the search index gives an image's tags one record.
+            found = searched[manifest.digest] = _search_text(manifest, cells)
+        summary, keywords = found
         return {
             "title": f"{repo.name}:{tag}",
+            "registry": registry.name,
+            "kind": "tag",
+            "summary": summary,
+            "keywords": keywords,
+            # The search index gives the tags of one image one record.
             "image": f"{repo.name}@{manifest.digest}",
             "tag": tag,
-            **found,
         }
 
     for tag in repo.tags:
@@ -137,13 +151,13 @@ def _tag_page(
     tag: Tag,
     manifest: Manifest,
     tags_by_digest: Mapping[str, list[str]],
-    facts: dict[str, Any],
-    search: dict[str, Any],
+    facts: ManifestFacts,
+    search: SearchRecord,
     timeline: Timeline | None,
 ) -> Page:
     path = paths.tag_path(registry.name, repo.name, tag.name)
     pull = f"{registry.pull_host}/{repo.name}"
-    data = {
+    data: TagData = {
         "schema": SCHEMA_VERSION,
         "kind": "tag",
         "tag": tag.name,
@@ -169,13 +183,13 @@ def _digest_page(
     repo: Repository,
     manifest: Manifest,
     tags_by_digest: Mapping[str, list[str]],
-    facts: dict[str, Any],
+    facts: ManifestFacts,
     parents: list[Index],
 ) -> Page:
     path = paths.digest_path(registry.name, repo.name, manifest.digest)
     pull = f"{registry.pull_host}/{repo.name}"
-    parent_list = []
-    siblings: list[dict[str, str]] = []
+    parent_list: list[Parent] = []
+    siblings: list[Sibling] = []
     for parent in sorted(parents, key=lambda p: p.digest):
         platform = next(
             e.platform for e in parent.entries if e.descriptor.digest == manifest.digest
@@ -198,7 +212,7 @@ def _digest_page(
                 if c["path"]
             ]
     title_platform = f" {parent_list[0]['platform']}" if parent_list else ""
-    data = {
+    data: DigestData = {
         "schema": SCHEMA_VERSION,
         "kind": "digest",
         "path": path,
@@ -221,18 +235,19 @@ def _digest_page(
     )
 
 
-def _manifest_data(
+def _manifest_facts(
     registry: Registry, repo: Repository, manifest: Manifest, locations: Locations
-) -> dict[str, Any]:
+) -> ManifestFacts:
     """What tag and digest pages share: the manifest, its platforms, its supply chain."""
-    data: dict[str, Any] = {
+    cells = platform_cells(registry.name, repo.name, manifest)
+    facts: ManifestFacts = {
         "registry": registry.name,
         "repository": repo.name,
         "repository_path": paths.repository_path(registry.name, repo.name),
         "digest": manifest.digest,
         "digest_path": paths.digest_path(registry.name, repo.name, manifest.digest),
         **manifest_summary(manifest),
-        "platforms": platform_cells(registry.name, repo.name, manifest),
+        "platforms": cells,
         "elsewhere": [
             place
             for place in locations.get(manifest.digest, [])
@@ -245,13 +260,13 @@ def _manifest_data(
         "attestations": [],
         "image": None,
         "manifest": None,
-        "redacted": False,
+        "redacted": manifest.redacted,
     }
     if isinstance(manifest, Index):
-        cells = {c["digest"]: c for c in data["platforms"]}
-        data["platform_list"] = [
+        by_digest = {c["digest"]: c for c in cells}
+        facts["platform_list"] = [
             {
-                **cells[entry.descriptor.digest],
+                **by_digest[entry.descriptor.digest],
                 "media_type": entry.descriptor.media_type,
                 "created": entry.image.created if entry.image else "",
                 "problem": entry.problem,
@@ -261,7 +276,7 @@ def _manifest_data(
             }
             for entry in manifest.entries
         ]
-        data["attestations"] = [
+        facts["attestations"] = [
             {
                 "digest": a.descriptor.digest,
                 "subject": a.subject,
@@ -269,16 +284,14 @@ def _manifest_data(
             }
             for a in manifest.attestations
         ]
-        data["manifest"] = parsed(manifest.raw)
-        data["redacted"] = manifest.redacted
+        facts["manifest"] = parsed(manifest.raw)
     else:
-        data["image"] = image_data(manifest)
-        data["manifest"] = data["image"]["manifest"]  # the same document, parsed once
-        data["redacted"] = manifest.redacted
-    return data
+        image = facts["image"] = image_document(manifest)
+        facts["manifest"] = image["manifest"]  # the same document, parsed once
+    return facts
 
 
-def _referrer(referrer: Referrer) -> dict[str, Any]:
+def _referrer(referrer: Referrer) -> ReferrerEntry:
     return {
         "kind": referrer.kind,
         "digest": referrer.digest,
@@ -290,108 +303,16 @@ def _referrer(referrer: Referrer) -> dict[str, Any]:
     }
 
 
-def image_data(image: Image) -> dict[str, Any]:
-    """Everything about one image manifest and its config."""
-    created, source = image.created_and_source
-    config = image.config
-    return {
-        "digest": image.digest,
-        "media_type": image.media_type,
-        "artifact_type": image.artifact_type,
-        "platform": platform_label(image.platform) if image.platform else "",
-        "platform_detail": None
-        if image.platform is None
-        else {
-            "os": image.platform.os,
-            "architecture": image.platform.architecture,
-            "variant": image.platform.variant,
-            "os_version": image.platform.os_version,
-        },
-        "created": created,
-        "created_source": source,
-        "size": image.size,
-        "manifest_size": image.manifest_size,
-        "config_digest": image.config_descriptor.digest,
-        "config_media_type": image.config_descriptor.media_type,
-        "subject": image.subject,
-        "problem": image.problem,
-        "annotations": dict(image.annotations),
-        "layers": [
-            {
-                "digest": layer.digest,
-                "size": layer.size,
-                "media_type": layer.media_type,
-                "annotations": dict(layer.annotations),
-            }
-            for layer in image.layers
-        ],
-        "config": None
-        if config is None
-        else {
-            "author": config.author,
-            "env": list(config.env),
-            "entrypoint": None if config.entrypoint is None else list(config.entrypoint),
-            "cmd": None if config.cmd is None else list(config.cmd),
-            "working_dir": config.working_dir,
-            "user": config.user,
-            "exposed_ports": list(config.exposed_ports),
-            "volumes": list(config.volumes),
-            "stop_signal": config.stop_signal,
-            "labels": dict(config.labels),
-            "masked": list(config.masked),
-        },
-        "history": []
-        if config is None
-        else [
-            {
-                "created_by": step.created_by,
-                "created": step.created,
-                "comment": step.comment,
-                "empty_layer": step.empty_layer,
-                "layer_digest": step.layer.digest if step.layer else "",
-                "layer_size": step.layer.size if step.layer else 0,
-            }
-            for step in config.history
-        ],
-        "artifact_config": parsed(image.artifact_config) if image.artifact_config else None,
-        "manifest": parsed(image.raw),
-        "config_blob": parsed(config.raw) if config is not None else None,
-        "redacted": image.redacted,
-    }
+def _search_text(manifest: Manifest, cells: list[PlatformCell]) -> tuple[str, str]:
+    """(summary, keywords) of a manifest's search record: a readable summary, and words
+    that find it (digests, platforms, labels). The same for every tag of the manifest.
 
-
-DESCRIPTION_KEYS = ("org.opencontainers.image.description", "org.opencontainers.image.title")
-
-
-def described(manifest: Manifest) -> str:
-    """The image's own one-line description: its OCI description (or title) label."""
-    sources: list[Mapping[str, str]] = [manifest.annotations]
-    for image in images_of(manifest):
-        sources.append(image.annotations)
-        if image.config:
-            sources.append(image.config.labels)
-    for key in DESCRIPTION_KEYS:
-        for source in sources:
-            if source.get(key):
-                return source[key]
-    return ""
-
-
-def _search_record(
-    registry: Registry, manifest: Manifest, cells: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """A readable summary, plus keywords that find it: digests, platforms, labels.
-
-    ``cells`` are the manifest's ``platform_cells``. The same for every tag of the
-    manifest; the caller adds the ``title``.
+    ``cells`` are the manifest's ``platform_cells``.
     """
     summary = manifest_summary(manifest)
     platforms = [c["platform"] for c in cells]
     parts = [
-        {"index": "multi-platform image", "image": "image", "artifact": "artifact"}[
-            summary["manifest_kind"]
-        ]
-        + (f" ({', '.join(platforms)})" if platforms else ""),
+        _KINDS[summary["manifest_kind"]] + (f" ({', '.join(platforms)})" if platforms else ""),
     ]
     if summary["created"]:
         parts.append(f"created {summary['created'][:10]}")
@@ -404,17 +325,4 @@ def _search_record(
             keywords.append(image.config.digest)
             keywords.extend(f"{k} {v}" for k, v in image.config.labels.items())
     keywords.extend(f"{k} {v}" for k, v in manifest.annotations.items())
-    return {
-        "registry": registry.name,
-        "kind": "tag",
-        "summary": " · ".join(parts),
-        "keywords": " ".join(k for k in keywords if k),
-    }
-
-
-def parsed(raw: bytes) -> Any:
-    """Raw JSON bytes as a value (None when not JSON)."""
-    try:
-        return jsonload.load(raw) if raw else None
-    except jsonload.JSONRefused:
-        return None
+    return " · ".join(parts), " ".join(k for k in keywords if k)

@@ -3,15 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from sitegen.site import paths
 from sitegen.model import Registry, Repository
+from sitegen.site import paths
+from sitegen.site.pages.history_shapes import ChangesData, DiffData, HealthData
+from sitegen.site.pages.shapes import (
+    DigestData,
+    HomeData,
+    Location,
+    RegistryData,
+    RepositoryData,
+    SearchData,
+    SearchRecord,
+    TagData,
+    TagListData,
+)
 
 SCHEMA_VERSION = 1
 
-Locations = Mapping[str, list[dict[str, str]]]
+PageData = (
+    HomeData
+    | SearchData
+    | RegistryData
+    | RepositoryData
+    | TagListData
+    | TagData
+    | DigestData
+    | ChangesData
+    | DiffData
+    | HealthData
+)
+"""Any page's data (the 404 page has none: it is served for every missing path)."""
+
+Locations = Mapping[str, list[Location]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,9 +46,9 @@ class Page:
     path: str  # directory relative to the site root, "" or ending in "/"
     template: str
     title: str
-    data: dict[str, Any]
+    data: PageData
     crumbs: tuple[tuple[str, str], ...] = ()  # (label, path) from the home page down
-    search: dict[str, Any] = field(default_factory=dict)  # what the search index learns
+    search: SearchRecord | None = None  # what the search index learns, if anything
 
 
 def repo_crumbs(registry: Registry, repo: Repository) -> tuple[tuple[str, str], ...]:

@@ -1,0 +1,192 @@
+"""A repository's pages: its tag list (first page, further pages) and the tag x platform
+matrix, from one row per shown tag.
+
+A repository's tag list is long for some images (thousands of tags). Its page shows
+the first ``PAGE_SIZE`` rows; ``_tags.js`` holds every row so the browser can sort and
+filter all of them; and ``_pages/<n>/`` pages carry the rest for readers without
+JavaScript.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+
+from sitegen.model import Registry, Repository
+from sitegen.oci.versions import version_key
+from sitegen.site import paths
+from sitegen.site.markup import excerpt, render_markdown
+from sitegen.site.pages.history import Timeline
+from sitegen.site.pages.image import described
+from sitegen.site.pages.manifest import manifest_summary, platform_cells
+from sitegen.site.pages.page import SCHEMA_VERSION, Page, repo_crumbs
+from sitegen.site.pages.shapes import (
+    RepositoryData,
+    SearchRecord,
+    TagListData,
+    TagListFields,
+    TagRow,
+)
+
+PAGE_SIZE = 100
+
+
+def description(repo: Repository) -> str:
+    """The configured description, else the newest tag's OCI description label."""
+    if repo.description:
+        return repo.description
+    for tag in repo.tags:
+        manifest = repo.manifest(tag)
+        if manifest is not None and described(manifest):
+            return described(manifest)
+    return ""
+
+
+def tag_rows(registry: Registry, repo: Repository) -> list[TagRow]:
+    """One row per shown tag, newest version first: what every tag list shows."""
+    by_digest = repo.tags_by_digest()
+    ranks = {t.name: i for i, t in enumerate(sorted(repo.tags, key=lambda t: version_key(t.name)))}
+    rows: list[TagRow] = []
+    for tag in repo.tags:
+        manifest = repo.manifest(tag)
+        if manifest is None:
+            continue
+        rows.append(
+            {
+                "name": tag.name,
+                "path": paths.tag_path(registry.name, repo.name, tag.name),
+                "digest": tag.digest,
+                "digest_path": paths.digest_path(registry.name, repo.name, tag.digest),
+                "version_rank": ranks[tag.name],
+                "aliases": [t for t in by_digest[tag.digest] if t != tag.name],
+                **manifest_summary(manifest),
+                "platforms": platform_cells(registry.name, repo.name, manifest),
+            }
+        )
+    return rows
+
+
+def repository_pages(
+    registry: Registry,
+    repo: Repository,
+    rows: list[TagRow],
+    timeline: Timeline | None = None,
+) -> Iterator[Page]:
+    """The repository page, its further tag-list pages, and the platform matrix pages."""
+    path = paths.repository_path(registry.name, repo.name)
+    count = max(1, -(-len(rows) // PAGE_SIZE))
+    list_pages = [paths.tag_list_path(registry.name, repo.name, n) for n in range(1, count + 1)]
+    matrix_pages = [paths.matrix_path(registry.name, repo.name, n) for n in range(1, count + 1)]
+    columns = _platform_columns(rows)
+    text = description(repo)
+
+    def fields(page_path: str, number: int, tags: list[TagRow]) -> TagListFields:
+        """What every list page of the repository carries: page ``number`` of it."""
+        return {
+            "registry": registry.name,
+            "repository": repo.name,
+            "repository_path": path,
+            "path": page_path,
+            "pull": f"{registry.pull_host}/{repo.name}",
+            "data_file": paths.tag_data_path(registry.name, repo.name),
+            "page": number,
+            "page_size": PAGE_SIZE,
+            "list_pages": list_pages,
+            "matrix_path": matrix_pages[0],
+            "matrix_pages": matrix_pages,
+            "platform_columns": columns,
+            "total_tags": repo.total_tags,
+            "shown_tags": len(rows),
+            "tags": tags,
+        }
+
+    def rows_of(number: int) -> list[TagRow]:
+        return rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+
+    data: RepositoryData = {
+        "schema": SCHEMA_VERSION,
+        "kind": "repository",
+        **fields(path, 1, rows),  # every row: the page shows the first, _tags.js them all
+        "name": repo.name,
+        "description": text,
+        "description_source": "config" if repo.description else "label" if text else "",
+        "description_html": render_markdown(text) if text else "",
+        # The alias groups among the rows: the tags of each manifest that was read.
+        "digests": [
+            {"digest": digest, "tags": sorted(names, key=version_key, reverse=True)}
+            for digest, names in sorted(repo.tags_by_digest().items())
+            if digest in repo.manifests
+        ],
+        "problems": list(repo.problems),
+        "error": repo.error,
+        "stale_since": repo.stale_since,
+        "history": timeline.repository_history(registry.name, repo.name) if timeline else [],
+        "feed": paths.repository_feed(registry.name, repo.name),
+    }
+    search: SearchRecord = {
+        "title": repo.name,
+        "registry": registry.name,
+        "kind": "repository",
+        "summary": f"{len(rows)} tags" + (f" · {excerpt(text)}" if text else ""),
+        "keywords": " ".join(r["name"] for r in rows),
+    }
+    crumbs = repo_crumbs(registry, repo)
+    yield Page(
+        path=path,
+        template="repository.html",
+        title=repo.name,
+        data=data,
+        crumbs=crumbs,
+        search=search,
+    )
+    for number in range(2, count + 1):
+        page_path = list_pages[number - 1]
+        list_data: TagListData = {
+            "schema": SCHEMA_VERSION,
+            "kind": "tag-list",
+            **fields(page_path, number, rows_of(number)),
+        }
+        yield Page(
+            path=page_path,
+            template="tag_list.html",
+            title=f"{repo.name}: tags, page {number}",
+            data=list_data,
+            crumbs=(*crumbs, (f"page {number}", page_path)),
+        )
+    for number in range(1, count + 1):
+        page_path = matrix_pages[number - 1]
+        matrix_data: TagListData = {
+            "schema": SCHEMA_VERSION,
+            "kind": "platform-matrix",
+            **fields(page_path, number, rows_of(number)),
+        }
+        yield Page(
+            path=page_path,
+            template="matrix.html",
+            title=f"{repo.name}: platforms" + (f", page {number}" if number > 1 else ""),
+            data=matrix_data,
+            crumbs=(*crumbs, ("platforms", page_path)),
+        )
+
+
+def _platform_columns(rows: list[TagRow]) -> list[str]:
+    """Platforms present in the repository, most common first."""
+    counts = Counter(cell["platform"] for row in rows for cell in row["platforms"])
+    return [p for p, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+
+
+def tag_data_file(page: Page) -> tuple[str, str] | None:
+    """``_tags.js`` beside a repository page: every row, for sorting and filtering.
+
+    A script rather than JSON because ``fetch()`` does not work for pages opened from
+    disk, while ``<script src>`` does.
+    """
+    if page.data["kind"] != "repository":
+        return None
+    payload = json.dumps(
+        page.data["tags"], sort_keys=True, ensure_ascii=True, separators=(",", ":")
+    )
+    # ensure_ascii plus escaping "<" keeps a "</script>" in registry data harmless.
+    payload = payload.replace("<", "\\u003c")
+    return page.data["data_file"], f"window.sitegenTags = {payload};\n"
