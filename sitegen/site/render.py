@@ -23,7 +23,9 @@ from markupsafe import Markup, escape
 from sitegen import __version__
 from sitegen.config import SiteConfig
 from sitegen.dates import display
-from sitegen.site.pages.catalog import Page
+from sitegen.site.pages.page import Page
+from sitegen.site.pages.shapes import ImageDocument
+from sitegen.site.pages.views import ImageView, ManifestView
 from sitegen.site.paths import PAGE_HTML, SITEMAP_FILE, STATIC_DIR, URLS, relative_root, sitemap_part
 
 _T = TypeVar("_T")
@@ -177,24 +179,27 @@ class _RememberedPrettyJson:
 
 
 class _ByIdentity(Generic[_T]):
-    """``compute(value)``, remembered for the last ``size`` values by identity.
+    """``compute(*arguments)``, remembered for the last ``size`` argument lists: text
+    by value, anything else by identity.
 
-    For the documents the pages of one image share (the same objects). Each value is
-    held while remembered, so its id cannot be reused by another object meanwhile.
+    For the documents the pages of one image share (the same objects). The arguments
+    are held while remembered, so their ids cannot be reused by other objects meanwhile:
+    the same key is the same arguments.
     """
 
-    def __init__(self, compute: Callable[[Any], _T], size: int = 256) -> None:
+    def __init__(self, compute: Callable[..., _T], size: int = 256) -> None:
         self.compute = compute
         self.size = size
-        self._seen: OrderedDict[int, tuple[Any, _T]] = OrderedDict()
+        self._seen: OrderedDict[tuple[object, ...], tuple[tuple[Any, ...], _T]] = OrderedDict()
 
-    def __call__(self, value: Any) -> _T:
-        seen = self._seen.get(id(value))
-        if seen is not None and seen[0] is value:
-            self._seen.move_to_end(id(value))
+    def __call__(self, *arguments: Any) -> _T:
+        key = tuple(a if isinstance(a, str) else id(a) for a in arguments)
+        seen = self._seen.get(key)
+        if seen is not None:
+            self._seen.move_to_end(key)
             return seen[1]
-        result = self.compute(value)
-        _remember(self._seen, id(value), (value, result), self.size)
+        result = self.compute(*arguments)
+        _remember(self._seen, key, (arguments, result), self.size)
         return result
 
 
@@ -237,41 +242,36 @@ class Renderer:
             asset=asset,
             file_href=file_href,
         )
-        self.image_section = _ByIdentity(self._image_html)
+        # Two partials are most of a tag or digest page, and the same on the page of
+        # each tag of a manifest and on its digest page: each is rendered from exactly
+        # what it is given (nothing else of the page is in its context) and remembered
+        # by exactly that, so a theme's own version of it cannot show one page's
+        # values on another.
+        self.manifest_body = _ByIdentity(self._manifest_body)
+        self.image_section = _ByIdentity(self._image_section)
         self.env.globals.update(
             version=__version__,
             urls=URLS,
             image_section=self.image_section,
             manifest_body=self.manifest_body,
         )
-        # (registry, repository, digest, root) -> HTML: see manifest_body
-        self._bodies: OrderedDict[tuple[str, ...], Markup] = OrderedDict()
         self.json = PageJson()  # the page's index.json
 
-    def manifest_body(self, data: dict[str, Any], root: str) -> Markup:
-        """``_partials/manifest_body.html`` for one manifest of one repository.
-
-        Its platforms, supply chain, annotations and image are facts of the manifest in
-        that repository, the same on the page of each of its tags and on its digest
-        page (which share ``root``, being as deep): rendered once, remembered by name.
+    def _manifest_body(self, manifest: ManifestView, root: str) -> Markup:
+        """``manifest_body(view.manifest, root)``: ``_partials/manifest_body.html`` for one
+        manifest of one repository, with ``data`` (the manifest's facts), ``view`` (its
+        view) and ``root`` alone. The pages that share it are as deep, so share ``root``.
         """
-        key = (data["registry"], data["repository"], data["digest"], root)
-        html = self._bodies.get(key)
-        if html is None:
-            template = self.env.get_template("_partials/manifest_body.html")
-            html = Markup(template.render(data=data, root=root))  # noqa: S704 (autoescaped)
-            _remember(self._bodies, key, html, 256)
-        return html
+        template = self.env.get_template("_partials/manifest_body.html")
+        html = template.render(data=manifest["facts"], view=manifest, root=root)
+        return Markup(html)  # noqa: S704 (an autoescaped template)
 
-    def _image_html(self, image: dict[str, Any]) -> Markup:
-        """``_partials/image.html`` for one image's data (``image_section``).
-
-        It is most of a tag page, and the same on the page of every tag of that image
-        and on its digest page, which share the image's data: so it is rendered with
-        ``image`` alone (no links, nothing about the page), once per image.
-        """
+    def _image_section(self, image: ImageDocument, view: ImageView) -> Markup:
+        """``image_section(data.image, view.image)``: ``_partials/image.html`` for one
+        image, with ``image`` (its document) and ``view`` (its view) alone: no links,
+        nothing about the page."""
         template = self.env.get_template("_partials/image.html")
-        return Markup(template.render(image=image))  # noqa: S704 (an autoescaped template)
+        return Markup(template.render(image=image, view=view))  # noqa: S704 (autoescaped)
 
     def html(self, page: Page) -> str:
         """The page's HTML."""
@@ -279,6 +279,7 @@ class Renderer:
         return template.render(
             page=page,
             data=page.data,
+            view=page.view,
             root=relative_root(page.path),
             site=self.site,
             canonical=f"{self.site.url}{page.path}" if self.site.url else "",
@@ -291,7 +292,9 @@ class Renderer:
         # A page's attributes, for a theme's 404.html that extends base.html; no data.
         page = {"path": "", "template": "404.html", "title": "Page not found", "crumbs": ()}
         root = self.site.url or ""
-        return template.render(page=page, data={}, root=root, site=self.site, canonical="")
+        return template.render(
+            page=page, data={}, view={}, root=root, site=self.site, canonical=""
+        )
 
 
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file (sitemaps.org)

@@ -35,6 +35,7 @@ from sitegen.site.pages.shapes import (
     RepositoryEntry,
     SearchData,
 )
+from sitegen.site.pages.views import home_view, registry_view
 
 __all__ = [
     "PAGE_SIZE",
@@ -173,7 +174,13 @@ def home_page(catalog: Catalog) -> Page:
         "registries": [_registry_summary(r) for r in catalog.registries],
         "recent": recent[:RECENT_LIMIT],
     }
-    return Page(path=paths.HOME_PATH, template="home.html", title=catalog.title, data=data)
+    return Page(
+        path=paths.HOME_PATH,
+        template="home.html",
+        title=catalog.title,
+        data=data,
+        view=home_view(data["registries"]),
+    )
 
 
 def search_page(catalog: Catalog) -> Page:
@@ -225,10 +232,11 @@ def registry_page(registry: Registry) -> Page:
     namespaces: list[Namespace] = [
         {"name": name, "repositories": names} for name, names in sorted(grouped.items())
     ]
+    summary = _registry_summary(registry)
     data: RegistryData = {
         "schema": SCHEMA_VERSION,
         "kind": "registry",
-        **_registry_summary(registry),
+        **summary,
         "catalog_listed": registry.catalog_listed,
         "repository_list": repositories,
         "namespaces": namespaces,
@@ -239,4 +247,5 @@ def registry_page(registry: Registry) -> Page:
         title=registry.name,
         data=data,
         crumbs=((registry.name, path),),
+        view=registry_view(summary, repositories, namespaces),
     )

@@ -36,6 +36,7 @@ from sitegen.site.pages.shapes import (
     Sibling,
     TagData,
 )
+from sitegen.site.pages.views import ManifestView, manifest_view
 
 _KINDS = {"index": "multi-platform image", "image": "image", "artifact": "artifact"}
 
@@ -90,20 +91,22 @@ def manifest_pages(
     for names in tags_by_digest.values():
         names.sort(key=version_key, reverse=True)
     # A manifest's facts are the same on the page of each of its tags and on its digest
-    # page: built once per manifest and shared (read-only) by those pages' data.
-    known: dict[str, ManifestFacts] = {}
+    # page: built once per manifest and shared (read-only) by those pages' data, with
+    # their view (which lets the renderer draw them once too).
+    known: dict[str, ManifestView] = {}
     searched: dict[str, tuple[str, str]] = {}
 
-    def facts(manifest: Manifest) -> ManifestFacts:
+    def facts(manifest: Manifest) -> ManifestView:
         found = known.get(manifest.digest)
         if found is None:
-            found = known[manifest.digest] = _manifest_facts(registry, repo, manifest, locations)
+            made = _manifest_facts(registry, repo, manifest, locations)
+            found = known[manifest.digest] = manifest_view(made)
         return found
 
     def search(manifest: Manifest, tag: str) -> SearchRecord:
         found = searched.get(manifest.digest)
         if found is None:
-            cells = facts(manifest)["platforms"]
+            cells = facts(manifest)["facts"]["platforms"]
             found = searched[manifest.digest] = _search_text(manifest, cells)
         summary, keywords = found
         return {
@@ -151,7 +154,7 @@ def _tag_page(
     tag: Tag,
     manifest: Manifest,
     tags_by_digest: Mapping[str, list[str]],
-    facts: ManifestFacts,
+    shared: ManifestView,
     search: SearchRecord,
     timeline: Timeline | None,
 ) -> Page:
@@ -166,7 +169,7 @@ def _tag_page(
         "aliases": [t for t in tags_by_digest.get(tag.digest, []) if t != tag.name],
         "history": timeline.tag_history(registry.name, repo.name, tag.name) if timeline else [],
         "compare": timeline.comparisons(registry.name, repo.name, tag.name) if timeline else [],
-        **facts,
+        **shared["facts"],
     }
     return Page(
         path=path,
@@ -175,6 +178,7 @@ def _tag_page(
         data=data,
         crumbs=(*repo_crumbs(registry, repo), (tag.name, path)),
         search=search,
+        view={"manifest": shared},
     )
 
 
@@ -183,7 +187,7 @@ def _digest_page(
     repo: Repository,
     manifest: Manifest,
     tags_by_digest: Mapping[str, list[str]],
-    facts: ManifestFacts,
+    shared: ManifestView,
     parents: list[Index],
 ) -> Page:
     path = paths.digest_path(registry.name, repo.name, manifest.digest)
@@ -223,7 +227,7 @@ def _digest_page(
         ],
         "parents": parent_list,
         "siblings": siblings,
-        **facts,
+        **shared["facts"],
     }
     short = manifest.digest.partition(":")[2][:12]
     return Page(
@@ -232,6 +236,7 @@ def _digest_page(
         title=f"{repo.name}@{short}{title_platform}",
         data=data,
         crumbs=(*repo_crumbs(registry, repo), (f"@{short}{title_platform}", path)),
+        view={"manifest": shared},
     )
 
 

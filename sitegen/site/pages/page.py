@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sitegen.model import Registry, Repository
 from sitegen.site import paths
@@ -19,6 +19,7 @@ from sitegen.site.pages.shapes import (
     TagData,
     TagListData,
 )
+from sitegen.site.pages.views import NoView, PageView
 
 SCHEMA_VERSION = 1
 
@@ -41,7 +42,8 @@ Locations = Mapping[str, list[Location]]
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of the site: where it goes, which template draws it, and its data."""
+    """One page of the site: where it goes, which template draws it, its data (also its
+    ``index.json``) and the view of that data its template shows (``views``)."""
 
     path: str  # directory relative to the site root, "" or ending in "/"
     template: str
@@ -49,6 +51,7 @@ class Page:
     data: PageData
     crumbs: tuple[tuple[str, str], ...] = ()  # (label, path) from the home page down
     search: SearchRecord | None = None  # what the search index learns, if anything
+    view: PageView = field(default_factory=NoView)
 
 
 def repo_crumbs(registry: Registry, repo: Repository) -> tuple[tuple[str, str], ...]:

@@ -28,6 +28,7 @@ from sitegen.site.pages.shapes import (
     TagListFields,
     TagRow,
 )
+from sitegen.site.pages.views import matrix_view, repository_view
 
 PAGE_SIZE = 100
 
@@ -139,6 +140,7 @@ def repository_pages(
         data=data,
         crumbs=crumbs,
         search=search,
+        view=repository_view(data["problems"]),
     )
     for number in range(2, count + 1):
         page_path = list_pages[number - 1]
@@ -167,6 +169,7 @@ def repository_pages(
             title=f"{repo.name}: platforms" + (f", page {number}" if number > 1 else ""),
             data=matrix_data,
             crumbs=(*crumbs, ("platforms", page_path)),
+            view=matrix_view(matrix_data["tags"], columns),
         )
 
 

@@ -1,0 +1,146 @@
+"""What a page's template shows in another form than its data has it: counts in words,
+rows arranged by column, text split into its parts. The template's ``view``.
+
+``data`` is written as ``index.json`` and keeps its shape (``shapes``); a template
+would otherwise have to regroup or reword it, which is logic a theme copies with the
+template. So the builders give each page, beside its data, these ready values (not
+written anywhere but the HTML). They are made from the page's data, sharing its
+objects: a view adds no facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from numbers import Number
+from typing import Any, TypedDict
+
+from sitegen.site.pages.shapes import (
+    ImageDocument,
+    ManifestFacts,
+    Namespace,
+    PlatformCell,
+    RegistrySummary,
+    RepositoryEntry,
+    TagRow,
+)
+
+
+class NoView(TypedDict):
+    """The view of a page whose template needs nothing beyond its data."""
+
+
+class HomeView(TypedDict):
+    counts: dict[str, str]  # registry name -> "1 repository · 12 tags"
+
+
+class NamespaceView(TypedDict):
+    name: str
+    repositories: list[RepositoryEntry]  # the entries of data.repository_list
+
+
+class RegistryView(TypedDict):
+    counts: str  # "3 repositories · 1 tag"
+    namespaces: list[NamespaceView]
+
+
+class RepositoryView(TypedDict):
+    problems_summary: str  # "2 problems while crawling"
+
+
+class MatrixCell(TypedDict):
+    platform: str  # the column
+    cell: PlatformCell | None  # the tag's cell there, or None when not built for it
+
+
+class MatrixRow(TypedDict):
+    tag: TagRow
+    cells: list[MatrixCell]  # one per column of data.platform_columns
+
+
+class MatrixView(TypedDict):
+    rows: list[MatrixRow]
+
+
+class ImageView(TypedDict):
+    env: list[tuple[str, str]]  # (name, value) of each NAME=value of the config's env
+    # The artifact config's top-level text and number values as text; None when it is
+    # not a JSON object (then no table).
+    artifact_config: dict[str, str] | None
+
+
+class ManifestView(TypedDict):
+    """One manifest's view, shared by the pages of its tags and its digest page: what
+    ``_partials/manifest_body.html`` is rendered from (see ``Renderer.manifest_body``)."""
+
+    facts: ManifestFacts  # the manifest's part of those pages' data (the same object)
+    image: ImageView | None  # of facts["image"]
+
+
+class ManifestPageView(TypedDict):
+    manifest: ManifestView
+
+
+PageView = (
+    NoView | HomeView | RegistryView | RepositoryView | MatrixView | ManifestPageView
+)
+
+
+def counted(count: int, singular: str, plural: str) -> str:
+    """``1 tag``, ``2 tags``, ``0 tags``."""
+    return f"{count} {singular if count == 1 else plural}"
+
+
+def registry_counts(summary: RegistrySummary) -> str:
+    """``3 repositories · 1 tag``."""
+    repositories = counted(summary["repositories"], "repository", "repositories")
+    return f"{repositories} · {counted(summary['tags'], 'tag', 'tags')}"
+
+
+def home_view(registries: list[RegistrySummary]) -> HomeView:
+    return {"counts": {r["name"]: registry_counts(r) for r in registries}}
+
+
+def registry_view(
+    summary: RegistrySummary, entries: list[RepositoryEntry], namespaces: list[Namespace]
+) -> RegistryView:
+    by_name = {entry["name"]: entry for entry in entries}
+    return {
+        "counts": registry_counts(summary),
+        "namespaces": [
+            {"name": ns["name"], "repositories": [by_name[n] for n in ns["repositories"]]}
+            for ns in namespaces
+        ],
+    }
+
+
+def repository_view(problems: list[str]) -> RepositoryView:
+    return {"problems_summary": f"{counted(len(problems), 'problem', 'problems')} while crawling"}
+
+
+def matrix_view(rows: list[TagRow], columns: list[str]) -> MatrixView:
+    matrix: list[MatrixRow] = []
+    for row in rows:
+        # A platform listed twice (two entries without one) shows its last cell.
+        cells = {cell["platform"]: cell for cell in row["platforms"]}
+        matrix.append(
+            {"tag": row, "cells": [{"platform": c, "cell": cells.get(c)} for c in columns]}
+        )
+    return {"rows": matrix}
+
+
+def image_view(image: ImageDocument) -> ImageView:
+    env = image["config"]["env"] if image["config"] is not None else []
+    config: Any = image["artifact_config"]
+    flat: dict[str, str] | None = None
+    if isinstance(config, Mapping):
+        # Nested values are in the raw documents; a table shows what reads as one line.
+        flat = {k: str(v) for k, v in config.items() if isinstance(v, str | Number)}
+    return {
+        "env": [(name, value) for name, _, value in (e.partition("=") for e in env)],
+        "artifact_config": flat,
+    }
+
+
+def manifest_view(facts: ManifestFacts) -> ManifestView:
+    image = facts["image"]
+    return {"facts": facts, "image": image_view(image) if image is not None else None}
