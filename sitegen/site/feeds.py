@@ -1,5 +1,6 @@
 """Atom feeds (RFC 4287) of the change history: one for the site, one per repository.
 
+What each feed says is built here; ``feed.xml`` (a template, like the pages) writes it.
 Entry ids are ``urn:uuid:`` values derived from the change itself, so an entry keeps
 its id across rebuilds and readers never see it twice. Links are absolute when
 ``site.url`` is set and otherwise relative to the feed's own location (RFC 4287
@@ -11,13 +12,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from xml.sax.saxutils import escape, quoteattr
+from typing import TypedDict
 
-from sitegen.site import paths
 from sitegen.dates import parse_rfc3339
-from sitegen.site.pages.history import Timeline
 from sitegen.model import Catalog, Change
+from sitegen.site import paths
+from sitegen.site.pages.history import Timeline
 from sitegen.site.paths import relative_root
+from sitegen.site.render import Renderer
 
 FEED_LIMIT = 100
 EPOCH = "1970-01-01T00:00:00Z"
@@ -25,8 +27,35 @@ _SEPARATOR = "\x1f"  # cannot occur in names, tags or digests
 _NAMESPACE = uuid.UUID("5d1c9a4e-9d3b-4b8e-9a55-0c6f2f0b7a11")
 
 
-def feeds(catalog: Catalog, timeline: Timeline) -> Iterator[tuple[str, str]]:
+class Entry(TypedDict):
+    """One change in a feed."""
+
+    id: str
+    title: str
+    updated: str
+    link: str  # the diff, the tag, the repository, or the changes page
+    summary: str
+
+
+class Feed(TypedDict):
+    """What ``feed.xml`` writes: the feed's own facts and its newest entries."""
+
+    id: str
+    title: str
+    updated: str
+    self_link: str  # the feed's own URL, when the site's is known
+    link: str  # the page the feed is about
+    entries: list[Entry]
+
+
+def feeds(catalog: Catalog, timeline: Timeline, renderer: Renderer) -> Iterator[tuple[str, str]]:
     """(path, XML) for the site feed and every repository's feed."""
+    for path, feed in feed_data(catalog, timeline):
+        yield path, renderer.xml("feed.xml", feed=feed)
+
+
+def feed_data(catalog: Catalog, timeline: Timeline) -> Iterator[tuple[str, Feed]]:
+    """(path, feed) for the site feed and every repository's feed."""
     # An empty feed still needs <updated>: the newest image date, found once for all.
     fallback = _newest_image(catalog)
     yield (
@@ -66,31 +95,20 @@ def _feed(
     page_path: str,
     changes: Iterable[Change],
     fallback_updated: str,
-) -> str:
+) -> Feed:
     shown = list(changes)[:FEED_LIMIT]
     link = _linker(catalog, feed_path)
-    updated = shown[0].time if shown else fallback_updated
-    entries = "".join(_entry(timeline, c, link) for c in shown)
-    self_link = ""
-    if catalog.url:
-        href = quoteattr(catalog.url + feed_path)
-        self_link = f'  <link rel="self" type="application/atom+xml" href={href}/>\n'
-
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n'
-        '<feed xmlns="http://www.w3.org/2005/Atom">\n'
-        f"  <id>{_id('feed', feed_path, catalog.url or catalog.title)}</id>\n"
-        f"  <title>{escape(title)}</title>\n"
-        f"  <updated>{updated}</updated>\n"
-        f"{self_link}"
-        f'  <link rel="alternate" type="text/html" href={quoteattr(link(page_path))}/>\n'
-        "  <author><name>sitegen</name></author>\n"
-        "  <generator>sitegen</generator>\n"
-        f"{entries}</feed>\n"
-    )
+    return {
+        "id": _id("feed", feed_path, catalog.url or catalog.title),
+        "title": title,
+        "updated": shown[0].time if shown else fallback_updated,
+        "self_link": catalog.url + feed_path if catalog.url else "",
+        "link": link(page_path),
+        "entries": [_entry(timeline, c, link) for c in shown],
+    }
 
 
-def _entry(timeline: Timeline, change: Change, link: Callable[[str], str]) -> str:
+def _entry(timeline: Timeline, change: Change, link: Callable[[str], str]) -> Entry:
     row = timeline.change_row(change)
     target = row["diff_path"] or row["tag_path"] or row["repository_path"] or paths.CHANGES_PATH
     subject = f"{change.repository}:{change.tag}" if change.tag else change.repository
@@ -100,15 +118,13 @@ def _entry(timeline: Timeline, change: Change, link: Callable[[str], str]) -> st
         summary += f" (was {change.old})"
     if change.new:
         summary += f" (now {change.new})"
-    return (
-        "  <entry>\n"
-        f"    <id>{_id(*_key(change))}</id>\n"
-        f"    <title>{escape(title)}</title>\n"
-        f"    <updated>{change.time}</updated>\n"
-        f'    <link rel="alternate" type="text/html" href={quoteattr(link(target))}/>\n'
-        f"    <summary>{escape(summary)}</summary>\n"
-        "  </entry>\n"
-    )
+    return {
+        "id": _id(*_key(change)),
+        "title": title,
+        "updated": change.time,
+        "link": link(target),
+        "summary": summary,
+    }
 
 
 def _linker(catalog: Catalog, feed_path: str) -> Callable[[str], str]:

@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Generic, TypeVar
-from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 from markupsafe import Markup, escape
@@ -26,7 +25,7 @@ from sitegen.dates import display
 from sitegen.site.pages.page import Page
 from sitegen.site.pages.shapes import ImageDocument
 from sitegen.site.pages.views import ImageView, ManifestView
-from sitegen.site.paths import PAGE_HTML, SITEMAP_FILE, STATIC_DIR, URLS, relative_root, sitemap_part
+from sitegen.site.paths import PAGE_HTML, STATIC_DIR, URLS, relative_root
 
 _T = TypeVar("_T")
 
@@ -285,6 +284,11 @@ class Renderer:
             canonical=f"{self.site.url}{page.path}" if self.site.url else "",
         )
 
+    def xml(self, template: str, **context: object) -> str:
+        """An XML file (a feed, a sitemap) from its template: the same escaping as the
+        pages, which is XML's too (``&amp;``, ``&lt;``, ``&gt;``, ``&#34;``, ``&#39;``)."""
+        return self.env.get_template(template).render(**context)
+
     def not_found(self) -> str:
         """``404.html``: GitHub Pages serves it for any missing path, at any depth, so its
         links start from the site's URL (``root``) rather than from where it is."""
@@ -295,36 +299,6 @@ class Renderer:
         return template.render(
             page=page, data={}, view={}, root=root, site=self.site, canonical=""
         )
-
-
-SITEMAP_LIMIT = 50_000  # URLs per sitemap file (sitemaps.org)
-
-
-def sitemaps(site_url: str, page_paths: list[str]) -> dict[str, str]:
-    """``sitemap.xml`` (an index when there are more than 50,000 pages) and its parts."""
-    urls = [f"{site_url}{path}" for path in page_paths]
-    chunks = [urls[i : i + SITEMAP_LIMIT] for i in range(0, len(urls), SITEMAP_LIMIT)] or [[]]
-
-    def urlset(chunk: list[str]) -> str:
-        body = "".join(f"<url><loc>{xml_escape(u)}</loc></url>\n" for u in chunk)
-        return (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-            f"{body}</urlset>\n"
-        )
-
-    if len(chunks) == 1:
-        return {SITEMAP_FILE: urlset(chunks[0])}
-    files = {sitemap_part(n): urlset(chunk) for n, chunk in enumerate(chunks, 1)}
-    index = "".join(
-        f"<sitemap><loc>{xml_escape(site_url + name)}</loc></sitemap>\n" for name in files
-    )
-    files[SITEMAP_FILE] = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-        f"{index}</sitemapindex>\n"
-    )
-    return files
 
 
 def _compact(value: Any) -> str:

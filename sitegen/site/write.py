@@ -22,7 +22,8 @@ from sitegen.site.output import (
 from sitegen.site.pages.catalog import Page, catalog_document, page_units
 from sitegen.site.pages.repository import tag_data_file
 from sitegen.site.pages.history import Timeline
-from sitegen.site.render import Renderer, default_theme, sitemaps
+from sitegen.site.render import Renderer, default_theme
+from sitegen.site.sitemap import sitemaps
 from sitegen.site.workers import RenderWorkers, assign_shards, worker_count
 
 log = logging.getLogger("sitegen.site")
@@ -106,12 +107,12 @@ def _write_site(
             paths.CATALOG_FILE,
             json.dumps(catalog_document(catalog), sort_keys=True, ensure_ascii=False, indent=1),
         )
-        for path, xml in feeds(catalog, timeline):
+        for path, xml in feeds(catalog, timeline, renderer):
             stage.write(path, xml)
         stage.write(paths.NOT_FOUND_FILE, renderer.not_found())
         stage.write(paths.NO_JEKYLL_FILE, "")
         if config.site.url:
-            for name, text in sitemaps(config.site.url, page_paths).items():
+            for name, text in sitemaps(renderer, config.site.url, page_paths).items():
                 stage.write(name, text)
         stage.copy_tree(static_dir, paths.STATIC_DIR)
         theme_static = config.site.theme_dir / "static" if config.site.theme_dir else None

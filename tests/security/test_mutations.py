@@ -38,7 +38,8 @@ from sitegen.site.feeds import feeds
 from sitegen.site.pages.catalog import catalog_document, page_units
 from sitegen.site.pages.history import Timeline
 from sitegen.site.pages.repository import tag_data_file
-from sitegen.site.render import Renderer, sitemaps
+from sitegen.site.render import Renderer
+from sitegen.site.sitemap import sitemaps
 from tests.conftest import write_config
 
 REAL_WORLD = Path(__file__).parent.parent / "fixtures" / "real-world"
@@ -361,9 +362,9 @@ def _build(name: str, role: str, tmp_path: Path) -> Iterator[str]:
             yield f"{name}: {where}: {type(exc).__name__}: {exc}"[:500]
     try:
         json.dumps(catalog_document(catalog), ensure_ascii=False).encode("utf-8")
-        for _, xml in feeds(catalog, timeline):
+        for _, xml in feeds(catalog, timeline, renderer):
             xml.encode("utf-8")
-        for text in sitemaps("https://example.test/", page_paths).values():
+        for text in sitemaps(renderer, "https://example.test/", page_paths).values():
             text.encode("utf-8")
     except Exception as exc:
         yield f"{name}: site-wide files: {type(exc).__name__}: {exc}"[:500]
