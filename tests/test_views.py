@@ -4,7 +4,7 @@ not show it: crawl problems, and counts of one."""
 from __future__ import annotations
 
 from sitegen.config import SiteConfig
-from sitegen.model import Catalog, Registry, Repository
+from sitegen.model import Catalog, Change, Registry, Repository
 from sitegen.site.pages.catalog import build_pages
 from sitegen.site.render import Renderer
 
@@ -35,3 +35,14 @@ def test_problems_and_counts_are_said_in_words() -> None:
     assert "<p>2 repositories · 0 tags</p>" in html[""]
     assert "<p>1 repository · 0 tags</p>" in html[""]
     assert '<p class="muted">1 repository · 0 tags</p>' in html["single/"]
+
+
+def test_the_changes_page_counts_its_changes() -> None:
+    one = Change("2024-06-01T00:00:00Z", "r", "app", "repository-added")
+    two = Change("2024-06-02T00:00:00Z", "r", "app", "tag-added", tag="1")
+    registry = Registry(name="r", url="https://r.test", pull_host="r.test")
+    renderer = Renderer(SiteConfig())
+    for changes, caption in (((one,), "1 change"), ((two, one), "2 changes")):
+        catalog = Catalog(title="Words", registries=(registry,), changes=changes)
+        page = next(p for p in build_pages(catalog) if p.path == "changes/")
+        assert f"<caption>{caption}, newest first</caption>" in renderer.html(page)

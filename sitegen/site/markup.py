@@ -1,4 +1,6 @@
-"""Markdown -> sanitized HTML. The ONLY place registry or config text becomes ``Markup``.
+"""Markdown -> sanitized HTML: the only place registry or config text becomes ``Markup``
+without being escaped (everywhere else the templates or the filters in ``render.py``
+escape it).
 
 Descriptions and READMEs are written by whoever can push an image or edit a config.
 They are rendered with Python-Markdown and then cleaned by nh3 (ammonia): no script,

@@ -26,6 +26,7 @@ from sitegen.site.pages.history_shapes import (
 )
 from sitegen.site.pages.page import SCHEMA_VERSION, Page, repo_crumbs
 from sitegen.site.pages.shapes import ChangeRow, Comparison
+from sitegen.site.pages.views import changes_view
 
 HISTORY_SHOWN = 20
 VERSION_DIFFS = 20  # consecutive-version diff pages per repository
@@ -212,6 +213,7 @@ def changes_page(timeline: Timeline) -> Page:
         title="Recent changes",
         data=data,
         crumbs=(("Recent changes", paths.CHANGES_PATH),),
+        view=changes_view(rows),
     )
 
 

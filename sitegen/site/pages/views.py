@@ -15,6 +15,7 @@ from numbers import Number
 from typing import Any, TypedDict
 
 from sitegen.site.pages.shapes import (
+    ChangeRow,
     ImageDocument,
     ManifestFacts,
     Namespace,
@@ -45,6 +46,10 @@ class RegistryView(TypedDict):
 
 class RepositoryView(TypedDict):
     problems_summary: str  # "2 problems while crawling"
+
+
+class ChangesView(TypedDict):
+    caption: str  # "12 changes, newest first"
 
 
 class MatrixCell(TypedDict):
@@ -81,7 +86,13 @@ class ManifestPageView(TypedDict):
 
 
 PageView = (
-    NoView | HomeView | RegistryView | RepositoryView | MatrixView | ManifestPageView
+    NoView
+    | HomeView
+    | RegistryView
+    | RepositoryView
+    | MatrixView
+    | ManifestPageView
+    | ChangesView
 )
 
 
@@ -115,6 +126,10 @@ def registry_view(
 
 def repository_view(problems: list[str]) -> RepositoryView:
     return {"problems_summary": f"{counted(len(problems), 'problem', 'problems')} while crawling"}
+
+
+def changes_view(changes: list[ChangeRow]) -> ChangesView:
+    return {"caption": f"{counted(len(changes), 'change', 'changes')}, newest first"}
 
 
 def matrix_view(rows: list[TagRow], columns: list[str]) -> MatrixView:
