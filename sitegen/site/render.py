@@ -1,4 +1,5 @@
-"""Pages -> HTML and JSON text through the Jinja2 theme. No network, no file writes.
+"""Pages -> HTML and JSON text, feeds and sitemaps -> XML, through the Jinja2 theme.
+No network, no file writes.
 
 Templates come from the user's ``theme_dir`` first, then the default theme, by name
 (mkdocs' ``custom_dir``, datasette's template loader). Autoescape is on everywhere and
