@@ -30,6 +30,7 @@ from sitegen.errors import SitegenError
 from sitegen.oci.masking import Masker
 from sitegen.registry.check import check_registries
 from sitegen.registry.transport import Stats
+from sitegen.site import paths
 
 log = logging.getLogger("sitegen")
 
@@ -253,8 +254,9 @@ def check_command(config_path: Path, verbose: int) -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 def serve_command(output: Path, port: int) -> None:
     """Preview the built site on http://127.0.0.1:PORT/ (Ctrl-C stops)."""
-    if not (output / "index.html").is_file():
-        click.echo(f"error: {output}/index.html not found; run sitegen build first", err=True)
+    home = output / paths.PAGE_HTML
+    if not home.is_file():
+        click.echo(f"error: {home} not found; run sitegen build first", err=True)
         sys.exit(EXIT_ERROR)
     handler: Any = functools.partial(_QuietHandler, directory=str(output))
     try:
