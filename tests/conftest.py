@@ -1,25 +1,36 @@
-"""Shared fixtures: real distribution registries on loopback, filled with the samples.
+"""Fixtures and hooks. Helpers that tests import are in tests/helpers.py.
 
-Three registries run for the whole session, one per auth mode. Tests must not change
-their content; tests that push or delete start their own registry.
+Three real distribution registries on loopback, filled with the samples, run for the
+whole session, one per auth mode. Tests must not change their content; tests that push
+or delete start their own registry.
 """
 
 from __future__ import annotations
 
-import os
-import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import CliRunner
 
 from lab.registry import RunningRegistry, running_registry
 from lab.samples import SampleRepo, push_samples, sample_repos
-from sitegen.cli import main
 
-FIXTURES = Path(__file__).parent / "fixtures"
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+CHROMIUM = "/usr/bin/chromium"
+# As root, without a sandbox, and without the background traffic a closed network refuses.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _filled(tmp_path_factory: pytest.TempPathFactory, auth: str) -> Iterator[RunningRegistry]:
@@ -54,37 +65,17 @@ def samples() -> list[SampleRepo]:
     return sample_repos()
 
 
-@dataclass
-class Result:
-    """What a CLI run produced."""
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium, driven by Playwright."""
+    from playwright.sync_api import sync_playwright  # only the browser tests pay for it
 
-    exit_code: int
-    stdout: str
-    stderr: str
-    site: Path
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-def run_cli(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> Result:
-    """Run ``sitegen ARGS`` in-process from ``cwd`` with extra environment variables."""
-    runner = CliRunner()
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        result = runner.invoke(main, args, env=env, catch_exceptions=False)
-    finally:
-        os.chdir(old)
-    return Result(result.exit_code, result.stdout, result.stderr, cwd / "site")
-
-
-def write_config(directory: Path, text: str) -> Path:
-    """Write ``registries.yaml`` into ``directory``."""
-    path = directory / "registries.yaml"
-    path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return path
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

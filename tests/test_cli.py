@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from lab.registry import ADMIN_PASSWORD, ADMIN_USER, RunningRegistry
-from tests.conftest import run_cli, write_config
+from tests.helpers import run_cli, write_config
 
 
 def free_port() -> int:

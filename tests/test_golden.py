@@ -15,20 +15,12 @@ import pytest
 from lab.fakeregistry import from_samples
 from sitegen.build import build
 from sitegen.config import load_config
-from tests.conftest import write_config
+from tests.helpers import files, write_config
 
 GOLDEN = Path(__file__).parent / "golden" / "site"
 # The theme's static files are copied verbatim, and the search index is Pagefind's own
 # binary format: neither is page output, so neither is frozen here.
 SKIPPED = ("static", "pagefind")
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.relative_to(root).parts[0] not in SKIPPED
-    }
 
 
 def test_golden_site(
@@ -53,14 +45,14 @@ def test_golden_site(
         load_config(config, environ={}), tmp_path / "site", cache_dir=None, transport=fake.transport
     )
     assert result.failures == ()
-    built = _files(tmp_path / "site")
+    built = files(tmp_path / "site", skip=SKIPPED)
     if request.config.getoption("--regen-golden"):
         shutil.rmtree(GOLDEN, ignore_errors=True)
         for name, content in built.items():
             (GOLDEN / name).parent.mkdir(parents=True, exist_ok=True)
             (GOLDEN / name).write_bytes(content)
         pytest.skip(f"rewrote {len(built)} files in {GOLDEN}")
-    expected = _files(GOLDEN)
+    expected = files(GOLDEN, skip=SKIPPED)
     assert sorted(built) == sorted(expected), "pages were added or removed"
     changed = [name for name in expected if built[name] != expected[name]]
     assert changed == [], f"{len(changed)} files differ from the golden site, e.g. {changed[:5]}"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from lab.registry import ADMIN_PASSWORD, ADMIN_USER, RunningRegistry
-from tests.conftest import run_cli, write_config
+from tests.helpers import run_cli, write_config
 
 pytestmark = pytest.mark.registry
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lab.registry import RunningRegistry
-from tests.conftest import run_cli, write_config
+from tests.helpers import run_cli, write_config
 
 pytestmark = pytest.mark.registry
 

@@ -17,7 +17,7 @@ import pytest
 
 from lab.proxy import delayed
 from lab.registry import RunningRegistry
-from tests.conftest import run_cli, write_config
+from tests.helpers import run_cli, write_config
 
 pytestmark = pytest.mark.registry
 

@@ -38,7 +38,7 @@ from sitegen.site.feeds import feeds
 from sitegen.site.pages.catalog import catalog_document, page_units, tag_data_file
 from sitegen.site.pages.history import Timeline
 from sitegen.site.render import Renderer, sitemaps
-from tests.conftest import write_config
+from tests.helpers import write_config
 
 REAL_WORLD = Path(__file__).parent.parent / "fixtures" / "real-world"
 IMAGES = "manifest"

@@ -11,7 +11,7 @@ import html5lib
 import pytest
 
 from lab.registry import RunningRegistry
-from tests.conftest import run_cli, write_config
+from tests.helpers import run_cli, write_config
 
 pytestmark = pytest.mark.registry
 
