@@ -19,7 +19,7 @@ from sitegen.build import BuildResult, build
 from sitegen.config import load_config
 from sitegen.oci import mediatypes
 from tests.helpers import site_text, write_config
-from tests.registry.conftest import (
+from tests.registry.fakes import (
     fixture_bytes,
     fixture_variants,
     json_response,

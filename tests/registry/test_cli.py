@@ -16,7 +16,7 @@ import pytest
 
 from lab.registry import ADMIN_PASSWORD, ADMIN_USER, RunningRegistry
 from tests.helpers import b64, run_cli, site_text, write_config
-from tests.registry.conftest import fixture_bytes, fixture_headers, json_response, serve
+from tests.registry.fakes import fixture_bytes, fixture_headers, json_response, serve
 
 ALICE_PASSWORD = "alice-basic-pw-4711"
 ECHO_PASSWORD = "echo-token-pw-0815"

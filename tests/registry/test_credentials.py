@@ -17,7 +17,7 @@ from sitegen.errors import ConfigError
 from sitegen.registry.auth import ANONYMOUS
 from sitegen.registry.credentials import resolve_credentials
 from tests.helpers import b64
-from tests.registry.conftest import registry_config
+from tests.registry.fakes import registry_config
 
 GHCR = registry_config(url="https://ghcr.io")
 HUB = registry_config(url="https://registry-1.docker.io")  # what load_config makes of docker.io

@@ -18,7 +18,7 @@ from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.oci import mediatypes
 from tests.helpers import site_text, write_config
-from tests.registry.conftest import fixture_bytes
+from tests.registry.fakes import fixture_bytes
 
 SIGNED = fixture_bytes("distribution/schema1-signed-mitr-busybox-2016.json")
 # The payload: what the protected header's formatLength (5478) and formatTail ("\n}") cut.

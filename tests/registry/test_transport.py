@@ -17,7 +17,7 @@ import pytest
 from lab.registry import RunningRegistry, running_registry
 from sitegen.errors import ConfigError, TransportError
 from sitegen.registry.client import RegistryClient
-from tests.registry.conftest import (
+from tests.registry.fakes import (
     FakeTime,
     json_response,
     make_client,

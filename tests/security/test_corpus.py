@@ -37,7 +37,7 @@ import pytest
 from lab.oci import OCI_CONFIG, OCI_MANIFEST, Blob, Built, sha256_digest
 from lab.registry import RunningRegistry, running_registry
 from tests.helpers import run_cli, write_config
-from tests.registry.conftest import serve
+from tests.registry.fakes import serve
 from tests.registry.test_paths_real import REPOSITORIES as COLLIDING
 from tests.registry.test_paths_real import TAGS as COLLIDING_TAGS
 from tests.registry.test_paths_real import _image as labelled

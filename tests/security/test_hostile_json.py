@@ -22,7 +22,7 @@ from markupsafe import escape
 from lab.hostilejson import DEEP, SURROGATES, nested_arrays, nested_objects
 from lab.images import Built, image, sha256_digest
 from tests.helpers import read_page, run_cli, write_config
-from tests.registry.conftest import serve
+from tests.registry.fakes import serve
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 PLACEHOLDER = '"@hostile@"'
