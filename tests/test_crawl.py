@@ -110,6 +110,7 @@ def test_dead_registry_beside_a_live_one(
           - name: dead
             url: http://127.0.0.1:{dead_port}
             timeout: 2
+            retries: 0  # retries of a refused connection only wait (backoff): not tested here
             repositories: [some/app]
           - name: live
             url: {plain_registry.url}
@@ -138,7 +139,8 @@ def test_failed_registry_shows_last_good_data_marked_stale(
     own_registry.pusher().push("team/hello", hello("1"), ["1", "latest"])
     write_config(
         tmp_path,
-        f"registries:\n  - name: own\n    url: {own_registry.url}\n    timeout: 2\n",
+        f"registries:\n  - name: own\n    url: {own_registry.url}\n    timeout: 2\n"
+        "    retries: 0\n",  # retries of a refused connection only wait (backoff): not tested here
     )
     env = {"SOURCE_DATE_EPOCH": "1700000000"}  # 2023-11-14T22:13:20Z
     assert run_cli(["build"], tmp_path, env).exit_code == 0
