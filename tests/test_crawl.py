@@ -26,7 +26,6 @@ from sitegen.registry.transport import Stats
 from sitegen.site import paths
 from tests.helpers import page_data, run_cli, tree, write_config
 
-pytestmark = pytest.mark.registry
 ROOT = Path(__file__).resolve().parent.parent
 
 

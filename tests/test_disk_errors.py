@@ -29,8 +29,6 @@ import pytest
 from lab.registry import RunningRegistry
 from tests.helpers import tree
 
-pytestmark = pytest.mark.registry
-
 
 class Namespace:
     """A private mount namespace kept open by a sleeping process; ``run`` runs a

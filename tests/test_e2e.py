@@ -7,15 +7,11 @@ import hashlib
 import json
 from pathlib import Path
 
-import pytest
-
 from lab.push import skopeo_inspect_config, skopeo_inspect_raw, skopeo_list_tags
 from lab.registry import ADMIN_PASSWORD, ADMIN_USER, RunningRegistry
 from lab.samples import SampleRepo
 from sitegen.site import paths
 from tests.helpers import page_data, run_cli, write_config
-
-pytestmark = pytest.mark.registry
 
 SUPPLY_CHAIN_PREFIX = "sha256-"
 

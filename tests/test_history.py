@@ -16,7 +16,6 @@ from lab.registry import RunningRegistry, running_registry
 from sitegen.site import paths
 from tests.helpers import page_data, run_cli, write_config
 
-pytestmark = pytest.mark.registry
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 

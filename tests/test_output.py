@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from lab.registry import RunningRegistry
 from sitegen.site.output import MARKER, recover, staging
 from tests.helpers import files, run_cli, write_config
@@ -33,7 +31,6 @@ def test_leftovers_of_killed_builds_are_removed(tmp_path: Path) -> None:
     assert (tmp_path / "site" / "index.html").read_text() == "<!doctype html>"
 
 
-@pytest.mark.registry
 def test_a_cache_inside_the_output_is_refused_before_any_request(
     tmp_path: Path, plain_registry: RunningRegistry
 ) -> None:

@@ -12,8 +12,6 @@ import pytest
 from lab.registry import RunningRegistry
 from tests.helpers import run_cli, write_config
 
-pytestmark = pytest.mark.registry
-
 
 def logged_kinds(registry: RunningRegistry, since: int) -> Counter[str]:
     kinds: Counter[str] = Counter()

@@ -28,7 +28,6 @@ from lab.images import image
 from lab.registry import running_registry
 from tests.helpers import run_cli, tree
 
-pytestmark = pytest.mark.registry
 ROOT = Path(__file__).resolve().parent.parent
 
 

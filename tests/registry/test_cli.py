@@ -12,7 +12,6 @@ import stat
 from pathlib import Path
 
 import httpx
-import pytest
 
 from lab.registry import ADMIN_PASSWORD, ADMIN_USER, RunningRegistry
 from tests.helpers import b64, run_cli, site_text, write_config
@@ -154,7 +153,6 @@ class EchoRegistry:
         return json_response(400, {"errors": [{"code": "DENIED", "message": message}]})
 
 
-@pytest.mark.registry
 def test_no_secret_in_any_log_line_message_or_page(
     tmp_path: Path, token_registry: RunningRegistry
 ) -> None:

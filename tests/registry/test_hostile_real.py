@@ -22,8 +22,6 @@ from lab.oci import OCI_INDEX, OCI_MANIFEST, Blob, sha256_digest
 from lab.registry import RunningRegistry, running_registry
 from tests.helpers import read_page, run_cli, write_config
 
-pytestmark = pytest.mark.registry
-
 PLACEHOLDER = '"@hostile@"'
 BASE = image(files=({"/app": b"app"},), labels={"org.example": "base"})
 

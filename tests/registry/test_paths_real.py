@@ -14,8 +14,6 @@ from lab.images import Built, image
 from lab.registry import RunningRegistry, running_registry
 from tests.helpers import page_data, run_cli, write_config
 
-pytestmark = pytest.mark.registry
-
 # repository -> where its page must be (below site/real/)
 REPOSITORIES = {
     "app": "app/",

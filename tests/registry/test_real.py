@@ -22,8 +22,6 @@ from sitegen.registry.client import RegistryClient
 from sitegen.registry.credentials import resolve_credentials
 from tests.registry.fakes import registry_config, run
 
-pytestmark = pytest.mark.registry
-
 
 def client_for(registry: RunningRegistry, **kw: object) -> RegistryClient:
     config = registry_config(url=registry.url, **kw)  # type: ignore[arg-type]

@@ -14,8 +14,6 @@ from lab.registry import RunningRegistry, running_registry
 from sitegen.site import paths
 from tests.helpers import page_data, run_cli, site_text, write_config
 
-pytestmark = pytest.mark.registry
-
 # ^(\d+\.?)+$ can split a run of n digits into groups in 2^(n-1) ways, and a
 # backtracking engine tries them all before it gives up on the final "x": at 40
 # digits, days. Both are valid tags (at most 128 characters).

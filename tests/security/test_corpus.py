@@ -56,8 +56,6 @@ from tests.security.test_secret_spellings import (
     spellings,
 )
 
-pytestmark = pytest.mark.registry
-
 REFUSED_PASSWORD = "refused-pw-7Hq2Lx9"
 ECHOED_TOKEN = "glpat-" + "Zt4Kq8Wm2Nx6Vb1Rc5Hy"
 SECRETS = {

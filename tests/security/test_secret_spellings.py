@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-import pytest
-
 from lab.oci import (
     OCI_CONFIG,
     OCI_INDEX,
@@ -217,7 +215,6 @@ def every_output(root: Path) -> Iterator[tuple[str, str]]:
             yield str(path.relative_to(root)), file_text(path)
 
 
-@pytest.mark.registry
 def test_no_secret_in_any_output_in_any_spelling(tmp_path: Path) -> None:
     with running_registry(tmp_path / "registry") as registry, registry.pusher() as pusher:
         for name, encode in ENCODERS.items():

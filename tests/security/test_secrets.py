@@ -137,7 +137,6 @@ def test_env_names_that_are_not_text_are_masked_without_error() -> None:
     assert json.loads(config.raw)["config"]["Env"][1] == "\ufffd_OTHER=shown"
 
 
-@pytest.mark.registry
 def test_credentials_and_tokens_never_leak(tmp_path: Path, token_registry: RunningRegistry) -> None:
     write_config(
         tmp_path,

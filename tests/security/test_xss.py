@@ -15,7 +15,7 @@ from lab.payloads import MARKDOWN_PAYLOAD, PAYLOADS, hostile_image
 from lab.registry import running_registry
 from tests.helpers import run_cli, serve_directory, write_config
 
-pytestmark = [pytest.mark.browser, pytest.mark.registry]
+pytestmark = pytest.mark.browser
 
 # Defined before any page script: a payload that runs calls pwn(), a dialog, or trips CSP.
 TRIPWIRE = """

@@ -15,7 +15,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
-pytestmark = [pytest.mark.browser, pytest.mark.registry]
+pytestmark = pytest.mark.browser
 
 WIDE = {"width": 1280, "height": 900}
 NARROW = {"width": 390, "height": 844}

@@ -13,8 +13,6 @@ import pytest
 from lab.registry import RunningRegistry
 from tests.helpers import run_cli, write_config
 
-pytestmark = pytest.mark.registry
-
 _SRCSET_SPLIT = re.compile(r"\s*,\s*")
 
 
