@@ -7,11 +7,10 @@ start a registry gets it, and a start the rule cannot see fails the test that ma
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+import lab.registry
 
 STARTERS = """
 from lab.registry import running_registry, start_registry as launch
@@ -91,11 +90,13 @@ def test_every_start_is_marked_and_an_unseen_one_fails(
 ) -> None:
     pytester.makeconftest("from tests.conftest import *  # noqa: F403\n")
     pytester.makepyfile(starters=STARTERS, test_planted=PLANTED)
-    # A process of its own: the registry started by the last test must meet the planted
-    # suite's own check, not this run's.
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-v", "-m", "not registry")
-    ran = dict(re.findall(r"^test_planted\.py::(\S+) (PASSED|FAILED)", result.stdout.str(), re.M))
+    pytester.syspathinsert()
+    # The planted suite's check alone: this test, not marked, would fail this run's.
+    monkeypatch.setattr(lab.registry, "before_start", [])
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-v", "-m", "not registry")
+    ran = dict(
+        re.findall(r"^test_planted\.py::(\S+) (PASSED|FAILED|ERROR)", result.stdout.str(), re.M)
+    )
     assert ran == {
         "test_no_registry": "PASSED",
         "TestGroup::test_plain_in_a_class": "PASSED",
