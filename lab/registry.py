@@ -23,7 +23,7 @@ import ssl
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +57,9 @@ PROBE_QUERY = "lab-probe"
 _PROBE_PREFIX = f"/v2/?{PROBE_QUERY}="
 # Starting on a port picked by us can race with another process taking it first.
 _PORT_ATTEMPTS = 3
+# Called before every registry process starts. tests/conftest.py adds one that fails a
+# test starting a registry without the "registry" mark.
+before_start: list[Callable[[], None]] = []
 
 # 127.0.0.1 - - [24/Nov/2026:16:24:21 +0000] "GET /v2/ HTTP/1.1" 200 2 "" "curl/7.88.1"
 _ACCESS_RE = re.compile(r'^\S+ \S+ \S+ \[[^\]]*\] "(\S+) (\S+) [^"]*" (\d{3}) ')
@@ -256,6 +259,8 @@ def start_registry(
     """
     if auth not in ("none", "basic", "token"):
         raise ValueError(f"auth must be 'none', 'basic' or 'token', not {auth!r}")
+    for check in before_start:
+        check()
     workdir.mkdir(parents=True, exist_ok=True)
     base = Path(tempfile.mkdtemp(prefix="registry-", dir=workdir))
     root = base / "storage"

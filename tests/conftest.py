@@ -1,25 +1,46 @@
-"""Shared fixtures: real distribution registries on loopback, filled with the samples.
+"""Fixtures and hooks. Helpers that tests import are in tests/helpers.py.
 
-Three registries run for the whole session, one per auth mode. Tests must not change
-their content; tests that push or delete start their own registry.
+Three real distribution registries on loopback, filled with the samples, run for the
+whole session, one per auth mode. Tests must not change their content; tests that push
+or delete start their own registry.
+
+Every test that starts a registry, or uses one a fixture started, is marked ``registry``
+here, not by hand (see "the registry mark" below).
 """
 
 from __future__ import annotations
 
-import os
-import textwrap
+import inspect
+import sys
+import sysconfig
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from types import CodeType
+from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import CliRunner
 
-from lab.registry import RunningRegistry, running_registry
+import lab.registry
+from lab.registry import RunningRegistry, running_registry, start_registry
 from lab.samples import SampleRepo, push_samples, sample_repos
-from sitegen.cli import main
 
-FIXTURES = Path(__file__).parent / "fixtures"
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+pytest_plugins = ["pytester"]  # tests/test_marks.py runs a planted suite
+
+CHROMIUM = "/usr/bin/chromium"
+# As root, without a sandbox, and without the background traffic a closed network refuses.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _filled(tmp_path_factory: pytest.TempPathFactory, auth: str) -> Iterator[RunningRegistry]:
@@ -54,37 +75,121 @@ def samples() -> list[SampleRepo]:
     return sample_repos()
 
 
-@dataclass
-class Result:
-    """What a CLI run produced."""
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium, driven by Playwright."""
+    from playwright.sync_api import sync_playwright  # only the browser tests pay for it
 
-    exit_code: int
-    stdout: str
-    stderr: str
-    site: Path
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
-def run_cli(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> Result:
-    """Run ``sitegen ARGS`` in-process from ``cwd`` with extra environment variables."""
-    runner = CliRunner()
-    old = Path.cwd()
-    os.chdir(cwd)
+# -- the registry mark ---------------------------------------------------------------------
+#
+# ``pytest -m "not registry"`` must run without ``docker-registry``, so a test is marked
+# ``registry`` when its function, or any fixture it uses, reaches ``start_registry`` or
+# ``running_registry``: names one of them, or calls a function or class of ours (tests/,
+# lab/, bench/: anything outside the standard library, the installed packages and
+# sitegen) that does, however deep. What this reading cannot see (a starter fetched by
+# ``getattr``, a fixture asked for by ``request.getfixturevalue``) is caught when it
+# runs: a registry started under a test without the mark fails that test
+# (``_refuse_unmarked_start``). tests/test_marks.py holds both.
+
+STARTERS = frozenset({"start_registry", "running_registry"})
+_START_FUNCTIONS = (start_registry, inspect.unwrap(running_registry))
+_PACKAGE = str(Path(__file__).resolve().parent.parent / "sitegen")
+_NOT_OURS = (*{sysconfig.get_paths()[key] for key in ("stdlib", "purelib", "platlib")}, _PACKAGE)
+
+
+def _ours(filename: str | None) -> bool:
+    return filename is not None and not filename.startswith(("<", *_NOT_OURS))
+
+
+def _names(code: CodeType) -> set[str]:
+    """The global and attribute names ``code`` and the code nested in it use."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            names |= _names(const)
+    return names
+
+
+def starts_registry(target: object, seen: set[object] | None = None) -> bool:
+    """Whether calling ``target`` (a function, method or class) may start a registry."""
+    seen = set() if seen is None else seen
+    if isinstance(target, property):
+        target = target.fget
+    target = getattr(target, "__func__", target)  # methods, staticmethod, classmethod
+    if callable(target) and hasattr(target, "__wrapped__"):
+        target = inspect.unwrap(target)  # contextmanager, fixtures, other decorators
+    if not (inspect.isfunction(target) or inspect.isclass(target)) or target in seen:
+        return False
+    if any(target is function for function in _START_FUNCTIONS):
+        return True
+    seen.add(target)
+    if inspect.isclass(target):
+        module = sys.modules.get(target.__module__)
+        return _ours(getattr(module, "__file__", None)) and any(
+            starts_registry(member, seen) for member in vars(target).values()
+        )
+    if not _ours(target.__code__.co_filename):
+        return False
+    names = _names(target.__code__)
+    if names & STARTERS:
+        return True
+    scope = target.__globals__
+    return any(starts_registry(scope[name], seen) for name in names if name in scope)
+
+
+def _uses_a_registry(item: pytest.Item) -> bool:
+    targets: list[object] = [getattr(item, "function", None)]
+    fixtures = getattr(item, "_fixtureinfo", None)  # the closure of the fixtures it uses
+    if fixtures is not None:
+        targets += [d.func for defs in fixtures.name2fixturedefs.values() for d in defs]
+    return any(starts_registry(target) for target in targets if target is not None)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by mark
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _uses_a_registry(item):
+            item.add_marker(pytest.mark.registry)
+
+
+_running: list[pytest.Item] = []  # the test whose setup, call or teardown runs now
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    _running.append(item)
     try:
-        result = runner.invoke(main, args, env=env, catch_exceptions=False)
+        return (yield)
     finally:
-        os.chdir(old)
-    return Result(result.exit_code, result.stdout, result.stderr, cwd / "site")
+        _running.pop()
 
 
-def write_config(directory: Path, text: str) -> Path:
-    """Write ``registries.yaml`` into ``directory``."""
-    path = directory / "registries.yaml"
-    path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return path
+def _refuse_unmarked_start() -> None:
+    if _running and _running[-1].get_closest_marker("registry") is None:
+        pytest.fail(
+            f"{_running[-1].nodeid} starts a registry but is not marked 'registry': "
+            "make the rule in tests/conftest.py see how",
+            pytrace=False,
+        )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "registry: starts or uses a real distribution registry (set by conftest.py)"
+    )
+    lab.registry.before_start.append(_refuse_unmarked_start)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    lab.registry.before_start.remove(_refuse_unmarked_start)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from lab.registry import ADMIN_PASSWORD, ADMIN_USER, RunningRegistry
-from tests.conftest import run_cli, write_config
+from tests.helpers import run_cli, write_config
 
 
 def free_port() -> int:
@@ -50,7 +50,8 @@ def test_unreachable_registry_fails_the_build_with_exit_1(tmp_path: Path) -> Non
     port = free_port()  # nothing listens here
     write_config(
         tmp_path,
-        f"registries:\n  - name: gone\n    url: http://127.0.0.1:{port}\n    timeout: 2\n",
+        f"registries:\n  - name: gone\n    url: http://127.0.0.1:{port}\n    timeout: 2\n"
+        "    retries: 0\n",  # retries of a refused connection only wait (backoff): not tested here
     )
     result = run_cli(["build"], tmp_path)
     assert result.exit_code == 1

@@ -17,8 +17,6 @@ import pytest
 from lab.proxy import delayed
 from lab.registry import RunningRegistry
 
-pytestmark = pytest.mark.registry
-
 
 @pytest.mark.parametrize("shared", ["output", "cache"])
 def test_a_second_build_stops_while_the_first_holds_the_lock(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import signal
 import socket
@@ -25,24 +24,9 @@ from sitegen.config import load_config
 from sitegen.crawl import Progress
 from sitegen.registry.transport import Stats
 from sitegen.site import paths
-from tests.conftest import run_cli, write_config
+from tests.helpers import page_data, run_cli, tree, write_config
 
-pytestmark = pytest.mark.registry
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def read_json(site: Path, page_path: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((site / page_path / "index.json").read_text())
-    return data
-
-
-def tree(root: Path) -> dict[str, str]:
-    """Relative path -> sha256 of every file under ``root``."""
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 def requests_by_kind(entries: list[Any]) -> dict[str, int]:
@@ -108,7 +92,7 @@ def test_moved_tag_costs_exactly_its_new_digests(
     # One new manifest digest and its one new config blob; nothing else is fetched.
     assert kinds["manifest GET"] == 1 and kinds["blob GET"] == 1
     assert kinds["HEAD"] == 3
-    latest = read_json(tmp_path / "site", paths.tag_path("own", "team/hello", "latest"))
+    latest = page_data(tmp_path / "site", paths.tag_path("own", "team/hello", "latest"))
     assert latest["digest"] == new.digest
 
 
@@ -125,6 +109,7 @@ def test_dead_registry_beside_a_live_one(
           - name: dead
             url: http://127.0.0.1:{dead_port}
             timeout: 2
+            retries: 0  # retries of a refused connection only wait (backoff): not tested here
             repositories: [some/app]
           - name: live
             url: {plain_registry.url}
@@ -133,14 +118,14 @@ def test_dead_registry_beside_a_live_one(
     result = run_cli(["build"], tmp_path)
     assert result.exit_code == 0, result.output
     site = tmp_path / "site"
-    live = read_json(site, "live/")
+    live = page_data(site, "live/")
     assert live["repositories"] == len(samples) and live["error"] == ""
     for repo in samples:
-        data = read_json(site, paths.repository_path("live", repo.name))
+        data = page_data(site, paths.repository_path("live", repo.name))
         assert data["error"] == ""
         for tag in data["tags"]:
             assert (site / tag["path"] / "index.html").is_file()
-    dead = read_json(site, "dead/")
+    dead = page_data(site, "dead/")
     assert "cannot connect" in dead["error"]
     home = (site / "index.html").read_text()
     assert "Crawl failed" in home
@@ -153,7 +138,8 @@ def test_failed_registry_shows_last_good_data_marked_stale(
     own_registry.pusher().push("team/hello", hello("1"), ["1", "latest"])
     write_config(
         tmp_path,
-        f"registries:\n  - name: own\n    url: {own_registry.url}\n    timeout: 2\n",
+        f"registries:\n  - name: own\n    url: {own_registry.url}\n    timeout: 2\n"
+        "    retries: 0\n",  # retries of a refused connection only wait (backoff): not tested here
     )
     env = {"SOURCE_DATE_EPOCH": "1700000000"}  # 2023-11-14T22:13:20Z
     assert run_cli(["build"], tmp_path, env).exit_code == 0
@@ -162,7 +148,7 @@ def test_failed_registry_shows_last_good_data_marked_stale(
     assert down.exit_code == 1  # every registry failed
     assert "1 repositories shown from an earlier build" in down.stderr
     site = tmp_path / "site"
-    repo = read_json(site, paths.repository_path("own", "team/hello"))
+    repo = page_data(site, paths.repository_path("own", "team/hello"))
     assert [t["name"] for t in repo["tags"]] == ["1", "latest"]
     assert repo["stale_since"] == "2023-11-14T22:13:20Z"
     assert "cannot connect" in repo["error"]
@@ -197,10 +183,10 @@ def test_denied_repository_shows_stale_data_while_others_refresh(
     )
     anonymous = run_cli(["build", *cache], tmp_path)
     assert anonymous.exit_code == 0, anonymous.output
-    web = read_json(tmp_path / "site", paths.repository_path("tok", "apps/web"))
+    web = page_data(tmp_path / "site", paths.repository_path("tok", "apps/web"))
     assert "HTTP 401" in web["error"] and web["stale_since"]
     assert sorted(t["name"] for t in web["tags"]) == ["latest", "v1.0.0", "v1.1.0", "v1.2.0"]
-    hello_repo = read_json(tmp_path / "site", paths.repository_path("tok", "public/hello"))
+    hello_repo = page_data(tmp_path / "site", paths.repository_path("tok", "public/hello"))
     assert hello_repo["error"] == "" and hello_repo["stale_since"] == ""
 
 
@@ -296,7 +282,7 @@ def test_killed_build_leaves_previous_site_and_cache(
     assert not [
         p for p in tmp_path.iterdir() if p.name.startswith((".sitegen-staging", ".sitegen-retired"))
     ]
-    assert read_json(site, paths.repository_path("own", "team/hello"))["tags"][0]["name"] == "2"
+    assert page_data(site, paths.repository_path("own", "team/hello"))["tags"][0]["name"] == "2"
 
 
 def test_filters(tmp_path: Path, plain_registry: RunningRegistry) -> None:
@@ -314,14 +300,14 @@ def test_filters(tmp_path: Path, plain_registry: RunningRegistry) -> None:
     result = run_cli(["build"], tmp_path)
     assert result.exit_code == 0, result.output
     site = tmp_path / "site"
-    names = [r["name"] for r in read_json(site, "lab/")["repository_list"]]
+    names = [r["name"] for r in page_data(site, "lab/")["repository_list"]]
     assert names == ["apps/worker", "base/alpine", "tools/cli"]
-    worker = read_json(site, paths.repository_path("lab", "apps/worker"))
+    worker = page_data(site, paths.repository_path("lab", "apps/worker"))
     assert worker["tags"] == [] and worker["total_tags"] == 4  # linux/amd64 only: hidden
-    alpine = read_json(site, paths.tag_path("lab", "base/alpine", "latest"))
+    alpine = page_data(site, paths.tag_path("lab", "base/alpine", "latest"))
     assert [p["platform"] for p in alpine["platform_list"]] == ["linux/arm64/v8"]
     assert len(alpine["attestations"]) == 1  # only the one describing arm64
-    cli = read_json(site, paths.tag_path("lab", "tools/cli", "1.0"))
+    cli = page_data(site, paths.tag_path("lab", "tools/cli", "1.0"))
     assert [p["platform"] for p in cli["platform_list"]] == ["linux/arm64/v8"]
 
 
@@ -343,12 +329,12 @@ def test_latest_n_in_version_order(tmp_path: Path, plain_registry: RunningRegist
     )
     assert run_cli(["build"], tmp_path).exit_code == 0
     site = tmp_path / "site"
-    worker = read_json(site, paths.repository_path("lab", "apps/worker"))
+    worker = page_data(site, paths.repository_path("lab", "apps/worker"))
     assert [t["name"] for t in worker["tags"]] == ["v2.0.0", "v2.0.0-rc1"]
     assert worker["total_tags"] == 4
-    web = read_json(site, paths.repository_path("lab", "apps/web"))
+    web = page_data(site, paths.repository_path("lab", "apps/web"))
     assert [t["name"] for t in web["tags"]] == ["v1.2.0", "latest"]
-    alpine = read_json(site, paths.repository_path("lab", "base/alpine"))
+    alpine = page_data(site, paths.repository_path("lab", "base/alpine"))
     assert [t["name"] for t in alpine["tags"]] == ["3.20.1", "3.20", "3.19.4"]
 
 
@@ -358,10 +344,10 @@ def test_supply_chain_attached_to_its_subject(
     write_config(tmp_path, f"registries:\n  - name: lab\n    url: {plain_registry.url}\n")
     assert run_cli(["build"], tmp_path).exit_code == 0
     site = tmp_path / "site"
-    web = read_json(site, paths.repository_path("lab", "apps/web"))
+    web = page_data(site, paths.repository_path("lab", "apps/web"))
     # Neither cosign's .sig tag nor the referrers fallback tag is listed as a tag.
     assert not [t for t in web["tags"] if t["name"].startswith("sha256-")]
-    tag = read_json(site, paths.tag_path("lab", "apps/web", "v1.2.0"))
+    tag = page_data(site, paths.tag_path("lab", "apps/web", "v1.2.0"))
     kinds = sorted((r["kind"], r["source"]) for r in tag["referrers"])
     assert kinds == [
         ("sbom", f"referrers tag sha256-{tag['digest'][7:]}"),
@@ -369,9 +355,9 @@ def test_supply_chain_attached_to_its_subject(
     ]
     sbom = next(r for r in tag["referrers"] if r["kind"] == "sbom")
     assert sbom["artifact_type"] == "application/spdx+json" and sbom["digest"]
-    older = read_json(site, paths.tag_path("lab", "apps/web", "v1.0.0"))
+    older = page_data(site, paths.tag_path("lab", "apps/web", "v1.0.0"))
     assert older["referrers"] == []
-    alpine = read_json(site, paths.tag_path("lab", "base/alpine", "latest"))
+    alpine = page_data(site, paths.tag_path("lab", "base/alpine", "latest"))
     assert [p["platform"] for p in alpine["platform_list"]] == [
         "linux/amd64",
         "linux/arm64/v8",
@@ -406,7 +392,7 @@ def test_aliases_across_repositories_and_registries(
         """,
     )
     assert run_cli(["build"], tmp_path).exit_code == 0
-    tag = read_json(tmp_path / "site", paths.tag_path("own", "mirror/hello", "v3"))
+    tag = page_data(tmp_path / "site", paths.tag_path("own", "mirror/hello", "v3"))
     assert [(e["registry"], e["repository"], e["tag"]) for e in tag["elsewhere"]] == [
         ("own", "other/hello", "current"),
         ("second", "other/hello", "current"),
@@ -432,7 +418,7 @@ def test_repositories_crawled_together_share_each_fetch(
     assert kinds["HEAD"] == 6
     assert kinds["manifest GET"] == 1 and kinds["blob GET"] == 1
     for name in ("dev/hello", "staging/hello", "prod/hello"):
-        tag = read_json(tmp_path / "site", paths.tag_path("own", name, "v4"))
+        tag = page_data(tmp_path / "site", paths.tag_path("own", name, "v4"))
         assert tag["digest"] == shared.digest and tag["image"]["config"] is not None
 
 

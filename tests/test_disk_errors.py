@@ -14,7 +14,6 @@ the read-only tests are skipped, saying why: root ignores permission bits, so no
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import resource
@@ -28,16 +27,7 @@ from pathlib import Path
 import pytest
 
 from lab.registry import RunningRegistry
-
-pytestmark = pytest.mark.registry
-
-
-def tree(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
+from tests.helpers import tree
 
 
 class Namespace:

@@ -6,17 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from lab.push import skopeo_inspect_config, skopeo_inspect_raw, skopeo_list_tags
 from lab.registry import ADMIN_PASSWORD, ADMIN_USER, RunningRegistry
 from lab.samples import SampleRepo
 from sitegen.site import paths
-from tests.conftest import run_cli, write_config
-
-pytestmark = pytest.mark.registry
+from tests.helpers import page_data, run_cli, write_config
 
 SUPPLY_CHAIN_PREFIX = "sha256-"
 
@@ -25,26 +20,19 @@ def sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def read_json(site: Path, page_path: str) -> dict[str, Any]:
-    html = site / page_path / "index.html"
-    assert html.is_file(), f"missing page {page_path}index.html"
-    data: dict[str, Any] = json.loads((site / page_path / "index.json").read_text())
-    return data
-
-
 def check_against_skopeo(site: Path, registry: RunningRegistry, repos: list[SampleRepo]) -> int:
     """Assert pages and JSON for every repository, tag and platform; return pages checked."""
     creds = registry.creds()
     checked = 0
     for repo in repos:
-        repo_data = read_json(site, paths.repository_path("lab", repo.name))
+        repo_data = page_data(site, paths.repository_path("lab", repo.name))
         listed = skopeo_list_tags(registry.ref(repo.name), creds)
         expected_tags = sorted(t for t in listed if not t.startswith(SUPPLY_CHAIN_PREFIX))
         assert sorted(t["name"] for t in repo_data["tags"]) == expected_tags, repo.name
         checked += 1
         for tag in expected_tags:
             raw = skopeo_inspect_raw(registry.ref(f"{repo.name}:{tag}"), creds)
-            tag_data = read_json(site, paths.tag_path("lab", repo.name, tag))
+            tag_data = page_data(site, paths.tag_path("lab", repo.name, tag))
             assert tag_data["digest"] == sha256(raw), f"{repo.name}:{tag}"
             row = next(t for t in repo_data["tags"] if t["name"] == tag)
             assert row["digest"] == sha256(raw)
@@ -57,7 +45,7 @@ def check_against_skopeo(site: Path, registry: RunningRegistry, repos: list[Samp
                 listed_platforms = tag_data["platform_list"]
                 assert [p["digest"] for p in listed_platforms] == [m["digest"] for m in platforms]
                 for entry in listed_platforms:
-                    page = read_json(site, entry["path"])
+                    page = page_data(site, entry["path"])
                     child = skopeo_inspect_raw(
                         registry.ref(f"{repo.name}@{entry['digest']}"), creds
                     )
@@ -95,7 +83,7 @@ def test_plain_registry_catalog_discovery(
     assert names == sorted(r.name for r in samples)
     assert check_against_skopeo(result.site, plain_registry, samples) > 20
     # The deleted-tag repository is listed by _catalog but has no tags: a page, no crash.
-    empty = read_json(result.site, paths.repository_path("lab", "old/empty"))
+    empty = page_data(result.site, paths.repository_path("lab", "old/empty"))
     assert empty["tags"] == [] and empty["error"] == ""
 
 
@@ -140,9 +128,9 @@ def test_anonymous_on_token_registry_builds_what_is_public(
     result = run_cli(["build"], tmp_path)
     # One repository failed, the registry as a whole did not: exit 0 without --strict.
     assert result.exit_code == 0, result.output
-    hello = read_json(result.site, paths.repository_path("lab", "public/hello"))
+    hello = page_data(result.site, paths.repository_path("lab", "public/hello"))
     assert sorted(t["name"] for t in hello["tags"]) == ["1", "latest"]
-    web = read_json(result.site, paths.repository_path("lab", "apps/web"))
+    web = page_data(result.site, paths.repository_path("lab", "apps/web"))
     assert web["tags"] == []
     assert "HTTP 401" in web["error"] and "lab/apps/web" in web["error"]
     assert (

@@ -7,7 +7,6 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import feedparser
 import pytest
@@ -15,9 +14,8 @@ import pytest
 from lab.images import Built, HistoryStep, image
 from lab.registry import RunningRegistry, running_registry
 from sitegen.site import paths
-from tests.conftest import run_cli, write_config
+from tests.helpers import page_data, run_cli, write_config
 
-pytestmark = pytest.mark.registry
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
@@ -39,11 +37,6 @@ def app(version: str, created: str, extra_env: str, layers: int) -> Built:
 def registry(tmp_path: Path) -> Iterator[RunningRegistry]:
     with running_registry(tmp_path / "registry") as running:
         yield running
-
-
-def data(site: Path, path: str) -> dict[str, Any]:
-    result: dict[str, Any] = json.loads((site / path / "index.json").read_text())
-    return result
 
 
 def validate_atom(text: str) -> ET.Element:
@@ -79,7 +72,7 @@ def test_moved_tag_appears_in_changes_feeds_and_diff(
     first = run_cli(["build"], tmp_path, {"SOURCE_DATE_EPOCH": "1717200000"})
     assert first.exit_code == 0, first.output
     site = tmp_path / "site"
-    assert data(site, "changes/")["changes"] == []  # a first build is not a change
+    assert page_data(site, "changes/")["changes"] == []  # a first build is not a change
 
     # Overnight: latest moves to a new image, 1.1 appears, old-tag and team/api go away,
     # and a new repository appears.
@@ -92,13 +85,15 @@ def test_moved_tag_appears_in_changes_feeds_and_diff(
     assert second.exit_code == 0, second.output
 
     when = "2024-06-02T00:00:00Z"
-    changes = [(c["kind"], c["repository"], c["tag"]) for c in data(site, "changes/")["changes"]]
+    changes = [
+        (c["kind"], c["repository"], c["tag"]) for c in page_data(site, "changes/")["changes"]
+    ]
     assert ("tag-moved", "team/web", "latest") in changes
     assert ("tag-added", "team/web", "1.1") in changes
     assert ("repository-added", "team/new", "") in changes
     assert ("tag-added", "team/new", "0.1") in changes
     assert ("tag-removed", "team/api", "1") in changes
-    moved = next(c for c in data(site, "changes/")["changes"] if c["kind"] == "tag-moved")
+    moved = next(c for c in page_data(site, "changes/")["changes"] if c["kind"] == "tag-moved")
     assert moved["old"] == v1.digest and moved["new"] == v2.digest and moved["time"] == when
     diff_path = paths.diff_path("lab", "team/web", v1.digest, v2.digest)
     assert moved["diff_path"] == diff_path
@@ -122,7 +117,7 @@ def test_moved_tag_appears_in_changes_feeds_and_diff(
     assert not [t for t in api_titles if t and t.startswith("team/api")]
 
     # The diff page: env, labels, command, layers and history.
-    diff = data(site, diff_path)
+    diff = page_data(site, diff_path)
     assert diff["old"]["label"].startswith("latest before") and diff["new"]["label"] == "latest"
     platform = diff["platforms"][0]
     assert platform["env"]["added"] == {"NEW_ONLY": "yes"}
@@ -137,15 +132,15 @@ def test_moved_tag_appears_in_changes_feeds_and_diff(
     assert "<ins>yes</ins>" in diff_html and "NEW_ONLY" in diff_html
 
     # Repository and tag pages show their history and link to the diff.
-    web = data(site, paths.repository_path("lab", "team/web"))
+    web = page_data(site, paths.repository_path("lab", "team/web"))
     assert {(c["kind"], c["tag"]) for c in web["history"]} == {
         ("tag-moved", "latest"),
         ("tag-added", "1.1"),
     }
-    latest = data(site, paths.tag_path("lab", "team/web", "latest"))
+    latest = page_data(site, paths.tag_path("lab", "team/web", "latest"))
     assert [c["kind"] for c in latest["history"]] == ["tag-moved"]
     assert [c["label"] for c in latest["compare"]] == ["Changes since latest before 2024-06-02"]
-    one_one = data(site, paths.tag_path("lab", "team/web", "1.1"))
+    one_one = page_data(site, paths.tag_path("lab", "team/web", "1.1"))
     assert [c["label"] for c in one_one["compare"]] == ["Compare with 1.0"]
     assert one_one["compare"][0]["path"] == diff_path  # the same pair of digests
     page = (site / paths.tag_path("lab", "team/web", "latest") / "index.html").read_text()
@@ -154,7 +149,7 @@ def test_moved_tag_appears_in_changes_feeds_and_diff(
     # A third build without changes keeps the history and changes nothing.
     third = run_cli(["build"], tmp_path, {"SOURCE_DATE_EPOCH": "1717372800"})
     assert third.exit_code == 0
-    assert data(site, "changes/")["changes"][0]["time"] == when
+    assert page_data(site, "changes/")["changes"][0]["time"] == when
 
 
 def test_version_diffs_and_health_page(tmp_path: Path, registry: RunningRegistry) -> None:
@@ -169,12 +164,12 @@ def test_version_diffs_and_health_page(tmp_path: Path, registry: RunningRegistry
     )
     assert run_cli(["build"], tmp_path).exit_code == 0
     site = tmp_path / "site"
-    tag = data(site, paths.tag_path("lab", "team/web", "1.1"))
+    tag = page_data(site, paths.tag_path("lab", "team/web", "1.1"))
     assert [c["label"] for c in tag["compare"]] == ["Compare with 1.0"]
-    diff = data(site, tag["compare"][0]["path"])
+    diff = page_data(site, tag["compare"][0]["path"])
     assert diff["reason"] == "versions"
     assert diff["platforms"][0]["env"]["changed"]["A"] == {"old": "1", "new": "2"}
-    health = {r["name"]: r for r in data(site, "health/")["registries"]}
+    health = {r["name"]: r for r in page_data(site, "health/")["registries"]}
     assert health["lab"]["status"] == "ok"
     assert health["gone"]["status"] == "failed" and "cannot connect" in health["gone"]["error"]
     assert "Crawl health" in (site / "index.html").read_text()

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from lab.registry import RunningRegistry
 from sitegen.site.output import MARKER, recover, staging
-from tests.conftest import run_cli, write_config
+from tests.helpers import files, run_cli, write_config
 
 
 def test_leftovers_of_killed_builds_are_removed(tmp_path: Path) -> None:
@@ -33,13 +31,6 @@ def test_leftovers_of_killed_builds_are_removed(tmp_path: Path) -> None:
     assert (tmp_path / "site" / "index.html").read_text() == "<!doctype html>"
 
 
-def tree(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
-    }
-
-
-@pytest.mark.registry
 def test_a_cache_inside_the_output_is_refused_before_any_request(
     tmp_path: Path, plain_registry: RunningRegistry
 ) -> None:
@@ -48,7 +39,7 @@ def test_a_cache_inside_the_output_is_refused_before_any_request(
     write_config(tmp_path, f"registries:\n  - name: lab\n    url: {plain_registry.url}\n")
     assert run_cli(["build", "--cache-dir", "cache"], tmp_path).exit_code == 0
     site = tmp_path / "site"
-    before = tree(site)
+    before = files(site)
     (tmp_path / "site-link").symlink_to("site")
     (tmp_path / "cache-link").symlink_to("site/.cache")
     spellings = [
@@ -73,7 +64,7 @@ def test_a_cache_inside_the_output_is_refused_before_any_request(
         )
         assert "inside the output directory" in lines[0] or "is the output directory" in lines[0]
     assert len(plain_registry.access_log(requests)) == 0
-    assert tree(site) == before
+    assert files(site) == before
     assert not (site / ".cache").exists()
     # Beside the output, with a name that merely starts like it, is fine.
     assert run_cli(["build", "--cache-dir", "site-cache"], tmp_path).exit_code == 0

@@ -11,12 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from lab.registry import ADMIN_PASSWORD, ADMIN_USER, RunningRegistry
-from tests.conftest import run_cli, write_config
-
-pytestmark = pytest.mark.registry
+from tests.helpers import run_cli, write_config
 
 REPOSITORIES = "[apps/web, base/alpine, tools/cli]"
 

@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 
 from lab.registry import RunningRegistry
-from tests.conftest import run_cli, write_config
-
-pytestmark = pytest.mark.registry
+from tests.helpers import run_cli, write_config
 
 
 def logged_kinds(registry: RunningRegistry, since: int) -> Counter[str]:

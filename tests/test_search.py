@@ -12,7 +12,7 @@ from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.site import search
 from sitegen.site.pages.catalog import Page, build_pages
-from tests.conftest import write_config
+from tests.helpers import write_config
 
 
 def sample_pages(tmp_path: Path) -> list[Page]:

@@ -14,7 +14,7 @@ from lab.images import image
 from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.site import paths
-from tests.conftest import write_config
+from tests.helpers import write_config
 
 # The site's own top-level directories: docs/configuration.md and docs/site.md name them.
 SITE_DIRECTORIES = ["api", "changes", "feeds", "health", "pagefind", "search", "static"]

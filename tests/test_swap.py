@@ -14,7 +14,6 @@ log the change again, at a later time than the site already said.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
@@ -27,9 +26,8 @@ import pytest
 
 from lab.images import image
 from lab.registry import running_registry
-from tests.conftest import run_cli
+from tests.helpers import run_cli, tree
 
-pytestmark = pytest.mark.registry
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -46,14 +44,6 @@ class Lab:
     new: dict[str, str]  # after the second one (at T2)
     all_three: dict[str, str]  # after the third one (at T3)
     second_skipped: dict[str, str]  # after the first and the third build only
-
-
-def tree(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 def leftovers(directory: Path) -> list[str]:

@@ -14,7 +14,7 @@ from lab.fakeregistry import from_samples
 from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.site import paths
-from tests.conftest import write_config
+from tests.helpers import write_config
 
 REGISTRIES = ("one", "two")  # the same images in both: equal manifests in two places
 

@@ -13,13 +13,9 @@ import json
 import time
 from pathlib import Path
 
-import pytest
-
 from lab.proxy import delayed
 from lab.registry import RunningRegistry
-from tests.conftest import run_cli, write_config
-
-pytestmark = pytest.mark.registry
+from tests.helpers import run_cli, write_config
 
 REPOSITORIES = "[apps/web, base/alpine, tools/cli]"
 

@@ -108,7 +108,6 @@ def test_a_huge_config_is_refused(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.registry
 @pytest.mark.parametrize("kind", list(SPECIAL))
 def test_an_auth_file_that_is_not_a_regular_file(
     tmp_path: Path, plain_registry: RunningRegistry, kind: str

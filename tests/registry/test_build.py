@@ -18,20 +18,14 @@ from lab.images import image, index
 from sitegen.build import BuildResult, build
 from sitegen.config import load_config
 from sitegen.oci import mediatypes
-from tests.conftest import write_config
-from tests.registry.conftest import (
+from tests.helpers import site_text, write_config
+from tests.registry.fakes import (
     fixture_bytes,
     fixture_variants,
     json_response,
 )
 
 MARKER = "tampered-content-marker"
-
-
-def site_text(site: Path) -> str:
-    return "\n".join(
-        p.read_bytes().decode("utf-8", "replace") for p in sorted(site.rglob("*")) if p.is_file()
-    )
 
 
 def build_fake(

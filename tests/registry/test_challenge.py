@@ -6,7 +6,7 @@ import pytest
 
 from sitegen.registry.auth import Scope, canonical_scopes
 from sitegen.registry.challenge import choose, parse_challenges
-from tests.registry.conftest import fixture_header, fixture_variants
+from tests.registry.fakes import fixture_header, fixture_variants
 
 
 def test_several_challenges_in_one_header_are_all_read() -> None:

@@ -5,7 +5,6 @@ the Authorization header back in its error bodies."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -13,11 +12,10 @@ import stat
 from pathlib import Path
 
 import httpx
-import pytest
 
 from lab.registry import ADMIN_PASSWORD, ADMIN_USER, RunningRegistry
-from tests.conftest import run_cli, write_config
-from tests.registry.conftest import fixture_bytes, fixture_headers, json_response, serve
+from tests.helpers import b64, run_cli, site_text, write_config
+from tests.registry.fakes import fixture_bytes, fixture_headers, json_response, serve
 
 ALICE_PASSWORD = "alice-basic-pw-4711"
 ECHO_PASSWORD = "echo-token-pw-0815"
@@ -38,10 +36,6 @@ def isolated_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "REGISTRY_AUTH_FILE": str(tmp_path / "no-such-auth.json"),
         **extra,
     }
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 def basic_fake(request: httpx.Request) -> httpx.Response:
@@ -159,13 +153,6 @@ class EchoRegistry:
         return json_response(400, {"errors": [{"code": "DENIED", "message": message}]})
 
 
-def all_text(site: Path) -> str:
-    return "\n".join(
-        p.read_bytes().decode("utf-8", "replace") for p in sorted(site.rglob("*")) if p.is_file()
-    )
-
-
-@pytest.mark.registry
 def test_no_secret_in_any_log_line_message_or_page(
     tmp_path: Path, token_registry: RunningRegistry
 ) -> None:
@@ -226,7 +213,7 @@ def test_no_secret_in_any_log_line_message_or_page(
     assert (
         f"connecting as user {ADMIN_USER} (credentials from {config_json} ({token_registry.host}))"
     ) in checked.stdout
-    text = log + all_text(tmp_path / "site") + all_text(tmp_path / ".sitegen-cache")
+    text = log + site_text(tmp_path / "site") + site_text(tmp_path / ".sitegen-cache")
     secrets = [
         ADMIN_PASSWORD,
         identity,

@@ -4,7 +4,6 @@ and the real helpers are never touched."""
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
@@ -17,14 +16,11 @@ import pytest
 from sitegen.errors import ConfigError
 from sitegen.registry.auth import ANONYMOUS
 from sitegen.registry.credentials import resolve_credentials
-from tests.registry.conftest import registry_config
+from tests.helpers import b64
+from tests.registry.fakes import registry_config
 
 GHCR = registry_config(url="https://ghcr.io")
 HUB = registry_config(url="https://registry-1.docker.io")  # what load_config makes of docker.io
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 def write(path: Path, document: object) -> Path:

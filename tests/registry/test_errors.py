@@ -15,7 +15,7 @@ from sitegen.errors import (
     RegistryError,
     ServerError,
 )
-from tests.registry.conftest import (
+from tests.registry.fakes import (
     TokenRegistry,
     fixture_bytes,
     fixture_headers,

@@ -12,7 +12,7 @@ import pytest
 
 from sitegen.config import Limits
 from sitegen.errors import AuthError, CatalogUnavailable, TooLarge
-from tests.registry.conftest import (
+from tests.registry.fakes import (
     REALM,
     TokenRegistry,
     fixture_header,

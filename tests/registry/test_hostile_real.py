@@ -20,9 +20,7 @@ from lab.hostilejson import DEEP, GO_DEPTH, SURROGATES, nested_arrays
 from lab.images import Built, image, index
 from lab.oci import OCI_INDEX, OCI_MANIFEST, Blob, sha256_digest
 from lab.registry import RunningRegistry, running_registry
-from tests.conftest import run_cli, write_config
-
-pytestmark = pytest.mark.registry
+from tests.helpers import read_page, run_cli, write_config
 
 PLACEHOLDER = '"@hostile@"'
 BASE = image(files=({"/app": b"app"},), labels={"org.example": "base"})
@@ -133,11 +131,6 @@ def hostile_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runni
         yield registry
 
 
-def _page(site: Path, path: str) -> tuple[str, Any]:
-    html = (site / path / "index.html").read_text(encoding="utf-8")
-    return html, json.loads((site / path / "index.json").read_text(encoding="utf-8"))
-
-
 def _strict(text: str) -> Any:
     def refuse(constant: str) -> None:
         raise AssertionError(f"{constant} is not JSON")
@@ -158,43 +151,43 @@ def test_hostile_documents_in_a_real_registry(
     assert result.exit_code == 0, result.output
     site = result.site
 
-    _, data = _page(site, "real/good/app/")
+    _, data = read_page(site, "real/good/app/")
     assert data["problems"] == [] and sorted(t["name"] for t in data["tags"]) == ["latest", "v1"]
-    _, tag = _page(site, "real/good/app/_tags/v1/")
+    _, tag = read_page(site, "real/good/app/_tags/v1/")
     assert tag["image"]["config"]["labels"] == {"org.example": "base"}
 
     for repository, reason in REFUSED.items():
-        html, data = _page(site, f"real/{repository}/")
+        html, data = read_page(site, f"real/{repository}/")
         (problem,) = data["problems"]
         assert problem.startswith("tag v1: get manifest sha256:") and problem.endswith(reason)
         assert data["tags"] == [] and reason in html
 
     for repository in HOSTILE.keys() - REFUSED.keys():
-        html, data = _page(site, f"real/{repository}/_tags/v1/")
+        html, data = read_page(site, f"real/{repository}/_tags/v1/")
         reason = CONFIG_PROBLEMS.get(repository, "")
         assert data["image"]["problem"].endswith(reason)
         assert (data["image"]["config"] is None) == bool(reason)
 
-    html, data = _page(site, "real/manifest/surrogates/_tags/v1/")
+    html, data = read_page(site, "real/manifest/surrogates/_tags/v1/")
     assert data["image"]["annotations"] == {
         "org.opencontainers.image.description": "\ufffd lone \ufffd and reversed \ufffd\ufffd",
         "org.example.\ufffdkey": "value",
     }
-    html, data = _page(site, "real/config/surrogates/_tags/v1/")
+    html, data = read_page(site, "real/config/surrogates/_tags/v1/")
     assert data["image"]["config"]["labels"] == {
         "org.example": "\ufffd lone \ufffd and reversed \ufffd\ufffd"
     }
-    html, data = _page(site, "real/config/dates/_tags/v1/")
+    html, data = read_page(site, "real/config/dates/_tags/v1/")
     assert "0001-01-01T00:00:00+01:00" in html  # shown as written: no moment in UTC
 
-    html, data = _page(site, "real/index/hostile/_tags/v1/")
+    html, data = read_page(site, "real/index/hostile/_tags/v1/")
     assert data["annotations"] == {
         "org.opencontainers.image.description": "\ufffd lone \ufffd and reversed \ufffd\ufffd"
     }
     amd64, arm64 = data["platform_list"]
     assert amd64["platform"] == "linux/amd64" and amd64["problem"] == ""
     assert arm64["platform"] == "linux/arm64"
-    _, arm = _page(site, arm64["path"])
+    _, arm = read_page(site, arm64["path"])
     assert arm["image"]["problem"].endswith("not usable JSON: nested more than 64 levels deep")
 
     # Every page and JSON file is UTF-8, and every JSON file is JSON (no NaN, no Infinity).

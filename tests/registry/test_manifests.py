@@ -14,7 +14,7 @@ from sitegen.config import Limits
 from sitegen.errors import DigestMismatch, NotFoundError, ProtocolError, TooLarge
 from sitegen.oci import mediatypes
 from sitegen.registry.client import RawManifest
-from tests.registry.conftest import (
+from tests.registry.fakes import (
     fixture_bytes,
     fixture_header,
     fixture_json,

@@ -11,7 +11,7 @@ import pytest
 
 from sitegen.config import Limits
 from sitegen.errors import CatalogUnavailable, ProtocolError
-from tests.registry.conftest import (
+from tests.registry.fakes import (
     TokenRegistry,
     fixture_bytes,
     fixture_header,

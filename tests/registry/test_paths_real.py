@@ -7,15 +7,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from lab.images import Built, image
 from lab.registry import RunningRegistry, running_registry
-from tests.conftest import run_cli, write_config
-
-pytestmark = pytest.mark.registry
+from tests.helpers import page_data, run_cli, write_config
 
 # repository -> where its page must be (below site/real/)
 REPOSITORIES = {
@@ -74,11 +71,6 @@ def colliding_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run
         yield registry
 
 
-def _data(site: Path, path: str) -> Any:
-    assert (site / path / "index.html").is_file(), path
-    return json.loads((site / path / "index.json").read_text(encoding="utf-8"))
-
-
 def _windows(path: Path) -> str:
     """As Windows compares names: ignoring case and trailing dots and spaces."""
     return "/".join(part.rstrip(". ").casefold() for part in path.parts)
@@ -101,16 +93,16 @@ def test_every_colliding_name_gets_its_own_page(
     assert result.exit_code == 0, result.output
     site = result.site
 
-    registry = _data(site, "real/")
+    registry = page_data(site, "real/")
     listed = {r["name"]: r["path"] for r in registry["repository_list"]}
     assert listed == {name: f"real/{path}" for name, path in REPOSITORIES.items()}
     for name, path in REPOSITORIES.items():
-        data = _data(site, f"real/{path}")
+        data = page_data(site, f"real/{path}")
         assert data["name"] == name
-        main = _data(site, f"real/{path}_tags/main/")
+        main = page_data(site, f"real/{path}_tags/main/")
         assert main["image"]["config"]["labels"] == {"org.example.name": name}
 
-    app = _data(site, "real/app/")
+    app = page_data(site, "real/app/")
     rows = {row["name"]: row["path"] for row in app["tags"]}
     assert rows == {
         **{tag: f"real/app/_tags/{slug}/" for tag, slug in TAGS.items()},
@@ -118,7 +110,7 @@ def test_every_colliding_name_gets_its_own_page(
     }
     digests = set()
     for tag, slug in TAGS.items():
-        data = _data(site, f"real/app/_tags/{slug}/")
+        data = page_data(site, f"real/app/_tags/{slug}/")
         assert data["tag"] == tag
         assert data["image"]["config"]["labels"] == {"org.example.name": f"app:{tag}"}
         assert (site / data["digest_path"] / "index.html").is_file()

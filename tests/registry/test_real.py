@@ -20,9 +20,7 @@ from sitegen.oci.references import digest_of
 from sitegen.registry.auth import Credentials
 from sitegen.registry.client import RegistryClient
 from sitegen.registry.credentials import resolve_credentials
-from tests.registry.conftest import registry_config, run
-
-pytestmark = pytest.mark.registry
+from tests.registry.fakes import registry_config, run
 
 
 def client_for(registry: RunningRegistry, **kw: object) -> RegistryClient:

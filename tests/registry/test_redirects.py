@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from sitegen.errors import AuthError, ProtocolError
-from tests.registry.conftest import (
+from tests.registry.fakes import (
     TokenRegistry,
     fixture_bytes,
     fixture_header,

@@ -8,7 +8,7 @@ import pytest
 
 from sitegen.config import load_config
 from sitegen.oci.references import Reference, api_host, normalize_name, split_host
-from tests.conftest import write_config
+from tests.helpers import write_config
 
 
 @pytest.mark.parametrize(

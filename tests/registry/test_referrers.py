@@ -14,8 +14,8 @@ from lab.fakeregistry import from_samples
 from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.oci import mediatypes
-from tests.conftest import write_config
-from tests.registry.conftest import json_response, make_client, registry_config, run
+from tests.helpers import write_config
+from tests.registry.fakes import json_response, make_client, registry_config, run
 
 SUBJECT = "sha256:" + hashlib.sha256(b"subject").hexdigest()
 PATH = f"/v2/team/app/referrers/{SUBJECT}"

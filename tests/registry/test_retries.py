@@ -14,7 +14,7 @@ import pytest
 from sitegen.config import Secret
 from sitegen.errors import RateLimitedError, ServerError, TransportError
 from sitegen.registry.auth import Credentials
-from tests.registry.conftest import (
+from tests.registry.fakes import (
     FakeTime,
     TokenRegistry,
     fixture_bytes,

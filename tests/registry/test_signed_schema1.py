@@ -17,8 +17,8 @@ from lab.fakeregistry import FakeRegistry
 from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.oci import mediatypes
-from tests.conftest import write_config
-from tests.registry.conftest import fixture_bytes
+from tests.helpers import site_text, write_config
+from tests.registry.fakes import fixture_bytes
 
 SIGNED = fixture_bytes("distribution/schema1-signed-mitr-busybox-2016.json")
 # The payload: what the protected header's formatLength (5478) and formatTail ("\n}") cut.
@@ -55,12 +55,6 @@ def build_with(tmp_path: Path, name: str, fake: FakeRegistry, cache: Path) -> Pa
     return site
 
 
-def everything(root: Path) -> str:
-    return "\n".join(
-        p.read_bytes().decode("utf-8", "replace") for p in root.rglob("*") if p.is_file()
-    )
-
-
 def tag_page(site: Path, name: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(
         (site / name / "mitr" / "busybox" / "_tags" / "latest" / "index.json").read_text()
@@ -74,7 +68,7 @@ def test_only_what_the_digest_covers_is_shown_and_cached(tmp_path: Path) -> None
     dirty = registry(with_junk(SIGNED))
     site = build_with(tmp_path, "dirty", dirty, cache)
 
-    assert JUNK not in everything(site)
+    assert JUNK not in site_text(site)
     tag = tag_page(site, "dirty")
     assert tag["digest"] == DIGEST
     assert tag["manifest"] == json.loads(PAYLOAD)  # the payload, without signatures
@@ -83,13 +77,13 @@ def test_only_what_the_digest_covers_is_shown_and_cached(tmp_path: Path) -> None
     # The cache holds the payload, byte for byte: it hashes to its name.
     entries = [p for p in (cache / "blobs").rglob("*") if p.is_file()]
     assert [p.read_bytes() for p in entries] == [PAYLOAD]
-    assert JUNK not in everything(cache)
+    assert JUNK not in site_text(cache)
 
     # An honest registry serving the same digest reads it from the shared cache.
     clean = registry(SIGNED)
     clean_site = build_with(tmp_path, "clean", clean, cache)
     assert ("GET", "/v2/mitr/busybox/manifests/" + DIGEST) not in clean.requests
-    assert JUNK not in everything(clean_site)
+    assert JUNK not in site_text(clean_site)
     assert tag_page(clean_site, "clean")["manifest"] == tag["manifest"]
 
 
@@ -109,6 +103,6 @@ def test_a_cache_entry_holding_more_than_the_payload_is_dropped(tmp_path: Path) 
     entry.write_bytes(with_junk(SIGNED))
     clean = registry(SIGNED)
     site = build_with(tmp_path, "clean", clean, cache)
-    assert JUNK not in everything(site)
+    assert JUNK not in site_text(site)
     assert ("GET", "/v2/mitr/busybox/manifests/" + DIGEST) in clean.requests
     assert entry.read_bytes() == PAYLOAD

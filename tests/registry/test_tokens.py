@@ -15,7 +15,7 @@ import pytest
 from sitegen.config import Secret
 from sitegen.errors import AuthError
 from sitegen.registry.auth import Credentials
-from tests.registry.conftest import (
+from tests.registry.fakes import (
     REALM,
     FakeTime,
     TokenRegistry,

@@ -17,7 +17,7 @@ import pytest
 from lab.registry import RunningRegistry, running_registry
 from sitegen.errors import ConfigError, TransportError
 from sitegen.registry.client import RegistryClient
-from tests.registry.conftest import (
+from tests.registry.fakes import (
     FakeTime,
     json_response,
     make_client,
@@ -181,7 +181,6 @@ def protocols(registry: RunningRegistry) -> list[str]:
     ]
 
 
-@pytest.mark.registry
 def test_an_untrusted_certificate_is_a_clear_error(tls_registry: RunningRegistry) -> None:
     with pytest.raises(TransportError) as caught:
         catalog(tls_registry)
@@ -192,17 +191,14 @@ def test_an_untrusted_certificate_is_a_clear_error(tls_registry: RunningRegistry
     assert "set ca_file to the CA that signed it, or insecure: true" in message
 
 
-@pytest.mark.registry
 def test_ca_file_trusts_the_registry(tls_registry: RunningRegistry) -> None:
     assert catalog(tls_registry, ca_file=tls_registry.ca_file) == []
 
 
-@pytest.mark.registry
 def test_insecure_skips_verification(tls_registry: RunningRegistry) -> None:
     assert catalog(tls_registry, insecure=True) == []
 
 
-@pytest.mark.registry
 def test_http_1_1_by_default_and_http2_when_asked(tls_registry: RunningRegistry) -> None:
     before = len(protocols(tls_registry))
     catalog(tls_registry, ca_file=tls_registry.ca_file)
@@ -230,7 +226,6 @@ def mtls_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningR
         yield registry
 
 
-@pytest.mark.registry
 def test_client_certificate_for_mutual_tls(mtls_registry: RunningRegistry) -> None:
     """docs/protocol.md item 24: a per-registry client certificate, next to the CA bundle."""
     assert mtls_registry.client_cert is not None

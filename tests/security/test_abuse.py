@@ -18,7 +18,7 @@ from lab.images import Built, image
 from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.errors import OutputError
-from tests.conftest import write_config
+from tests.helpers import write_config
 
 MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
 Handler = Callable[[httpx.Request], Any]

@@ -4,20 +4,15 @@ the build must finish within a generous time limit and show the right things."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from lab.images import image
 from lab.registry import RunningRegistry, running_registry
 from sitegen.site import paths
-from tests.conftest import run_cli, write_config
-from tests.security.test_secrets import site_text
-
-pytestmark = pytest.mark.registry
+from tests.helpers import page_data, run_cli, site_text, write_config
 
 # ^(\d+\.?)+$ can split a run of n digits into groups in 2^(n-1) ways, and a
 # backtracking engine tries them all before it gives up on the final "x": at 40
@@ -40,12 +35,8 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegist
         yield running
 
 
-def read_json(site: Path, page_path: str) -> Any:
-    return json.loads((site / page_path / "index.json").read_text())
-
-
 def shown_tags(site: Path, repository: str) -> list[str]:
-    data = read_json(site, paths.repository_path("own", repository))
+    data = page_data(site, paths.repository_path("own", repository))
     return sorted(tag["name"] for tag in data["tags"])
 
 

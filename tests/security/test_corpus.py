@@ -36,8 +36,8 @@ import pytest
 
 from lab.oci import OCI_CONFIG, OCI_MANIFEST, Blob, Built, sha256_digest
 from lab.registry import RunningRegistry, running_registry
-from tests.conftest import run_cli, write_config
-from tests.registry.conftest import serve
+from tests.helpers import run_cli, write_config
+from tests.registry.fakes import serve
 from tests.registry.test_paths_real import REPOSITORIES as COLLIDING
 from tests.registry.test_paths_real import TAGS as COLLIDING_TAGS
 from tests.registry.test_paths_real import _image as labelled
@@ -55,8 +55,6 @@ from tests.security.test_secret_spellings import (
     leaky_index,
     spellings,
 )
-
-pytestmark = pytest.mark.registry
 
 REFUSED_PASSWORD = "refused-pw-7Hq2Lx9"
 ECHOED_TOKEN = "glpat-" + "Zt4Kq8Wm2Nx6Vb1Rc5Hy"

@@ -21,8 +21,8 @@ from markupsafe import escape
 
 from lab.hostilejson import DEEP, SURROGATES, nested_arrays, nested_objects
 from lab.images import Built, image, sha256_digest
-from tests.conftest import run_cli, write_config
-from tests.registry.conftest import serve
+from tests.helpers import read_page, run_cli, write_config
+from tests.registry.fakes import serve
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 PLACEHOLDER = '"@hostile@"'
@@ -158,12 +158,6 @@ class Registry:
         return httpx.Response(404, json={"errors": [{"code": "NOT_FOUND"}]})
 
 
-def _page(site: Path, path: str) -> tuple[str, Any]:
-    """(HTML, index.json data) of the page at ``path``."""
-    html = (site / path / "index.html").read_text(encoding="utf-8")
-    return html, json.loads((site / path / "index.json").read_text(encoding="utf-8"))
-
-
 def _as_text(raw: str) -> str:
     """A JSON string as a page shows it: lone surrogates replaced with U+FFFD."""
     value: str = json.loads(raw)
@@ -212,16 +206,16 @@ def test_every_healthy_page_is_built(built_site: BuiltSite) -> None:
     site = built_site.site
     for registry in ("hostile", "healthy"):
         for repository, tags in (("good/app", ("v1", "latest")), ("good/other", ("1.0",))):
-            _, data = _page(site, f"{registry}/{repository}/")
+            _, data = read_page(site, f"{registry}/{repository}/")
             assert data["error"] == "" and data["problems"] == []
             assert sorted(t["name"] for t in data["tags"]) == sorted(tags)
             for tag in tags:
-                _, tag_data = _page(site, f"{registry}/{repository}/_tags/{tag}/")
+                _, tag_data = read_page(site, f"{registry}/{repository}/_tags/{tag}/")
                 assert tag_data["image"]["problem"] == ""
                 assert (site / tag_data["digest_path"] / "index.html").is_file()
-    _, healthy = _page(site, "healthy/")
+    _, healthy = read_page(site, "healthy/")
     assert healthy["error"] == "" and healthy["failed_repositories"] == 0
-    _, hostile = _page(site, "hostile/")
+    _, hostile = read_page(site, "hostile/")
     assert hostile["repositories"] == 2 + 4 * len(KINDS)
     assert built_site.report["status"] == "partial"
 
@@ -235,7 +229,7 @@ def test_hostile_json_degrades_its_repository_and_nothing_else(
     messages = built_site.report["failure_messages"]
 
     # The manifest: its tag is not shown, and the repository page says why.
-    html, data = _page(site, f"hostile/{kind}/manifest/")
+    html, data = read_page(site, f"hostile/{kind}/manifest/")
     if hostile.refused:
         assert [t["name"] for t in data["tags"]] == []
         (problem,) = data["problems"]
@@ -244,11 +238,11 @@ def test_hostile_json_degrades_its_repository_and_nothing_else(
         assert escape(problem) in html
     else:
         assert [t["name"] for t in data["tags"]] == ["v1"]
-        _, tag = _page(site, f"hostile/{kind}/manifest/_tags/v1/")
+        _, tag = read_page(site, f"hostile/{kind}/manifest/_tags/v1/")
         assert tag["image"]["size"] >= 0
 
     # The config: the tag is shown, with its problem.
-    html, data = _page(site, f"hostile/{kind}/config/_tags/v1/")
+    html, data = read_page(site, f"hostile/{kind}/config/_tags/v1/")
     problem = data["image"]["problem"]
     if hostile.refused:
         assert _one_line(problem).endswith(f"not usable JSON: {hostile.refused}")
@@ -260,7 +254,7 @@ def test_hostile_json_degrades_its_repository_and_nothing_else(
         assert data["image"]["config"] is not None
 
     # The tags list: the repository could not be crawled, and says so.
-    html, data = _page(site, f"hostile/{kind}/tags/")
+    html, data = read_page(site, f"hostile/{kind}/tags/")
     if hostile.refused:
         reason = f"list tags: the answer is not usable JSON: {hostile.refused} (http"
         assert reason in _one_line(data["error"])
@@ -269,7 +263,7 @@ def test_hostile_json_degrades_its_repository_and_nothing_else(
         assert [t["name"] for t in data["tags"]] == ["v1"]
 
     # The error body: the status still says what happened, and the body what it can.
-    html, data = _page(site, f"hostile/{kind}/error/")
+    html, data = read_page(site, f"hostile/{kind}/error/")
     if len(hostile.raw) > 64 << 10:  # limits.error_bytes: too long to read at all
         said = "list tags: HTTP 404 ("
     elif hostile.refused:
@@ -286,7 +280,7 @@ def test_hostile_json_degrades_its_repository_and_nothing_else(
     if hostile.raw == SURROGATES:
         assert "\ufffd" in (site / f"hostile/{kind}/manifest/_tags/v1/index.html").read_text()
     if "0001-01-01" in hostile.raw:  # shown as given: it is no moment anything can show
-        html, _ = _page(site, f"hostile/{kind}/config/_tags/v1/")
+        html, _ = read_page(site, f"hostile/{kind}/config/_tags/v1/")
         assert "0001-01-01T00:00:00+01:00" in html
 
 

@@ -40,7 +40,7 @@ from sitegen.site.pages.history import Timeline
 from sitegen.site.pages.repository import tag_data_file
 from sitegen.site.render import Renderer
 from sitegen.site.sitemap import sitemaps
-from tests.conftest import write_config
+from tests.helpers import write_config
 
 REAL_WORLD = Path(__file__).parent.parent / "fixtures" / "real-world"
 IMAGES = "manifest"

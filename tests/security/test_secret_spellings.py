@@ -11,15 +11,12 @@ core of each, so that no spelling nobody thought of slips through.
 
 from __future__ import annotations
 
-import gzip
 import html
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
-
-import pytest
 
 from lab.oci import (
     OCI_CONFIG,
@@ -34,7 +31,7 @@ from lab.oci import (
 )
 from lab.registry import running_registry
 from sitegen.oci.masking import MASK
-from tests.conftest import run_cli, write_config
+from tests.helpers import file_text, run_cli, write_config
 
 Encoder = Callable[[Any], bytes]
 
@@ -215,18 +212,9 @@ def every_output(root: Path) -> Iterator[tuple[str, str]]:
     for path in sorted(root.rglob("*")):
         # The cache is private (SECURITY.md); the config is the input.
         if path.is_file() and ".sitegen-cache" not in path.parts and path.name != "registries.yaml":
-            yield str(path.relative_to(root)), site_text_of(path)
+            yield str(path.relative_to(root)), file_text(path)
 
 
-def site_text_of(path: Path) -> str:
-    """A file's text, gunzipped when it is gzip'd."""
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    return data.decode("utf-8", "replace")
-
-
-@pytest.mark.registry
 def test_no_secret_in_any_output_in_any_spelling(tmp_path: Path) -> None:
     with running_registry(tmp_path / "registry") as registry, registry.pusher() as pusher:
         for name, encode in ENCODERS.items():

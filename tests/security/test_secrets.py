@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 from pathlib import Path
@@ -16,25 +15,12 @@ from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.oci.manifests import image_config
 from sitegen.oci.masking import Masker
-from tests.conftest import run_cli, write_config
+from tests.helpers import run_cli, site_text, write_config
 
 SAMPLE_SECRET = "hunter2-sample"  # DB_PASSWORD in lab.samples' apps/web
 API_KEY = "ak-7f3e9c2d1b"
 URL_PASSWORD = "p0stgr3s-pw"
 OAUTH_SECRET = "oauth-s3cret-value"
-
-
-def site_text(site: Path) -> str:
-    """Every file of the site as text, Pagefind's gzip'd index files unpacked."""
-    parts = []
-    for path in sorted(site.rglob("*")):
-        if not path.is_file():
-            continue
-        data = path.read_bytes()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
-        parts.append(data.decode("utf-8", "replace"))
-    return "\n".join(parts)
 
 
 def secret_image() -> FakeRegistry:
@@ -151,7 +137,6 @@ def test_env_names_that_are_not_text_are_masked_without_error() -> None:
     assert json.loads(config.raw)["config"]["Env"][1] == "\ufffd_OTHER=shown"
 
 
-@pytest.mark.registry
 def test_credentials_and_tokens_never_leak(tmp_path: Path, token_registry: RunningRegistry) -> None:
     write_config(
         tmp_path,

@@ -3,34 +3,20 @@ of the built site loaded in Chromium with a tripwire."""
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import html5lib
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from lab.images import index
 from lab.payloads import MARKDOWN_PAYLOAD, PAYLOADS, hostile_image
 from lab.registry import running_registry
-from tests.conftest import run_cli, write_config
+from tests.helpers import run_cli, serve_directory, write_config
 
-pytestmark = [pytest.mark.browser, pytest.mark.registry]
+pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Defined before any page script: a payload that runs calls pwn(), a dialog, or trips CSP.
 TRIPWIRE = """
 window.__pwned = [];
@@ -94,29 +80,10 @@ def _indent(text: str, spaces: int) -> str:
     return "\n".join(" " * spaces + line for line in text.splitlines())
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def served(hostile_site: Path) -> Iterator[str]:
-    handler = functools.partial(_Quiet, directory=str(hostile_site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
+    with serve_directory(hostile_site) as url:
+        yield url
 
 
 def test_no_payload_runs_on_any_page(hostile_site: Path, served: str, browser: Browser) -> None:

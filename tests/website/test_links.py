@@ -11,9 +11,7 @@ import html5lib
 import pytest
 
 from lab.registry import RunningRegistry
-from tests.conftest import run_cli, write_config
-
-pytestmark = pytest.mark.registry
+from tests.helpers import run_cli, write_config
 
 _SRCSET_SPLIT = re.compile(r"\s*,\s*")
 
