@@ -17,13 +17,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from sitegen.config import Secret
 from sitegen.dates import parse_rfc3339
 from sitegen.oci import jsonload
+from sitegen.registry.clock import Clock
 
 MIN_TOKEN_LIFETIME = 60.0  # token spec: "expires_in ... default 60 ... never less"
 RENEW_MARGIN = 5.0  # renew this many seconds before expiry
@@ -153,7 +153,7 @@ class TokenResponseError(ValueError):
     """A token endpoint answered with something that is not a token."""
 
 
-def parse_token_response(data: bytes, *, now: float, wall_now: float | None = None) -> Token:
+def parse_token_response(data: bytes, *, now: float, wall_now: float) -> Token:
     """Read a token endpoint's JSON answer into a ``Token``.
 
     ``now`` is the monotonic clock, ``wall_now`` the wall clock (seconds since the
@@ -177,8 +177,7 @@ def parse_token_response(data: bytes, *, now: float, wall_now: float | None = No
     remaining = lifetime
     issued = _parse_time(body.get("issued_at"))
     if issued is not None:
-        wall = time.time() if wall_now is None else wall_now
-        age = wall - issued
+        age = wall_now - issued
         # A token that is already partly used up lives that much less. An issued_at in
         # our future, or so old that the token would have expired before it reached
         # us, says the clocks disagree rather than anything about the token: trust
@@ -210,7 +209,7 @@ class TokenCache:
     and the other 49 wait for that same fetch (single flight).
     """
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._tokens: dict[TokenKey, Token] = {}
         self._inflight: dict[TokenKey, asyncio.Future[Token]] = {}
@@ -218,7 +217,7 @@ class TokenCache:
     def peek(self, key: TokenKey) -> Token | None:
         """A fresh cached token for ``key``, without fetching."""
         token = self._tokens.get(key)
-        return token if token is not None and token.fresh(self._clock()) else None
+        return token if token is not None and token.fresh(self._clock.monotonic()) else None
 
     async def get(self, key: TokenKey, fetch: Callable[[], Awaitable[Token]]) -> Token:
         """A fresh token for ``key``; calls ``fetch`` at most once per concurrent burst."""

@@ -13,7 +13,7 @@ redirects by hand), and single flight needs the waiting to happen between reques
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -33,6 +33,7 @@ from sitegen.registry.auth import (
     parse_token_response,
 )
 from sitegen.registry.challenge import Challenge, choose, parse_challenges
+from sitegen.registry.clock import Clock
 from sitegen.registry.errorbody import AUTH_CODES, Redactor, parse_error_body
 from sitegen.registry.transport import Reply, Transport, loggable
 
@@ -57,8 +58,7 @@ class AuthFlow:
         transport: Transport,
         redact: Redactor,
         limits: Limits,
-        clock: Callable[[], float],
-        wall: Callable[[], float],
+        clock: Clock,
     ) -> None:
         self.registry = registry
         self.registry_scheme = registry_scheme
@@ -67,7 +67,6 @@ class AuthFlow:
         self.redact = redact
         self.limits = limits
         self._clock = clock
-        self._wall = wall
         self.tokens = TokenCache(clock)
         # The challenge per endpoint class: Harbor challenges _catalog with Basic and
         # everything else with Bearer, so one remembered challenge per host is not enough.
@@ -209,7 +208,9 @@ class AuthFlow:
                 status=reply.status,
             )
         try:
-            token = parse_token_response(reply.body, now=self._clock(), wall_now=self._wall())
+            token = parse_token_response(
+                reply.body, now=self._clock.monotonic(), wall_now=self._clock.wall()
+            )
         except TokenResponseError as exc:
             raise AuthError(str(exc), registry=self.registry, url=loggable(realm)) from None
         self.redact.add(token.value.reveal())

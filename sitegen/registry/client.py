@@ -10,9 +10,7 @@ are verified against every digest claimed for them (docs/protocol.md items 15-18
 from __future__ import annotations
 
 import asyncio
-import random
-import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -35,6 +33,7 @@ from sitegen.oci.references import digest_of, is_digest, is_name, is_tag
 from sitegen.registry.auth import ANONYMOUS, CATALOG_SCOPE, Credentials, Scope
 from sitegen.registry.authflow import AuthFlow
 from sitegen.registry.challenge import choose, parse_challenges
+from sitegen.registry.clock import SYSTEM_CLOCK, Clock
 from sitegen.registry.errorbody import Redactor, error_for
 from sitegen.registry.httpclient import USER_AGENT, build_http_client
 from sitegen.registry.listing import Listing, paginate, referrer_pages
@@ -61,19 +60,15 @@ class RegistryClient:
         *,
         credentials: Mapping[str, Credentials] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        wall: Callable[[], float] = time.time,
-        jitter: Callable[[], float] = random.random,
+        clock: Clock = SYSTEM_CLOCK,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         """One session per registry; ``credentials`` by registry name override the config.
 
-        ``transport`` replaces the network (tests); ``sleep``, ``clock``, ``wall`` and
-        ``jitter`` replace time and randomness (tests); ``environ`` supplies proxy
-        variables (default ``os.environ``).
+        ``transport`` replaces the network (tests); ``clock`` replaces time and
+        randomness (tests); ``environ`` supplies proxy variables (default ``os.environ``).
         """
         self.stats = Stats()
         self.limits = limits or Limits()
@@ -95,14 +90,9 @@ class RegistryClient:
                     stats=self.stats,
                     retry=retry or RetryPolicy(attempts=config.retries + 1),
                     limits=self.limits,
-                    sleep=sleep,
                     clock=clock,
-                    wall=wall,
-                    jitter=jitter,
                 ),
                 redact=self.redact,
-                clock=clock,
-                wall=wall,
             )
 
     def __getitem__(self, name: str) -> RegistrySession:
@@ -137,8 +127,6 @@ class RegistrySession:
         transport: Transport,
         *,
         redact: Redactor,
-        clock: Callable[[], float],
-        wall: Callable[[], float],
     ) -> None:
         self.config = config
         self.name = config.name
@@ -153,8 +141,7 @@ class RegistrySession:
             transport=transport,
             redact=redact,
             limits=transport.limits,
-            clock=clock,
-            wall=wall,
+            clock=transport.clock,
         )
         self._ping: PingInfo | None = None
         self._ping_lock = asyncio.Lock()
