@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sitegen.config import (
@@ -32,6 +32,7 @@ from sitegen.oci import jsonload, manifests, mediatypes, supplychain
 from sitegen.oci.masking import NO_SECRETS, Masker
 from sitegen.oci.versions import is_version, newest_first, version_key
 from sitegen.registry.client import RawManifest, RegistrySession
+from sitegen.registry.flight import SingleFlight
 
 log = logging.getLogger("sitegen.crawl")
 
@@ -46,21 +47,22 @@ class ReferrersSupport:
     def __init__(self, session: RegistrySession, masker: Masker) -> None:
         self.session = session
         self.masker = masker
-        self.supported: bool | None = None
-        self._probe = asyncio.Lock()
+        # The first call's answer, kept: whether the API is there.
+        self._probe: SingleFlight[None, bool] = SingleFlight(keep=True)
 
     async def fetch(self, repository: str, digest: str) -> list[Referrer]:
-        if self.supported is False:
+        """The referrers of ``digest``; none without the API. Calls made while the
+        first one finds out wait for its answer."""
+        probed: list[list[dict[str, object]] | None] = []
+
+        async def probe() -> bool:
+            probed.append(await self._ask(repository, digest))
+            return probed[0] is not None
+
+        if not await self._probe.run(None, probe):
             return []
-        if self.supported is None:
-            async with self._probe:
-                if self.supported is None:
-                    found = await self._ask(repository, digest)
-                    self.supported = found is not None
-                    return self._referrers(found)
-        if not self.supported:
-            return []
-        return self._referrers(await self._ask(repository, digest))
+        found = probed[0] if probed else await self._ask(repository, digest)
+        return self._referrers(found)
 
     def _referrers(self, found: list[dict[str, object]] | None) -> list[Referrer]:
         masked, _ = self.masker.document(found or [])
@@ -98,7 +100,9 @@ class RepositoryCrawler:
         self.platforms = repo.platforms if repo.platforms is not None else rc.platforms
         self.referrers = referrers
         self.previous = ctx.state.repositories.get((rc.name, repo.name))
-        self._loads: dict[str, asyncio.Future[Manifest]] = {}
+        # Kept for the whole crawl, failures too: a digest that failed once fails
+        # everywhere in this repository without being asked for again.
+        self._loads: SingleFlight[str, Manifest] = SingleFlight(keep=True)
         self._problems: list[str] = []
         # The config's description is the user's own text, but it is published too.
         self.description = (
@@ -272,13 +276,9 @@ class RepositoryCrawler:
 
     # -- manifests ----------------------------------------------------------------------
 
-    def load(self, digest: str, raw: RawManifest | None = None) -> Awaitable[Manifest]:
-        """The model for ``digest``; concurrent callers share one fetch."""
-        task = self._loads.get(digest)
-        if task is None:
-            task = asyncio.ensure_future(self._load(digest, raw))
-            self._loads[digest] = task
-        return task
+    async def load(self, digest: str, raw: RawManifest | None = None) -> Manifest:
+        """The model for ``digest``, built once however many tags and indexes ask."""
+        return await self._loads.run(digest, lambda: self._load(digest, raw))
 
     async def _load(self, digest: str, raw: RawManifest | None) -> Manifest:
         raw = raw or await self._manifest(digest)

@@ -14,7 +14,6 @@ docs/protocol.md items covered here:
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -24,6 +23,7 @@ from sitegen.config import Secret
 from sitegen.dates import parse_rfc3339
 from sitegen.oci import jsonload
 from sitegen.registry.clock import Clock
+from sitegen.registry.flight import SingleFlight
 
 MIN_TOKEN_LIFETIME = 60.0  # token spec: "expires_in ... default 60 ... never less"
 RENEW_MARGIN = 5.0  # renew this many seconds before expiry
@@ -206,13 +206,13 @@ class TokenCache:
     """Tokens by (realm, service, credential, scopes), fetched once per key at a time.
 
     When 50 requests need the same token at the same moment, the first one fetches it
-    and the other 49 wait for that same fetch (single flight).
+    and the other 49 wait for that same fetch (single flight), and share its failure.
     """
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._tokens: dict[TokenKey, Token] = {}
-        self._inflight: dict[TokenKey, asyncio.Future[Token]] = {}
+        self._fetches: SingleFlight[TokenKey, Token] = SingleFlight()
 
     def peek(self, key: TokenKey) -> Token | None:
         """A fresh cached token for ``key``, without fetching."""
@@ -224,24 +224,13 @@ class TokenCache:
         token = self.peek(key)
         if token is not None:
             return token
-        pending = self._inflight.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Token] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
+
+        async def fetch_and_remember() -> Token:
             token = await fetch()
-        except BaseException as exc:
-            future.set_exception(exc)
-            # Waiters get the exception; nobody else will read it if there are none.
-            future.exception()
-            raise
-        else:
             self._tokens[key] = token
-            future.set_result(token)
             return token
-        finally:
-            del self._inflight[key]
+
+        return await self._fetches.run(key, fetch_and_remember)
 
     def invalidate(self, key: TokenKey, token: Token | None = None) -> None:
         """Forget the token for ``key`` (only if it is still ``token``, when given)."""

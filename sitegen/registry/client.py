@@ -9,7 +9,6 @@ are verified against every digest claimed for them (docs/protocol.md items 15-18
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -35,6 +34,7 @@ from sitegen.registry.authflow import AuthFlow
 from sitegen.registry.challenge import choose, parse_challenges
 from sitegen.registry.clock import SYSTEM_CLOCK, Clock
 from sitegen.registry.errorbody import Redactor, error_for
+from sitegen.registry.flight import SingleFlight
 from sitegen.registry.httpclient import USER_AGENT, build_http_client
 from sitegen.registry.listing import Listing, paginate, referrer_pages
 from sitegen.registry.pagination import DEFAULT_PAGE_SIZE
@@ -144,48 +144,51 @@ class RegistrySession:
             clock=transport.clock,
         )
         self._ping: PingInfo | None = None
-        self._ping_lock = asyncio.Lock()
+        self._pinging: SingleFlight[None, PingInfo] = SingleFlight()
 
     # -- public API ---------------------------------------------------------------------
 
     async def ping(self) -> PingInfo:
         """``GET /v2/`` once; remember the challenge for every later request."""
-        async with self._ping_lock:
-            if self._ping is not None:
-                return self._ping
-            url = f"{self.config.url}/v2/"
-            reply = await self.transport.send(
-                "GET",
-                url,
-                kind="ping",
-                headers={},
-                max_body=self.limits.error_bytes,
-                what="ping",
-            )
-            challenge = None
-            if reply.status == 401:
-                offered = parse_challenges(reply.headers.get_list("www-authenticate"))
-                challenge = choose(offered)
-                if challenge is None:
-                    schemes = ", ".join(sorted({c.scheme for c in offered})) or "none"
-                    raise AuthError(
-                        f"the registry requires authentication but offers no Bearer or Basic "
-                        f"challenge (offered: {schemes})",
-                        registry=self.name,
-                        url=url,
-                        status=401,
-                    )
-            elif reply.status == 404:
-                raise ProtocolError(
-                    "no registry API here (GET /v2/ answered 404); check the url",
+        if self._ping is None:
+            # Callers at the same moment share one ping and its failure; a caller that
+            # comes after a failure pings again.
+            self._ping = await self._pinging.run(None, self._send_ping)
+        return self._ping
+
+    async def _send_ping(self) -> PingInfo:
+        url = f"{self.config.url}/v2/"
+        reply = await self.transport.send(
+            "GET",
+            url,
+            kind="ping",
+            headers={},
+            max_body=self.limits.error_bytes,
+            what="ping",
+        )
+        challenge = None
+        if reply.status == 401:
+            offered = parse_challenges(reply.headers.get_list("www-authenticate"))
+            challenge = choose(offered)
+            if challenge is None:
+                schemes = ", ".join(sorted({c.scheme for c in offered})) or "none"
+                raise AuthError(
+                    f"the registry requires authentication but offers no Bearer or Basic "
+                    f"challenge (offered: {schemes})",
                     registry=self.name,
                     url=url,
-                    status=404,
+                    status=401,
                 )
-            elif reply.status != 200:
-                raise self._error(reply, "ping", "")
-            self._ping = PingInfo(url=url, status=reply.status, challenge=challenge)
-            return self._ping
+        elif reply.status == 404:
+            raise ProtocolError(
+                "no registry API here (GET /v2/ answered 404); check the url",
+                registry=self.name,
+                url=url,
+                status=404,
+            )
+        elif reply.status != 200:
+            raise self._error(reply, "ping", "")
+        return PingInfo(url=url, status=reply.status, challenge=challenge)
 
     async def login(self) -> None:
         """Check the credentials once (``docker login``): ``CredentialsRefused`` if the

@@ -65,7 +65,9 @@ class SingleFlight(Generic[K, V]):
             except self._private:
                 pass
             # That fetch's failure is not ours: try again, with our own fetch unless a
-            # new one for the key started meanwhile.
+            # new one for the key started meanwhile. Forgotten here too, as it may have
+            # ended a moment ago, before ``_settle`` ran: we must not meet it again.
+            self._forget(key, flight)
 
     def cancel(self, owner: str) -> None:
         """Stop the fetches ``owner`` started that are still under way."""
@@ -86,7 +88,11 @@ class SingleFlight(Generic[K, V]):
         # as "never retrieved"; the waiters still get it.
         failure = None if task.cancelled() else task.exception()
         shared = not task.cancelled() and not isinstance(failure, self._private)
-        if self._flights.get(key) is flight and not (self._keep and shared):
+        if not (self._keep and shared):
+            self._forget(key, flight)
+
+    def _forget(self, key: K, flight: _Flight[V]) -> None:
+        if self._flights.get(key) is flight:
             del self._flights[key]
 
     async def _wait(self, flight: _Flight[V]) -> V:
