@@ -47,7 +47,6 @@ class Cache:
     def __init__(self, root: Path | None) -> None:
         self.root = root
         self.hits = 0
-        self.misses = 0
         self.touched: set[str] = set()  # every digest this build read or wrote
         self._memory: dict[str, bytes] = {}
 
@@ -59,12 +58,11 @@ class Cache:
         return self.root / "blobs" / algorithm / encoded[:2] / encoded
 
     def get(self, digest: str) -> bytes | None:
-        """The verified bytes for ``digest``, or None (counted as a miss)."""
+        """The verified bytes for ``digest`` (counted as a hit), or None."""
         data = self._memory.get(digest)
         if data is None and self.root is not None and is_digest(digest):
             data = self._read(digest)
         if data is None:
-            self.misses += 1
             return None
         self.hits += 1
         self.touched.add(digest)
