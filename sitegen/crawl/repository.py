@@ -311,16 +311,12 @@ class RepositoryCrawler:
 
     def _check_config(self, data: bytes, *, image: bool) -> None:
         """``ProtocolError`` for a config blob whose JSON cannot be used: shown as the
-        image's problem (like a config that could not be fetched), not as an empty config."""
+        image's problem (like a config that could not be fetched), not as an empty config.
+        An image's config must be an object; an artifact's may be any JSON."""
         try:
-            document = jsonload.load(data)
+            (jsonload.load_object if image else jsonload.load_usable)(data)
         except jsonload.JSONRefused as exc:
-            detail = f"not usable JSON: {exc}"
-        else:
-            if not image or isinstance(document, dict):
-                return
-            detail = "not a JSON object"
-        raise ProtocolError(detail, registry=self.registry, repository=self.name)
+            raise ProtocolError(str(exc), registry=self.registry, repository=self.name) from None
 
     async def _index(self, raw: RawManifest) -> Index:
         masker = self.ctx.masker
@@ -415,16 +411,13 @@ class RepositoryCrawler:
         """A cached manifest, parsed. Only a cache written by a version that accepted
         more than this one refuses to load can hold one that is unusable."""
         try:
-            document = jsonload.load(data)
+            return jsonload.load_object(data)
         except jsonload.JSONRefused as exc:
-            detail = f"not usable JSON: {exc}"
-        else:
-            if isinstance(document, dict):
-                return document
-            detail = "not a JSON object"
-        raise ProtocolError(
-            f"cached manifest {digest[:19]}: {detail}", registry=self.registry, repository=self.name
-        )
+            raise ProtocolError(
+                f"cached manifest {digest[:19]}: {exc}",
+                registry=self.registry,
+                repository=self.name,
+            ) from None
 
     async def _blob(self, digest: str) -> bytes:
         data = self.cache.get(digest)

@@ -238,10 +238,9 @@ def _json_object(data: bytes | None) -> dict[str, Any]:
     if data is None:
         return {}
     try:
-        document = jsonload.load(data)
-    except ValueError:
+        return jsonload.load_object(data)
+    except jsonload.JSONRefused:
         return {}
-    return document if isinstance(document, dict) else {}
 
 
 def _image_config(

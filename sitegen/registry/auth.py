@@ -160,11 +160,9 @@ def parse_token_response(data: bytes, *, now: float, wall_now: float) -> Token:
     epoch) used to honour ``issued_at``.
     """
     try:
-        body = jsonload.load(data)
+        body = jsonload.load_object(data)
     except jsonload.JSONRefused as exc:
-        raise TokenResponseError(f"token response is not usable JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise TokenResponseError("token response is not a JSON object")
+        raise TokenResponseError(f"token response is {exc}") from None
     value = body.get("token") or body.get("access_token")
     if not isinstance(value, str) or not value:
         raise TokenResponseError("token response has neither 'token' nor 'access_token'")

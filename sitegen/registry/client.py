@@ -407,16 +407,11 @@ class RegistrySession:
     def _json_object(self, data: bytes, what: str, repository: str, url: str) -> dict[str, Any]:
         """``data`` as a JSON object, else ``ProtocolError`` saying why (``what`` names it)."""
         try:
-            document = jsonload.load(data)
+            return jsonload.load_object(data)
         except jsonload.JSONRefused as exc:
-            problem = f"is not usable JSON: {exc}"
-        else:
-            if isinstance(document, dict):
-                return document
-            problem = "is not a JSON object"
-        raise ProtocolError(
-            f"{what} {problem}", registry=self.name, repository=repository, url=loggable(url)
-        )
+            raise ProtocolError(
+                f"{what} is {exc}", registry=self.name, repository=repository, url=loggable(url)
+            ) from None
 
     def _manifest_url(self, repository: str, reference: str) -> str:
         return f"{self.config.url}/v2/{repository}/manifests/{quote(reference, safe=':')}"
