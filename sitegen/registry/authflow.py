@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from sitegen.config import Limits
+from sitegen.config import Limits, Secret
 from sitegen.errors import AuthError, CredentialsRefused
 from sitegen.registry.auth import (
     CATALOG_SCOPE,
@@ -173,7 +173,7 @@ class AuthFlow:
         reply: Reply | None = None
         headers: dict[str, str] = {}
         if creds.identity_token is not None:
-            reply = await self._oauth_refresh(realm, challenge, scopes)
+            reply = await self._oauth_refresh(realm, challenge, scopes, creds.identity_token)
             if reply.status in (404, 405):
                 # No OAuth2 endpoint (docker's fallback): GET with the token as password.
                 reply = None
@@ -219,13 +219,12 @@ class AuthFlow:
         return token
 
     async def _oauth_refresh(
-        self, realm: str, challenge: Challenge, scopes: tuple[str, ...]
+        self, realm: str, challenge: Challenge, scopes: tuple[str, ...], refresh_token: Secret
     ) -> Reply:
         """OAuth2 ``grant_type=refresh_token`` POST: one space-separated ``scope`` field."""
-        assert self.credentials.identity_token is not None
         form = {
             "grant_type": "refresh_token",
-            "refresh_token": self.credentials.identity_token.reveal(),
+            "refresh_token": refresh_token.reveal(),
             "client_id": "sitegen",
             "scope": " ".join(scopes),
         }
