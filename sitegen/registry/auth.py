@@ -1,7 +1,7 @@
 """Token auth pieces: scopes, credentials, token responses and the token cache.
 
-The request flow that uses them lives in ``client.py``; everything here is pure or
-in-memory so it can be tested without a network.
+``authflow.py`` sends the requests that use them; everything here is pure or in
+memory, so it can be tested without a network.
 
 docs/protocol.md items covered here:
  4. ``token`` or ``access_token``; ``expires_in`` defaults to 60 s and is never less;

@@ -1,6 +1,6 @@
 """One HTTP exchange with a registry: retries, redirects, size caps, request counts.
 
-This is the only module that calls httpx. Everything above it sees :class:`Reply`.
+This is the only module that sends a request. Everything above it sees :class:`Reply`.
 
 docs/protocol.md items covered here:
 13. Retry 429 honouring ``Retry-After`` (seconds or HTTP-date), capped, with jitter;
@@ -12,8 +12,8 @@ docs/protocol.md items covered here:
     401/403 from a CDN is not a registry challenge). No ``Location`` is cached.
 18. Bodies are read with a cap per kind; a ``Content-Length`` over the cap is rejected
     before reading, an endless body is cut at the cap.
-24. Concurrency is bounded per registry by the caller's semaphore; one connection
-    pool for the run.
+24. Concurrency is bounded per registry (``concurrency``, a semaphore per
+    ``Transport``); one connection pool for the run (``httpclient.py``).
 """
 
 from __future__ import annotations
