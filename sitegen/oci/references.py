@@ -28,7 +28,8 @@ MAX_NAME_LENGTH = 255
 
 DOCKER_HUB_API_HOST = "registry-1.docker.io"
 DOCKER_HUB_PULL_HOST = "docker.io"
-_DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+# Every name Docker Hub's registry answers to; auth files are searched in this order.
+DOCKER_HUB_HOSTS = (DOCKER_HUB_PULL_HOST, "index.docker.io", DOCKER_HUB_API_HOST)
 
 
 def is_name(value: str) -> bool:
@@ -61,7 +62,7 @@ def verify_digest(data: bytes, digest: str) -> bool:
 
 def is_docker_hub(host: str) -> bool:
     """True for any of the names Docker Hub's registry answers to."""
-    return host.lower() in _DOCKER_HUB_ALIASES
+    return host.lower() in DOCKER_HUB_HOSTS
 
 
 def api_host(host: str) -> str:
