@@ -149,14 +149,6 @@ class Built:
             yield from child.walk()
         yield self
 
-    def all_blobs(self) -> list[Blob]:
-        """Every blob of this manifest and its descendants, each digest once, in push order."""
-        seen: dict[str, Blob] = {}
-        for built in self.walk():
-            for blob in built.blobs:
-                seen.setdefault(blob.digest, blob)
-        return list(seen.values())
-
 
 def make_built(
     media_type: str,

@@ -34,7 +34,7 @@ from sitegen.site import paths
 
 log = logging.getLogger("sitegen")
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_ERROR = 0, 1  # a usage error exits with 2, click's own code for it
 
 
 def _setup_logging(verbose: int, quiet: int) -> None:

@@ -1,4 +1,6 @@
-"""RFC 3339 timestamps as registries write them (nanoseconds and all)."""
+"""RFC 3339 times as registries write them (nanoseconds and all): read into a UTC
+moment (``parse_rfc3339``: a token's ``issued_at``, the feeds' dates) and shown on
+pages (``display``)."""
 
 from __future__ import annotations
 
@@ -14,10 +16,14 @@ _RFC3339_RE = re.compile(
 def parse_rfc3339(value: object) -> datetime | None:
     """The moment in UTC, or None for anything that is not an RFC 3339 time.
 
-    Go writes nanoseconds (``2024-06-01T01:49:08.123456789Z``, and Docker Hub's token
-    ``issued_at`` too); Python 3.11's ``fromisoformat`` takes at most microseconds, so
-    the fraction is cut to six digits. A time at the edge of the calendar whose UTC
-    moment falls outside it (``0001-01-01T00:00:00+01:00``) is not a time either.
+    RFC 3339 (section 5.6) requires the offset and allows a lowercase ``t`` and
+    ``z``; ``fromisoformat`` takes times without an offset and other ISO 8601 forms,
+    and refuses lowercase. So the text must match the RFC's grammar, and is handed on
+    in one form: ``Z`` as ``+00:00`` and the fraction as six digits (Go writes
+    nanoseconds, ``2024-06-01T01:49:08.123456789Z``, as does Docker Hub's token
+    ``issued_at``; a ``datetime`` holds microseconds). A time at the edge of the
+    calendar whose UTC moment falls outside it (``0001-01-01T00:00:00+01:00``) is not
+    a time either.
     """
     if not isinstance(value, str):
         return None

@@ -1,10 +1,13 @@
-"""File-system helpers every stage shares: reading files a user names, describing
-``OSError`` in one line, and holding a lock.
+"""File-system helpers every stage shares: reading files a user names, writing a file
+whole or not at all, describing ``OSError`` in one line, and holding a lock.
 
 - ``read_limited``: a path in the config (a description, a CA bundle), the config
   itself or an auth file may name a FIFO (reading it waits for a writer that never
   comes) or a device such as ``/dev/zero`` (reading it never ends). Only regular files
   are read, and never more than a bound.
+- ``atomic_write``: a temporary file beside the target, then a rename, so that a
+  reader (or the next build, after a kill) finds the old file or the new one, never
+  part of one.
 - ``exclusive``: an advisory ``flock`` on a small file. The kernel drops it when the
   holder's last descriptor closes, so a killed build never leaves a stale lock.
 """
@@ -16,6 +19,7 @@ import fcntl
 import os
 import shutil
 import stat
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,6 +60,24 @@ def read_limited(path: Path, limit: int) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, *, prefix: str) -> None:
+    """Put ``data`` at ``path`` in one rename; ``OSError`` when it cannot be written.
+
+    The temporary file is named ``<prefix>...`` in the same directory (a rename does
+    not cross file systems). One that a failed write leaves is removed; one that a
+    killed process leaves is the caller's to sweep up by that prefix.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        Path(tmp).replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
+        raise
 
 
 def require_regular(path: Path) -> None:

@@ -13,10 +13,7 @@ ARCHITECTURE = ROOT / "docs" / "architecture.md"
 MAX_LINES = 450
 # Modules longer than MAX_LINES when the limit came, at their length then: each may
 # shrink but not grow, and its entry goes once it is within the limit.
-TOO_LONG = {
-    "sitegen/crawl/repository.py": 454,
-    "sitegen/registry/client.py": 451,
-}
+TOO_LONG: dict[str, int] = {}  # modules allowed past the limit for now, at their length
 
 
 def modules() -> list[str]:

@@ -103,3 +103,51 @@ def test_a_fetch_stopped_with_its_registry_is_fetched_again_by_another(tmp_path:
 
     assert asyncio.run(main()) == b"config"
     assert calls == ["slow", "mirror"]
+
+
+def test_a_fetch_nobody_waits_for_any_more_is_stopped(tmp_path: Path) -> None:
+    """A crawl cancelled on its own leaves no request of its running behind."""
+    stopped: list[str] = []
+
+    async def main() -> None:
+        ctx = context(tmp_path)
+
+        async def slow() -> bytes:
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                stopped.append("sha256:ee")
+                raise
+            return b"blob"
+
+        owner = asyncio.ensure_future(ctx.shared("sha256:ee", slow, "r"))
+        await asyncio.sleep(0)
+        owner.cancel()
+        await asyncio.gather(owner, return_exceptions=True)
+        await asyncio.sleep(0)
+        assert not ctx.fetching
+
+    asyncio.run(main())
+    assert stopped == ["sha256:ee"]
+
+
+def test_a_failure_elsewhere_that_just_happened_is_not_shared_either(tmp_path: Path) -> None:
+    """A second fetch arriving the moment the first failed, before anyone heard of it."""
+
+    async def main() -> bytes:
+        ctx = context(tmp_path)
+
+        async def denied() -> bytes:
+            raise RegistryError("denied: requested access to the resource is denied")
+
+        async def allowed() -> bytes:
+            return b"manifest"
+
+        first = asyncio.ensure_future(ctx.shared("sha256:ff", denied, "r"))
+        await asyncio.sleep(0)  # the first fetch is started; it fails on its first step
+        second = asyncio.ensure_future(ctx.shared("sha256:ff", allowed, "r"))
+        found = await asyncio.wait_for(second, 5)
+        await asyncio.gather(first, return_exceptions=True)
+        return found
+
+    assert asyncio.run(main()) == b"manifest"

@@ -119,10 +119,6 @@ class Reader:
         """True for ``[]``."""
         return isinstance(field.node, yaml.SequenceNode) and not field.node.value
 
-    def is_null(self, field: Field) -> bool:
-        """True for an explicit ``null`` / ``~`` / empty value."""
-        return isinstance(field.node, yaml.ScalarNode) and field.node.tag.endswith(":null")
-
     # -- scalars ----------------------------------------------------------------------
 
     def string(self, field: Field, *, expand: bool = True, allow_empty: bool = False) -> str:

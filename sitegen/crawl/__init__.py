@@ -1,9 +1,10 @@
 """The crawl: config + one client -> the model. Failures are recorded, never raised.
 
 ``crawler.py`` runs the registries side by side within their time budgets,
-``repository.py`` crawls one repository (or loads it from the cache alone),
-``context.py`` holds what they share, ``cache.py`` the content-addressed store,
-``state.py`` what earlier builds knew, ``changes.py`` what changed since.
+``repository.py`` crawls one repository, ``loader.py`` builds its manifests (also
+from the cache alone, for a registry that cannot be asked), ``context.py`` holds
+what they share, ``cache.py`` the content-addressed store, ``state.py`` what earlier
+builds knew, ``changes.py`` what changed since.
 Imports ``config``, ``registry``, ``oci`` and the base modules; never ``site``.
 """
 

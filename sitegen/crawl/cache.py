@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from sitegen.errors import FileRefused, OutputError
-from sitegen.files import describe, exclusive, read_limited
+from sitegen.files import atomic_write, describe, exclusive, read_limited
 from sitegen.oci.references import is_digest, verify_digest
 
 log = logging.getLogger("sitegen.crawl.cache")
 
 LOCK_FILE = "lock"
 MAX_ENTRY_BYTES = 256 << 20  # far above any manifest or config a registry may send
+_TEMPORARY_PREFIX = ".tmp-"  # an entry being written; a killed build's are pruned
 
 
 @contextlib.contextmanager
@@ -48,7 +47,6 @@ class Cache:
     def __init__(self, root: Path | None) -> None:
         self.root = root
         self.hits = 0
-        self.misses = 0
         self.touched: set[str] = set()  # every digest this build read or wrote
         self._memory: dict[str, bytes] = {}
 
@@ -60,12 +58,11 @@ class Cache:
         return self.root / "blobs" / algorithm / encoded[:2] / encoded
 
     def get(self, digest: str) -> bytes | None:
-        """The verified bytes for ``digest``, or None (counted as a miss)."""
+        """The verified bytes for ``digest`` (counted as a hit), or None."""
         data = self._memory.get(digest)
         if data is None and self.root is not None and is_digest(digest):
             data = self._read(digest)
         if data is None:
-            self.misses += 1
             return None
         self.hits += 1
         self.touched.add(digest)
@@ -84,15 +81,7 @@ class Cache:
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                Path(tmp).replace(path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    Path(tmp).unlink()
-                raise
+            atomic_write(path, data, prefix=_TEMPORARY_PREFIX)
         except OSError as exc:
             # A cache that cannot be written costs requests next time, not this build.
             log.warning("cache: cannot write %s: %s", path, exc)
@@ -112,7 +101,7 @@ class Cache:
                 log.warning("cache: cannot remove %s: %s", self.path(digest), exc.strerror)
         blobs = self.root / "blobs"
         # Temporary files of a killed build are never read; remove them.
-        for stray in blobs.glob("*/*/.tmp-*") if blobs.is_dir() else ():
+        for stray in blobs.glob(f"*/*/{_TEMPORARY_PREFIX}*") if blobs.is_dir() else ():
             with contextlib.suppress(OSError):
                 stray.unlink()
         return removed

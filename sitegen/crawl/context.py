@@ -4,7 +4,6 @@ previous build's state, the masker, fetches under way and secrets found."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from sitegen.model import (
     Change,
 )
 from sitegen.oci.masking import Masker, Secrets
+from sitegen.registry.flight import SingleFlight
 
 log = logging.getLogger("sitegen.crawl")
 
@@ -55,6 +55,8 @@ class Outcome:
 
 @dataclass
 class CrawlContext:
+    """What every repository crawl of one run reads and feeds."""
+
     cache: Cache
     state: State
     progress: Progress
@@ -62,20 +64,22 @@ class CrawlContext:
     masker: Masker
     # Digest -> the fetch under way. Content is addressed by digest, so repositories
     # holding the same manifests (mirrors, promotion between environments) crawled at
-    # the same time share one GET instead of each missing the cache.
-    fetching: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
+    # the same time share one GET instead of each missing the cache. A fetch that fails
+    # with a registry's answer is not shared: another repository may be denied or
+    # broken where this one is not.
+    fetching: SingleFlight[str, Any] = field(
+        default_factory=lambda: SingleFlight(private=(RegistryError,))
+    )
     # Digest -> the secret values found in that image's config, to mask them in the
     # index that holds it. Only in memory, never in the model or on disk.
     secrets: dict[str, Secrets] = field(default_factory=dict)
-    # Registry -> its fetches under way, cancelled when it runs out of time.
-    owned: dict[str, set[asyncio.Task[Any]]] = field(default_factory=dict)
     started: float = 0.0  # the crawl's start on the loop's clock
     build_budget: float = 0.0
 
     def cancel_fetches(self, registry: str) -> None:
-        """Stop the shared fetches a registry started (it ran out of time)."""
-        for task in self.owned.pop(registry, set()):
-            task.cancel()
+        """Stop the shared fetches a registry started (it ran out of time); whoever
+        else waits for one of them fetches for itself."""
+        self.fetching.cancel(registry)
 
     def fail(self, exc: RegistryError) -> str:
         """Record a failure; its message, masked like every registry string."""
@@ -89,24 +93,5 @@ class CrawlContext:
         A fetch that fails elsewhere is not our failure (another repository may be
         denied or broken, another registry out of time): then we fetch for ourselves.
         """
-        pending = self.fetching.get(digest)
-        if pending is not None:
-            try:
-                found: _T = await asyncio.shield(pending)
-                return found
-            except RegistryError:
-                pass
-            except asyncio.CancelledError:
-                if not pending.cancelled():
-                    raise  # we were cancelled, not the fetch we waited for
-        task = asyncio.ensure_future(fetch())
-        self.fetching[digest] = task
-        owned = self.owned.setdefault(registry, set())
-        owned.add(task)
-        task.add_done_callback(owned.discard)
-        try:
-            # Shielded: if this repository's crawl is cancelled, the others still wait.
-            return await asyncio.shield(task)
-        finally:
-            if self.fetching.get(digest) is task:
-                del self.fetching[digest]
+        found: _T = await self.fetching.run(digest, fetch, owner=registry)
+        return found

@@ -3,7 +3,8 @@
 A registry that is down, a repository we may not read, a tag whose manifest is broken:
 each becomes a message on its own page while everything else is still built. Where
 the previous build saw the failed repository, its last good data is rebuilt from the
-cache (no network) and shown marked stale.
+cache and shown marked stale (``loader.OfflineLoader``: not a request to a registry
+that failed or ran out of time).
 
 Per tag the crawl sends one HEAD (Docker Hub does not count it as a pull) and GETs
 only digests that neither this run nor the cache has seen (docs/protocol.md item 12). Every
@@ -26,6 +27,7 @@ from sitegen.config import (
 from sitegen.crawl import changes
 from sitegen.crawl.cache import Cache
 from sitegen.crawl.context import CrawlContext, Outcome, Progress
+from sitegen.crawl.loader import OfflineLoader
 from sitegen.crawl.repository import ReferrersSupport, RepositoryCrawler
 from sitegen.crawl.state import HISTORY_LIMIT, State
 from sitegen.errors import RegistryError
@@ -104,9 +106,7 @@ async def _previous_digests(
     for (registry, repository), digests in sorted(wanted.items()):
         if registry not in by_name:
             continue
-        loader = RepositoryCrawler(
-            by_name[registry], None, RepositoryConfig(name=repository), ctx, None
-        )
+        loader = OfflineLoader(by_name[registry], RepositoryConfig(name=repository), ctx)
         for digest in sorted(digests):
             with contextlib.suppress(RegistryError):
                 found[digest] = await loader.load(digest)
@@ -170,8 +170,7 @@ async def _crawl_registry(
             ctx.cancel_fetches(rc.name)
             error = _out_of_time(rc, ctx, deadline, len(pending), len(runs))
             for task in pending:
-                offline = RepositoryCrawler(rc, None, runs[task], ctx, None)
-                crawled.append(await offline.offline(error))
+                crawled.append(await OfflineLoader(rc, runs[task], ctx).stale(error))
     ctx.progress.registries_done += 1
     # Credentials refused half-way (a token revoked during the crawl): the repositories
     # after it show their last good data, and the registry as a whole has failed.
@@ -213,5 +212,5 @@ async def _stale_registry(
         if registry != rc.name or (wanted is not None and name not in wanted):
             continue
         repo = wanted[name] if wanted is not None else RepositoryConfig(name=name)
-        found.append(await RepositoryCrawler(rc, None, repo, ctx, None).offline(error))
+        found.append(await OfflineLoader(rc, repo, ctx).stale(error))
     return tuple(found)

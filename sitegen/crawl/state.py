@@ -22,15 +22,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sitegen.errors import FileRefused, OutputError
-from sitegen.files import read_limited, reason
+from sitegen.files import atomic_write, read_limited, reason
 from sitegen.model import Change
 from sitegen.oci.references import is_digest, is_name, is_tag
 
@@ -171,22 +169,14 @@ class State:
         }
         if site is not None:
             document["site"] = site
-        tmp = None
+        data = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
         try:
             cache_dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=_TEMPORARY_PREFIX)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(document, handle, separators=(",", ":"), sort_keys=True)
-            Path(tmp).replace(cache_dir / PENDING_FILE)
-        except BaseException as exc:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    Path(tmp).unlink()
-            if isinstance(exc, OSError):
-                raise OutputError(
-                    f"cannot save the crawl state in {cache_dir}: {reason(exc)}"
-                ) from None
-            raise
+            atomic_write(cache_dir / PENDING_FILE, data, prefix=_TEMPORARY_PREFIX)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot save the crawl state in {cache_dir}: {reason(exc)}"
+            ) from None
 
 
 def promote(cache_dir: Path) -> None:

@@ -22,6 +22,8 @@ read through ``load``, which refuses or repairs them before anything else sees t
 
 The body must be UTF-8 (RFC 8259 section 8.1). Every refusal is a ``JSONRefused``
 (a ``ValueError``) whose message says why in a few words, for the page and the log.
+``load_usable`` and ``load_object`` word it to follow the document's name
+("the answer is not usable JSON: ...", "... is not a JSON object").
 """
 
 from __future__ import annotations
@@ -85,6 +87,23 @@ def load(data: bytes | str) -> Any:
         raise
     except ValueError as exc:
         raise JSONRefused(f"not JSON ({exc})") from None
+
+
+def load_usable(data: bytes | str) -> Any:
+    """``load``, refusing with ``not usable JSON: <why>``."""
+    try:
+        return load(data)
+    except JSONRefused as exc:
+        raise JSONRefused(f"not usable JSON: {exc}") from None
+
+
+def load_object(data: bytes | str) -> dict[str, Any]:
+    """``load_usable`` for a document that must be a JSON object (a manifest, an image
+    config, a listing, a token answer): any other value is ``not a JSON object``."""
+    document = load_usable(data)
+    if not isinstance(document, dict):
+        raise JSONRefused("not a JSON object")
+    return document
 
 
 def nesting(data: bytes) -> int | None:

@@ -238,21 +238,9 @@ def _json_object(data: bytes | None) -> dict[str, Any]:
     if data is None:
         return {}
     try:
-        document = jsonload.load(data)
-    except ValueError:
+        return jsonload.load_object(data)
+    except jsonload.JSONRefused:
         return {}
-    return document if isinstance(document, dict) else {}
-
-
-def image_config(
-    data: bytes, digest: str, layers: tuple[Descriptor, ...] = (), masker: Masker = NO_MASKING
-) -> ImageConfig:
-    """Parse an image config blob. Unreadable parts are left empty; secrets masked."""
-    document = _json_object(data)
-    run = document.get("config")
-    names = masker.secret_env_names(strings(run.get("Env")) if isinstance(run, dict) else ())
-    data, document, _ = publish(data, document, masker, masker.collect(document))
-    return _image_config(document, data, digest, layers, names)
 
 
 def _image_config(

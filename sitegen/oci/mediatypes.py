@@ -21,12 +21,9 @@ DOCKER_SCHEMA1 = "application/vnd.docker.distribution.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
 OCI_EMPTY = "application/vnd.oci.empty.v1+json"
-IN_TOTO = "application/vnd.in-toto+json"
 
 INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_LIST})
-IMAGE_MANIFEST_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
 SCHEMA1_TYPES = frozenset({DOCKER_SCHEMA1_SIGNED, DOCKER_SCHEMA1})
-MANIFEST_TYPES = INDEX_TYPES | IMAGE_MANIFEST_TYPES | SCHEMA1_TYPES
 # Early Docker 1.10-era pushes label the config blob application/octet-stream
 # (fixtures: dockerhub/manifest-httpd-2.4.23-2016.json); accept it as an image config.
 IMAGE_CONFIG_TYPES = frozenset({OCI_CONFIG, DOCKER_CONFIG, "application/octet-stream"})

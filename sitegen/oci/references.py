@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 
 _COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
 NAME_RE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
@@ -29,7 +28,8 @@ MAX_NAME_LENGTH = 255
 
 DOCKER_HUB_API_HOST = "registry-1.docker.io"
 DOCKER_HUB_PULL_HOST = "docker.io"
-_DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+# Every name Docker Hub's registry answers to; auth files are searched in this order.
+DOCKER_HUB_HOSTS = (DOCKER_HUB_PULL_HOST, "index.docker.io", DOCKER_HUB_API_HOST)
 
 
 def is_name(value: str) -> bool:
@@ -62,7 +62,7 @@ def verify_digest(data: bytes, digest: str) -> bool:
 
 def is_docker_hub(host: str) -> bool:
     """True for any of the names Docker Hub's registry answers to."""
-    return host.lower() in _DOCKER_HUB_ALIASES
+    return host.lower() in DOCKER_HUB_HOSTS
 
 
 def api_host(host: str) -> str:
@@ -75,54 +75,3 @@ def normalize_name(host: str, name: str) -> str:
     if is_docker_hub(host) and "/" not in name:
         return f"library/{name}"
     return name
-
-
-def split_host(reference: str) -> tuple[str, str]:
-    """Split ``host/rest`` where the first part is a host only if it looks like one.
-
-    The first path component is a host only if it contains ``.`` or ``:`` or is
-    ``localhost`` (the rule docker and every client since follow); otherwise the
-    reference is on Docker Hub.
-    """
-    first, sep, rest = reference.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        return first, rest
-    return DOCKER_HUB_PULL_HOST, reference
-
-
-@dataclass(frozen=True, slots=True)
-class Reference:
-    """A parsed image reference: ``host/name[:tag][@digest]``."""
-
-    host: str
-    name: str
-    tag: str | None = None
-    digest: str | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> Reference:
-        """Parse ``text``; raise ``ValueError`` naming the part that is invalid."""
-        rest, _, digest = text.partition("@")
-        host, path = split_host(rest)
-        name, tag = path, None
-        colon = path.rfind(":")
-        if colon > path.rfind("/"):
-            name, tag = path[:colon], path[colon + 1 :]
-        name = normalize_name(host, name)
-        if not HOST_RE.fullmatch(host):
-            raise ValueError(f"invalid registry host {host!r}")
-        if not is_name(name):
-            raise ValueError(f"invalid repository name {name!r}")
-        if tag is not None and not is_tag(tag):
-            raise ValueError(f"invalid tag {tag!r}")
-        if digest and not is_digest(digest):
-            raise ValueError(f"invalid digest {digest!r}")
-        return cls(host=host, name=name, tag=tag, digest=digest or None)
-
-    def __str__(self) -> str:
-        text = f"{self.host}/{self.name}"
-        if self.tag:
-            text += f":{self.tag}"
-        if self.digest:
-            text += f"@{self.digest}"
-        return text

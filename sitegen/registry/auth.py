@@ -1,7 +1,7 @@
 """Token auth pieces: scopes, credentials, token responses and the token cache.
 
-The request flow that uses them lives in ``client.py``; everything here is pure or
-in-memory so it can be tested without a network.
+``authflow.py`` sends the requests that use them; everything here is pure or in
+memory, so it can be tested without a network.
 
 docs/protocol.md items covered here:
  4. ``token`` or ``access_token``; ``expires_in`` defaults to 60 s and is never less;
@@ -14,16 +14,16 @@ docs/protocol.md items covered here:
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import re
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from sitegen.config import Secret
 from sitegen.dates import parse_rfc3339
 from sitegen.oci import jsonload
+from sitegen.registry.clock import Clock
+from sitegen.registry.flight import SingleFlight
 
 MIN_TOKEN_LIFETIME = 60.0  # token spec: "expires_in ... default 60 ... never less"
 RENEW_MARGIN = 5.0  # renew this many seconds before expiry
@@ -153,18 +153,16 @@ class TokenResponseError(ValueError):
     """A token endpoint answered with something that is not a token."""
 
 
-def parse_token_response(data: bytes, *, now: float, wall_now: float | None = None) -> Token:
+def parse_token_response(data: bytes, *, now: float, wall_now: float) -> Token:
     """Read a token endpoint's JSON answer into a ``Token``.
 
     ``now`` is the monotonic clock, ``wall_now`` the wall clock (seconds since the
     epoch) used to honour ``issued_at``.
     """
     try:
-        body = jsonload.load(data)
+        body = jsonload.load_object(data)
     except jsonload.JSONRefused as exc:
-        raise TokenResponseError(f"token response is not usable JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise TokenResponseError("token response is not a JSON object")
+        raise TokenResponseError(f"token response is {exc}") from None
     value = body.get("token") or body.get("access_token")
     if not isinstance(value, str) or not value:
         raise TokenResponseError("token response has neither 'token' nor 'access_token'")
@@ -177,8 +175,7 @@ def parse_token_response(data: bytes, *, now: float, wall_now: float | None = No
     remaining = lifetime
     issued = _parse_time(body.get("issued_at"))
     if issued is not None:
-        wall = time.time() if wall_now is None else wall_now
-        age = wall - issued
+        age = wall_now - issued
         # A token that is already partly used up lives that much less. An issued_at in
         # our future, or so old that the token would have expired before it reached
         # us, says the clocks disagree rather than anything about the token: trust
@@ -207,42 +204,31 @@ class TokenCache:
     """Tokens by (realm, service, credential, scopes), fetched once per key at a time.
 
     When 50 requests need the same token at the same moment, the first one fetches it
-    and the other 49 wait for that same fetch (single flight).
+    and the other 49 wait for that same fetch (single flight), and share its failure.
     """
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._tokens: dict[TokenKey, Token] = {}
-        self._inflight: dict[TokenKey, asyncio.Future[Token]] = {}
+        self._fetches: SingleFlight[TokenKey, Token] = SingleFlight()
 
     def peek(self, key: TokenKey) -> Token | None:
         """A fresh cached token for ``key``, without fetching."""
         token = self._tokens.get(key)
-        return token if token is not None and token.fresh(self._clock()) else None
+        return token if token is not None and token.fresh(self._clock.monotonic()) else None
 
     async def get(self, key: TokenKey, fetch: Callable[[], Awaitable[Token]]) -> Token:
         """A fresh token for ``key``; calls ``fetch`` at most once per concurrent burst."""
         token = self.peek(key)
         if token is not None:
             return token
-        pending = self._inflight.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Token] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
+
+        async def fetch_and_remember() -> Token:
             token = await fetch()
-        except BaseException as exc:
-            future.set_exception(exc)
-            # Waiters get the exception; nobody else will read it if there are none.
-            future.exception()
-            raise
-        else:
             self._tokens[key] = token
-            future.set_result(token)
             return token
-        finally:
-            del self._inflight[key]
+
+        return await self._fetches.run(key, fetch_and_remember)
 
     def invalidate(self, key: TokenKey, token: Token | None = None) -> None:
         """Forget the token for ``key`` (only if it is still ``token``, when given)."""

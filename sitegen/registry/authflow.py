@@ -13,13 +13,13 @@ redirects by hand), and single flight needs the waiting to happen between reques
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
 
-from sitegen.config import Limits
+from sitegen.config import Limits, Secret
 from sitegen.errors import AuthError, CredentialsRefused
 from sitegen.registry.auth import (
     CATALOG_SCOPE,
@@ -33,6 +33,7 @@ from sitegen.registry.auth import (
     parse_token_response,
 )
 from sitegen.registry.challenge import Challenge, choose, parse_challenges
+from sitegen.registry.clock import Clock
 from sitegen.registry.errorbody import AUTH_CODES, Redactor, parse_error_body
 from sitegen.registry.transport import Reply, Transport, loggable
 
@@ -57,8 +58,7 @@ class AuthFlow:
         transport: Transport,
         redact: Redactor,
         limits: Limits,
-        clock: Callable[[], float],
-        wall: Callable[[], float],
+        clock: Clock,
     ) -> None:
         self.registry = registry
         self.registry_scheme = registry_scheme
@@ -67,7 +67,6 @@ class AuthFlow:
         self.redact = redact
         self.limits = limits
         self._clock = clock
-        self._wall = wall
         self.tokens = TokenCache(clock)
         # The challenge per endpoint class: Harbor challenges _catalog with Basic and
         # everything else with Bearer, so one remembered challenge per host is not enough.
@@ -174,7 +173,7 @@ class AuthFlow:
         reply: Reply | None = None
         headers: dict[str, str] = {}
         if creds.identity_token is not None:
-            reply = await self._oauth_refresh(realm, challenge, scopes)
+            reply = await self._oauth_refresh(realm, challenge, scopes, creds.identity_token)
             if reply.status in (404, 405):
                 # No OAuth2 endpoint (docker's fallback): GET with the token as password.
                 reply = None
@@ -209,7 +208,9 @@ class AuthFlow:
                 status=reply.status,
             )
         try:
-            token = parse_token_response(reply.body, now=self._clock(), wall_now=self._wall())
+            token = parse_token_response(
+                reply.body, now=self._clock.monotonic(), wall_now=self._clock.wall()
+            )
         except TokenResponseError as exc:
             raise AuthError(str(exc), registry=self.registry, url=loggable(realm)) from None
         self.redact.add(token.value.reveal())
@@ -218,13 +219,12 @@ class AuthFlow:
         return token
 
     async def _oauth_refresh(
-        self, realm: str, challenge: Challenge, scopes: tuple[str, ...]
+        self, realm: str, challenge: Challenge, scopes: tuple[str, ...], refresh_token: Secret
     ) -> Reply:
         """OAuth2 ``grant_type=refresh_token`` POST: one space-separated ``scope`` field."""
-        assert self.credentials.identity_token is not None
         form = {
             "grant_type": "refresh_token",
-            "refresh_token": self.credentials.identity_token.reveal(),
+            "refresh_token": refresh_token.reveal(),
             "client_id": "sitegen",
             "scope": " ".join(scopes),
         }

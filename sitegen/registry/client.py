@@ -9,10 +9,7 @@ are verified against every digest claimed for them (docs/protocol.md items 15-18
 
 from __future__ import annotations
 
-import asyncio
-import random
-import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -35,7 +32,9 @@ from sitegen.oci.references import digest_of, is_digest, is_name, is_tag
 from sitegen.registry.auth import ANONYMOUS, CATALOG_SCOPE, Credentials, Scope
 from sitegen.registry.authflow import AuthFlow
 from sitegen.registry.challenge import choose, parse_challenges
+from sitegen.registry.clock import SYSTEM_CLOCK, Clock
 from sitegen.registry.errorbody import Redactor, error_for
+from sitegen.registry.flight import SingleFlight
 from sitegen.registry.httpclient import USER_AGENT, build_http_client
 from sitegen.registry.listing import Listing, paginate, referrer_pages
 from sitegen.registry.pagination import DEFAULT_PAGE_SIZE
@@ -61,19 +60,15 @@ class RegistryClient:
         *,
         credentials: Mapping[str, Credentials] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        wall: Callable[[], float] = time.time,
-        jitter: Callable[[], float] = random.random,
+        clock: Clock = SYSTEM_CLOCK,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         """One session per registry; ``credentials`` by registry name override the config.
 
-        ``transport`` replaces the network (tests); ``sleep``, ``clock``, ``wall`` and
-        ``jitter`` replace time and randomness (tests); ``environ`` supplies proxy
-        variables (default ``os.environ``).
+        ``transport`` replaces the network (tests); ``clock`` replaces time and
+        randomness (tests); ``environ`` supplies proxy variables (default ``os.environ``).
         """
         self.stats = Stats()
         self.limits = limits or Limits()
@@ -95,14 +90,9 @@ class RegistryClient:
                     stats=self.stats,
                     retry=retry or RetryPolicy(attempts=config.retries + 1),
                     limits=self.limits,
-                    sleep=sleep,
                     clock=clock,
-                    wall=wall,
-                    jitter=jitter,
                 ),
                 redact=self.redact,
-                clock=clock,
-                wall=wall,
             )
 
     def __getitem__(self, name: str) -> RegistrySession:
@@ -137,8 +127,6 @@ class RegistrySession:
         transport: Transport,
         *,
         redact: Redactor,
-        clock: Callable[[], float],
-        wall: Callable[[], float],
     ) -> None:
         self.config = config
         self.name = config.name
@@ -153,52 +141,54 @@ class RegistrySession:
             transport=transport,
             redact=redact,
             limits=transport.limits,
-            clock=clock,
-            wall=wall,
+            clock=transport.clock,
         )
         self._ping: PingInfo | None = None
-        self._ping_lock = asyncio.Lock()
+        self._pinging: SingleFlight[None, PingInfo] = SingleFlight()
 
     # -- public API ---------------------------------------------------------------------
 
     async def ping(self) -> PingInfo:
         """``GET /v2/`` once; remember the challenge for every later request."""
-        async with self._ping_lock:
-            if self._ping is not None:
-                return self._ping
-            url = f"{self.config.url}/v2/"
-            reply = await self.transport.send(
-                "GET",
-                url,
-                kind="ping",
-                headers={},
-                max_body=self.limits.error_bytes,
-                what="ping",
-            )
-            challenge = None
-            if reply.status == 401:
-                offered = parse_challenges(reply.headers.get_list("www-authenticate"))
-                challenge = choose(offered)
-                if challenge is None:
-                    schemes = ", ".join(sorted({c.scheme for c in offered})) or "none"
-                    raise AuthError(
-                        f"the registry requires authentication but offers no Bearer or Basic "
-                        f"challenge (offered: {schemes})",
-                        registry=self.name,
-                        url=url,
-                        status=401,
-                    )
-            elif reply.status == 404:
-                raise ProtocolError(
-                    "no registry API here (GET /v2/ answered 404); check the url",
+        if self._ping is None:
+            # Callers at the same moment share one ping and its failure; a caller that
+            # comes after a failure pings again.
+            self._ping = await self._pinging.run(None, self._send_ping)
+        return self._ping
+
+    async def _send_ping(self) -> PingInfo:
+        url = f"{self.config.url}/v2/"
+        reply = await self.transport.send(
+            "GET",
+            url,
+            kind="ping",
+            headers={},
+            max_body=self.limits.error_bytes,
+            what="ping",
+        )
+        challenge = None
+        if reply.status == 401:
+            offered = parse_challenges(reply.headers.get_list("www-authenticate"))
+            challenge = choose(offered)
+            if challenge is None:
+                schemes = ", ".join(sorted({c.scheme for c in offered})) or "none"
+                raise AuthError(
+                    f"the registry requires authentication but offers no Bearer or Basic "
+                    f"challenge (offered: {schemes})",
                     registry=self.name,
                     url=url,
-                    status=404,
+                    status=401,
                 )
-            elif reply.status != 200:
-                raise self._error(reply, "ping", "")
-            self._ping = PingInfo(url=url, status=reply.status, challenge=challenge)
-            return self._ping
+        elif reply.status == 404:
+            raise ProtocolError(
+                "no registry API here (GET /v2/ answered 404); check the url",
+                registry=self.name,
+                url=url,
+                status=404,
+            )
+        elif reply.status != 200:
+            raise self._error(reply, "ping", "")
+        return PingInfo(url=url, status=reply.status, challenge=challenge)
 
     async def login(self) -> None:
         """Check the credentials once (``docker login``): ``CredentialsRefused`` if the
@@ -417,16 +407,11 @@ class RegistrySession:
     def _json_object(self, data: bytes, what: str, repository: str, url: str) -> dict[str, Any]:
         """``data`` as a JSON object, else ``ProtocolError`` saying why (``what`` names it)."""
         try:
-            document = jsonload.load(data)
+            return jsonload.load_object(data)
         except jsonload.JSONRefused as exc:
-            problem = f"is not usable JSON: {exc}"
-        else:
-            if isinstance(document, dict):
-                return document
-            problem = "is not a JSON object"
-        raise ProtocolError(
-            f"{what} {problem}", registry=self.name, repository=repository, url=loggable(url)
-        )
+            raise ProtocolError(
+                f"{what} is {exc}", registry=self.name, repository=repository, url=loggable(url)
+            ) from None
 
     def _manifest_url(self, repository: str, reference: str) -> str:
         return f"{self.config.url}/v2/{repository}/manifests/{quote(reference, safe=':')}"

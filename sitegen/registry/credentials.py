@@ -34,7 +34,7 @@ from typing import Any
 from sitegen.config import RegistryConfig, Secret
 from sitegen.errors import ConfigError, FileRefused
 from sitegen.files import read_limited, reason
-from sitegen.oci.references import is_docker_hub
+from sitegen.oci.references import DOCKER_HUB_HOSTS, is_docker_hub
 from sitegen.registry.auth import ANONYMOUS, Credentials
 
 log = logging.getLogger("sitegen.registry")
@@ -43,7 +43,6 @@ HELPER_TIMEOUT = 30.0  # seconds; helpers may unlock a keychain, but must not ha
 MAX_AUTH_FILE_BYTES = 4 << 20
 MAX_HELPER_OUTPUT = 1 << 20
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
-_DOCKER_HUB_HOSTS = ("docker.io", "index.docker.io", "registry-1.docker.io")
 _TOKEN_USER = "<token>"  # noqa: S105 - a marker user name, not a password
 
 
@@ -91,7 +90,7 @@ def auth_files(environ: Mapping[str, str]) -> list[Path]:
 
 def _hosts(host: str) -> tuple[str, ...]:
     """The keys ``host`` may be filed under (normalised: no scheme, no path)."""
-    return _DOCKER_HUB_HOSTS if is_docker_hub(host) else (host.lower(),)
+    return DOCKER_HUB_HOSTS if is_docker_hub(host) else (host.lower(),)
 
 
 def _normalise_key(key: str) -> str:
@@ -162,7 +161,7 @@ def _matching(auths: Mapping[str, Any], hosts: tuple[str, ...]) -> Iterator[tupl
 
 def _server(hosts: tuple[str, ...]) -> str:
     """What a credential helper is asked for: docker's key for Docker Hub, else the host."""
-    return DOCKER_HUB_KEY if hosts == _DOCKER_HUB_HOSTS else hosts[0]
+    return DOCKER_HUB_KEY if hosts == DOCKER_HUB_HOSTS else hosts[0]
 
 
 def _from_entry(entry: Any, source: str) -> Credentials | None:

@@ -107,21 +107,14 @@ async def paginate(
 
 def _items(reply: Reply, listing: Listing, url: str) -> list[Any]:
     try:
-        document = jsonload.load(reply.body)
+        document = jsonload.load_object(reply.body)
     except jsonload.JSONRefused as exc:
         raise ProtocolError(
-            f"{listing.what}: the answer is not usable JSON: {exc}",
+            f"{listing.what}: the answer is {exc}",
             registry=listing.registry,
             repository=listing.repository,
             url=loggable(url),
         ) from None
-    if not isinstance(document, dict):
-        raise ProtocolError(
-            f"{listing.what}: the answer is not a JSON object",
-            registry=listing.registry,
-            repository=listing.repository,
-            url=loggable(url),
-        )
     items = document.get(listing.key)
     if items is None:
         return []  # distribution answers "tags": null for a repository with no tags

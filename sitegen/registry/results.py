@@ -17,11 +17,6 @@ class PingInfo:
     status: int
     challenge: Challenge | None  # None: anonymous access works
 
-    @property
-    def scheme(self) -> str:
-        """``bearer``, ``basic`` or ``none``."""
-        return self.challenge.scheme if self.challenge else "none"
-
 
 @dataclass(frozen=True, slots=True)
 class ManifestHead:

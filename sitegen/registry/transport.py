@@ -1,6 +1,6 @@
 """One HTTP exchange with a registry: retries, redirects, size caps, request counts.
 
-This is the only module that calls httpx. Everything above it sees :class:`Reply`.
+This is the only module that sends a request. Everything above it sees :class:`Reply`.
 
 docs/protocol.md items covered here:
 13. Retry 429 honouring ``Retry-After`` (seconds or HTTP-date), capped, with jitter;
@@ -12,8 +12,8 @@ docs/protocol.md items covered here:
     401/403 from a CDN is not a registry challenge). No ``Location`` is cached.
 18. Bodies are read with a cap per kind; a ``Content-Length`` over the cap is rejected
     before reading, an endless body is cut at the cap.
-24. Concurrency is bounded per registry by the caller's semaphore; one connection
-    pool for the run.
+24. Concurrency is bounded per registry (``concurrency``, a semaphore per
+    ``Transport``); one connection pool for the run (``httpclient.py``).
 """
 
 from __future__ import annotations
@@ -21,11 +21,10 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
-import random
 import ssl
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -33,6 +32,7 @@ import httpx
 
 from sitegen.config import Limits
 from sitegen.errors import ProtocolError, TooLarge, TransportError
+from sitegen.registry.clock import Clock
 
 log = logging.getLogger("sitegen.registry")
 
@@ -123,10 +123,7 @@ class Transport:
         stats: Stats,
         retry: RetryPolicy,
         limits: Limits,
-        sleep: Callable[[float], Awaitable[None]],
-        clock: Callable[[], float],
-        wall: Callable[[], float],
-        jitter: Callable[[], float] = random.random,
+        clock: Clock,
     ) -> None:
         self.client = client
         self.registry = registry
@@ -137,10 +134,7 @@ class Transport:
         self.stats = stats
         self.retry = retry
         self.limits = limits
-        self.sleep = sleep
         self.clock = clock
-        self.wall = wall
-        self.jitter = jitter
         self._not_before: dict[tuple[str, str], float] = {}  # per-host backoff (429)
         self._warnings: set[str] = set()
 
@@ -188,7 +182,7 @@ class Transport:
                         delay,
                     )
                     self.stats.retries[self.registry] += 1
-                    await self.sleep(delay)
+                    await self.clock.sleep(delay)
                     continue
                 raise TransportError(
                     f"{what or method} failed: {reason}",
@@ -203,7 +197,7 @@ class Transport:
                 if reply.status == 429:
                     # Throttling is per host: hold back every request to it, not just this
                     # one (and only to it: other registries and hosts go on).
-                    self._not_before[origin(reply.url)] = self.clock() + delay
+                    self._not_before[origin(reply.url)] = self.clock.monotonic() + delay
                 log.info(
                     "%s: HTTP %d for %s; retry in %.1fs",
                     self.registry,
@@ -212,7 +206,7 @@ class Transport:
                     delay,
                 )
                 self.stats.retries[self.registry] += 1
-                await self.sleep(delay)
+                await self.clock.sleep(delay)
                 continue
             return reply
         raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
@@ -322,14 +316,14 @@ class Transport:
     async def _wait_for_host(self, url: str) -> None:
         not_before = self._not_before.get(origin(url))
         if not_before is not None:
-            delay = not_before - self.clock()
+            delay = not_before - self.clock.monotonic()
             if delay > 0:
-                await self.sleep(delay)
+                await self.clock.sleep(delay)
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter in [delay/2, delay]."""
         delay: float = min(self.retry.max_delay, self.retry.base_delay * 2.0**attempt)
-        return delay / 2 + self.jitter() * delay / 2
+        return delay / 2 + self.clock.jitter() * delay / 2
 
     def _retry_after(self, reply: Reply) -> float | None:
         """``Retry-After`` as seconds or an HTTP-date, capped; None when absent or unreadable."""
@@ -345,10 +339,10 @@ class Transport:
                 return None
             if when.tzinfo is None:
                 return None
-            seconds = when.timestamp() - self.wall()
+            seconds = when.timestamp() - self.clock.wall()
         seconds = max(0.0, min(seconds, self.retry.max_retry_after))
         # A little jitter so that many waiting requests do not return in lockstep.
-        return seconds + self.jitter() * min(1.0, self.retry.base_delay)
+        return seconds + self.clock.jitter() * min(1.0, self.retry.base_delay)
 
     def _observe(self, reply: Reply) -> None:
         """Record rate-limit headers and surface ``Warning: 299`` once per text."""

@@ -25,6 +25,7 @@ import httpx
 from sitegen.config import Auth, Limits, RegistryConfig, Secret
 from sitegen.registry.auth import Credentials
 from sitegen.registry.client import RegistryClient
+from sitegen.registry.clock import Clock
 from sitegen.registry.transport import RetryPolicy
 
 REAL_WORLD = Path(__file__).parent.parent / "fixtures" / "real-world"
@@ -93,7 +94,7 @@ class FakeTime:
     epoch: float = 1_750_000_000.0  # wall clock at now == 0
     sleeps: list[float] = field(default_factory=list)
 
-    def clock(self) -> float:
+    def monotonic(self) -> float:
         return self.now
 
     def wall(self) -> float:
@@ -104,8 +105,9 @@ class FakeTime:
         self.now += max(0.0, seconds)
         await asyncio.sleep(0)
 
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+    def clock(self, jitter: Callable[[], float] = lambda: 0.0) -> Clock:
+        """This fake time as the client's ``Clock`` (no jitter unless given)."""
+        return Clock(sleep=self.sleep, monotonic=self.monotonic, wall=self.wall, jitter=jitter)
 
 
 def registry_config(
@@ -132,7 +134,6 @@ def make_client(
     jitter: Callable[[], float] = lambda: 0.0,
 ) -> RegistryClient:
     """A client on a fake transport, with fake time and (by default) no jitter."""
-    clock = time or FakeTime()
     transport = (
         handler if isinstance(handler, httpx.AsyncBaseTransport) else httpx.MockTransport(handler)
     )
@@ -140,10 +141,7 @@ def make_client(
         configs or (registry_config(),),
         credentials=credentials,
         transport=transport,
-        sleep=clock.sleep,
-        clock=clock.clock,
-        wall=clock.wall,
-        jitter=jitter,
+        clock=(time or FakeTime()).clock(jitter),
         retry=retry,
         limits=limits,
     )

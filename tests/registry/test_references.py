@@ -1,4 +1,4 @@
-"""docs/protocol.md item 11: Docker Hub's names and hosts, and which first path part is a host."""
+"""docs/protocol.md item 11: Docker Hub's names and hosts."""
 
 from __future__ import annotations
 
@@ -7,29 +7,8 @@ from pathlib import Path
 import pytest
 
 from sitegen.config import load_config
-from sitegen.oci.references import Reference, api_host, normalize_name, split_host
+from sitegen.oci.references import api_host, normalize_name
 from tests.helpers import write_config
-
-
-@pytest.mark.parametrize(
-    ("text", "host", "name"),
-    [
-        ("alpine", "docker.io", "library/alpine"),
-        ("team/app", "docker.io", "team/app"),
-        ("docker.io/alpine", "docker.io", "library/alpine"),
-        ("index.docker.io/alpine", "index.docker.io", "library/alpine"),
-        ("localhost/app", "localhost", "app"),
-        ("localhost:5000/app", "localhost:5000", "app"),
-        ("ghcr.io/org/app", "ghcr.io", "org/app"),
-        ("registry:5000/app", "registry:5000", "app"),
-        ("registry/app", "docker.io", "registry/app"),  # no '.' or ':': a Hub namespace
-    ],
-)
-def test_the_first_path_part_is_a_host_only_if_it_looks_like_one(
-    text: str, host: str, name: str
-) -> None:
-    reference = Reference.parse(text + ":1.0")
-    assert (reference.host, reference.name, reference.tag) == (host, name, "1.0")
 
 
 def test_docker_hub_aliases_go_to_registry_1() -> None:
@@ -38,7 +17,6 @@ def test_docker_hub_aliases_go_to_registry_1() -> None:
     assert api_host("ghcr.io") == "ghcr.io"
     assert normalize_name("registry-1.docker.io", "alpine") == "library/alpine"
     assert normalize_name("ghcr.io", "alpine") == "alpine"
-    assert split_host("alpine") == ("docker.io", "alpine")
 
 
 @pytest.mark.parametrize("alias", ["docker.io", "index.docker.io", "https://index.docker.io"])

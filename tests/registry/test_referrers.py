@@ -93,3 +93,37 @@ def test_cosign_tags_are_found_in_the_tag_list_without_a_request(tmp_path: Path)
         tmp_path / "site" / "f" / "apps" / "web" / "_tags" / "v1.2.0" / "index.json"
     ).read_text()
     assert "cosign" in page.lower()
+
+
+@pytest.mark.parametrize("supported", [True, False])
+def test_the_first_referrers_request_tells_whether_to_send_more(
+    tmp_path: Path, supported: bool
+) -> None:
+    fake = from_samples()
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "/referrers/" not in request.url.path:
+            return fake.handle(request)
+        asked.append(request.url.path)
+        if supported:
+            return json_response(200, index(SBOM))
+        return json_response(404, {"errors": [{"code": "NOT_FOUND"}]})
+
+    config = write_config(tmp_path, "registries:\n  - name: f\n    url: https://registry.test\n")
+    result = build(
+        load_config(config, environ={}),
+        tmp_path / "site",
+        cache_dir=None,
+        transport=httpx.MockTransport(handler),
+    )
+    shown = {
+        (repository.name, digest)
+        for repository in result.catalog.registries[0].repositories
+        for digest in repository.manifests
+    }
+    # With the API, every manifest shown is asked about once; without it, only the
+    # first request is sent, whatever else was waiting for its answer.
+    expected = len(shown) if supported else 1
+    assert len(asked) == expected and len(set(asked)) == expected
+    assert len(shown) > 1

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from sitegen.config import Secret
-from sitegen.errors import AuthError
+from sitegen.errors import AuthError, CredentialsRefused
 from sitegen.registry.auth import Credentials
 from tests.registry.fakes import (
     REALM,
@@ -246,6 +246,51 @@ def test_fifty_concurrent_requests_fetch_one_token() -> None:
     run(go())
     assert len(fake.token_requests) == 1
     assert len(fake.registry_requests("/v2/")) == 1  # and one ping
+
+
+def test_concurrent_requests_share_one_refusal_of_the_token_service() -> None:
+    fake = TokenRegistry()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "auth.test":
+            fake.requests.append(request)
+            await asyncio.sleep(0.01)  # the others arrive while it is under way
+            return json_response(401, {"details": "incorrect username or password"})
+        return await fake(request)
+
+    async def go() -> list[BaseException | list[str]]:
+        config = registry_config(username=USER, password=PASSWORD)
+        async with make_client(handler, config) as client:
+            session = client["reg"]
+            return await asyncio.gather(
+                *(session.tags("team/app") for _ in range(10)), return_exceptions=True
+            )
+
+    results = run(go())
+    assert all(isinstance(r, CredentialsRefused) for r in results), results
+    assert len(fake.token_requests) == 1
+
+
+def test_a_request_that_gives_up_leaves_the_shared_token_fetch_to_the_others() -> None:
+    fake = TokenRegistry()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "auth.test":
+            await asyncio.sleep(0.02)
+        return await fake(request)
+
+    async def go() -> list[str]:
+        async with make_client(handler, registry_config()) as client:
+            session = client["reg"]
+            first = asyncio.ensure_future(session.tags("team/app"))
+            await asyncio.sleep(0.01)  # its token request is under way
+            second = asyncio.ensure_future(session.tags("team/app"))
+            await asyncio.sleep(0)
+            first.cancel()
+            return await second
+
+    assert run(go()) == ["v1"]
+    assert len(fake.token_requests) == 1
 
 
 def test_tokens_are_scoped_per_repository_and_reused() -> None:

@@ -161,9 +161,7 @@ def catalog(registry: RunningRegistry, **settings: object) -> list[str]:
 
     async def go() -> list[str]:
         config = registry_config(url=registry.url, **settings)  # type: ignore[arg-type]
-        async with RegistryClient(
-            [config], environ={}, sleep=fake_time.sleep, jitter=lambda: 0.0
-        ) as client:
+        async with RegistryClient([config], environ={}, clock=fake_time.clock()) as client:
             return await client["reg"].catalog()
 
     try:

@@ -15,8 +15,6 @@ from hypothesis import strategies as st
 from sitegen.oci import jsonload
 from sitegen.oci.references import (
     TAG_RE,
-    Reference,
-    is_digest,
     is_name,
     is_tag,
 )
@@ -103,31 +101,6 @@ def test_next_link_keeps_opaque_cursors_verbatim(query: str, rel: str) -> None:
     target = f"/v2/team/app/tags/list?{query}"
     found = next_link([f"<{target}>; {rel}"], "https://registry.test/v2/team/app/tags/list?n=100")
     assert found == f"https://registry.test{target}"
-
-
-# -- references and names -----------------------------------------------------------------
-
-
-@given(st.text())
-def test_reference_parser_accepts_only_the_grammar(text: str) -> None:
-    try:
-        reference = Reference.parse(text)
-    except ValueError:
-        return
-    assert is_name(reference.name)
-    assert reference.tag is None or is_tag(reference.tag)
-    assert reference.digest is None or is_digest(reference.digest)
-
-
-@given(
-    st.sampled_from(["registry.example.com", "localhost:5000", "127.0.0.1:8080", "ghcr.io"]),
-    names,
-    st.one_of(st.none(), tags),
-    st.one_of(st.none(), digests),
-)
-def test_reference_round_trip(host: str, name: str, tag: str | None, digest: str | None) -> None:
-    text = f"{host}/{name}" + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
-    assert str(Reference.parse(text)) == text
 
 
 # -- names to paths -----------------------------------------------------------------------

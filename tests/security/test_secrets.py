@@ -13,8 +13,9 @@ from lab.images import HistoryStep, image
 from lab.registry import ADMIN_PASSWORD, ADMIN_USER, RunningRegistry
 from sitegen.build import build
 from sitegen.config import load_config
-from sitegen.oci.manifests import image_config
+from sitegen.oci import manifests, mediatypes
 from sitegen.oci.masking import Masker
+from sitegen.oci.references import digest_of
 from tests.helpers import run_cli, site_text, write_config
 
 SAMPLE_SECRET = "hunter2-sample"  # DB_PASSWORD in lab.samples' apps/web
@@ -130,7 +131,26 @@ def test_env_names_that_are_not_text_are_masked_without_error() -> None:
     data = json.dumps(
         {"config": {"Env": ["\ud800_PASSWORD=surrogate-secret", "\ud800_OTHER=shown"]}}
     ).encode()
-    config = image_config(data, "sha256:" + "0" * 64, masker=Masker())
+    document = {
+        "schemaVersion": 2,
+        "mediaType": mediatypes.OCI_MANIFEST,
+        "config": {
+            "mediaType": mediatypes.OCI_CONFIG,
+            "digest": digest_of(data),
+            "size": len(data),
+        },
+        "layers": [],
+    }
+    raw = json.dumps(document).encode()
+    config = manifests.image(
+        document,
+        digest=digest_of(raw),
+        media_type=mediatypes.OCI_MANIFEST,
+        raw=raw,
+        config_data=data,
+        masker=Masker(),
+    )[0].config
+    assert config is not None
     assert config.masked == ("\ufffd_PASSWORD",)
     assert config.env == ("\ufffd_PASSWORD=••••••", "\ufffd_OTHER=shown")
     assert b"surrogate-secret" not in config.raw

@@ -1,0 +1,244 @@
+"""A repository's manifests by digest -> model objects, each digest built once.
+
+``ManifestLoader`` turns a digest into an ``Image`` (with its config) or an ``Index``
+(with its platforms and attestations), whatever number of tags and indexes ask for
+it, and rebuilds a repository from the tags its last good crawl saw (``stale``).
+What the cache lacks comes from ``_fetch_manifest`` and ``_fetch_blob``: the
+``RepositoryCrawler`` (``repository.py``) asks the registry, the ``OfflineLoader``
+has nowhere to ask and only reads the cache (a registry that failed or ran out of
+time, the manifests moved tags pointed to before).
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from sitegen.config import RegistryConfig, RepositoryConfig, platform_matches
+from sitegen.crawl.context import CrawlContext
+from sitegen.errors import NotFoundError, ProtocolError, RegistryError
+from sitegen.model import Descriptor, Image, Index, Manifest, Repository, Tag
+from sitegen.oci import jsonload, manifests, mediatypes
+from sitegen.oci.masking import NO_SECRETS
+from sitegen.oci.versions import version_key
+from sitegen.registry.client import RawManifest
+from sitegen.registry.flight import SingleFlight
+
+
+class ManifestLoader(abc.ABC):
+    """Builds one repository's manifests from the cache, and from ``_fetch_*`` what
+    the cache lacks."""
+
+    def __init__(self, rc: RegistryConfig, repo: RepositoryConfig, ctx: CrawlContext) -> None:
+        self.registry = rc.name
+        self.name = repo.name
+        self.ctx = ctx
+        self.cache = ctx.cache
+        self.platforms = repo.platforms if repo.platforms is not None else rc.platforms
+        self.previous = ctx.state.repositories.get((rc.name, repo.name))
+        # Kept for the whole crawl, failures too: a digest that failed once fails
+        # everywhere in this repository without being asked for again.
+        self._loads: SingleFlight[str, Manifest] = SingleFlight(keep=True)
+        self._problems: list[str] = []
+        # The config's description is the user's own text, but it is published too.
+        self.description = (
+            ctx.masker.text(repo.description) if repo.description is not None else None
+        )
+
+    @abc.abstractmethod
+    async def _fetch_manifest(self, digest: str) -> RawManifest:
+        """A manifest the cache lacks (``NotFoundError`` where there is nowhere to ask)."""
+
+    @abc.abstractmethod
+    async def _fetch_blob(self, digest: str) -> bytes:
+        """A blob the cache lacks (``NotFoundError`` where there is nowhere to ask)."""
+
+    async def stale(self, error: str) -> Repository:
+        """The tags of the last good crawl with what can still be loaded of them, marked
+        stale; or just the error when no earlier build saw the repository."""
+        if self.previous is None:
+            return Repository(name=self.name, description=self.description, error=error)
+        tags: list[Tag] = []
+        found: dict[str, Manifest] = {}
+        for tag, digest in sorted(self.previous.tags.items()):
+            try:
+                manifest = await self.load(digest)
+            except RegistryError:
+                continue
+            tags.append(Tag(name=tag, digest=digest))
+            found[digest] = manifest
+        tags.sort(key=lambda t: version_key(t.name), reverse=True)
+        return Repository(
+            name=self.name,
+            tags=tuple(tags),
+            manifests=dict(sorted(found.items())),
+            description=self.description,
+            total_tags=len(self.previous.tags),
+            error=error,
+            stale_since=self.previous.crawled_at or "an earlier build",
+        )
+
+    def _problem(self, message: str, exc: RegistryError) -> None:
+        """A part of the repository that could not be read: on its page, and a failure
+        for ``--strict`` and the build report."""
+        self._problems.append(self.ctx.masker.text(message))
+        self.ctx.fail(exc)
+
+    async def load(self, digest: str, raw: RawManifest | None = None) -> Manifest:
+        """The model for ``digest``, built once however many tags and indexes ask."""
+        return await self._loads.run(digest, lambda: self._load(digest, raw))
+
+    async def _load(self, digest: str, raw: RawManifest | None) -> Manifest:
+        raw = raw or await self._manifest(digest)
+        if raw.media_type in mediatypes.INDEX_TYPES:
+            return await self._index(raw)
+        config_data = None
+        problem = ""
+        image_config = manifests.image_config_needed(raw.document)
+        needed = image_config or manifests.artifact_config_wanted(raw.document)
+        if needed is not None:
+            try:
+                config_data = await self._blob(needed.digest)
+                self._check_config(config_data, image=image_config is not None)
+            except RegistryError as exc:
+                config_data = None
+                problem = self.ctx.masker.text(f"config {needed.digest[:19]}: {exc.detail}")
+                self._problem(f"manifest {digest[:19]}: {problem}", exc)
+        image, secrets = manifests.image(
+            raw.document,
+            digest=digest,
+            media_type=raw.media_type,
+            raw=raw.data,
+            config_data=config_data,
+            problem=problem,
+            masker=self.ctx.masker,
+        )
+        if secrets:
+            self.ctx.secrets[digest] = secrets
+        return image
+
+    def _check_config(self, data: bytes, *, image: bool) -> None:
+        """``ProtocolError`` for a config blob whose JSON cannot be used: shown as the
+        image's problem (like a config that could not be fetched), not as an empty config.
+        An image's config must be an object; an artifact's may be any JSON."""
+        try:
+            (jsonload.load_object if image else jsonload.load_usable)(data)
+        except jsonload.JSONRefused as exc:
+            raise ProtocolError(str(exc), registry=self.registry, repository=self.name) from None
+
+    async def _index(self, raw: RawManifest) -> Index:
+        masker = self.ctx.masker
+        platforms, attestation_entries = self._shown_entries(raw.document)
+
+        async def child(entry: Descriptor) -> tuple[Image | None, str]:
+            try:
+                found = await self.load(entry.digest)
+            except RegistryError as exc:
+                # docs/protocol.md item 19: a child that fails greys out one platform only.
+                detail = masker.text(exc.detail)
+                self._problem(f"platform {entry.digest[:19]}: {detail}", exc)
+                return None, detail
+            if isinstance(found, Index):
+                return None, "nested index (not shown)"
+            return found, ""
+
+        async def attestation(entry: Descriptor) -> Mapping[str, Any] | None:
+            try:
+                fetched = await self._manifest(entry.digest)
+            except RegistryError as exc:
+                self._problem(f"attestation {entry.digest[:19]}: {exc.detail}", exc)
+                return None
+            return masker.document(fetched.document)[0]  # type: ignore[no-any-return]
+
+        children = await asyncio.gather(*(child(e) for e in platforms))
+        statements = await asyncio.gather(*(attestation(e) for e in attestation_entries))
+        # What the platforms' configs hold secret is masked in the index too (an
+        # annotation may repeat it); then the entries are read from the masked index.
+        secrets = NO_SECRETS
+        for entry in platforms:
+            secrets = secrets | self.ctx.secrets.get(entry.digest, NO_SECRETS)
+        data, document, redacted = manifests.publish(raw.data, raw.document, masker, secrets)
+        platforms, attestation_entries = self._shown_entries(document)
+        return Index(
+            digest=raw.digest,
+            media_type=raw.media_type,
+            manifest_size=len(raw.data),
+            entries=tuple(
+                manifests.entry(entry, image, problem)
+                for entry, (image, problem) in zip(platforms, children, strict=True)
+            ),
+            attestations=tuple(
+                manifests.attestation(entry, statement)
+                for entry, statement in zip(attestation_entries, statements, strict=True)
+            ),
+            annotations=manifests.string_map(document.get("annotations")),
+            artifact_type=manifests.text(document.get("artifactType")),
+            subject=manifests.subject_digest(document),
+            raw=data,
+            redacted=redacted,
+        )
+
+    def _shown_entries(
+        self, document: Mapping[str, Any]
+    ) -> tuple[list[Descriptor], list[Descriptor]]:
+        """(platform entries, attestation entries) of an index that this crawl shows."""
+        platforms, attestation_entries = manifests.split_index(document)
+        if self.platforms:
+            platforms = [
+                e
+                for e in platforms
+                if e.platform is None or platform_matches(self.platforms, str(e.platform))
+            ]
+            shown = {e.digest for e in platforms}
+            attestation_entries = [
+                e
+                for e in attestation_entries
+                if e.annotations.get(manifests.REFERENCE_DIGEST) in shown
+            ]
+        return platforms, attestation_entries
+
+    async def _manifest(self, digest: str) -> RawManifest:
+        """A manifest by digest: from the cache, else ``_fetch_manifest``."""
+        data = self.cache.get(digest)
+        if data is not None:
+            document = self._cached_document(digest, data)
+            media_type, _ = mediatypes.resolve_media_type(None, document)
+            return RawManifest(digest=digest, media_type=media_type, data=data, document=document)
+        return await self._fetch_manifest(digest)
+
+    def _cached_document(self, digest: str, data: bytes) -> dict[str, Any]:
+        """A cached manifest, parsed. Only a cache written by a version that accepted
+        more than this one refuses to load can hold one that is unusable."""
+        try:
+            return jsonload.load_object(data)
+        except jsonload.JSONRefused as exc:
+            raise ProtocolError(
+                f"cached manifest {digest[:19]}: {exc}",
+                registry=self.registry,
+                repository=self.name,
+            ) from None
+
+    async def _blob(self, digest: str) -> bytes:
+        """A blob by digest: from the cache, else ``_fetch_blob``."""
+        data = self.cache.get(digest)
+        if data is not None:
+            return data
+        return await self._fetch_blob(digest)
+
+
+class OfflineLoader(ManifestLoader):
+    """A repository's last good data from the cache alone, for a registry that cannot
+    be asked (it failed or ran out of time) and for manifests no tag points to any more."""
+
+    async def _fetch_manifest(self, digest: str) -> RawManifest:
+        raise self._not_cached(digest)
+
+    async def _fetch_blob(self, digest: str) -> bytes:
+        raise self._not_cached(digest)
+
+    def _not_cached(self, digest: str) -> RegistryError:
+        return NotFoundError(
+            f"{digest[:19]} is not in the cache", registry=self.registry, repository=self.name
+        )
