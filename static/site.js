@@ -153,8 +153,12 @@
 
   function tagRow(row) {
     var platforms = el("td");
-    if (row.manifest_kind === "artifact") {
-      platforms.appendChild(badge(row.artifact_type || "artifact"));
+    if (row.manifest_kind === "helm-chart") {
+      var chart = badge("Helm chart");
+      chart.classList.add("badge-kind");
+      platforms.appendChild(chart);
+    } else if (row.manifest_kind !== "image" && row.manifest_kind !== "index") {
+      platforms.appendChild(badge(row.artifact_type || row.manifest_kind || "artifact"));
     } else {
       (row.platforms || []).forEach(function (p) { platforms.appendChild(badge(p.platform)); platforms.appendChild(document.createTextNode(" ")); });
     }

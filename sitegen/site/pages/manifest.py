@@ -20,14 +20,20 @@ from sitegen.model import (
     images_of,
     platform_label,
 )
+from sitegen.oci import kinds
+from sitegen.oci.supplychain import is_supply_chain_tag, subject_of_referrers_tag
 from sitegen.oci.versions import version_key
 from sitegen.site import paths
+from sitegen.site.pages.commands import use_commands
 from sitegen.site.pages.history import Timeline
 from sitegen.site.pages.image import described, image_document, parsed
 from sitegen.site.pages.page import SCHEMA_VERSION, Locations, Page, repo_crumbs
 from sitegen.site.pages.shapes import (
     DigestData,
+    ChartFacts,
+    Command,
     ManifestFacts,
+    ManifestKind,
     ManifestSummary,
     Parent,
     PlatformCell,
@@ -38,23 +44,27 @@ from sitegen.site.pages.shapes import (
 )
 from sitegen.site.pages.views import ManifestView, manifest_view
 
-_KINDS = {"index": "multi-platform image", "image": "image", "artifact": "artifact"}
 
 
 def manifest_summary(manifest: Manifest) -> ManifestSummary:
     """The short facts every list shows about a manifest."""
     created, source = manifest.created_and_source
     summary: ManifestSummary = {
-        "manifest_kind": "index",
+        "manifest_kind": _kind(manifest.kind),
         "media_type": manifest.media_type,
         "artifact_type": manifest.artifact_type,
         "size": manifest.size,
         "created": created,
         "created_source": source,
     }
-    if isinstance(manifest, Image):
-        summary["manifest_kind"] = "image" if manifest.is_image else "artifact"
     return summary
+
+
+def _kind(kind: str) -> ManifestKind:
+    for known in kinds.KINDS:
+        if known == kind:
+            return known
+    return kinds.ARTIFACT
 
 
 def platform_cells(registry: str, repository: str, manifest: Manifest) -> list[PlatformCell]:
@@ -166,6 +176,7 @@ def _tag_page(
         "tag": tag.name,
         "path": path,
         "pull": {"tag": f"{pull}:{tag.name}", "digest": f"{pull}@{manifest.digest}"},
+        "commands": _commands(pull, manifest, shared["facts"], tag.name),
         "aliases": [t for t in tags_by_digest.get(tag.digest, []) if t != tag.name],
         "history": timeline.tag_history(registry.name, repo.name, tag.name) if timeline else [],
         "compare": timeline.comparisons(registry.name, repo.name, tag.name) if timeline else [],
@@ -221,6 +232,7 @@ def _digest_page(
         "kind": "digest",
         "path": path,
         "pull": {"digest": f"{pull}@{manifest.digest}"},
+        "commands": _commands(pull, manifest, shared["facts"], None),
         "tags": [
             {"name": t, "path": paths.tag_path(registry.name, repo.name, t)}
             for t in tags_by_digest.get(manifest.digest, [])
@@ -266,6 +278,7 @@ def _manifest_facts(
         "image": None,
         "manifest": None,
         "redacted": manifest.redacted,
+        "chart": _chart(manifest),
     }
     if isinstance(manifest, Index):
         by_digest = {c["digest"]: c for c in cells}
@@ -296,6 +309,39 @@ def _manifest_facts(
     return facts
 
 
+def _chart(manifest: Manifest) -> ChartFacts | None:
+    """A Helm chart's name, version and appVersion, from its config."""
+    if not isinstance(manifest, Image) or manifest.kind != kinds.HELM_CHART:
+        return None
+    chart = kinds.helm_chart(manifest.artifact_config)
+    if chart is None:
+        return None
+    return {
+        "name": chart.name,
+        "version": chart.version,
+        "app_version": chart.app_version,
+        "description": chart.description,
+    }
+
+
+def _commands(pull: str, manifest: Manifest, facts: ManifestFacts, tag: str | None) -> list[Command]:
+    """The commands of a tag page (``tag``) or a digest page (``None``)."""
+    chart = facts["chart"]
+    subject = manifest.subject
+    if not subject and tag is not None and is_supply_chain_tag(tag):
+        subject = subject_of_referrers_tag(tag)  # cosign's sha256-<hex>.sig names it
+    return use_commands(
+        pull,
+        manifest.digest,
+        manifest.kind,
+        tag=tag,
+        chart=None
+        if chart is None
+        else kinds.HelmChart(chart["name"], chart["version"], chart["app_version"]),
+        subject=subject,
+    )
+
+
 def _referrer(referrer: Referrer) -> ReferrerEntry:
     return {
         "kind": referrer.kind,
@@ -317,7 +363,7 @@ def _search_text(manifest: Manifest, cells: list[PlatformCell]) -> tuple[str, st
     summary = manifest_summary(manifest)
     platforms = [c["platform"] for c in cells]
     parts = [
-        _KINDS[summary["manifest_kind"]] + (f" ({', '.join(platforms)})" if platforms else ""),
+        kinds.NAMES[summary["manifest_kind"]] + (f" ({', '.join(platforms)})" if platforms else ""),
     ]
     if summary["created"]:
         parts.append(f"created {summary['created'][:10]}")

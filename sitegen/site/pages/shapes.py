@@ -112,8 +112,13 @@ class RegistryData(Document, RegistrySummary):
 # -- repository: tag lists and the platform matrix -------------------------------------
 
 
+ManifestKind = Literal[
+    "image", "index", "helm-chart", "signature", "sbom", "attestation", "artifact"
+]
+
+
 class ManifestSummary(TypedDict):
-    manifest_kind: Literal["image", "index", "artifact"]
+    manifest_kind: ManifestKind
     media_type: str
     artifact_type: str
     size: int
@@ -303,6 +308,20 @@ class ManifestFacts(ManifestSummary):
     image: ImageDocument | None
     manifest: Any
     redacted: bool
+    chart: ChartFacts | None
+
+
+class Command(TypedDict):
+    label: str
+    text: str
+    ref: str
+
+
+class ChartFacts(TypedDict):
+    name: str
+    version: str
+    app_version: str
+    description: str
 
 
 class TagPull(TypedDict):
@@ -321,6 +340,7 @@ class TagData(Document, ManifestFacts):
     tag: str
     path: str
     pull: TagPull
+    commands: list[Command]
     aliases: list[str]
     history: list[ChangeRow]
     compare: list[Comparison]
@@ -352,6 +372,7 @@ class DigestData(Document, ManifestFacts):
     kind: Literal["digest"]
     path: str
     pull: DigestPull
+    commands: list[Command]
     tags: list[TagLink]
     parents: list[Parent]
     siblings: list[Sibling]

@@ -71,6 +71,9 @@ class ImageView(TypedDict):
     # The artifact config's top-level text and number values as text; None when it is
     # not a JSON object (then no table).
     artifact_config: dict[str, str] | None
+    # An image (by its media types) whose config blob could not be read: its runtime
+    # facts are unknown, which the page says instead of leaving them out silently.
+    config_unavailable: bool
 
 
 class ManifestView(TypedDict):
@@ -143,7 +146,7 @@ def matrix_view(rows: list[TagRow], columns: list[str]) -> MatrixView:
     return {"rows": matrix}
 
 
-def image_view(image: ImageDocument) -> ImageView:
+def image_view(image: ImageDocument, *, is_image: bool = True) -> ImageView:
     env = image["config"]["env"] if image["config"] is not None else []
     config: Any = image["artifact_config"]
     flat: dict[str, str] | None = None
@@ -153,9 +156,14 @@ def image_view(image: ImageDocument) -> ImageView:
     return {
         "env": [(name, value) for name, _, value in (e.partition("=") for e in env)],
         "artifact_config": flat,
+        "config_unavailable": is_image and image["config"] is None,
     }
 
 
 def manifest_view(facts: ManifestFacts) -> ManifestView:
     image = facts["image"]
-    return {"facts": facts, "image": image_view(image) if image is not None else None}
+    is_image = facts["manifest_kind"] == "image"
+    return {
+        "facts": facts,
+        "image": image_view(image, is_image=is_image) if image is not None else None,
+    }
