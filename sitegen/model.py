@@ -202,6 +202,15 @@ class Index:
             return self.annotations[CREATED_ANNOTATION], "annotation"
         return "", ""
 
+    def pull_entry(self, preferred: str) -> IndexEntry | None:
+        """The platform a pull on a ``preferred`` machine (``linux/amd64``) gets, when it
+        was read; else the first readable platform; None when none was read."""
+        readable = [e for e in self.entries if e.image is not None]
+        for entry in readable:
+            if entry.platform is not None and str(entry.platform) == preferred:
+                return entry
+        return readable[0] if readable else None
+
     @property
     def platforms(self) -> tuple[Platform, ...]:
         """The platforms in index order."""
@@ -347,6 +356,7 @@ class Catalog:
     changes: tuple[Change, ...] = ()  # newest first
     previous: Mapping[str, Manifest] = field(default_factory=dict)  # old digests of moved tags
     rate_limits: Mapping[str, tuple[int | None, int | None]] = field(default_factory=dict)
+    default_platform: str = "linux/amd64"  # shown first on multi-platform pages
 
     @property
     def repository_count(self) -> int:

@@ -181,7 +181,7 @@
     columns.forEach(function (column) {
       var cell = cells[column];
       if (!cell) { tr.appendChild(el("td", { "class": "muted", "aria-label": "not built for " + column, text: "–" })); return; }
-      var size = cell.path ? el("a", { href: pageLink(cell.path), text: humanSize(cell.size) }) : document.createTextNode(humanSize(cell.size));
+      var size = cell.path ? el("a", { href: pageLink(cell.path), text: humanSize(cell.size) }) : el("span", { "class": "muted", text: "size unknown" });
       tr.appendChild(el("td", {}, [size, el("br"), digestCode(cell.digest)]));
     });
     return tr;

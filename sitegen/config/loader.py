@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from sitegen.config import tls
 from sitegen.config.schema import (
     DEFAULT_CONCURRENCY,
+    DEFAULT_PLATFORM,
     DEFAULT_RETRIES,
     DEFAULT_TIME_BUDGET,
     DEFAULT_TIMEOUT,
@@ -121,8 +122,17 @@ class _Builder:
                 "secret_env_patterns",
                 "show_secret_env",
                 "secret_shapes",
+                "default_platform",
             ),
         )
+        default_platform = DEFAULT_PLATFORM
+        if "default_platform" in keys:
+            default_platform = self.r.string(keys["default_platform"])
+            if not PLATFORM_RE.fullmatch(default_platform):
+                self.r.fail(
+                    keys["default_platform"],
+                    f"{default_platform!r} is not a platform like linux/amd64 or linux/arm/v7",
+                )
         url = None
         if "url" in keys:
             url = self.r.string(keys["url"])
@@ -171,6 +181,7 @@ class _Builder:
             url=url,
             description=self.description(keys["description"]) if "description" in keys else None,
             theme_dir=theme_dir,
+            default_platform=default_platform,
         )
 
     def registry(self, node: Field) -> RegistryConfig:

@@ -44,7 +44,7 @@ def description(repo: Repository) -> str:
     return ""
 
 
-def tag_rows(registry: Registry, repo: Repository) -> list[TagRow]:
+def tag_rows(registry: Registry, repo: Repository, default_platform: str) -> list[TagRow]:
     """One row per shown tag, newest version first: what every tag list shows."""
     by_digest = repo.tags_by_digest()
     ranks = {t.name: i for i, t in enumerate(sorted(repo.tags, key=lambda t: version_key(t.name)))}
@@ -61,7 +61,7 @@ def tag_rows(registry: Registry, repo: Repository) -> list[TagRow]:
                 "digest_path": paths.digest_path(registry.name, repo.name, tag.digest),
                 "version_rank": ranks[tag.name],
                 "aliases": [t for t in by_digest[tag.digest] if t != tag.name],
-                **manifest_summary(manifest),
+                **manifest_summary(manifest, default_platform),
                 "platforms": platform_cells(registry.name, repo.name, manifest),
             }
         )

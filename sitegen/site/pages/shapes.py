@@ -121,7 +121,7 @@ class ManifestSummary(TypedDict):
     manifest_kind: ManifestKind
     media_type: str
     artifact_type: str
-    size: int
+    size: int | None
     created: str
     created_source: str
 
@@ -129,7 +129,7 @@ class ManifestSummary(TypedDict):
 class PlatformCell(TypedDict):
     platform: str
     digest: str
-    size: int
+    size: int | None
     path: str
 
 
@@ -222,6 +222,7 @@ class PlatformEntry(PlatformCell):
     media_type: str
     created: str
     problem: str
+    pull: str
     referrers: list[ReferrerEntry]
 
 
@@ -293,6 +294,8 @@ class ImageDocument(TypedDict):
 
 
 class ManifestFacts(ManifestSummary):
+    total_stored: int | None
+    default_platform: str
     registry: str
     repository: str
     repository_path: str

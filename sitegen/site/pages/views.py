@@ -82,6 +82,12 @@ class ManifestView(TypedDict):
 
     facts: ManifestFacts  # the manifest's part of those pages' data (the same object)
     image: ImageView | None  # of facts["image"]
+    # A multi-platform image's default platform, shown inline on its tag pages: that
+    # platform's image document (as its own digest page has it) and its view.
+    inline: ImageDocument | None
+    inline_view: ImageView | None
+    # Some platform could not be read, so "total stored" is a lower bound.
+    total_partial: bool
 
 
 class ManifestPageView(TypedDict):
@@ -160,10 +166,13 @@ def image_view(image: ImageDocument, *, is_image: bool = True) -> ImageView:
     }
 
 
-def manifest_view(facts: ManifestFacts) -> ManifestView:
+def manifest_view(facts: ManifestFacts, inline: ImageDocument | None = None) -> ManifestView:
     image = facts["image"]
     is_image = facts["manifest_kind"] == "image"
     return {
         "facts": facts,
         "image": image_view(image, is_image=is_image) if image is not None else None,
+        "inline": inline,
+        "inline_view": image_view(inline) if inline is not None else None,
+        "total_partial": any(p["size"] is None for p in facts["platform_list"]),
     }
