@@ -470,3 +470,15 @@ def test_secret_shapes_are_known_names(tmp_path: Path) -> None:
         tmp_path, "site:\n  secret_shapes: []\nregistries:\n  - name: a\n    url: https://r.test\n"
     )
     assert empty.site.masker.shapes == ()
+
+
+def test_default_platform_is_linux_amd64_unless_configured(tmp_path: Path) -> None:
+    registries = "registries:\n  - name: local\n    url: http://127.0.0.1:5000\n"
+    assert load(tmp_path, registries).site.default_platform == "linux/amd64"
+    configured = load(tmp_path, "site:\n  default_platform: linux/arm64/v8\n" + registries)
+    assert configured.site.default_platform == "linux/arm64/v8"
+    message = error(tmp_path, "site:\n  default_platform: arm64\n" + registries)
+    assert message == (
+        "registries.yaml:2:21: site.default_platform: 'arm64' is not a platform like "
+        "linux/amd64 or linux/arm/v7"
+    )

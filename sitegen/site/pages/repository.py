@@ -105,6 +105,10 @@ def repository_pages(
     def rows_of(number: int) -> list[TagRow]:
         return rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
 
+    history = timeline.repository_history(registry.name, repo.name) if timeline else []
+    # Listed, readable, and no tags: the registry keeps a repository whose every tag was
+    # deleted (distribution answers tags: null). Not a repository whose listing failed.
+    emptied = not repo.tags and repo.total_tags == 0 and not repo.error
     data: RepositoryData = {
         "schema": SCHEMA_VERSION,
         "kind": "repository",
@@ -122,8 +126,12 @@ def repository_pages(
         "problems": list(repo.problems),
         "error": repo.error,
         "stale_since": repo.stale_since,
-        "history": timeline.repository_history(registry.name, repo.name) if timeline else [],
+        "history": history,
         "feed": paths.repository_feed(registry.name, repo.name),
+        "emptied": emptied,
+        "tags_gone_at": next(
+            (row["time"] for row in history if emptied and row["kind"] == "tag-removed"), ""
+        ),
     }
     search: SearchRecord = {
         "title": repo.name,

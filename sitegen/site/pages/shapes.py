@@ -192,6 +192,8 @@ class RepositoryData(Document, TagListFields):
     stale_since: str
     history: list[ChangeRow]
     feed: str
+    emptied: bool
+    tags_gone_at: str
 
 
 class TagListData(Document, TagListFields):
