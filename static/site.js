@@ -255,12 +255,122 @@
   }
 
   // -- search, on the Pagefind index built with the site ---------------------------------
+  // What a reader pastes is often a pull reference or a whole command; it is read as one
+  // (readReference) and searched as the names the index holds (searchCandidates).
+
+  var COMMAND_WORDS = ["sudo", "docker", "podman", "nerdctl", "ctr", "crictl", "crane", "skopeo",
+    "helm", "oras", "cosign", "image", "images", "pull", "run", "inspect", "copy", "verify",
+    "download", "manifest", "from"];
+  var FLAGS_WITH_VALUE = ["--platform", "--version", "--tag", "-t", "--name", "--key", "--type"];
+  var DOCKER_HUB_HOSTS = ["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"];
+
+  // "docker pull host/repo:tag", "FROM repo:tag AS build", "helm pull oci://host/repo
+  // --version 1.0", "host/repo@sha256:..." -> {host, repository, tag, digest}; null when
+  // the text is no reference (plain words are searched as they are).
+  function readReference(text) {
+    var words = text.trim().split(/\s+/);
+    var found = [];
+    var version = "";
+    var command = false;
+    for (var i = 0; i < words.length; i++) {
+      var word = words[i];
+      var lower = word.toLowerCase();
+      if (lower.charAt(0) === "-") {
+        var flag = lower.split("=")[0];
+        var value = lower.indexOf("=") > 0 ? word.slice(word.indexOf("=") + 1) : null;
+        if (FLAGS_WITH_VALUE.indexOf(flag) >= 0 && value === null) { value = words[++i] || ""; }
+        if (flag === "--version") { version = value || ""; }
+        command = true;
+      } else if (COMMAND_WORDS.indexOf(lower) >= 0 && found.length === 0) {
+        command = true;
+      } else if (lower === "as" && found.length === 1) {
+        i++; // FROM image AS stage
+      } else {
+        found.push(word);
+      }
+    }
+    if (found.length !== 1) { return null; }
+    var ref = found[0].replace(/^[a-z][a-z0-9+.-]*:\/\//i, "");
+    if (!command && !/[\/:@]/.test(ref)) { return null; }
+    var digest = "";
+    var at = ref.indexOf("@");
+    if (at >= 0) { digest = ref.slice(at + 1); ref = ref.slice(0, at); }
+    var tag = version;
+    var slash = ref.lastIndexOf("/");
+    var colon = ref.lastIndexOf(":");
+    if (colon > slash) { tag = ref.slice(colon + 1); ref = ref.slice(0, colon); }
+    var parts = ref.split("/").filter(function (part) { return part !== ""; });
+    var host = "";
+    if (parts.length > 1 && (/[.:]/.test(parts[0]) || parts[0] === "localhost")) { host = parts.shift(); }
+    if (!parts.length) { return null; }
+    return { host: host.toLowerCase(), repository: parts.join("/"), tag: tag, digest: digest };
+  }
+
+  // The queries to try in turn for a reference, best first: the first whose results hold
+  // that repository (and that tag) wins; the repository alone comes last.
+  function searchCandidates(ref) {
+    var names = [ref.repository];
+    var hub = !ref.host || DOCKER_HUB_HOSTS.indexOf(ref.host) >= 0;
+    if (hub && ref.repository.indexOf("/") < 0) { names.push("library/" + ref.repository); }
+    if (hub && ref.repository.indexOf("library/") === 0) { names.push(ref.repository.slice(8)); }
+    if (ref.host) { names.push(ref.host + "/" + ref.repository); } // a namespace with a dot
+    var candidates = [];
+    names.forEach(function (name) {
+      if (ref.digest) { candidates.push({ query: name + " " + ref.digest, repository: name, digest: ref.digest }); }
+      if (ref.tag) { candidates.push({ query: name + ":" + ref.tag, repository: name, tag: ref.tag }); }
+    });
+    if (ref.digest) { candidates.push({ query: ref.digest, digest: ref.digest }); }
+    names.forEach(function (name) {
+      candidates.push({ query: name, repository: name, missing: ref.tag || ref.digest });
+    });
+    return candidates;
+  }
+
+  // Whether a result is what a candidate asks for: its repository, with that tag (or a
+  // longer one: 1.25 finds 1.25.3) among the tags of its image.
+  function answers(candidate, item) {
+    var meta = item.meta || {};
+    if (candidate.repository && String(meta.repository || "").toLowerCase() !== candidate.repository.toLowerCase()) { return false; }
+    if (!candidate.tag) { return true; }
+    var wanted = candidate.tag.toLowerCase();
+    return String(meta.tags || "").toLowerCase().split(" ").some(function (tag) { return tag.indexOf(wanted) === 0; });
+  }
+
+  // Newest first: results of one repository together (where its best result ranks), the
+  // repository first, then its images by version. An exact reference keeps Pagefind's order.
+  function orderResults(items) {
+    var groups = [];
+    var byRepository = {};
+    items.forEach(function (item) {
+      var meta = item.meta || {};
+      var key = (item.filters && item.filters.registry ? item.filters.registry[0] : "") + "\n" + (meta.repository || item.url);
+      if (!byRepository[key]) { byRepository[key] = []; groups.push(byRepository[key]); }
+      byRepository[key].push(item);
+    });
+    var ordered = [];
+    groups.forEach(function (group) {
+      group.sort(function (a, b) {
+        var x = a.meta.kind === "repository" ? Infinity : Number(a.meta.rank || 0);
+        var y = b.meta.kind === "repository" ? Infinity : Number(b.meta.rank || 0);
+        return y - x;
+      });
+      ordered = ordered.concat(group);
+    });
+    return ordered;
+  }
+
+  var FACETS = [["registry", "Registry"], ["kind", "Kind"], ["platform", "Platform"]];
+  var RESULTS_SHOWN = 40;
 
   function setUpSearch() {
     var results = document.getElementById("search-results");
     if (!results) { return; }
     var input = document.getElementById("search-input");
-    var query = new URLSearchParams(window.location.search).get("q") || "";
+    var facets = document.getElementById("search-facets");
+    var params = new URLSearchParams(window.location.search);
+    var query = params.get("q") || "";
+    var chosen = {};
+    FACETS.forEach(function (facet) { chosen[facet[0]] = params.getAll(facet[0]); });
     input.value = query;
     if (window.location.protocol === "file:") {
       document.getElementById("search-offline").hidden = false;
@@ -276,32 +386,122 @@
       }
       return pagefind;
     }
+    function filters() {
+      var active = {};
+      FACETS.forEach(function (facet) { if (chosen[facet[0]].length) { active[facet[0]] = { any: chosen[facet[0]] }; } });
+      return active;
+    }
+    // The first candidate that some result answers, its results loaded (those answering
+    // first); else the first candidate with any result; else the last, with none.
+    function searchFirst(module, candidates) {
+      var loose = null;
+      var last = null;
+      function attempt(index) {
+        if (index >= candidates.length) { return loose || { search: last, items: [], candidate: candidates[candidates.length - 1] }; }
+        var candidate = candidates[index];
+        return module.search(candidate.query, { filters: filters() }).then(function (search) {
+          last = search || last;
+          if (!search || !search.results.length) { return attempt(index + 1); }
+          return Promise.all(search.results.slice(0, RESULTS_SHOWN).map(function (r) { return r.data(); })).then(function (items) {
+            var found = { search: search, items: items, candidate: candidate };
+            if (candidates.length === 1) { return found; }
+            var hits = items.filter(function (item) { return answers(candidate, item); });
+            if (!hits.length) { loose = loose || found; return attempt(index + 1); }
+            if (candidate.tag || candidate.digest) {
+              found.items = hits.concat(items.filter(function (item) { return hits.indexOf(item) < 0; }));
+              found.exact = true;
+            }
+            return found;
+          });
+        });
+      }
+      return attempt(0);
+    }
+    function saveState() {
+      var url = new URL(window.location.href);
+      url.searchParams.set("q", input.value);
+      FACETS.forEach(function (facet) {
+        url.searchParams.delete(facet[0]);
+        chosen[facet[0]].forEach(function (value) { url.searchParams.append(facet[0], value); });
+      });
+      window.history.replaceState(null, "", url);
+    }
     var latest = 0;
     function run(text) {
       var ticket = ++latest;
-      if (!text.trim()) { results.textContent = ""; return; }
-      load().then(function (module) { return module.debouncedSearch(text, {}, 150); }).then(function (search) {
-        if (!search || ticket !== latest) { return null; }
-        return Promise.all(search.results.slice(0, 20).map(function (r) { return r.data(); })).then(function (items) {
-          if (ticket !== latest) { return; }
-          results.textContent = "";
-          results.appendChild(el("p", { "class": "muted", text: search.results.length + " result" + (search.results.length === 1 ? "" : "s") }));
-          var list = el("ol", { "class": "results" });
-          items.forEach(function (item) {
-            var path = String(item.url || "").replace(/^\/+/, "");
-            var kind = item.meta && item.meta.kind ? item.meta.kind : "";
-            list.appendChild(el("li", {}, [
-              el("a", { href: root + path + (path === "" || path.slice(-1) === "/" ? "index.html" : ""), text: item.meta && item.meta.title ? item.meta.title : path }),
-              kind ? el("span", { "class": "badge", text: kind }) : document.createTextNode(""),
-              item.meta && item.meta.summary
-                ? el("p", { "class": "excerpt", text: item.meta.summary })
-                : el("p", { "class": "excerpt" }, excerpt(item.excerpt))
-            ]));
-          });
-          results.appendChild(list);
+      if (!text.trim()) { results.textContent = ""; facets.textContent = ""; return; }
+      var ref = readReference(text);
+      var candidates = ref ? searchCandidates(ref) : [{ query: text.trim() }];
+      load().then(function (module) {
+        return new Promise(function (resolve) { setTimeout(resolve, 150); }).then(function () {
+          return ticket === latest ? searchFirst(module, candidates) : null;
         });
+      }).then(function (found) {
+        if (!found || ticket !== latest) { return; }
+        var items = found.items;
+        var total = found.search ? found.search.results.length : 0;
+        if (found.search) { drawFacets(found.search); }
+        results.textContent = "";
+        if (!items.length) { results.appendChild(noMatch(text)); return; }
+        var note = total + " result" + (total === 1 ? "" : "s");
+        if (found.candidate.query !== text.trim()) {
+          note += " for " + found.candidate.query;
+          if (found.candidate.missing) { note += " (no " + found.candidate.missing + " there)"; }
+        }
+        results.appendChild(el("p", { "class": "muted", role: "status", text: note }));
+        var list = el("ol", { "class": "results" });
+        (found.exact ? items : orderResults(items)).forEach(function (item) {
+          list.appendChild(resultItem(item));
+        });
+        results.appendChild(list);
       }).catch(function () {
         results.textContent = "Search is not available: the search index could not be loaded.";
+      });
+    }
+    function noMatch(text) {
+      var filtered = FACETS.some(function (facet) { return chosen[facet[0]].length; });
+      return el("div", { "class": "no-match", role: "status" }, [
+        el("p", {}, ["No match for ", el("strong", { text: text.trim() }), "."]),
+        el("p", { "class": "muted", text: "Try a repository name (such as web or library/nginx), a tag (1.2 or latest), " +
+          "the first characters of a digest, or a pull reference such as host/repository:tag" +
+          (filtered ? "; or clear the filters." : ".") })
+      ]);
+    }
+    function resultItem(item) {
+      var path = String(item.url || "").replace(/^\/+/, "");
+      var meta = item.meta || {};
+      return el("li", {}, [
+        el("a", { href: root + path + (path === "" || path.slice(-1) === "/" ? "index.html" : ""), text: meta.title || path }),
+        meta.kind ? el("span", { "class": "badge", text: meta.kind }) : document.createTextNode(""),
+        meta.summary ? el("p", { "class": "excerpt", text: meta.summary }) : el("p", { "class": "excerpt" }, excerpt(item.excerpt))
+      ]);
+    }
+    // Checkboxes per facet (values of one facet are alternatives); a facet with a single
+    // value and nothing chosen says nothing and is left out.
+    function drawFacets(search) {
+      facets.textContent = "";
+      var counts = search.totalFilters || {}; // what each value alone gives for the query
+      FACETS.forEach(function (facet) {
+        var name = facet[0];
+        var values = Object.keys((search.totalFilters || {})[name] || {}).filter(function (value) {
+          return ((search.totalFilters[name] || {})[value] || 0) > 0 || chosen[name].indexOf(value) >= 0;
+        }).sort();
+        if (values.length < 2 && !chosen[name].length) { return; }
+        var box = el("fieldset", { "class": "facet" }, [el("legend", { text: facet[1] })]);
+        values.forEach(function (value) {
+          var id = "facet-" + name + "-" + value.replace(/[^A-Za-z0-9_-]/g, "_");
+          var check = el("input", { type: "checkbox", id: id, value: value });
+          check.checked = chosen[name].indexOf(value) >= 0;
+          check.addEventListener("change", function () {
+            chosen[name] = chosen[name].filter(function (v) { return v !== value; });
+            if (check.checked) { chosen[name].push(value); }
+            saveState();
+            run(input.value);
+          });
+          var count = (counts[name] || {})[value];
+          box.appendChild(el("label", { "for": id }, [check, " " + value + " ", el("span", { "class": "muted", text: "(" + (count || 0) + ")" })]));
+        });
+        facets.appendChild(box);
       });
     }
     // Pagefind marks matches with <mark>; keep only those, everything else as text.
@@ -314,9 +514,7 @@
       return nodes;
     }
     input.addEventListener("input", function () {
-      var url = new URL(window.location.href);
-      url.searchParams.set("q", input.value);
-      window.history.replaceState(null, "", url);
+      saveState();
       run(input.value);
     });
     run(query);
