@@ -254,6 +254,72 @@
     draw();
   }
 
+  // -- the registry page: one table of every repository, sorted and filtered in place ------
+
+  var REPOSITORY_SORTS = {
+    name: { column: 0, first: "ascending" },
+    namespace: { column: 1, first: "ascending" },
+    tags: { column: 2, first: "descending", numeric: true },
+    updated: { column: 3, first: "descending" }
+  };
+
+  function setUpRepositoryTable() {
+    var table = document.getElementById("repository-table");
+    if (!table) { return; }
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    var texts = rows.map(function (row) { return row.textContent.toLowerCase(); });
+    var wrap = table.closest(".table-wrap");
+    var input = el("input", { type: "search", id: "repository-filter", placeholder: "Filter by name, namespace or description", autocomplete: "off", spellcheck: "false" });
+    var status = el("span", { "class": "muted", role: "status", "aria-live": "polite" });
+    var none = el("p", { "class": "no-match", hidden: "", text: "" });
+    wrap.parentNode.insertBefore(el("div", { "class": "table-controls" }, [
+      el("label", { "for": input.id, "class": "visually-hidden", text: "Filter repositories" }), input, status
+    ]), wrap);
+    wrap.parentNode.insertBefore(none, wrap.nextSibling);
+    function value(row, key) {
+      var sort = REPOSITORY_SORTS[key];
+      var cell = row.cells[sort.column];
+      var raw = cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent.trim();
+      return sort.numeric ? Number(raw) : raw;
+    }
+    table.querySelectorAll("thead th[data-sort]").forEach(function (th) {
+      var key = th.getAttribute("data-sort");
+      var button = el("button", { type: "button", "class": "sort", text: th.textContent });
+      th.textContent = "";
+      th.appendChild(button);
+      button.addEventListener("click", function () {
+        var current = th.getAttribute("aria-sort");
+        var order = current ? (current === "ascending" ? "descending" : "ascending") : REPOSITORY_SORTS[key].first;
+        table.querySelectorAll("thead th").forEach(function (other) { other.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", order);
+        var sign = order === "ascending" ? 1 : -1;
+        // Ties (and an unknown update, which sorts last either way) keep name order.
+        var sorted = rows.slice().sort(function (a, b) {
+          var x = value(a, key), y = value(b, key);
+          if (x === "" || y === "") { return x === y ? 0 : (x === "" ? 1 : -1); }
+          var result = typeof x === "number" ? x - y : (x < y ? -1 : x > y ? 1 : 0);
+          return result * sign || rows.indexOf(a) - rows.indexOf(b);
+        });
+        var fresh = document.createDocumentFragment();
+        sorted.forEach(function (row) { fresh.appendChild(row); });
+        body.appendChild(fresh);
+      });
+    });
+    input.addEventListener("input", function () {
+      var words = input.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+      var shown = 0;
+      rows.forEach(function (row, i) {
+        var match = words.every(function (word) { return texts[i].indexOf(word) >= 0; });
+        row.hidden = !match;
+        if (match) { shown++; }
+      });
+      status.textContent = words.length ? shown + " of " + rows.length + " repositories match" : "";
+      none.hidden = shown > 0;
+      none.textContent = shown ? "" : "No repository matches \u201c" + input.value.trim() + "\u201d. Try part of a name, a namespace, or a word of a description.";
+    });
+  }
+
   // -- search, on the Pagefind index built with the site ---------------------------------
   // What a reader pastes is often a pull reference or a whole command; it is read as one
   // (readReference) and searched as the names the index holds (searchCandidates).
@@ -480,11 +546,14 @@
     // value and nothing chosen says nothing and is left out.
     function drawFacets(search) {
       facets.textContent = "";
-      var counts = search.totalFilters || {}; // what each value alone gives for the query
+      // Counts for the query: a facet that is on counts each of its values alone
+      // (totalFilters); the others count within the filters that are on.
       FACETS.forEach(function (facet) {
         var name = facet[0];
-        var values = Object.keys((search.totalFilters || {})[name] || {}).filter(function (value) {
-          return ((search.totalFilters[name] || {})[value] || 0) > 0 || chosen[name].indexOf(value) >= 0;
+        var counts = {};
+        counts[name] = ((chosen[name].length ? search.totalFilters : search.filters) || {})[name] || {};
+        var values = Object.keys(counts[name] || {}).filter(function (value) {
+          return (counts[name][value] || 0) > 0 || chosen[name].indexOf(value) >= 0;
         }).sort();
         if (values.length < 2 && !chosen[name].length) { return; }
         var box = el("fieldset", { "class": "facet" }, [el("legend", { text: facet[1] })]);
@@ -523,6 +592,7 @@
   setUpCopy();
   setUpTool();
   setUpSortable();
+  setUpRepositoryTable();
   setUpTagTable(document.getElementById("tag-table"), tagRow);
   var matrix = document.getElementById("matrix-table");
   if (matrix) {

@@ -89,6 +89,7 @@ class SearchData(Document):
 
 class RepositoryEntry(TypedDict):
     name: str
+    namespace: str
     path: str
     tags: int
     updated: str
