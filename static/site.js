@@ -500,13 +500,19 @@
       var candidates = ref ? searchCandidates(ref) : [{ query: text.trim() }];
       load().then(function (module) {
         return new Promise(function (resolve) { setTimeout(resolve, 150); }).then(function () {
-          return ticket === latest ? searchFirst(module, candidates) : null;
+          if (ticket !== latest) { return null; }
+          // Pagefind counts filter values per query only while a filter is on; before
+          // that, the facets show the catalog's counts.
+          return Promise.all([searchFirst(module, candidates), module.filters()]).then(function (both) {
+            both[0].all = both[1];
+            return both[0];
+          });
         });
       }).then(function (found) {
         if (!found || ticket !== latest) { return; }
         var items = found.items;
         var total = found.search ? found.search.results.length : 0;
-        if (found.search) { drawFacets(found.search); }
+        if (found.search) { drawFacets(found.search, found.all); }
         results.textContent = "";
         if (!items.length) { results.appendChild(noMatch(text)); return; }
         var note = total + " result" + (total === 1 ? "" : "s");
@@ -544,14 +550,15 @@
     }
     // Checkboxes per facet (values of one facet are alternatives); a facet with a single
     // value and nothing chosen says nothing and is left out.
-    function drawFacets(search) {
+    function drawFacets(search, all) {
       facets.textContent = "";
       // Counts for the query: a facet that is on counts each of its values alone
       // (totalFilters); the others count within the filters that are on.
       FACETS.forEach(function (facet) {
         var name = facet[0];
         var counts = {};
-        counts[name] = ((chosen[name].length ? search.totalFilters : search.filters) || {})[name] || {};
+        var any = FACETS.some(function (f) { return chosen[f[0]].length; });
+        counts[name] = ((!any ? all : chosen[name].length ? search.totalFilters : search.filters) || {})[name] || {};
         var values = Object.keys(counts[name] || {}).filter(function (value) {
           return (counts[name][value] || 0) > 0 || chosen[name].indexOf(value) >= 0;
         }).sort();
