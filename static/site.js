@@ -258,13 +258,189 @@
     draw();
   }
 
+  // -- the registry page: one table of every repository, sorted and filtered in place ------
+
+  var REPOSITORY_SORTS = {
+    name: { column: 0, first: "ascending" },
+    namespace: { column: 1, first: "ascending" },
+    tags: { column: 2, first: "descending", numeric: true },
+    updated: { column: 3, first: "descending" }
+  };
+
+  function setUpRepositoryTable() {
+    var table = document.getElementById("repository-table");
+    if (!table) { return; }
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    var texts = rows.map(function (row) { return row.textContent.toLowerCase(); });
+    var wrap = table.closest(".table-wrap");
+    var input = el("input", { type: "search", id: "repository-filter", placeholder: "Filter by name, namespace or description", autocomplete: "off", spellcheck: "false" });
+    var status = el("span", { "class": "muted", role: "status", "aria-live": "polite" });
+    var none = el("p", { "class": "no-match", hidden: "", text: "" });
+    wrap.parentNode.insertBefore(el("div", { "class": "table-controls" }, [
+      el("label", { "for": input.id, "class": "visually-hidden", text: "Filter repositories" }), input, status
+    ]), wrap);
+    wrap.parentNode.insertBefore(none, wrap.nextSibling);
+    function value(row, key) {
+      var sort = REPOSITORY_SORTS[key];
+      var cell = row.cells[sort.column];
+      var raw = cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent.trim();
+      return sort.numeric ? Number(raw) : raw;
+    }
+    table.querySelectorAll("thead th[data-sort]").forEach(function (th) {
+      var key = th.getAttribute("data-sort");
+      var button = el("button", { type: "button", "class": "sort", text: th.textContent });
+      th.textContent = "";
+      th.appendChild(button);
+      button.addEventListener("click", function () {
+        var current = th.getAttribute("aria-sort");
+        var order = current ? (current === "ascending" ? "descending" : "ascending") : REPOSITORY_SORTS[key].first;
+        table.querySelectorAll("thead th").forEach(function (other) { other.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", order);
+        var sign = order === "ascending" ? 1 : -1;
+        // Ties (and an unknown update, which sorts last either way) keep name order.
+        var sorted = rows.slice().sort(function (a, b) {
+          var x = value(a, key), y = value(b, key);
+          if (x === "" || y === "") { return x === y ? 0 : (x === "" ? 1 : -1); }
+          var result = typeof x === "number" ? x - y : (x < y ? -1 : x > y ? 1 : 0);
+          return result * sign || rows.indexOf(a) - rows.indexOf(b);
+        });
+        var fresh = document.createDocumentFragment();
+        sorted.forEach(function (row) { fresh.appendChild(row); });
+        body.appendChild(fresh);
+      });
+    });
+    input.addEventListener("input", function () {
+      var words = input.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+      var shown = 0;
+      rows.forEach(function (row, i) {
+        var match = words.every(function (word) { return texts[i].indexOf(word) >= 0; });
+        row.hidden = !match;
+        if (match) { shown++; }
+      });
+      status.textContent = words.length ? shown + " of " + rows.length + " repositories match" : "";
+      none.hidden = shown > 0;
+      none.textContent = shown ? "" : "No repository matches \u201c" + input.value.trim() + "\u201d. Try part of a name, a namespace, or a word of a description.";
+    });
+  }
+
   // -- search, on the Pagefind index built with the site ---------------------------------
+  // What a reader pastes is often a pull reference or a whole command; it is read as one
+  // (readReference) and searched as the names the index holds (searchCandidates).
+
+  var COMMAND_WORDS = ["sudo", "docker", "podman", "nerdctl", "ctr", "crictl", "crane", "skopeo",
+    "helm", "oras", "cosign", "image", "images", "pull", "run", "inspect", "copy", "verify",
+    "download", "manifest", "from"];
+  var FLAGS_WITH_VALUE = ["--platform", "--version", "--tag", "-t", "--name", "--key", "--type"];
+  var DOCKER_HUB_HOSTS = ["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"];
+
+  // "docker pull host/repo:tag", "FROM repo:tag AS build", "helm pull oci://host/repo
+  // --version 1.0", "host/repo@sha256:..." -> {host, repository, tag, digest}; null when
+  // the text is no reference (plain words are searched as they are).
+  function readReference(text) {
+    var words = text.trim().split(/\s+/);
+    var found = [];
+    var version = "";
+    var command = false;
+    for (var i = 0; i < words.length; i++) {
+      var word = words[i];
+      var lower = word.toLowerCase();
+      if (lower.charAt(0) === "-") {
+        var flag = lower.split("=")[0];
+        var value = lower.indexOf("=") > 0 ? word.slice(word.indexOf("=") + 1) : null;
+        if (FLAGS_WITH_VALUE.indexOf(flag) >= 0 && value === null) { value = words[++i] || ""; }
+        if (flag === "--version") { version = value || ""; }
+        command = true;
+      } else if (COMMAND_WORDS.indexOf(lower) >= 0 && found.length === 0) {
+        command = true;
+      } else if (lower === "as" && found.length === 1) {
+        i++; // FROM image AS stage
+      } else {
+        found.push(word);
+      }
+    }
+    if (found.length !== 1) { return null; }
+    var ref = found[0].replace(/^[a-z][a-z0-9+.-]*:\/\//i, "");
+    if (!command && !/[\/:@]/.test(ref)) { return null; }
+    var digest = "";
+    var at = ref.indexOf("@");
+    if (at >= 0) { digest = ref.slice(at + 1); ref = ref.slice(0, at); }
+    var tag = version;
+    var slash = ref.lastIndexOf("/");
+    var colon = ref.lastIndexOf(":");
+    if (colon > slash) { tag = ref.slice(colon + 1); ref = ref.slice(0, colon); }
+    var parts = ref.split("/").filter(function (part) { return part !== ""; });
+    var host = "";
+    if (parts.length > 1 && (/[.:]/.test(parts[0]) || parts[0] === "localhost")) { host = parts.shift(); }
+    if (!parts.length) { return null; }
+    return { host: host.toLowerCase(), repository: parts.join("/"), tag: tag, digest: digest };
+  }
+
+  // The queries to try in turn for a reference, best first: the first whose results hold
+  // that repository (and that tag) wins; the repository alone comes last.
+  function searchCandidates(ref) {
+    var names = [ref.repository];
+    var hub = !ref.host || DOCKER_HUB_HOSTS.indexOf(ref.host) >= 0;
+    if (hub && ref.repository.indexOf("/") < 0) { names.push("library/" + ref.repository); }
+    if (hub && ref.repository.indexOf("library/") === 0) { names.push(ref.repository.slice(8)); }
+    if (ref.host) { names.push(ref.host + "/" + ref.repository); } // a namespace with a dot
+    var candidates = [];
+    names.forEach(function (name) {
+      if (ref.digest) { candidates.push({ query: name + " " + ref.digest, repository: name, digest: ref.digest }); }
+      if (ref.tag) { candidates.push({ query: name + ":" + ref.tag, repository: name, tag: ref.tag }); }
+    });
+    if (ref.digest) { candidates.push({ query: ref.digest, digest: ref.digest }); }
+    names.forEach(function (name) {
+      candidates.push({ query: name, repository: name, missing: ref.tag || ref.digest });
+    });
+    return candidates;
+  }
+
+  // Whether a result is what a candidate asks for: its repository, with that tag (or a
+  // longer one: 1.25 finds 1.25.3) among the tags of its image.
+  function answers(candidate, item) {
+    var meta = item.meta || {};
+    if (candidate.repository && String(meta.repository || "").toLowerCase() !== candidate.repository.toLowerCase()) { return false; }
+    if (!candidate.tag) { return true; }
+    var wanted = candidate.tag.toLowerCase();
+    return String(meta.tags || "").toLowerCase().split(" ").some(function (tag) { return tag.indexOf(wanted) === 0; });
+  }
+
+  // Newest first: results of one repository together (where its best result ranks), the
+  // repository first, then its images by version. An exact reference keeps Pagefind's order.
+  function orderResults(items) {
+    var groups = [];
+    var byRepository = {};
+    items.forEach(function (item) {
+      var meta = item.meta || {};
+      var key = (item.filters && item.filters.registry ? item.filters.registry[0] : "") + "\n" + (meta.repository || item.url);
+      if (!byRepository[key]) { byRepository[key] = []; groups.push(byRepository[key]); }
+      byRepository[key].push(item);
+    });
+    var ordered = [];
+    groups.forEach(function (group) {
+      group.sort(function (a, b) {
+        var x = a.meta.kind === "repository" ? Infinity : Number(a.meta.rank || 0);
+        var y = b.meta.kind === "repository" ? Infinity : Number(b.meta.rank || 0);
+        return y - x;
+      });
+      ordered = ordered.concat(group);
+    });
+    return ordered;
+  }
+
+  var FACETS = [["registry", "Registry"], ["kind", "Kind"], ["platform", "Platform"]];
+  var RESULTS_SHOWN = 40;
 
   function setUpSearch() {
     var results = document.getElementById("search-results");
     if (!results) { return; }
     var input = document.getElementById("search-input");
-    var query = new URLSearchParams(window.location.search).get("q") || "";
+    var facets = document.getElementById("search-facets");
+    var params = new URLSearchParams(window.location.search);
+    var query = params.get("q") || "";
+    var chosen = {};
+    FACETS.forEach(function (facet) { chosen[facet[0]] = params.getAll(facet[0]); });
     input.value = query;
     if (window.location.protocol === "file:") {
       document.getElementById("search-offline").hidden = false;
@@ -280,32 +456,132 @@
       }
       return pagefind;
     }
+    function filters() {
+      var active = {};
+      FACETS.forEach(function (facet) { if (chosen[facet[0]].length) { active[facet[0]] = { any: chosen[facet[0]] }; } });
+      return active;
+    }
+    // The first candidate that some result answers, its results loaded (those answering
+    // first); else the first candidate with any result; else the last, with none.
+    function searchFirst(module, candidates) {
+      var loose = null;
+      var last = null;
+      function attempt(index) {
+        if (index >= candidates.length) { return loose || { search: last, items: [], candidate: candidates[candidates.length - 1] }; }
+        var candidate = candidates[index];
+        return module.search(candidate.query, { filters: filters() }).then(function (search) {
+          last = search || last;
+          if (!search || !search.results.length) { return attempt(index + 1); }
+          return Promise.all(search.results.slice(0, RESULTS_SHOWN).map(function (r) { return r.data(); })).then(function (items) {
+            var found = { search: search, items: items, candidate: candidate };
+            if (candidates.length === 1) { return found; }
+            var hits = items.filter(function (item) { return answers(candidate, item); });
+            if (!hits.length) { loose = loose || found; return attempt(index + 1); }
+            if (candidate.tag || candidate.digest) {
+              found.items = hits.concat(items.filter(function (item) { return hits.indexOf(item) < 0; }));
+              found.exact = true;
+            }
+            return found;
+          });
+        });
+      }
+      return attempt(0);
+    }
+    function saveState() {
+      var url = new URL(window.location.href);
+      url.searchParams.set("q", input.value);
+      FACETS.forEach(function (facet) {
+        url.searchParams.delete(facet[0]);
+        chosen[facet[0]].forEach(function (value) { url.searchParams.append(facet[0], value); });
+      });
+      window.history.replaceState(null, "", url);
+    }
     var latest = 0;
     function run(text) {
       var ticket = ++latest;
-      if (!text.trim()) { results.textContent = ""; return; }
-      load().then(function (module) { return module.debouncedSearch(text, {}, 150); }).then(function (search) {
-        if (!search || ticket !== latest) { return null; }
-        return Promise.all(search.results.slice(0, 20).map(function (r) { return r.data(); })).then(function (items) {
-          if (ticket !== latest) { return; }
-          results.textContent = "";
-          results.appendChild(el("p", { "class": "muted", text: search.results.length + " result" + (search.results.length === 1 ? "" : "s") }));
-          var list = el("ol", { "class": "results" });
-          items.forEach(function (item) {
-            var path = String(item.url || "").replace(/^\/+/, "");
-            var kind = item.meta && item.meta.kind ? item.meta.kind : "";
-            list.appendChild(el("li", {}, [
-              el("a", { href: root + path + (path === "" || path.slice(-1) === "/" ? "index.html" : ""), text: item.meta && item.meta.title ? item.meta.title : path }),
-              kind ? el("span", { "class": "badge", text: kind }) : document.createTextNode(""),
-              item.meta && item.meta.summary
-                ? el("p", { "class": "excerpt", text: item.meta.summary })
-                : el("p", { "class": "excerpt" }, excerpt(item.excerpt))
-            ]));
+      if (!text.trim()) { results.textContent = ""; facets.textContent = ""; return; }
+      var ref = readReference(text);
+      var candidates = ref ? searchCandidates(ref) : [{ query: text.trim() }];
+      load().then(function (module) {
+        return new Promise(function (resolve) { setTimeout(resolve, 150); }).then(function () {
+          if (ticket !== latest) { return null; }
+          // Pagefind counts filter values per query only while a filter is on; before
+          // that, the facets show the catalog's counts.
+          return Promise.all([searchFirst(module, candidates), module.filters()]).then(function (both) {
+            both[0].all = both[1];
+            return both[0];
           });
-          results.appendChild(list);
         });
+      }).then(function (found) {
+        if (!found || ticket !== latest) { return; }
+        var items = found.items;
+        var total = found.search ? found.search.results.length : 0;
+        if (found.search) { drawFacets(found.search, found.all); }
+        results.textContent = "";
+        if (!items.length) { results.appendChild(noMatch(text)); return; }
+        var note = total + " result" + (total === 1 ? "" : "s");
+        if (found.candidate.query !== text.trim()) {
+          note += " for " + found.candidate.query;
+          if (found.candidate.missing) { note += " (no " + found.candidate.missing + " there)"; }
+        }
+        results.appendChild(el("p", { "class": "muted", role: "status", text: note }));
+        var list = el("ol", { "class": "results" });
+        (found.exact ? items : orderResults(items)).forEach(function (item) {
+          list.appendChild(resultItem(item));
+        });
+        results.appendChild(list);
       }).catch(function () {
         results.textContent = "Search is not available: the search index could not be loaded.";
+      });
+    }
+    function noMatch(text) {
+      var filtered = FACETS.some(function (facet) { return chosen[facet[0]].length; });
+      return el("div", { "class": "no-match", role: "status" }, [
+        el("p", {}, ["No match for ", el("strong", { text: text.trim() }), "."]),
+        el("p", { "class": "muted", text: "Try a repository name (such as web or library/nginx), a tag (1.2 or latest), " +
+          "the first characters of a digest, or a pull reference such as host/repository:tag" +
+          (filtered ? "; or clear the filters." : ".") })
+      ]);
+    }
+    function resultItem(item) {
+      var path = String(item.url || "").replace(/^\/+/, "");
+      var meta = item.meta || {};
+      return el("li", {}, [
+        el("a", { href: root + path + (path === "" || path.slice(-1) === "/" ? "index.html" : ""), text: meta.title || path }),
+        meta.kind ? el("span", { "class": "badge", text: meta.kind }) : document.createTextNode(""),
+        meta.summary ? el("p", { "class": "excerpt", text: meta.summary }) : el("p", { "class": "excerpt" }, excerpt(item.excerpt))
+      ]);
+    }
+    // Checkboxes per facet (values of one facet are alternatives); a facet with a single
+    // value and nothing chosen says nothing and is left out.
+    function drawFacets(search, all) {
+      facets.textContent = "";
+      // Counts for the query: a facet that is on counts each of its values alone
+      // (totalFilters); the others count within the filters that are on.
+      FACETS.forEach(function (facet) {
+        var name = facet[0];
+        var counts = {};
+        var any = FACETS.some(function (f) { return chosen[f[0]].length; });
+        counts[name] = ((!any ? all : chosen[name].length ? search.totalFilters : search.filters) || {})[name] || {};
+        var values = Object.keys(counts[name] || {}).filter(function (value) {
+          return (counts[name][value] || 0) > 0 || chosen[name].indexOf(value) >= 0;
+        }).sort();
+        if (values.length < 2 && !chosen[name].length) { return; }
+        var box = el("fieldset", { "class": "facet" }, [el("legend", { text: facet[1] })]);
+        values.forEach(function (value) {
+          var id = "facet-" + name + "-" + value.replace(/[^A-Za-z0-9_-]/g, "_");
+          var check = el("input", { type: "checkbox", id: id, value: value });
+          check.checked = chosen[name].indexOf(value) >= 0;
+          check.addEventListener("change", function () {
+            chosen[name] = chosen[name].filter(function (v) { return v !== value; });
+            if (check.checked) { chosen[name].push(value); }
+            saveState();
+            run(input.value);
+          });
+          var count = (counts[name] || {})[value];
+          box.appendChild(el("label", { "for": id }, [check, " " + value + " ", el("span", { "class": "muted", text: "(" + (count || 0) + ")" })]));
+        });
+        facets.appendChild(box);
       });
     }
     // Pagefind marks matches with <mark>; keep only those, everything else as text.
@@ -318,9 +594,7 @@
       return nodes;
     }
     input.addEventListener("input", function () {
-      var url = new URL(window.location.href);
-      url.searchParams.set("q", input.value);
-      window.history.replaceState(null, "", url);
+      saveState();
       run(input.value);
     });
     run(query);
@@ -329,6 +603,7 @@
   setUpCopy();
   setUpTool();
   setUpSortable();
+  setUpRepositoryTable();
   setUpTagTable(document.getElementById("tag-table"), tagRow);
   var matrix = document.getElementById("matrix-table");
   if (matrix) {

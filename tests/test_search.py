@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,12 +43,12 @@ def test_the_tags_of_one_image_share_one_record(tmp_path: Path) -> None:
         first, *others = tags_of[(data["repository"], data["digest"])]
         assert entry.record["title"] == f"{data['repository']}:{first}"
         assert data["tag"] == first  # the record lives on its first tag's page
-        words = entry.record["keywords"].split()
+        words = entry.record["names"].split()
         for tag in others:
             assert tag in words and f"{data['repository']}:{tag}" in words
         if others:
             assert entry.record["summary"].startswith(f"also tagged {others[0]}")
-        assert data["digest"] in words
+        assert data["digest"] in entry.record["keywords"].split()
 
 
 def test_above_the_limit_only_repositories_are_indexed(
@@ -58,3 +59,70 @@ def test_above_the_limit_only_repositories_are_indexed(
     monkeypatch.setattr(search, "TAG_RECORD_LIMIT", images - 1)
     kinds = {e.record["kind"] for e in search.searchable(search.entries(pages))}
     assert kinds == {"repository"}
+
+
+def records(tmp_path: Path) -> dict[str, search.Entry]:
+    return {e.record["title"]: e for e in search.searchable(search.entries(sample_pages(tmp_path)))}
+
+
+def test_names_weigh_more_than_labels_and_facets_are_filters(tmp_path: Path) -> None:
+    found = records(tmp_path)
+    document = search.document(found["base/alpine:3.20.1"])
+    assert '<h1 data-pagefind-meta="title" data-pagefind-weight="10">base/alpine:3.20.1</h1>' in (
+        document
+    )
+    names = document.split('<p data-pagefind-weight="5">')[1].split("</p>")[0]
+    assert "base/alpine:latest" in names.split() and "3.20" in names.split()
+    labels = document.split('<p data-pagefind-weight="0.5">')[-1].split("</p>")[0]
+    assert "Alpine-style" in labels and "base/alpine:latest" not in labels
+    for facet in ('registry">lab', 'kind">image', 'platform">linux/arm/v7'):
+        assert f'<span data-pagefind-filter="{facet}</span>' in document
+    assert '<div data-pagefind-ignore="index">' in document  # facets are not search text
+
+
+def test_an_image_ranks_as_its_newest_version(tmp_path: Path) -> None:
+    found = records(tmp_path)
+    ranks = {title: e.record["rank"] for title, e in found.items() if e.record["kind"] == "tag"}
+    worker = {t: r for t, r in ranks.items() if t.startswith("apps/worker:")}
+    assert sorted(worker, key=worker.__getitem__, reverse=True) == [
+        "apps/worker:v2.0.0",
+        "apps/worker:v2.0.0-rc1",
+        "apps/worker:v1.9.0",
+        "apps/worker:main",
+    ]
+    # 3.20.1 shares a record with latest, 3 and 3.20 and ranks above 3.19.4.
+    assert ranks["base/alpine:3.20.1"] > ranks["base/alpine:3.19.4"]
+    assert found["base/alpine:3.20.1"].record["tags"][0] == "3.20.1"
+    assert '<span data-pagefind-meta="tags">3.20.1 ' in search.document(found["base/alpine:3.20.1"])
+
+
+@pytest.mark.parametrize(
+    ("manifest_kind", "artifact_type", "kind"),
+    [
+        ("image", "", "image"),
+        ("index", "", "image"),
+        ("artifact", "application/vnd.cncf.helm.config.v1+json", "helm chart"),
+        ("artifact", "application/vnd.dev.cosign.artifact.sig.v1+json", "signature"),
+        ("artifact", "application/vnd.in-toto+json", "attestation"),
+        ("artifact", "application/spdx+json", "sbom"),
+        ("artifact", "application/vnd.example.thing", "artifact"),
+    ],
+)
+def test_the_kind_of_a_result(manifest_kind: str, artifact_type: str, kind: str) -> None:
+    record: Any = {
+        "title": "r:t",
+        "registry": "lab",
+        "repository": "r",
+        "kind": "tag",
+        "summary": "",
+        "names": "",
+        "keywords": "",
+        "manifest_kind": manifest_kind,
+        "artifact_type": artifact_type,
+    }
+    assert search.kind_of(record) == kind
+    assert f'data-pagefind-filter="kind">{kind}<' in search.document(search.Entry("r/", record))
+
+
+def test_the_sample_chart_is_a_helm_chart(tmp_path: Path) -> None:
+    assert search.kind_of(records(tmp_path)["charts/demo:0.1.0"].record) == "helm chart"

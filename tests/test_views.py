@@ -34,7 +34,7 @@ def test_problems_and_counts_are_said_in_words() -> None:
     assert "<summary>2 problems while crawling</summary>" in html["many/two/"]
     assert "<p>2 repositories · 0 tags</p>" in html[""]
     assert "<p>1 repository · 0 tags</p>" in html[""]
-    assert '<p class="muted">1 repository · 0 tags</p>' in html["single/"]
+    assert "<caption>1 repository · 0 tags</caption>" in html["single/"]
 
 
 def test_the_changes_page_counts_its_changes() -> None:

@@ -68,7 +68,7 @@ def searchable(found: Iterable[Entry]) -> list[Entry]:
 
 def _one_per_image(found: Iterable[Entry]) -> list[Entry]:
     chosen: list[Entry] = []
-    tags: dict[tuple[str, str], list[str]] = {}  # (registry, image) -> its tags
+    tags: dict[tuple[str, str], list[tuple[str, int]]] = {}  # (registry, image) -> its tags
     for entry in found:
         image = entry.record.get("image")
         if not image:
@@ -78,29 +78,70 @@ def _one_per_image(found: Iterable[Entry]) -> list[Entry]:
         if key not in tags:
             tags[key] = []
             chosen.append(entry)
-        tags[key].append(entry.record.get("tag", ""))
+        tags[key].append((entry.record.get("tag", ""), entry.record.get("rank", 0)))
     return [_with_aliases(entry, tags) for entry in chosen]
 
 
-def _with_aliases(entry: Entry, tags: dict[tuple[str, str], list[str]]) -> Entry:
+def _with_aliases(entry: Entry, tags: dict[tuple[str, str], list[tuple[str, int]]]) -> Entry:
+    """The record of an image's first tag, naming its other tags; it ranks as the
+    newest version among them (``3.20.1``, not ``latest``, decides where it sorts)."""
     record = entry.record
     image = record.get("image")
     if not image:
         return entry
-    others = tags[(record["registry"], image)][1:]
+    tagged = tags[(record["registry"], image)]
+    others = [tag for tag, _ in tagged[1:]]
     if not others:
         return entry
     shown = ", ".join(others[:ALIASES_SHOWN]) + (" …" if len(others) > ALIASES_SHOWN else "")
-    repository = image.partition("@")[0]
-    names = " ".join(f"{repository}:{tag} {tag}" for tag in others)
+    names = " ".join(f"{record['repository']}:{tag} {tag}" for tag in others)
     return replace(
         entry,
         record={
             **record,
             "summary": f"also tagged {shown} · {record['summary']}",
-            "keywords": f"{record['keywords']} {names}",
+            "names": f"{record['names']} {names}",
+            "rank": max(rank for _, rank in tagged),
+            "tags": [tag for tag, _ in tagged],
         },
     )
+
+
+# Artifact types (``artifactType``, or the config media type) by the kind they make.
+_ARTIFACT_KINDS = (
+    ("application/vnd.cncf.helm.", "helm chart"),
+    ("application/vnd.dev.cosign.", "signature"),
+    ("application/vnd.dev.sigstore.", "signature"),
+    ("application/vnd.cncf.notary.", "signature"),
+    ("application/vnd.in-toto", "attestation"),
+    ("application/spdx", "sbom"),
+    ("text/spdx", "sbom"),
+    ("application/vnd.cyclonedx", "sbom"),
+)
+
+
+def kind_of(record: SearchRecord) -> str:
+    """The kind a result shows and is filtered by: ``repository``, ``image``,
+    ``helm chart``, ``signature``, ``attestation``, ``sbom`` or ``artifact``.
+
+    The one place that decides it from a manifest's kind and artifact type.
+    """
+    if record["kind"] == "repository":
+        return "repository"
+    if record.get("manifest_kind", "image") != "artifact":
+        return "image"
+    artifact_type = record.get("artifact_type", "").lower()
+    for prefix, kind in _ARTIFACT_KINDS:
+        if artifact_type.startswith(prefix):
+            return kind
+    return "artifact"
+
+
+# Pagefind weights (0 to 10; text without one weighs 1): a name outranks what merely
+# mentions it, such as a label or a description.
+TITLE_WEIGHT = 10
+NAMES_WEIGHT = 5
+KEYWORDS_WEIGHT = 0.5
 
 
 def document(entry: Entry) -> str:
@@ -108,18 +149,34 @@ def document(entry: Entry) -> str:
 
     Results show the ``summary`` meta (not Pagefind's excerpt): keywords such as
     digests and label values make a page findable but would make a poor excerpt.
+    Filters (registry, kind, platform) and the metadata the results page sorts by
+    (repository, rank) sit in an element that is not indexed as text.
     """
     record = entry.record
     esc = html.escape
     keywords = " ".join(_with_bare_digests(record["keywords"].split()))
+    kind = kind_of(record)
+    facets = [("registry", record["registry"]), ("kind", kind)]
+    facets += [("platform", p) for p in sorted(set(record.get("platforms", [])))]
+    meta = [("repository", record["repository"]), ("kind", kind)]
+    if "rank" in record:
+        meta.append(("rank", str(record["rank"])))
+    if "tag" in record:
+        meta.append(("tags", " ".join(record.get("tags", [record["tag"]]))))
+    hidden = "".join(
+        f'<span data-pagefind-filter="{name}">{esc(value)}</span>' for name, value in facets
+    ) + "".join(f'<span data-pagefind-meta="{name}">{esc(value)}</span>' for name, value in meta)
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{esc(record['title'])}</title></head><body>"
-        f'<main data-pagefind-body data-pagefind-filter="registry:{esc(record["registry"])}">'
-        f'<h1 data-pagefind-meta="title">{esc(record["title"])}</h1>'
-        f'<p data-pagefind-meta="kind">{esc(record["kind"])}</p>'
-        f'<p data-pagefind-meta="summary">{esc(record["summary"])}</p>'
-        f"<p>{esc(keywords)}</p></main></body></html>"
+        "<main data-pagefind-body>"
+        f'<h1 data-pagefind-meta="title" data-pagefind-weight="{TITLE_WEIGHT}">'
+        f"{esc(record['title'])}</h1>"
+        f'<p data-pagefind-weight="{NAMES_WEIGHT}">{esc(record["names"])}</p>'
+        f'<p data-pagefind-meta="summary" data-pagefind-weight="{KEYWORDS_WEIGHT}">'
+        f"{esc(record['summary'])}</p>"
+        f'<p data-pagefind-weight="{KEYWORDS_WEIGHT}">{esc(keywords)}</p>'
+        f'<div data-pagefind-ignore="index">{hidden}</div></main></body></html>'
     )
 
 

@@ -213,11 +213,13 @@ def _registry_summary(registry: Registry) -> RegistrySummary:
 
 
 def registry_page(registry: Registry) -> Page:
-    """One registry: its repositories, grouped by namespace, with counts and status."""
+    """One registry: one table of its repositories (namespace, tag count, last update,
+    description, status), with the repositories grouped by namespace in its data."""
     path = paths.registry_path(registry.name)
     repositories: list[RepositoryEntry] = [
         {
             "name": repo.name,
+            "namespace": repo.name.rpartition("/")[0],
             "path": paths.repository_path(registry.name, repo.name),
             "tags": len(repo.tags),
             "updated": repo.updated,
@@ -229,8 +231,7 @@ def registry_page(registry: Registry) -> Page:
     ]
     grouped: dict[str, list[str]] = defaultdict(list)
     for repo in repositories:
-        namespace, sep, _ = repo["name"].rpartition("/")
-        grouped[namespace if sep else ""].append(repo["name"])
+        grouped[repo["namespace"]].append(repo["name"])
     namespaces: list[Namespace] = [
         {"name": name, "repositories": names} for name, names in sorted(grouped.items())
     ]
@@ -249,5 +250,5 @@ def registry_page(registry: Registry) -> Page:
         title=registry.name,
         data=data,
         crumbs=((registry.name, path),),
-        view=registry_view(summary, repositories, namespaces),
+        view=registry_view(summary, repositories),
     )

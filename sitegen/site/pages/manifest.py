@@ -118,6 +118,8 @@ def manifest_pages(
     # their view (which lets the renderer draw them once too).
     known: dict[str, ManifestView] = {}
     searched: dict[str, tuple[str, str]] = {}
+    # Version order among the repository's tags (0 = oldest): newest first in search.
+    ranks = {name: i for i, name in enumerate(sorted((t.name for t in repo.tags), key=version_key))}
 
     def facts(manifest: Manifest) -> ManifestView:
         found = known.get(manifest.digest)
@@ -134,15 +136,22 @@ def manifest_pages(
                 manifest, cells, default_platform
             )
         summary, keywords = found
+        kind = manifest_summary(manifest)
         return {
             "title": f"{repo.name}:{tag}",
             "registry": registry.name,
+            "repository": repo.name,
             "kind": "tag",
             "summary": summary,
+            "names": f"{repo.name}:{tag} {tag}",
             "keywords": keywords,
             # The search index gives the tags of one image one record.
             "image": f"{repo.name}@{manifest.digest}",
             "tag": tag,
+            "rank": ranks[tag],
+            "manifest_kind": kind["manifest_kind"],
+            "artifact_type": kind["artifact_type"],
+            "platforms": [c["platform"] for c in facts(manifest)["facts"]["platforms"]],
         }
 
     for tag in repo.tags:

@@ -136,8 +136,10 @@ def repository_pages(
     search: SearchRecord = {
         "title": repo.name,
         "registry": registry.name,
+        "repository": repo.name,
         "kind": "repository",
         "summary": f"{len(rows)} tags" + (f" · {excerpt(text)}" if text else ""),
+        "names": repo.name,
         "keywords": " ".join(r["name"] for r in rows),
     }
     crumbs = repo_crumbs(registry, repo)

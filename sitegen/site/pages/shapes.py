@@ -89,6 +89,7 @@ class SearchData(Document):
 
 class RepositoryEntry(TypedDict):
     name: str
+    namespace: str
     path: str
     tags: int
     updated: str
@@ -389,13 +390,23 @@ class DigestData(Document, ManifestFacts):
 class SearchRecord(TypedDict):
     """A page's record in the search index (``search.py``): not written as JSON.
 
-    ``image`` and ``tag`` are set on tag pages: the tags of one image share a record.
+    ``names`` find the page by name and rank above ``keywords`` (digests, label and
+    annotation values). The other fields are set on tag pages, whose tags of one image
+    share a record: ``rank`` orders an image's versions among its repository's,
+    ``manifest_kind`` and ``artifact_type`` decide its kind, ``platforms`` its facets.
     """
 
     title: str
     registry: str
+    repository: str
     kind: Literal["repository", "tag"]
     summary: str
+    names: str
     keywords: str
     image: NotRequired[str]
     tag: NotRequired[str]
+    tags: NotRequired[list[str]]  # all the image's tags, once they share the record
+    rank: NotRequired[int]
+    manifest_kind: NotRequired[Literal["image", "index", "artifact"]]
+    artifact_type: NotRequired[str]
+    platforms: NotRequired[list[str]]

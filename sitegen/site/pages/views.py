@@ -18,7 +18,6 @@ from sitegen.site.pages.shapes import (
     ChangeRow,
     ImageDocument,
     ManifestFacts,
-    Namespace,
     PlatformCell,
     RegistrySummary,
     RepositoryEntry,
@@ -34,14 +33,10 @@ class HomeView(TypedDict):
     counts: dict[str, str]  # registry name -> "1 repository · 12 tags"
 
 
-class NamespaceView(TypedDict):
-    name: str
-    repositories: list[RepositoryEntry]  # the entries of data.repository_list
-
-
 class RegistryView(TypedDict):
     counts: str  # "3 repositories · 1 tag"
-    namespaces: list[NamespaceView]
+    # data.repository_list by namespace, then name: the table's order without script.
+    repositories: list[RepositoryEntry]
 
 
 class RepositoryView(TypedDict):
@@ -120,16 +115,10 @@ def home_view(registries: list[RegistrySummary]) -> HomeView:
     return {"counts": {r["name"]: registry_counts(r) for r in registries}}
 
 
-def registry_view(
-    summary: RegistrySummary, entries: list[RepositoryEntry], namespaces: list[Namespace]
-) -> RegistryView:
-    by_name = {entry["name"]: entry for entry in entries}
+def registry_view(summary: RegistrySummary, entries: list[RepositoryEntry]) -> RegistryView:
     return {
         "counts": registry_counts(summary),
-        "namespaces": [
-            {"name": ns["name"], "repositories": [by_name[n] for n in ns["repositories"]]}
-            for ns in namespaces
-        ],
+        "repositories": sorted(entries, key=lambda e: (e["namespace"], e["name"])),
     }
 
 
