@@ -101,11 +101,12 @@ def test_an_image_ranks_as_its_newest_version(tmp_path: Path) -> None:
     [
         ("image", "", "image"),
         ("index", "", "image"),
-        ("artifact", "application/vnd.cncf.helm.config.v1+json", "helm chart"),
-        ("artifact", "application/vnd.dev.cosign.artifact.sig.v1+json", "signature"),
-        ("artifact", "application/vnd.in-toto+json", "attestation"),
-        ("artifact", "application/spdx+json", "sbom"),
+        ("helm-chart", "", "helm chart"),
+        ("signature", "application/vnd.dev.cosign.artifact.sig.v1+json", "signature"),
+        ("attestation", "application/vnd.in-toto+json", "attestation"),
+        ("sbom", "application/spdx+json", "sbom"),
         ("artifact", "application/vnd.example.thing", "artifact"),
+        ("something-newer", "", "artifact"),
     ],
 )
 def test_the_kind_of_a_result(manifest_kind: str, artifact_type: str, kind: str) -> None:

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from sitegen.oci import kinds
 from sitegen.site import paths
 from sitegen.site.pages.page import Page
 from sitegen.site.pages.shapes import SearchRecord
@@ -107,34 +108,16 @@ def _with_aliases(entry: Entry, tags: dict[tuple[str, str], list[tuple[str, int]
     )
 
 
-# Artifact types (``artifactType``, or the config media type) by the kind they make.
-_ARTIFACT_KINDS = (
-    ("application/vnd.cncf.helm.", "helm chart"),
-    ("application/vnd.dev.cosign.", "signature"),
-    ("application/vnd.dev.sigstore.", "signature"),
-    ("application/vnd.cncf.notary.", "signature"),
-    ("application/vnd.in-toto", "attestation"),
-    ("application/spdx", "sbom"),
-    ("text/spdx", "sbom"),
-    ("application/vnd.cyclonedx", "sbom"),
-)
-
-
 def kind_of(record: SearchRecord) -> str:
-    """The kind a result shows and is filtered by: ``repository``, ``image``,
-    ``helm chart``, ``signature``, ``attestation``, ``sbom`` or ``artifact``.
-
-    The one place that decides it from a manifest's kind and artifact type.
-    """
+    """The kind a result shows and is filtered by: ``repository``, ``image`` (one or
+    several platforms), ``helm chart``, ``signature``, ``attestation``, ``sbom`` or
+    ``artifact``: the manifest's kind (``sitegen.oci.kinds``) as a reader names it."""
     if record["kind"] == "repository":
         return "repository"
-    if record.get("manifest_kind", "image") != "artifact":
+    kind = record.get("manifest_kind", kinds.IMAGE)
+    if kind == kinds.INDEX:
         return "image"
-    artifact_type = record.get("artifact_type", "").lower()
-    for prefix, kind in _ARTIFACT_KINDS:
-        if artifact_type.startswith(prefix):
-            return kind
-    return "artifact"
+    return kinds.NAMES.get(kind, kinds.NAMES[kinds.ARTIFACT]).lower()
 
 
 # Pagefind weights (0 to 10; text without one weighs 1): a name outranks what merely

@@ -136,7 +136,6 @@ def manifest_pages(
                 manifest, cells, default_platform
             )
         summary, keywords = found
-        kind = manifest_summary(manifest)
         return {
             "title": f"{repo.name}:{tag}",
             "registry": registry.name,
@@ -149,8 +148,8 @@ def manifest_pages(
             "image": f"{repo.name}@{manifest.digest}",
             "tag": tag,
             "rank": ranks[tag],
-            "manifest_kind": kind["manifest_kind"],
-            "artifact_type": kind["artifact_type"],
+            "manifest_kind": _kind(manifest.kind),
+            "artifact_type": manifest.artifact_type,
             "platforms": [c["platform"] for c in facts(manifest)["facts"]["platforms"]],
         }
 
