@@ -407,6 +407,6 @@ class SearchRecord(TypedDict):
     tag: NotRequired[str]
     tags: NotRequired[list[str]]  # all the image's tags, once they share the record
     rank: NotRequired[int]
-    manifest_kind: NotRequired[Literal["image", "index", "artifact"]]
+    manifest_kind: NotRequired[ManifestKind]
     artifact_type: NotRequired[str]
     platforms: NotRequired[list[str]]
