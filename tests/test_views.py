@@ -4,15 +4,21 @@ not show it: crawl problems, and counts of one."""
 from __future__ import annotations
 
 from sitegen.config import SiteConfig
-from sitegen.model import Catalog, Change, Registry, Repository
+from sitegen.model import Catalog, Change, Problem, Registry, Repository
 from sitegen.site.pages.catalog import build_pages
 from sitegen.site.render import Renderer
 
 
 def test_problems_and_counts_are_said_in_words() -> None:
     repositories = (
-        Repository(name="one", problems=("tag a: manifest unknown",)),
-        Repository(name="two", problems=("tag a: manifest unknown", "tag b: too large")),
+        Repository(name="one", problems=(Problem("manifest unknown", tags=("a",)),)),
+        Repository(
+            name="two",
+            problems=(
+                Problem("manifest unknown", tags=("a", "c")),
+                Problem("too large", tags=("b",), platforms=("linux/arm64",)),
+            ),
+        ),
     )
     catalog = Catalog(
         title="Words",
@@ -32,6 +38,8 @@ def test_problems_and_counts_are_said_in_words() -> None:
     html = {page.path: renderer.html(page) for page in build_pages(catalog)}
     assert "<summary>1 problem while crawling</summary>" in html["many/one/"]
     assert "<summary>2 problems while crawling</summary>" in html["many/two/"]
+    assert "<li>manifest unknown (tags a, c)</li>" in html["many/two/"]
+    assert "<li>too large (tag b; platform linux/arm64)</li>" in html["many/two/"]
     assert "<p>2 repositories · 0 tags</p>" in html[""]
     assert "<p>1 repository · 0 tags</p>" in html[""]
     assert '<p class="muted">1 repository · 0 tags</p>' in html["single/"]

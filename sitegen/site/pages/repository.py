@@ -98,6 +98,7 @@ def repository_pages(
             "matrix_pages": matrix_pages,
             "platform_columns": columns,
             "total_tags": repo.total_tags,
+            "supply_chain_tags": repo.supply_chain_tags,
             "shown_tags": len(rows),
             "tags": tags,
         }
@@ -119,7 +120,7 @@ def repository_pages(
             for digest, names in sorted(repo.tags_by_digest().items())
             if digest in repo.manifests
         ],
-        "problems": list(repo.problems),
+        "problems": [str(problem) for problem in repo.problems],
         "error": repo.error,
         "stale_since": repo.stale_since,
         "history": timeline.repository_history(registry.name, repo.name) if timeline else [],
@@ -140,7 +141,7 @@ def repository_pages(
         data=data,
         crumbs=crumbs,
         search=search,
-        view=repository_view(data["problems"]),
+        view=repository_view(data),
     )
     for number in range(2, count + 1):
         page_path = list_pages[number - 1]

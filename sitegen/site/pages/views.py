@@ -21,7 +21,9 @@ from sitegen.site.pages.shapes import (
     Namespace,
     PlatformCell,
     RegistrySummary,
+    RepositoryData,
     RepositoryEntry,
+    TagListFields,
     TagRow,
 )
 
@@ -46,6 +48,8 @@ class RegistryView(TypedDict):
 
 class RepositoryView(TypedDict):
     problems_summary: str  # "2 problems while crawling"
+    # "3 shown of 5 tags, newest version first; 2 more tags are signatures or attestations"
+    tag_counts: str
 
 
 class ChangesView(TypedDict):
@@ -124,8 +128,27 @@ def registry_view(
     }
 
 
-def repository_view(problems: list[str]) -> RepositoryView:
-    return {"problems_summary": f"{counted(len(problems), 'problem', 'problems')} while crawling"}
+def repository_view(data: RepositoryData) -> RepositoryView:
+    problems = data["problems"]
+    return {
+        "problems_summary": f"{counted(len(problems), 'problem', 'problems')} while crawling",
+        "tag_counts": tag_counts(data),
+    }
+
+
+def tag_counts(data: TagListFields) -> str:
+    """How many tags are shown, of how many the registry lists, and how many of those
+    are signatures or attestations (not images to pull)."""
+    images = data["total_tags"] - data["supply_chain_tags"]
+    shown = data["shown_tags"]
+    text = f"{shown} shown" + (f" of {counted(images, 'tag', 'tags')}" if images > shown else "")
+    text += ", newest version first"
+    supply = data["supply_chain_tags"]
+    if supply == 1:
+        text += "; 1 more tag is a signature or attestation, shown with the image it signs"
+    elif supply:
+        text += f"; {supply} more tags are signatures and attestations, shown with the images they sign"
+    return text
 
 
 def changes_view(changes: list[ChangeRow]) -> ChangesView:
