@@ -170,7 +170,7 @@ def repository_pages(
             title=f"{repo.name}: platforms" + (f", page {number}" if number > 1 else ""),
             data=matrix_data,
             crumbs=(*crumbs, ("platforms", page_path)),
-            view=matrix_view(matrix_data["tags"], columns),
+            view=matrix_view(matrix_data),
         )
 
 

@@ -68,6 +68,7 @@ class MatrixRow(TypedDict):
 
 class MatrixView(TypedDict):
     rows: list[MatrixRow]
+    empty: str  # why there is no matrix to show ("" when there is one)
 
 
 class ImageView(TypedDict):
@@ -75,6 +76,10 @@ class ImageView(TypedDict):
     # The artifact config's top-level text and number values as text; None when it is
     # not a JSON object (then no table).
     artifact_config: dict[str, str] | None
+    # The manifest annotations to show as a table: none when they are exactly what is
+    # already shown above (the index's annotations, or the labels); then a note says so.
+    annotations: dict[str, str]
+    annotations_note: str
 
 
 class ManifestView(TypedDict):
@@ -83,6 +88,9 @@ class ManifestView(TypedDict):
 
     facts: ManifestFacts  # the manifest's part of those pages' data (the same object)
     image: ImageView | None  # of facts["image"]
+    # The manifest's own annotations, shown before the image: an index's (an image's
+    # are shown in its image section, with its labels).
+    annotations: dict[str, str]
 
 
 class ManifestPageView(TypedDict):
@@ -155,7 +163,8 @@ def changes_view(changes: list[ChangeRow]) -> ChangesView:
     return {"caption": f"{counted(len(changes), 'change', 'changes')}, newest first"}
 
 
-def matrix_view(rows: list[TagRow], columns: list[str]) -> MatrixView:
+def matrix_view(data: TagListFields) -> MatrixView:
+    rows, columns = data["tags"], data["platform_columns"]
     matrix: list[MatrixRow] = []
     for row in rows:
         # A platform listed twice (two entries without one) shows its last cell.
@@ -163,22 +172,59 @@ def matrix_view(rows: list[TagRow], columns: list[str]) -> MatrixView:
         matrix.append(
             {"tag": row, "cells": [{"platform": c, "cell": cells.get(c)} for c in columns]}
         )
-    return {"rows": matrix}
+    return {"rows": matrix, "empty": "" if columns else matrix_empty(data)}
 
 
-def image_view(image: ImageDocument) -> ImageView:
+def matrix_empty(data: TagListFields) -> str:
+    """Why a repository's tags cannot be laid out by platform."""
+    images = data["total_tags"] - data["supply_chain_tags"]
+    if not data["shown_tags"]:
+        if images:
+            return (
+                f"None of the {counted(images, 'tag', 'tags')} the registry lists is shown "
+                "(left out by the configuration, or unreadable): no platforms to lay out."
+            )
+        return "This repository has no tags, so there are no platforms to lay out."
+    artifacts = sum(row["manifest_kind"] == "artifact" for row in data["tags"])
+    if artifacts == len(data["tags"]):
+        return (
+            "These tags are artifacts (such as Helm charts or SBOMs), not container "
+            "images: they are not built for platforms."
+        )
+    return (
+        "No platform is known for these tags: they are artifacts, or their manifests "
+        "could not be read (see the repository page)."
+    )
+
+
+def image_view(image: ImageDocument, above: Mapping[str, str] | None = None) -> ImageView:
+    """``above``: annotations already shown on the page (an index's)."""
     env = image["config"]["env"] if image["config"] is not None else []
     config: Any = image["artifact_config"]
     flat: dict[str, str] | None = None
     if isinstance(config, Mapping):
         # Nested values are in the raw documents; a table shows what reads as one line.
         flat = {k: str(v) for k, v in config.items() if isinstance(v, str | Number)}
+    annotations = image["annotations"]
+    labels = image["config"]["labels"] if image["config"] is not None else {}
+    note = ""
+    if annotations and annotations == above:
+        note = "The same as the index's annotations above."
+    elif annotations and annotations == labels:
+        note = "The same as the labels."
     return {
         "env": [(name, value) for name, _, value in (e.partition("=") for e in env)],
         "artifact_config": flat,
+        "annotations": {} if note else annotations,
+        "annotations_note": note,
     }
 
 
 def manifest_view(facts: ManifestFacts) -> ManifestView:
     image = facts["image"]
-    return {"facts": facts, "image": image_view(image) if image is not None else None}
+    if image is None:
+        return {"facts": facts, "image": None, "annotations": facts["annotations"]}
+    if image["digest"] == facts["digest"]:  # an image: its annotations are the manifest's
+        return {"facts": facts, "image": image_view(image), "annotations": {}}
+    above = facts["annotations"]
+    return {"facts": facts, "image": image_view(image, above), "annotations": above}
