@@ -258,6 +258,7 @@ def report(result: BuildResult) -> dict[str, Any]:
                 "repositories_with_problems": sorted(
                     r.name for r in registry.repositories_with_problems
                 ),
+                "problems": sum(len(r.problems) for r in registry.repositories),
                 "stale_repositories": sorted(r.name for r in registry.stale_repositories),
                 "rate_limit_remaining": result.catalog.rate_limits.get(registry.name, (None, None))[
                     0

@@ -248,6 +248,27 @@ class Tag:
     digest: str
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class Problem:
+    """One cause of trouble in a repository, with every tag and platform it affects:
+    ``config blob unavailable: HTTP 404 BLOB_UNKNOWN (tags 1.0, 1.1)``."""
+
+    cause: str
+    tags: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        affected = "; ".join(
+            f"{what} {', '.join(names)}"
+            for what, names in (
+                ("tag" if len(self.tags) == 1 else "tags", self.tags),
+                ("platform" if len(self.platforms) == 1 else "platforms", self.platforms),
+            )
+            if names
+        )
+        return f"{self.cause} ({affected})" if affected else self.cause
+
+
 @dataclass(frozen=True, slots=True)
 class Repository:
     """One repository: its shown tags, the manifests they point to, and what went wrong."""
@@ -257,8 +278,9 @@ class Repository:
     manifests: Mapping[str, Manifest] = field(default_factory=dict)
     referrers: Mapping[str, tuple[Referrer, ...]] = field(default_factory=dict)
     description: str | None = None
-    total_tags: int = 0  # tags the registry listed, before filters
-    problems: tuple[str, ...] = ()  # tags or children that could not be read
+    total_tags: int = 0  # tags the registry listed, before filters, supply-chain tags too
+    supply_chain_tags: int = 0  # of those, cosign and referrers tags (not images to pull)
+    problems: tuple[Problem, ...] = ()  # each cause once, with the tags it affects
     error: str = ""  # set when the repository could not be crawled at all
     stale_since: str = ""  # set when the data shown is from an earlier build
 

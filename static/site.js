@@ -187,6 +187,22 @@
     return tr;
   }
 
+  // A filter that matches nothing says so in the table, and how to see every tag again.
+  function noMatch(table, input, total) {
+    var clear = el("button", { type: "button", "class": "copy", text: "Clear the filter" });
+    clear.addEventListener("click", function () {
+      input.value = "";
+      input.dispatchEvent(new Event("input"));
+      input.focus();
+    });
+    var cell = el("td", { "class": "no-match", colspan: String(table.tHead.rows[0].cells.length) }, [
+      document.createTextNode("No tag, digest or platform matches “" + input.value.trim() + "”. "),
+      clear,
+      document.createTextNode(" to see all " + total + " tags.")
+    ]);
+    return el("tr", {}, [cell]);
+  }
+
   function setUpTagTable(table, render) {
     var rows = window.sitegenTags;
     if (!table || !Array.isArray(rows)) { return; }
@@ -231,6 +247,7 @@
       var body = table.tBodies[0];
       var fresh = el("tbody");
       slice.forEach(function (row) { fresh.appendChild(render(row)); });
+      if (!shown.length && state.needle) { fresh.appendChild(noMatch(table, input, rows.length)); }
       table.replaceChild(fresh, body);
       table.querySelectorAll("thead th[data-sort]").forEach(function (th) {
         if (th.getAttribute("data-sort") === state.sort) {

@@ -92,4 +92,5 @@ def test_a_tag_that_failed_makes_its_registry_partial(tmp_path: Path) -> None:
     assert registry["status"] == "partial"
     assert registry["repositories_with_problems"][0]["name"] == "apps/web"
     page = (tmp_path / "site/health/index.html").read_text()
-    assert "tags or platforms could not be read" in page and ">ok<" not in page
+    assert "1 problem reading tags or platforms" in page and ">ok<" not in page
+    assert status["registry_status"]["fake"]["problems"] == registry["problems"] == 1

@@ -4,15 +4,34 @@ not show it: crawl problems, and counts of one."""
 from __future__ import annotations
 
 from sitegen.config import SiteConfig
-from sitegen.model import Catalog, Change, Registry, Repository
+from sitegen.model import (
+    Catalog,
+    Change,
+    Descriptor,
+    Image,
+    ImageConfig,
+    Index,
+    IndexEntry,
+    Platform,
+    Problem,
+    Registry,
+    Repository,
+    Tag,
+)
 from sitegen.site.pages.catalog import build_pages
 from sitegen.site.render import Renderer
 
 
 def test_problems_and_counts_are_said_in_words() -> None:
     repositories = (
-        Repository(name="one", problems=("tag a: manifest unknown",)),
-        Repository(name="two", problems=("tag a: manifest unknown", "tag b: too large")),
+        Repository(name="one", problems=(Problem("manifest unknown", tags=("a",)),)),
+        Repository(
+            name="two",
+            problems=(
+                Problem("manifest unknown", tags=("a", "c")),
+                Problem("too large", tags=("b",), platforms=("linux/arm64",)),
+            ),
+        ),
     )
     catalog = Catalog(
         title="Words",
@@ -32,6 +51,8 @@ def test_problems_and_counts_are_said_in_words() -> None:
     html = {page.path: renderer.html(page) for page in build_pages(catalog)}
     assert "<summary>1 problem while crawling</summary>" in html["many/one/"]
     assert "<summary>2 problems while crawling</summary>" in html["many/two/"]
+    assert "<li>manifest unknown (tags a, c)</li>" in html["many/two/"]
+    assert "<li>too large (tag b; platform linux/arm64)</li>" in html["many/two/"]
     assert "<p>2 repositories · 0 tags</p>" in html[""]
     assert "<p>1 repository · 0 tags</p>" in html[""]
     assert "<caption>1 repository · 0 tags</caption>" in html["single/"]
@@ -46,3 +67,62 @@ def test_the_changes_page_counts_its_changes() -> None:
         catalog = Catalog(title="Words", registries=(registry,), changes=changes)
         page = next(p for p in build_pages(catalog) if p.path == "changes/")
         assert f"<caption>{caption}, newest first</caption>" in renderer.html(page)
+
+
+def _image(digest: str, annotations: dict[str, str], labels: dict[str, str]) -> Image:
+    config = Descriptor("application/vnd.oci.image.config.v1+json", "sha256:" + "c" * 64, 2)
+    return Image(
+        digest=digest,
+        media_type="application/vnd.oci.image.manifest.v1+json",
+        manifest_size=2,
+        config_descriptor=config,
+        annotations=annotations,
+        platform=Platform("linux", "amd64"),
+        config=ImageConfig(digest=config.digest, labels=labels),
+    )
+
+
+def test_the_same_annotations_are_shown_once_under_their_own_heading() -> None:
+    """An image's annotations are its manifest's: one table, not two; annotations equal
+    to the labels, or to the index's shown above, are named instead of repeated."""
+    same = {"org.opencontainers.image.source": "https://example.com/a"}
+    own = _image("sha256:" + "1" * 64, {"org.example.build": "42"}, same)
+    echo = _image("sha256:" + "2" * 64, same, same)
+    child = _image("sha256:" + "3" * 64, same, {})
+    index = Index(
+        digest="sha256:" + "4" * 64,
+        media_type="application/vnd.oci.image.index.v1+json",
+        manifest_size=2,
+        entries=(IndexEntry(Descriptor(child.media_type, child.digest, 2), image=child),),
+        annotations=same,
+    )
+    repo = Repository(
+        name="app",
+        tags=(Tag("own", own.digest), Tag("echo", echo.digest), Tag("multi", index.digest)),
+        manifests={m.digest: m for m in (own, echo, index, child)},
+    )
+    catalog = Catalog(
+        title="Once",
+        registries=(
+            Registry(name="r", url="https://r.test", pull_host="r.test", repositories=(repo,)),
+        ),
+    )
+    renderer = Renderer(SiteConfig())
+    html = {page.path: renderer.html(page) for page in build_pages(catalog)}
+
+    page = html["r/app/_tags/own/"]
+    assert page.count('<h2 id="annotations-h">Annotations</h2>') == 1
+    assert page.count("org.<wbr>example.<wbr>build") == 1  # one table, keys broken at dots
+    assert '<h2 id="labels-h">Labels</h2>' in page
+
+    page = html["r/app/_tags/echo/"]
+    assert "The same as the labels." in page
+    assert page.count("org.<wbr>opencontainers.<wbr>image.<wbr>source") == 1  # the labels
+
+    page = html["r/app/_tags/multi/"]
+    assert page.count('<h2 id="index-annotations-h">Index annotations</h2>') == 1
+
+    digest_pages = [p for p in html if p.startswith("r/app/_digests/")]
+    child_page = next(html[p] for p in digest_pages if child.digest.replace(":", "-") in p)
+    assert "The same as the labels." not in child_page  # its labels are empty
+    assert child_page.count("org.<wbr>opencontainers.<wbr>image.<wbr>source") == 1

@@ -13,18 +13,48 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sitegen.config import RegistryConfig, RepositoryConfig, platform_matches
 from sitegen.crawl.context import CrawlContext
 from sitegen.errors import NotFoundError, ProtocolError, RegistryError
-from sitegen.model import Descriptor, Image, Index, Manifest, Repository, Tag
+from sitegen.model import (
+    Descriptor,
+    Image,
+    Index,
+    Manifest,
+    Problem,
+    Repository,
+    Tag,
+    platform_label,
+)
 from sitegen.oci import jsonload, kinds, manifests, mediatypes
 from sitegen.oci.masking import NO_SECRETS
 from sitegen.oci.versions import version_key
 from sitegen.registry.client import RawManifest
 from sitegen.registry.flight import SingleFlight
+
+# What a registry error says before its reason: the request, naming the one digest or
+# tag it was for. Left out of a problem's cause, so that one cause hitting many tags
+# (a registry that lost the config blobs of several images) is said once.
+_REQUEST = re.compile(r"(?:get|check) (?:blob|manifest) \S+: ")
+
+
+def reason(exc: RegistryError) -> str:
+    """Why a request failed, without which request it was."""
+    return _REQUEST.sub("", exc.detail, count=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Trouble:
+    """One failure as the crawl meets it: its cause, and the tag or digest it hit."""
+
+    cause: str
+    tag: str = ""
+    digest: str = ""
 
 
 class ManifestLoader(abc.ABC):
@@ -41,7 +71,7 @@ class ManifestLoader(abc.ABC):
         # Kept for the whole crawl, failures too: a digest that failed once fails
         # everywhere in this repository without being asked for again.
         self._loads: SingleFlight[str, Manifest] = SingleFlight(keep=True)
-        self._problems: list[str] = []
+        self._troubles: list[Trouble] = []
         # The config's description is the user's own text, but it is published too.
         self.description = (
             ctx.masker.text(repo.description) if repo.description is not None else None
@@ -80,11 +110,44 @@ class ManifestLoader(abc.ABC):
             stale_since=self.previous.crawled_at or "an earlier build",
         )
 
-    def _problem(self, message: str, exc: RegistryError) -> None:
-        """A part of the repository that could not be read: on its page, and a failure
-        for ``--strict`` and the build report."""
-        self._problems.append(self.ctx.masker.text(message))
+    def _problem(self, cause: str, exc: RegistryError, *, tag: str = "", digest: str = "") -> None:
+        """A part of the repository that could not be read: on its page (each cause
+        once, ``problems``), and a failure for ``--strict`` and the build report."""
+        self._troubles.append(Trouble(self.ctx.masker.text(cause), tag=tag, digest=digest))
         self.ctx.fail(exc)
+
+    def problems(self, tags: Mapping[str, Manifest]) -> tuple[Problem, ...]:
+        """Each cause once, naming the tags (of ``tags``: tag -> its manifest) and the
+        platforms it affects."""
+        reached: dict[str, set[tuple[str, str]]] = {}  # digest -> {(tag, platform)}
+        for tag, manifest in tags.items():
+            reached.setdefault(manifest.digest, set()).add((tag, ""))
+            if isinstance(manifest, Index):
+                for entry in manifest.entries:
+                    where = (tag, platform_label(entry.platform))
+                    reached.setdefault(entry.descriptor.digest, set()).add(where)
+                for attestation in manifest.attestations:
+                    reached.setdefault(attestation.descriptor.digest, set()).add((tag, ""))
+        hit: dict[str, tuple[set[str], set[str]]] = {}
+        for trouble in self._troubles:
+            names, platforms = hit.setdefault(trouble.cause, (set(), set()))
+            if trouble.tag:
+                names.add(trouble.tag)
+            for tag, platform in reached.get(trouble.digest, ()):
+                names.add(tag)
+                if platform:
+                    platforms.add(platform)
+        mask = self.ctx.masker.text
+        return tuple(
+            sorted(
+                Problem(
+                    cause=cause,
+                    tags=tuple(mask(t) for t in sorted(names, key=version_key, reverse=True)),
+                    platforms=tuple(mask(p) for p in sorted(platforms)),
+                )
+                for cause, (names, platforms) in hit.items()
+            )
+        )
 
     async def load(self, digest: str, raw: RawManifest | None = None) -> Manifest:
         """The model for ``digest``, built once however many tags and indexes ask."""
@@ -105,7 +168,7 @@ class ManifestLoader(abc.ABC):
             except RegistryError as exc:
                 config_data = None
                 problem = self.ctx.masker.text(f"config {needed.digest[:19]}: {exc.detail}")
-                self._problem(f"manifest {digest[:19]}: {problem}", exc)
+                self._problem(f"config blob could not be read: {reason(exc)}", exc, digest=digest)
         image, secrets = manifests.image(
             raw.document,
             digest=digest,
@@ -138,7 +201,8 @@ class ManifestLoader(abc.ABC):
             except RegistryError as exc:
                 # docs/protocol.md item 19: a child that fails greys out one platform only.
                 detail = masker.text(exc.detail)
-                self._problem(f"platform {entry.digest[:19]}: {detail}", exc)
+                cause = f"platform manifest could not be read: {reason(exc)}"
+                self._problem(cause, exc, digest=entry.digest)
                 return None, detail
             if isinstance(found, Index):
                 return None, "nested index (not shown)"
@@ -148,7 +212,8 @@ class ManifestLoader(abc.ABC):
             try:
                 fetched = await self._manifest(entry.digest)
             except RegistryError as exc:
-                self._problem(f"attestation {entry.digest[:19]}: {exc.detail}", exc)
+                cause = f"attestation manifest could not be read: {reason(exc)}"
+                self._problem(cause, exc, digest=entry.digest)
                 return None
             return masker.document(fetched.document)[0]  # type: ignore[no-any-return]
 

@@ -15,7 +15,7 @@ from sitegen.config import (
     platform_matches,
 )
 from sitegen.crawl.context import VERBOSE, CrawlContext, Outcome
-from sitegen.crawl.loader import ManifestLoader
+from sitegen.crawl.loader import ManifestLoader, reason
 from sitegen.crawl.state import RepositoryState
 from sitegen.errors import NotFoundError, RegistryError
 from sitegen.model import (
@@ -108,7 +108,7 @@ class RepositoryCrawler(ManifestLoader):
         candidates = [t for t in plain if _matches(self.filter, t)]
         resolved = await self._select(candidates)
         fallback = await self._resolve_all(fallback_tags, count=False)
-        repository = await self._assemble(resolved, fallback, listed, len(plain))
+        repository = await self._assemble(resolved, fallback, listed)
         outcome.fresh[(self.registry, self.name)] = RepositoryState(
             crawled_at=self.ctx.now,
             tags={t.name: t.digest for t in repository.tags},
@@ -120,7 +120,7 @@ class RepositoryCrawler(ManifestLoader):
             self.registry,
             self.name,
             len(repository.tags),
-            len(plain),
+            repository.total_tags,
         )
         return repository
 
@@ -129,7 +129,6 @@ class RepositoryCrawler(ManifestLoader):
         resolved: dict[str, Manifest],
         fallback: dict[str, Manifest],
         listed: list[str],
-        total: int,
     ) -> Repository:
         by_digest: dict[str, Manifest] = {}
         tags = []
@@ -160,8 +159,9 @@ class RepositoryCrawler(ManifestLoader):
             manifests=dict(sorted(by_digest.items())),
             referrers=supplychain.merged(referrers),
             description=self.description,
-            total_tags=total,
-            problems=tuple(sorted(self._problems)),
+            total_tags=len(listed),
+            supply_chain_tags=sum(supplychain.is_supply_chain_tag(t) for t in listed),
+            problems=self.problems({**fallback, **resolved}),
         )
 
     # -- tags ---------------------------------------------------------------------------
@@ -211,7 +211,7 @@ class RepositoryCrawler(ManifestLoader):
 
     async def _tag_failed(self, tag: str, exc: RegistryError) -> Manifest | None:
         """Show the digest the previous build saw, if its manifest is cached."""
-        message = f"tag {tag}: {exc.detail}"
+        cause = f"manifest could not be read: {reason(exc)}"
         known = self.previous.tags.get(tag) if self.previous else None
         if known is not None:
             try:
@@ -219,9 +219,10 @@ class RepositoryCrawler(ManifestLoader):
             except RegistryError:
                 manifest = None
             if manifest is not None:
-                self._problem(f"{message}; showing the digest from the last good crawl", exc)
+                shown = f"{cause}; showing the digest from the last good crawl"
+                self._problem(shown, exc, tag=tag)
                 return manifest
-        self._problem(message, exc)
+        self._problem(cause, exc, tag=tag)
         return None
 
     # -- what the cache lacks -----------------------------------------------------------

@@ -108,6 +108,12 @@ def linked(value: Any) -> Markup:
     return text
 
 
+def dot_breaks(value: Any) -> Markup:
+    """``key|dotbreak``: escaped, with a line-break opportunity after every dot, so a
+    narrow column breaks ``org.opencontainers.image.source`` between its parts."""
+    return Markup(str(escape(value)).replace(".", ".<wbr>"))  # noqa: S704
+
+
 def pretty_json(value: Any) -> str:
     """Indented JSON for the raw manifest and config views."""
     return json.dumps(value, indent=2, sort_keys=False, ensure_ascii=False)
@@ -241,6 +247,7 @@ class Renderer:
             digest=digest_code,
             created=created_time,
             linked=linked,
+            dotbreak=dot_breaks,
             when=_when,
             pretty_json=_RememberedPrettyJson(),
             exec_form=exec_form,

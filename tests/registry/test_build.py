@@ -78,10 +78,13 @@ def test_content_that_does_not_hash_to_its_digest_is_never_rendered(
     assert sorted(t["name"] for t in repo["tags"]) == ["bad-config", "good"]
     problems = "\n".join(repo["problems"])
     assert (
-        f"tag bad-manifest: get manifest {bad_manifest.digest}: content does not hash to the "
-        f"requested digest {bad_manifest.digest[:19]}..."
+        "manifest could not be read: content does not hash to the requested digest "
+        f"{bad_manifest.digest[:19]}... (tag bad-manifest)"
     ) in problems
-    assert f"config {bad_config.config.digest[:19]}: get blob" in problems
+    assert (
+        "config blob could not be read: content does not hash to the requested digest "
+        "(tag bad-config)"
+    ) in problems
     # The manifest and the config blob that fail their digests are in the build log too.
     logged = [r.getMessage() for r in caplog.records if "does not hash" in r.getMessage()]
     assert [m.split(": ", 1)[0] for m in logged] == ["fake/team/app", "fake/team/app"]

@@ -160,6 +160,8 @@ def test_site_opened_from_disk(page: Page, built_site: Path) -> None:
         "lab/base/alpine/_tags/latest/index.html",
         "lab/base/alpine/_platforms/index.html",
         "lab/charts/demo/_tags/0.1.0/index.html",
+        "lab/old/empty/_platforms/index.html",
+        "lab/tools/cli/_tags/1.0/index.html",
     ],
 )
 def test_no_serious_accessibility_violations(
@@ -191,6 +193,19 @@ def test_no_serious_accessibility_violations(
         ("repository", "lab/base/alpine/index.html"),
         ("tag", "lab/apps/web/_tags/v1.2.0/index.html"),
         ("search", "search/index.html?q=apps"),
+        ("tag-list", "lab/apps/worker/index.html"),
+        ("multi-platform-tag", "lab/tools/cli/_tags/1.0/index.html"),
+        (
+            "digest",
+            "lab/apps/web/_digests/"
+            "sha256-d411e03eeef732f1b5ef9058a7a4a3598e84ef34f51d06ac24f5837f23b447e1/index.html",
+        ),
+        ("matrix", "lab/tools/cli/_platforms/index.html"),
+        ("empty-matrix", "lab/old/empty/_platforms/index.html"),
+        ("chart", "lab/charts/demo/_tags/0.1.0/index.html"),
+        ("changes", "changes/index.html"),
+        ("health", "health/index.html"),
+        ("not-found", "404.html"),
     ],
 )
 def test_narrow_screen(
@@ -206,6 +221,95 @@ def test_narrow_screen(
             """() => document.documentElement.scrollWidth - document.documentElement.clientWidth"""
         )
         assert overflow <= 0
+        # Pull commands wrap beside their Copy button: nothing of them is cut off.
+        cut = page.evaluate(
+            """() => [...document.querySelectorAll('.pull, .pull-cmd')].filter(e =>
+                e.getBoundingClientRect().right > innerWidth || e.scrollWidth > e.clientWidth
+            ).map(e => e.textContent)"""
+        )
+        assert cut == []
         shot(page, artifacts, f"narrow-{name}")
     finally:
         context.close()
+
+
+# Each key/value row of the tables, where its key and its value are on the screen.
+ROWS = """() => [...document.querySelectorAll('table.kv tbody tr')].map(tr => {
+    const key = tr.querySelector('th').getBoundingClientRect();
+    const value = tr.querySelector('td').getBoundingClientRect();
+    return {keyTop: key.top, keyBottom: key.bottom, valueTop: value.top};
+})"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_key_value_tables_stack_on_a_phone(
+    browser: Browser, site_url: str, artifacts: Path, scheme: str
+) -> None:
+    path = "lab/apps/web/_tags/v1.2.0/index.html"
+    for viewport, stacked in ((NARROW, True), (WIDE, False)):
+        context = browser.new_context(viewport=viewport, color_scheme=scheme)  # type: ignore[arg-type]
+        page = context.new_page()
+        try:
+            page.goto(site_url + path)
+            rows = page.evaluate(ROWS)
+            assert len(rows) >= 5  # the environment and the labels
+            for row in rows:
+                if stacked:  # the value under its key
+                    assert row["valueTop"] >= row["keyBottom"] - 1
+                else:  # side by side
+                    assert abs(row["valueTop"] - row["keyTop"]) < 1
+            expect(page.get_by_role("heading", name="Labels", exact=True)).to_be_visible()
+            if stacked:
+                shot(page, artifacts, f"narrow-tag-{scheme}")
+        finally:
+            context.close()
+
+
+def test_label_keys_break_at_dots(page: Page, site_url: str) -> None:
+    page.goto(site_url + "lab/apps/web/_tags/v1.2.0/index.html")
+    # A column as narrow as a phone's leaves for keys.
+    page.evaluate(
+        """() => document.querySelectorAll('table.kv th[scope=row]').forEach(
+            th => th.style.setProperty('width', '9rem', 'important'))"""
+    )
+    lines = page.evaluate(
+        """() => [...document.querySelectorAll('table.kv th[scope=row] code')].map(code => {
+            const tops = part => {
+                const range = document.createRange();
+                range.selectNodeContents(part);
+                return [...range.getClientRects()].map(r => Math.round(r.top));
+            };
+            const parts = [...code.childNodes].filter(n => n.nodeType === Node.TEXT_NODE);
+            return {
+                key: code.textContent,
+                partLines: parts.map(p => new Set(tops(p)).size),
+                lines: new Set(tops(code)).size,
+            };
+        })"""
+    )
+    long_keys = [k for k in lines if k["key"].startswith("org.opencontainers.image.")]
+    assert long_keys
+    for key in long_keys:
+        assert key["lines"] > 1, key  # the key did not fit on one line ...
+        assert set(key["partLines"]) == {1}, key  # ... and broke only between its parts
+
+
+def test_empty_matrix_and_unmatched_filter_say_what_is_going_on(
+    page: Page, site_url: str, artifacts: Path
+) -> None:
+    page.goto(site_url + "lab/old/empty/_platforms/index.html")
+    expect(page.locator("main")).to_contain_text(
+        "This repository has no tags, so there are no platforms to lay out."
+    )
+    page.goto(site_url + "lab/charts/demo/_platforms/index.html")
+    expect(page.locator("main")).to_contain_text("These tags are artifacts")
+
+    page.goto(site_url + "lab/apps/worker/index.html")
+    page.get_by_role("searchbox", name="Filter tags").fill("nothing-like-it")
+    expect(page.locator("#tag-table td.no-match")).to_have_text(
+        "No tag, digest or platform matches \u201cnothing-like-it\u201d. "
+        "Clear the filter to see all 4 tags."
+    )
+    shot(page, artifacts, "repository-no-match")
+    page.get_by_role("button", name="Clear the filter").click()
+    assert first_column(page) == ["v2.0.0", "v2.0.0-rc1", "v1.9.0", "main"]

@@ -234,7 +234,7 @@ def health_page(catalog: Catalog) -> Page:
             {
                 "name": repo.name,
                 "path": paths.repository_path(registry.name, repo.name),
-                "problems": list(repo.problems),
+                "problems": [str(problem) for problem in repo.problems],
             }
             for repo in registry.repositories_with_problems
             if not repo.error

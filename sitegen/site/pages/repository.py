@@ -98,6 +98,7 @@ def repository_pages(
             "matrix_pages": matrix_pages,
             "platform_columns": columns,
             "total_tags": repo.total_tags,
+            "supply_chain_tags": repo.supply_chain_tags,
             "shown_tags": len(rows),
             "tags": tags,
         }
@@ -123,7 +124,7 @@ def repository_pages(
             for digest, names in sorted(repo.tags_by_digest().items())
             if digest in repo.manifests
         ],
-        "problems": list(repo.problems),
+        "problems": [str(problem) for problem in repo.problems],
         "error": repo.error,
         "stale_since": repo.stale_since,
         "history": history,
@@ -150,7 +151,7 @@ def repository_pages(
         data=data,
         crumbs=crumbs,
         search=search,
-        view=repository_view(data["problems"]),
+        view=repository_view(data),
     )
     for number in range(2, count + 1):
         page_path = list_pages[number - 1]
@@ -179,7 +180,7 @@ def repository_pages(
             title=f"{repo.name}: platforms" + (f", page {number}" if number > 1 else ""),
             data=matrix_data,
             crumbs=(*crumbs, ("platforms", page_path)),
-            view=matrix_view(matrix_data["tags"], columns),
+            view=matrix_view(matrix_data),
         )
 
 

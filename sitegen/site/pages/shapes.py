@@ -177,6 +177,7 @@ class TagListFields(TypedDict):
     matrix_pages: list[str]
     platform_columns: list[str]
     total_tags: int
+    supply_chain_tags: int
     shown_tags: int
     tags: list[TagRow]
 

@@ -20,10 +20,15 @@ from sitegen.site.pages.shapes import (
     ManifestFacts,
     PlatformCell,
     RegistrySummary,
+    RepositoryData,
     RepositoryEntry,
+    TagListFields,
     TagRow,
 )
 
+
+# The kinds of manifest that are built for platforms (a matrix has columns for them).
+PLATFORM_KINDS = ("image", "index")
 
 class NoView(TypedDict):
     """The view of a page whose template needs nothing beyond its data."""
@@ -41,6 +46,8 @@ class RegistryView(TypedDict):
 
 class RepositoryView(TypedDict):
     problems_summary: str  # "2 problems while crawling"
+    # "3 shown of 5 tags, newest version first; 2 more tags are signatures or attestations"
+    tag_counts: str
 
 
 class ChangesView(TypedDict):
@@ -59,6 +66,7 @@ class MatrixRow(TypedDict):
 
 class MatrixView(TypedDict):
     rows: list[MatrixRow]
+    empty: str  # why there is no matrix to show ("" when there is one)
 
 
 class ImageView(TypedDict):
@@ -69,6 +77,10 @@ class ImageView(TypedDict):
     # An image (by its media types) whose config blob could not be read: its runtime
     # facts are unknown, which the page says instead of leaving them out silently.
     config_unavailable: bool
+    # The manifest annotations to show as a table: none when they are exactly what is
+    # already shown on the page (the index's annotations, or the labels); then a note says so.
+    annotations: dict[str, str]
+    annotations_note: str
 
 
 class ManifestView(TypedDict):
@@ -83,6 +95,9 @@ class ManifestView(TypedDict):
     inline_view: ImageView | None
     # Some platform could not be read, so "total stored" is a lower bound.
     total_partial: bool
+    # The manifest's own annotations, shown before the image: an index's (an image's
+    # are shown in its image section, with its labels).
+    annotations: dict[str, str]
 
 
 class ManifestPageView(TypedDict):
@@ -122,15 +137,35 @@ def registry_view(summary: RegistrySummary, entries: list[RepositoryEntry]) -> R
     }
 
 
-def repository_view(problems: list[str]) -> RepositoryView:
-    return {"problems_summary": f"{counted(len(problems), 'problem', 'problems')} while crawling"}
+def repository_view(data: RepositoryData) -> RepositoryView:
+    problems = data["problems"]
+    return {
+        "problems_summary": f"{counted(len(problems), 'problem', 'problems')} while crawling",
+        "tag_counts": tag_counts(data),
+    }
+
+
+def tag_counts(data: TagListFields) -> str:
+    """How many tags are shown, of how many the registry lists, and how many of those
+    are signatures or attestations (not images to pull)."""
+    images = data["total_tags"] - data["supply_chain_tags"]
+    shown = data["shown_tags"]
+    text = f"{shown} shown" + (f" of {counted(images, 'tag', 'tags')}" if images > shown else "")
+    text += ", newest version first"
+    supply = data["supply_chain_tags"]
+    if supply == 1:
+        text += "; 1 more tag is a signature or attestation, shown with the image it signs"
+    elif supply:
+        text += f"; {supply} more tags are signatures and attestations, shown with the images they sign"
+    return text
 
 
 def changes_view(changes: list[ChangeRow]) -> ChangesView:
     return {"caption": f"{counted(len(changes), 'change', 'changes')}, newest first"}
 
 
-def matrix_view(rows: list[TagRow], columns: list[str]) -> MatrixView:
+def matrix_view(data: TagListFields) -> MatrixView:
+    rows, columns = data["tags"], data["platform_columns"]
     matrix: list[MatrixRow] = []
     for row in rows:
         # A platform listed twice (two entries without one) shows its last cell.
@@ -138,30 +173,69 @@ def matrix_view(rows: list[TagRow], columns: list[str]) -> MatrixView:
         matrix.append(
             {"tag": row, "cells": [{"platform": c, "cell": cells.get(c)} for c in columns]}
         )
-    return {"rows": matrix}
+    return {"rows": matrix, "empty": "" if columns else matrix_empty(data)}
 
 
-def image_view(image: ImageDocument, *, is_image: bool = True) -> ImageView:
+def matrix_empty(data: TagListFields) -> str:
+    """Why a repository's tags cannot be laid out by platform."""
+    images = data["total_tags"] - data["supply_chain_tags"]
+    if not data["shown_tags"]:
+        if images:
+            return (
+                f"None of the {counted(images, 'tag', 'tags')} the registry lists is shown "
+                "(left out by the configuration, or unreadable): no platforms to lay out."
+            )
+        return "This repository has no tags, so there are no platforms to lay out."
+    artifacts = sum(row["manifest_kind"] not in PLATFORM_KINDS for row in data["tags"])
+    if artifacts == len(data["tags"]):
+        return (
+            "These tags are artifacts (such as Helm charts or SBOMs), not container "
+            "images: they are not built for platforms."
+        )
+    return (
+        "No platform is known for these tags: they are artifacts, or their manifests "
+        "could not be read (see the repository page)."
+    )
+
+
+def image_view(
+    image: ImageDocument, above: Mapping[str, str] | None = None, *, is_image: bool = True
+) -> ImageView:
+    """``above``: annotations already shown on the page (an index's); ``is_image``: the
+    manifest is an image by its media types (so a missing config is worth saying)."""
     env = image["config"]["env"] if image["config"] is not None else []
     config: Any = image["artifact_config"]
     flat: dict[str, str] | None = None
     if isinstance(config, Mapping):
         # Nested values are in the raw documents; a table shows what reads as one line.
         flat = {k: str(v) for k, v in config.items() if isinstance(v, str | Number)}
+    annotations = image["annotations"]
+    labels = image["config"]["labels"] if image["config"] is not None else {}
+    note = ""
+    if annotations and annotations == above:
+        note = "The same as the index's annotations (under Index annotations)."
+    elif annotations and annotations == labels:
+        note = "The same as the labels."
     return {
         "env": [(name, value) for name, _, value in (e.partition("=") for e in env)],
         "artifact_config": flat,
         "config_unavailable": is_image and image["config"] is None,
+        "annotations": {} if note else annotations,
+        "annotations_note": note,
     }
 
 
 def manifest_view(facts: ManifestFacts, inline: ImageDocument | None = None) -> ManifestView:
     image = facts["image"]
     is_image = facts["manifest_kind"] == "image"
+    own = facts["annotations"]
     return {
         "facts": facts,
+        # An image's annotations are shown in its image section, beside its labels; an
+        # index's before its platforms, and its inline platform's only when they differ.
         "image": image_view(image, is_image=is_image) if image is not None else None,
+        "annotations": {} if image is not None else own,
         "inline": inline,
-        "inline_view": image_view(inline) if inline is not None else None,
+        "inline_view": image_view(inline, own) if inline is not None else None,
         "total_partial": any(p["size"] is None for p in facts["platform_list"]),
     }
