@@ -10,7 +10,8 @@ something a catalog must render or survive:
                    volumes, user, history with empty layers), a cosign signature tag and
                    an SPDX SBOM referrer under the referrers fallback tag
 ``apps/worker``    OCI image; version order and creation-date order disagree
-``tools/cli``      Docker manifest list with a Windows entry (``os.version``)
+``tools/cli``      Docker manifest list with a Windows entry (``os.version``), signed with
+                   a cosign signature tag
 ``charts/demo``    a Helm chart: an OCI artifact that is not an image
 ``public/hello``   tiny OCI image, anonymously pullable under token auth
 ``old/empty``      a tag pushed and deleted: in ``_catalog``, ``tags/list`` says null
@@ -315,7 +316,18 @@ def sample_repos() -> list[SampleRepo]:
             DESCRIPTIONS["apps/web"],
         ),
         SampleRepo("apps/worker", worker, DESCRIPTIONS["apps/worker"]),
-        SampleRepo("tools/cli", {"1.0": cli, "latest": cli}, DESCRIPTIONS["tools/cli"]),
+        SampleRepo(
+            "tools/cli",
+            {
+                "1.0": cli,
+                "latest": cli,
+                # A signed multi-platform image: cosign signs the index's digest.
+                f"{fallback_tag(cli.digest)}.sig": cosign_signature(
+                    cli, reference="registry.example/tools/cli"
+                ),
+            },
+            DESCRIPTIONS["tools/cli"],
+        ),
         SampleRepo(
             "charts/demo",
             {"0.1.0": helm_chart("demo", "0.1.0", app_version="1.2.0", description="Demo app")},
