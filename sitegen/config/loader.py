@@ -47,6 +47,7 @@ from sitegen.oci.references import (
     api_host,
     is_docker_hub,
     is_name,
+    is_tag,
     normalize_name,
 )
 
@@ -350,9 +351,12 @@ class _Builder:
         seen: set[str] = set()
         for item in self.r.sequence(node):
             platforms = None
+            recommended = None
             if self.r.is_mapping(item):
                 keys = self.r.mapping(
-                    item, ("name", "description", "tags", "platforms"), required=("name",)
+                    item,
+                    ("name", "description", "tags", "platforms", "recommended_tag"),
+                    required=("name",),
                 )
                 name_field = keys["name"]
                 description = (
@@ -361,6 +365,8 @@ class _Builder:
                 tags = self.tag_filter(keys["tags"]) if "tags" in keys else TagFilter()
                 if "platforms" in keys:
                     platforms = self.platforms(keys["platforms"])
+                if "recommended_tag" in keys:
+                    recommended = self.tag(keys["recommended_tag"])
             else:
                 name_field, description, tags = item, None, TagFilter()
             name = normalize_name(host, self.r.string(name_field))
@@ -374,7 +380,13 @@ class _Builder:
                 self.r.fail(name_field, f"repository {name!r} is listed twice")
             seen.add(name)
             result.append(
-                RepositoryConfig(name=name, description=description, tags=tags, platforms=platforms)
+                RepositoryConfig(
+                    name=name,
+                    description=description,
+                    tags=tags,
+                    platforms=platforms,
+                    recommended_tag=recommended,
+                )
             )
         return tuple(result)
 
@@ -386,6 +398,12 @@ class _Builder:
                 self.r.fail(item, f"{value!r} is not a platform like linux/amd64 or linux/arm/v7")
 
         return tuple(self.r.strings(node, check))
+
+    def tag(self, node: Field) -> str:
+        value = self.r.string(node)
+        if not is_tag(value):
+            self.r.fail(node, f"{value!r} is not a tag (letters, digits, _ . -; up to 128)")
+        return value
 
     def tag_filter(self, node: Field) -> TagFilter:
         keys = self.r.mapping(node, ("include", "exclude", "latest"))
