@@ -20,6 +20,7 @@ from sitegen.site.pages.shapes import (
     ManifestFacts,
     Namespace,
     PlatformCell,
+    RecommendedTag,
     RegistrySummary,
     RepositoryEntry,
     TagRow,
@@ -44,8 +45,18 @@ class RegistryView(TypedDict):
     namespaces: list[NamespaceView]
 
 
+class ImageGroup(TypedDict):
+    """Tags that are one image (one digest): a row of the "group by image" table."""
+
+    row: TagRow  # its newest version tag's row: digest, platforms, size, created
+    tags: list[TagRow]  # every tag of the image, newest version first
+
+
 class RepositoryView(TypedDict):
     problems_summary: str  # "2 problems while crawling"
+    recommended_reason: str  # "the newest stable version"
+    images: list[ImageGroup]  # the first page_size images, newest version first
+    images_caption: str  # "12 images, newest version first" / "Images 1-100 of 250"
 
 
 class ChangesView(TypedDict):
@@ -124,8 +135,30 @@ def registry_view(
     }
 
 
-def repository_view(problems: list[str]) -> RepositoryView:
-    return {"problems_summary": f"{counted(len(problems), 'problem', 'problems')} while crawling"}
+_REASONS = {
+    "configured": "chosen by the catalog's maintainers",
+    "stable": "the newest stable version",
+    "other": "no version tags: the tag most likely meant for use",
+    "prerelease": "only pre-releases are published: the newest of them",
+}
+
+
+def repository_view(
+    problems: list[str], rows: list[TagRow], recommended: RecommendedTag | None, limit: int
+) -> RepositoryView:
+    groups: dict[str, ImageGroup] = {}
+    for row in rows:  # newest version first, so the first row of a digest leads it
+        groups.setdefault(row["digest"], {"row": row, "tags": []})["tags"].append(row)
+    images = list(groups.values())
+    caption = f"{counted(len(images), 'image', 'images')}, newest version first"
+    if len(images) > limit:
+        caption = f"Images 1–{limit} of {len(images)}, newest version first"
+    return {
+        "problems_summary": f"{counted(len(problems), 'problem', 'problems')} while crawling",
+        "recommended_reason": _REASONS[recommended["reason"]] if recommended else "",
+        "images": images[:limit],
+        "images_caption": caption,
+    }
 
 
 def changes_view(changes: list[ChangeRow]) -> ChangesView:
