@@ -110,6 +110,9 @@ class Image:
     problem: str = ""  # why part of it could not be read (config missing, ...)
     artifact_config: bytes = b""  # a small JSON config of a non-image artifact (Helm chart)
     redacted: bool = False  # secrets were masked in raw/config/artifact_config
+    # What it is, from its media types (``oci.kinds``): "image", "helm-chart",
+    # "signature", "sbom", "attestation" or "artifact"; never from what could be fetched.
+    kind: str = "image"
 
     @property
     def size(self) -> int:
@@ -132,8 +135,9 @@ class Image:
 
     @property
     def is_image(self) -> bool:
-        """True for a runnable container image (not a chart, signature or SBOM)."""
-        return self.config is not None and not self.artifact_type
+        """True for a runnable container image (not a chart, signature or SBOM), also
+        when its config could not be read."""
+        return self.kind == "image"
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,10 +179,12 @@ class Index:
     subject: str = ""
     raw: bytes = b""
     redacted: bool = False  # secrets were masked in raw
+    kind: str = "index"  # "index", or an artifact kind when it has an artifactType
 
     @property
     def size(self) -> int:
-        """Sum of every platform's compressed size (a full mirror of the tag)."""
+        """Sum of every readable platform's compressed size: what a full mirror of the
+        tag stores ("total stored"), not what one pull downloads."""
         return sum(e.image.size for e in self.entries if e.image)
 
     @property
@@ -195,6 +201,15 @@ class Index:
         if self.annotations.get(CREATED_ANNOTATION):
             return self.annotations[CREATED_ANNOTATION], "annotation"
         return "", ""
+
+    def pull_entry(self, preferred: str) -> IndexEntry | None:
+        """The platform a pull on a ``preferred`` machine (``linux/amd64``) gets, when it
+        was read; else the first readable platform; None when none was read."""
+        readable = [e for e in self.entries if e.image is not None]
+        for entry in readable:
+            if entry.platform is not None and str(entry.platform) == preferred:
+                return entry
+        return readable[0] if readable else None
 
     @property
     def platforms(self) -> tuple[Platform, ...]:
@@ -348,6 +363,7 @@ class Catalog:
     changes: tuple[Change, ...] = ()  # newest first
     previous: Mapping[str, Manifest] = field(default_factory=dict)  # old digests of moved tags
     rate_limits: Mapping[str, tuple[int | None, int | None]] = field(default_factory=dict)
+    default_platform: str = "linux/amd64"  # shown first on multi-platform pages
 
     @property
     def repository_count(self) -> int:

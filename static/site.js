@@ -153,8 +153,12 @@
 
   function tagRow(row) {
     var platforms = el("td");
-    if (row.manifest_kind === "artifact") {
-      platforms.appendChild(badge(row.artifact_type || "artifact"));
+    if (row.manifest_kind === "helm-chart") {
+      var chart = badge("Helm chart");
+      chart.classList.add("badge-kind");
+      platforms.appendChild(chart);
+    } else if (row.manifest_kind !== "image" && row.manifest_kind !== "index") {
+      platforms.appendChild(badge(row.artifact_type || row.manifest_kind || "artifact"));
     } else {
       (row.platforms || []).forEach(function (p) { platforms.appendChild(badge(p.platform)); platforms.appendChild(document.createTextNode(" ")); });
     }
@@ -186,7 +190,7 @@
     columns.forEach(function (column) {
       var cell = cells[column];
       if (!cell) { tr.appendChild(el("td", { "class": "muted", "aria-label": "not built for " + column, text: "–" })); return; }
-      var size = cell.path ? el("a", { href: pageLink(cell.path), text: humanSize(cell.size) }) : document.createTextNode(humanSize(cell.size));
+      var size = cell.path ? el("a", { href: pageLink(cell.path), text: humanSize(cell.size) }) : el("span", { "class": "muted", text: "size unknown" });
       tr.appendChild(el("td", {}, [size, el("br"), digestCode(cell.digest)]));
     });
     return tr;

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from sitegen.config import tls
 from sitegen.config.schema import (
     DEFAULT_CONCURRENCY,
+    DEFAULT_PLATFORM,
     DEFAULT_RETRIES,
     DEFAULT_TIME_BUDGET,
     DEFAULT_TIMEOUT,
@@ -55,6 +56,7 @@ PLATFORM_RE = re.compile(r"[a-z0-9._-]+/[a-z0-9._-]+(?:/[a-z0-9._-]+)?")
 SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 DESCRIPTION_SUFFIXES = (".md", ".markdown", ".txt")
 MAX_DESCRIPTION_BYTES = 1 << 20
+REPOSITORY_KEYS = ("name", "description", "tags", "platforms", "recommended_tag")
 MAX_CONFIG_BYTES = 16 << 20
 MAX_THEME_FILES = 10_000
 # What to write instead of lookaround, which the pattern engine cannot run.
@@ -122,8 +124,17 @@ class _Builder:
                 "secret_env_patterns",
                 "show_secret_env",
                 "secret_shapes",
+                "default_platform",
             ),
         )
+        default_platform = DEFAULT_PLATFORM
+        if "default_platform" in keys:
+            default_platform = self.r.string(keys["default_platform"])
+            if not PLATFORM_RE.fullmatch(default_platform):
+                self.r.fail(
+                    keys["default_platform"],
+                    f"{default_platform!r} is not a platform like linux/amd64 or linux/arm/v7",
+                )
         url = None
         if "url" in keys:
             url = self.r.string(keys["url"])
@@ -172,6 +183,7 @@ class _Builder:
             url=url,
             description=self.description(keys["description"]) if "description" in keys else None,
             theme_dir=theme_dir,
+            default_platform=default_platform,
         )
 
     def registry(self, node: Field) -> RegistryConfig:
@@ -353,11 +365,7 @@ class _Builder:
             platforms = None
             recommended = None
             if self.r.is_mapping(item):
-                keys = self.r.mapping(
-                    item,
-                    ("name", "description", "tags", "platforms", "recommended_tag"),
-                    required=("name",),
-                )
+                keys = self.r.mapping(item, REPOSITORY_KEYS, required=("name",))
                 name_field = keys["name"]
                 description = (
                     self.description(keys["description"]) if "description" in keys else None
@@ -379,15 +387,7 @@ class _Builder:
             if name in seen:
                 self.r.fail(name_field, f"repository {name!r} is listed twice")
             seen.add(name)
-            result.append(
-                RepositoryConfig(
-                    name=name,
-                    description=description,
-                    tags=tags,
-                    platforms=platforms,
-                    recommended_tag=recommended,
-                )
-            )
+            result.append(RepositoryConfig(name, description, tags, platforms, recommended))
         return tuple(result)
 
     def platforms(self, node: Field) -> tuple[str, ...]:

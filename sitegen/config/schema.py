@@ -21,6 +21,7 @@ DEFAULT_RETRIES = 3
 DEFAULT_TIME_BUDGET = 1800.0
 DEFAULT_BUILD_TIME_BUDGET = 3000
 DEFAULT_TITLE = "Image catalog"
+DEFAULT_PLATFORM = "linux/amd64"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,8 @@ class SiteConfig:
     description: str | None = None
     theme_dir: Path | None = None
     masker: Masker = field(default_factory=Masker)
+    # The platform a multi-platform tag page shows inline, and whose size a tag's size is.
+    default_platform: str = DEFAULT_PLATFORM
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,7 @@ async def crawl(
         changes=history[:HISTORY_LIMIT],
         previous=await _previous_digests(config, context, registries, history),
         rate_limits=dict(client.stats.rate_limit),
+        default_platform=config.site.default_platform,
     )
     return outcome
 

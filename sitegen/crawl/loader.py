@@ -20,7 +20,7 @@ from sitegen.config import RegistryConfig, RepositoryConfig, platform_matches
 from sitegen.crawl.context import CrawlContext
 from sitegen.errors import NotFoundError, ProtocolError, RegistryError
 from sitegen.model import Descriptor, Image, Index, Manifest, Repository, Tag
-from sitegen.oci import jsonload, manifests, mediatypes
+from sitegen.oci import jsonload, kinds, manifests, mediatypes
 from sitegen.oci.masking import NO_SECRETS
 from sitegen.oci.versions import version_key
 from sitegen.registry.client import RawManifest
@@ -185,6 +185,9 @@ class ManifestLoader(abc.ABC):
             subject=manifests.subject_digest(document),
             raw=data,
             redacted=redacted,
+            kind=kinds.manifest_kind(
+                raw.media_type, artifact_type=manifests.text(document.get("artifactType"))
+            ),
         )
 
     def _shown_entries(

@@ -21,7 +21,7 @@ from sitegen.model import (
     IndexEntry,
     Platform,
 )
-from sitegen.oci import jsonload, mediatypes
+from sitegen.oci import jsonload, kinds, mediatypes
 from sitegen.oci.masking import NO_MASKING, NO_SECRETS, Masker, Secrets
 from sitegen.oci.references import is_digest
 
@@ -210,6 +210,12 @@ def image(
         problem=problem,
         artifact_config=artifact_config,
         redacted=redacted,
+        kind=kinds.manifest_kind(
+            media_type,
+            config_media_type=config_desc.media_type,
+            artifact_type=text(document.get("artifactType")),
+            layer_media_types=(layer.media_type for layer in layer_list),
+        ),
     )
     return built, secrets
 

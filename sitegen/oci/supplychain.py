@@ -19,20 +19,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sitegen.model import Referrer
-from sitegen.oci import jsonload
+from sitegen.oci import jsonload, kinds
 from sitegen.oci.manifests import string_map, text
 from sitegen.oci.references import is_digest
 
 _TAG_RE = re.compile(r"(sha256)-([a-f0-9]{64})(?:\.(sig|att|sbom))?")
 _COSIGN_KIND = {"sig": "signature", "att": "attestation", "sbom": "sbom"}
-
-# Substrings of artifactType / mediaType that say what an artifact is, checked in order.
-_KINDS = (
-    ("signature", ("cosign.artifact.sig", "sigstore.bundle", "notary.signature", "signature")),
-    ("sbom", ("spdx", "cyclonedx", "syft", "sbom")),
-    ("provenance", ("slsa", "provenance")),
-    ("attestation", ("in-toto", "attestation", "vex")),
-)
 
 
 def is_supply_chain_tag(tag: str) -> bool:
@@ -56,11 +48,7 @@ def subject_of_referrers_tag(tag: str) -> str:
 
 def kind_of(artifact_type: str, media_type: str = "") -> str:
     """``signature``, ``sbom``, ``provenance``, ``attestation`` or ``artifact``."""
-    haystack = f"{artifact_type} {media_type}".lower()
-    for kind, needles in _KINDS:
-        if any(needle in haystack for needle in needles):
-            return kind
-    return "artifact"
+    return kinds.supply_chain_kind(artifact_type, media_type) or "artifact"
 
 
 def from_cosign_tags(tags: Iterable[str]) -> dict[str, list[Referrer]]:

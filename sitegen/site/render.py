@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 from sitegen import __version__
 from sitegen.config import SiteConfig
 from sitegen.dates import display
+from sitegen.oci import kinds
 from sitegen.site.pages.page import Page
 from sitegen.site.pages.shapes import ImageDocument
 from sitegen.site.pages.views import ImageView, ManifestView
@@ -55,6 +56,11 @@ def human_size(value: Any) -> str:
             return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1000
     return ""  # pragma: no cover
+
+
+def kind_name(value: Any) -> str:
+    """A manifest kind as a reader says it: ``helm-chart`` -> ``Helm chart``."""
+    return kinds.NAMES.get(str(value), "artifact")
 
 
 def short_digest(value: Any) -> str:
@@ -241,6 +247,7 @@ class Renderer:
             href=href,
             asset=asset,
             file_href=file_href,
+            kind_name=kind_name,
         )
         # Two partials are most of a tag or digest page, and the same on the page of
         # each tag of a manifest and on its digest page: each is rendered from exactly

@@ -73,9 +73,11 @@ def page_units(catalog: Catalog, timeline: Timeline | None = None) -> list[PageU
         yield registry_page(registry)
 
     def repository_unit(registry: Registry, repository: Repository) -> Iterator[Page]:
-        rows = tag_rows(registry, repository)
+        rows = tag_rows(registry, repository, catalog.default_platform)
         yield from repository_pages(registry, repository, rows, timeline)
-        yield from manifest_pages(registry, repository, locations, timeline)
+        yield from manifest_pages(
+            registry, repository, locations, timeline, catalog.default_platform
+        )
         yield from timeline.diff_pages(registry, repository)
 
     units = [PageUnit(4, site_pages)]

@@ -20,14 +20,22 @@ from sitegen.model import (
     images_of,
     platform_label,
 )
+from sitegen.config.schema import DEFAULT_PLATFORM
+from sitegen.oci import kinds
+from sitegen.oci.supplychain import is_supply_chain_tag, subject_of_referrers_tag
 from sitegen.oci.versions import version_key
 from sitegen.site import paths
+from sitegen.site.pages.commands import use_commands
 from sitegen.site.pages.history import Timeline
 from sitegen.site.pages.image import described, image_document, parsed
 from sitegen.site.pages.page import SCHEMA_VERSION, Locations, Page, repo_crumbs
 from sitegen.site.pages.shapes import (
     DigestData,
+    ChartFacts,
+    Command,
+    ImageDocument,
     ManifestFacts,
+    ManifestKind,
     ManifestSummary,
     Parent,
     PlatformCell,
@@ -38,23 +46,33 @@ from sitegen.site.pages.shapes import (
 )
 from sitegen.site.pages.views import ManifestView, manifest_view
 
-_KINDS = {"index": "multi-platform image", "image": "image", "artifact": "artifact"}
 
 
-def manifest_summary(manifest: Manifest) -> ManifestSummary:
-    """The short facts every list shows about a manifest."""
+def manifest_summary(manifest: Manifest, default_platform: str) -> ManifestSummary:
+    """The short facts every list shows about a manifest. Its size is what one pull
+    downloads: for a multi-platform image, the ``default_platform``'s (see
+    ``Index.pull_entry``), None when no platform could be read."""
     created, source = manifest.created_and_source
+    size: int | None = manifest.size
+    if isinstance(manifest, Index):
+        entry = manifest.pull_entry(default_platform)
+        size = entry.image.size if entry is not None and entry.image is not None else None
     summary: ManifestSummary = {
-        "manifest_kind": "index",
+        "manifest_kind": _kind(manifest.kind),
         "media_type": manifest.media_type,
         "artifact_type": manifest.artifact_type,
-        "size": manifest.size,
+        "size": size,
         "created": created,
         "created_source": source,
     }
-    if isinstance(manifest, Image):
-        summary["manifest_kind"] = "image" if manifest.is_image else "artifact"
     return summary
+
+
+def _kind(kind: str) -> ManifestKind:
+    for known in kinds.KINDS:
+        if known == kind:
+            return known
+    return kinds.ARTIFACT
 
 
 def platform_cells(registry: str, repository: str, manifest: Manifest) -> list[PlatformCell]:
@@ -64,7 +82,8 @@ def platform_cells(registry: str, repository: str, manifest: Manifest) -> list[P
             {
                 "platform": platform_label(entry.platform),
                 "digest": entry.descriptor.digest,
-                "size": entry.image.size if entry.image else entry.descriptor.size,
+                # The descriptor's size is the manifest's, not the platform's: unknown.
+                "size": entry.image.size if entry.image else None,
                 "path": paths.digest_path(registry, repository, entry.descriptor.digest)
                 if entry.image
                 else "",
@@ -84,7 +103,11 @@ def platform_cells(registry: str, repository: str, manifest: Manifest) -> list[P
 
 
 def manifest_pages(
-    registry: Registry, repo: Repository, locations: Locations, timeline: Timeline | None = None
+    registry: Registry,
+    repo: Repository,
+    locations: Locations,
+    timeline: Timeline | None = None,
+    default_platform: str = DEFAULT_PLATFORM,
 ) -> Iterator[Page]:
     """Every tag page and every digest page of one repository."""
     tags_by_digest = repo.tags_by_digest()
@@ -99,15 +122,17 @@ def manifest_pages(
     def facts(manifest: Manifest) -> ManifestView:
         found = known.get(manifest.digest)
         if found is None:
-            made = _manifest_facts(registry, repo, manifest, locations)
-            found = known[manifest.digest] = manifest_view(made)
+            made = _manifest_facts(registry, repo, manifest, locations, default_platform)
+            found = known[manifest.digest] = manifest_view(made, _inline(manifest, made))
         return found
 
     def search(manifest: Manifest, tag: str) -> SearchRecord:
         found = searched.get(manifest.digest)
         if found is None:
             cells = facts(manifest)["facts"]["platforms"]
-            found = searched[manifest.digest] = _search_text(manifest, cells)
+            found = searched[manifest.digest] = _search_text(
+                manifest, cells, default_platform
+            )
         summary, keywords = found
         return {
             "title": f"{repo.name}:{tag}",
@@ -166,6 +191,7 @@ def _tag_page(
         "tag": tag.name,
         "path": path,
         "pull": {"tag": f"{pull}:{tag.name}", "digest": f"{pull}@{manifest.digest}"},
+        "commands": _commands(pull, manifest, shared["facts"], tag.name),
         "aliases": [t for t in tags_by_digest.get(tag.digest, []) if t != tag.name],
         "history": timeline.tag_history(registry.name, repo.name, tag.name) if timeline else [],
         "compare": timeline.comparisons(registry.name, repo.name, tag.name) if timeline else [],
@@ -221,6 +247,7 @@ def _digest_page(
         "kind": "digest",
         "path": path,
         "pull": {"digest": f"{pull}@{manifest.digest}"},
+        "commands": _commands(pull, manifest, shared["facts"], None),
         "tags": [
             {"name": t, "path": paths.tag_path(registry.name, repo.name, t)}
             for t in tags_by_digest.get(manifest.digest, [])
@@ -241,7 +268,11 @@ def _digest_page(
 
 
 def _manifest_facts(
-    registry: Registry, repo: Repository, manifest: Manifest, locations: Locations
+    registry: Registry,
+    repo: Repository,
+    manifest: Manifest,
+    locations: Locations,
+    default_platform: str,
 ) -> ManifestFacts:
     """What tag and digest pages share: the manifest, its platforms, its supply chain."""
     cells = platform_cells(registry.name, repo.name, manifest)
@@ -251,7 +282,9 @@ def _manifest_facts(
         "repository_path": paths.repository_path(registry.name, repo.name),
         "digest": manifest.digest,
         "digest_path": paths.digest_path(registry.name, repo.name, manifest.digest),
-        **manifest_summary(manifest),
+        **manifest_summary(manifest, default_platform),
+        "total_stored": manifest.size if isinstance(manifest, Index) else None,
+        "default_platform": "",
         "platforms": cells,
         "elsewhere": [
             place
@@ -266,6 +299,7 @@ def _manifest_facts(
         "image": None,
         "manifest": None,
         "redacted": manifest.redacted,
+        "chart": _chart(manifest),
     }
     if isinstance(manifest, Index):
         by_digest = {c["digest"]: c for c in cells}
@@ -275,6 +309,7 @@ def _manifest_facts(
                 "media_type": entry.descriptor.media_type,
                 "created": entry.image.created if entry.image else "",
                 "problem": entry.problem,
+                "pull": f"{registry.pull_host}/{repo.name}@{entry.descriptor.digest}",
                 "referrers": [
                     _referrer(r) for r in repo.referrers.get(entry.descriptor.digest, ())
                 ],
@@ -290,10 +325,56 @@ def _manifest_facts(
             for a in manifest.attestations
         ]
         facts["manifest"] = parsed(manifest.raw)
+        shown = manifest.pull_entry(default_platform)
+        if shown is not None:
+            facts["default_platform"] = platform_label(shown.platform)
     else:
         image = facts["image"] = image_document(manifest)
         facts["manifest"] = image["manifest"]  # the same document, parsed once
     return facts
+
+
+def _inline(manifest: Manifest, facts: ManifestFacts) -> ImageDocument | None:
+    """The image a multi-platform tag page shows inline: its default platform's."""
+    if not isinstance(manifest, Index) or not facts["default_platform"]:
+        return None
+    for entry in manifest.entries:
+        if entry.image is not None and platform_label(entry.platform) == facts["default_platform"]:
+            return image_document(entry.image)
+    return None
+
+
+def _chart(manifest: Manifest) -> ChartFacts | None:
+    """A Helm chart's name, version and appVersion, from its config."""
+    if not isinstance(manifest, Image) or manifest.kind != kinds.HELM_CHART:
+        return None
+    chart = kinds.helm_chart(manifest.artifact_config)
+    if chart is None:
+        return None
+    return {
+        "name": chart.name,
+        "version": chart.version,
+        "app_version": chart.app_version,
+        "description": chart.description,
+    }
+
+
+def _commands(pull: str, manifest: Manifest, facts: ManifestFacts, tag: str | None) -> list[Command]:
+    """The commands of a tag page (``tag``) or a digest page (``None``)."""
+    chart = facts["chart"]
+    subject = manifest.subject
+    if not subject and tag is not None and is_supply_chain_tag(tag):
+        subject = subject_of_referrers_tag(tag)  # cosign's sha256-<hex>.sig names it
+    return use_commands(
+        pull,
+        manifest.digest,
+        manifest.kind,
+        tag=tag,
+        chart=None
+        if chart is None
+        else kinds.HelmChart(chart["name"], chart["version"], chart["app_version"]),
+        subject=subject,
+    )
 
 
 def _referrer(referrer: Referrer) -> ReferrerEntry:
@@ -308,16 +389,18 @@ def _referrer(referrer: Referrer) -> ReferrerEntry:
     }
 
 
-def _search_text(manifest: Manifest, cells: list[PlatformCell]) -> tuple[str, str]:
+def _search_text(
+    manifest: Manifest, cells: list[PlatformCell], default_platform: str
+) -> tuple[str, str]:
     """(summary, keywords) of a manifest's search record: a readable summary, and words
     that find it (digests, platforms, labels). The same for every tag of the manifest.
 
     ``cells`` are the manifest's ``platform_cells``.
     """
-    summary = manifest_summary(manifest)
+    summary = manifest_summary(manifest, default_platform)
     platforms = [c["platform"] for c in cells]
     parts = [
-        _KINDS[summary["manifest_kind"]] + (f" ({', '.join(platforms)})" if platforms else ""),
+        kinds.NAMES[summary["manifest_kind"]] + (f" ({', '.join(platforms)})" if platforms else ""),
     ]
     if summary["created"]:
         parts.append(f"created {summary['created'][:10]}")

@@ -15,10 +15,12 @@ from collections.abc import Iterator
 
 from typing import Literal
 
-from sitegen.model import Registry, Repository, Tag
+from sitegen.model import Image, Registry, Repository, Tag
+from sitegen.oci import kinds
 from sitegen.oci.versions import is_prerelease, is_version, version_key
 from sitegen.site import paths
 from sitegen.site.markup import excerpt, render_markdown
+from sitegen.site.pages.commands import use_commands
 from sitegen.site.pages.history import Timeline
 from sitegen.site.pages.image import described
 from sitegen.site.pages.labels import about
@@ -87,7 +89,7 @@ def description(repo: Repository) -> str:
     return ""
 
 
-def tag_rows(registry: Registry, repo: Repository) -> list[TagRow]:
+def tag_rows(registry: Registry, repo: Repository, default_platform: str) -> list[TagRow]:
     """One row per shown tag, newest version first: what every tag list shows."""
     by_digest = repo.tags_by_digest()
     ranks = {t.name: i for i, t in enumerate(sorted(repo.tags, key=lambda t: version_key(t.name)))}
@@ -106,7 +108,7 @@ def tag_rows(registry: Registry, repo: Repository) -> list[TagRow]:
                 "prerelease": is_prerelease(tag.name),
                 "points_to": _points_to(tag.name, by_digest[tag.digest]),
                 "aliases": [t for t in by_digest[tag.digest] if t != tag.name],
-                **manifest_summary(manifest),
+                **manifest_summary(manifest, default_platform),
                 "platforms": platform_cells(registry.name, repo.name, manifest),
             }
         )
@@ -130,11 +132,23 @@ def recommended_card(
     if chosen is None or row is None:
         return None
     pull = f"{registry.pull_host}/{repo.name}"
+    manifest = repo.manifest(chosen[0])
+    chart = None
+    if isinstance(manifest, Image) and manifest.kind == kinds.HELM_CHART:
+        chart = kinds.helm_chart(manifest.artifact_config)
     return {
         **row,
         "reason": chosen[1],
         "pull_tag": f"{pull}:{row['name']}",
         "pull_digest": f"{pull}@{row['digest']}",
+        "commands": use_commands(
+            pull,
+            row["digest"],
+            manifest.kind if manifest is not None else kinds.ARTIFACT,
+            tag=row["name"],
+            chart=chart,
+            subject=manifest.subject if manifest is not None else "",
+        ),
     }
 
 

@@ -112,11 +112,16 @@ class RegistryData(Document, RegistrySummary):
 # -- repository: tag lists and the platform matrix -------------------------------------
 
 
+ManifestKind = Literal[
+    "image", "index", "helm-chart", "signature", "sbom", "attestation", "artifact"
+]
+
+
 class ManifestSummary(TypedDict):
-    manifest_kind: Literal["image", "index", "artifact"]
+    manifest_kind: ManifestKind
     media_type: str
     artifact_type: str
-    size: int
+    size: int | None
     created: str
     created_source: str
 
@@ -124,7 +129,7 @@ class ManifestSummary(TypedDict):
 class PlatformCell(TypedDict):
     platform: str
     digest: str
-    size: int
+    size: int | None
     path: str
 
 
@@ -144,6 +149,7 @@ class RecommendedTag(TagRow):
     reason: Literal["configured", "stable", "other", "prerelease"]
     pull_tag: str  # pull_host/name:tag
     pull_digest: str  # pull_host/name@digest
+    commands: list[Command]  # how to use it, for its kind
 
 
 class About(TypedDict):
@@ -239,6 +245,7 @@ class PlatformEntry(PlatformCell):
     media_type: str
     created: str
     problem: str
+    pull: str
     referrers: list[ReferrerEntry]
 
 
@@ -310,6 +317,8 @@ class ImageDocument(TypedDict):
 
 
 class ManifestFacts(ManifestSummary):
+    total_stored: int | None
+    default_platform: str
     registry: str
     repository: str
     repository_path: str
@@ -325,6 +334,20 @@ class ManifestFacts(ManifestSummary):
     image: ImageDocument | None
     manifest: Any
     redacted: bool
+    chart: ChartFacts | None
+
+
+class Command(TypedDict):
+    label: str
+    text: str
+    ref: str
+
+
+class ChartFacts(TypedDict):
+    name: str
+    version: str
+    app_version: str
+    description: str
 
 
 class TagPull(TypedDict):
@@ -343,6 +366,7 @@ class TagData(Document, ManifestFacts):
     tag: str
     path: str
     pull: TagPull
+    commands: list[Command]
     aliases: list[str]
     history: list[ChangeRow]
     compare: list[Comparison]
@@ -374,6 +398,7 @@ class DigestData(Document, ManifestFacts):
     kind: Literal["digest"]
     path: str
     pull: DigestPull
+    commands: list[Command]
     tags: list[TagLink]
     parents: list[Parent]
     siblings: list[Sibling]

@@ -55,6 +55,7 @@ class ImageGroup(TypedDict):
 class RepositoryView(TypedDict):
     problems_summary: str  # "2 problems while crawling"
     recommended_reason: str  # "the newest stable version"
+    recommended_stored: int | None  # all its platforms together; None when one is unknown
     images: list[ImageGroup]  # the first page_size images, newest version first
     images_caption: str  # "12 images, newest version first" / "Images 1-100 of 250"
 
@@ -82,6 +83,9 @@ class ImageView(TypedDict):
     # The artifact config's top-level text and number values as text; None when it is
     # not a JSON object (then no table).
     artifact_config: dict[str, str] | None
+    # An image (by its media types) whose config blob could not be read: its runtime
+    # facts are unknown, which the page says instead of leaving them out silently.
+    config_unavailable: bool
 
 
 class ManifestView(TypedDict):
@@ -90,6 +94,12 @@ class ManifestView(TypedDict):
 
     facts: ManifestFacts  # the manifest's part of those pages' data (the same object)
     image: ImageView | None  # of facts["image"]
+    # A multi-platform image's default platform, shown inline on its tag pages: that
+    # platform's image document (as its own digest page has it) and its view.
+    inline: ImageDocument | None
+    inline_view: ImageView | None
+    # Some platform could not be read, so "total stored" is a lower bound.
+    total_partial: bool
 
 
 class ManifestPageView(TypedDict):
@@ -156,9 +166,15 @@ def repository_view(
     return {
         "problems_summary": f"{counted(len(problems), 'problem', 'problems')} while crawling",
         "recommended_reason": _REASONS[recommended["reason"]] if recommended else "",
+        "recommended_stored": _stored(recommended["platforms"]) if recommended else None,
         "images": images[:limit],
         "images_caption": caption,
     }
+
+
+def _stored(cells: list[PlatformCell]) -> int | None:
+    sizes = [cell["size"] for cell in cells]
+    return None if None in sizes else sum(size for size in sizes if size is not None)
 
 
 def changes_view(changes: list[ChangeRow]) -> ChangesView:
@@ -176,7 +192,7 @@ def matrix_view(rows: list[TagRow], columns: list[str]) -> MatrixView:
     return {"rows": matrix}
 
 
-def image_view(image: ImageDocument) -> ImageView:
+def image_view(image: ImageDocument, *, is_image: bool = True) -> ImageView:
     env = image["config"]["env"] if image["config"] is not None else []
     config: Any = image["artifact_config"]
     flat: dict[str, str] | None = None
@@ -186,9 +202,17 @@ def image_view(image: ImageDocument) -> ImageView:
     return {
         "env": [(name, value) for name, _, value in (e.partition("=") for e in env)],
         "artifact_config": flat,
+        "config_unavailable": is_image and image["config"] is None,
     }
 
 
-def manifest_view(facts: ManifestFacts) -> ManifestView:
+def manifest_view(facts: ManifestFacts, inline: ImageDocument | None = None) -> ManifestView:
     image = facts["image"]
-    return {"facts": facts, "image": image_view(image) if image is not None else None}
+    is_image = facts["manifest_kind"] == "image"
+    return {
+        "facts": facts,
+        "image": image_view(image, is_image=is_image) if image is not None else None,
+        "inline": inline,
+        "inline_view": image_view(inline) if inline is not None else None,
+        "total_partial": any(p["size"] is None for p in facts["platform_list"]),
+    }
