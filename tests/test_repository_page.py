@@ -6,13 +6,21 @@ same pages from the sample registry."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from pathlib import Path
 
-from sitegen.config import SiteConfig
+import pytest
+
+from lab.fakeregistry import FakeRegistry
+from lab.images import image
+from sitegen.build import build, report
+from sitegen.config import SiteConfig, load_config
 from sitegen.model import Catalog, Change, Descriptor, Image, ImageConfig, Registry, Repository, Tag
 from sitegen.site.pages.catalog import build_pages
 from sitegen.site.pages.page import Page
 from sitegen.site.render import Renderer
+from tests.helpers import page_data, write_config
 
 SHA = "34fe1ae66f8c0d5e1c3b5a0e3f9e1b2c3d4e5f60"
 
@@ -241,3 +249,33 @@ def test_a_moved_tag_whose_old_image_no_tag_names_says_when() -> None:
     built = {page.path: page for page in build_pages(catalog)}
     [chip] = built["r/team/app/_tags/latest/"].data["compare"]
     assert chip["label"] == "latest before 2024-06-21 → latest"
+
+
+def test_a_missing_recommended_tag_is_in_the_build_report_and_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeRegistry()
+    fake.add("team/app", image(files=({"/a": b"1"},)), ["1.0"])
+    config = write_config(
+        tmp_path,
+        """
+        registries:
+          - name: lab
+            url: https://registry.test
+            repositories:
+              - {name: team/app, recommended_tag: "2.0"}
+        """,
+    )
+    with caplog.at_level(logging.WARNING, logger="sitegen.build"):
+        result = build(
+            load_config(config, environ={}),
+            tmp_path / "site",
+            cache_dir=None,
+            transport=fake.transport,
+        )
+    assert report(result)["registry_status"]["lab"]["recommended_tags_missing"] == {
+        "team/app": "2.0"
+    }
+    assert "lab/team/app: recommended_tag '2.0' is not among the tags shown" in caplog.text
+    data = page_data(tmp_path / "site", "lab/team/app/")
+    assert data["recommended_missing"] == "2.0" and data["recommended"]["name"] == "1.0"
