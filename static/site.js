@@ -355,7 +355,9 @@
         if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
       });
     });
-    show(window.location.hash === "#images" ? "images" : "tags");
+    function fromHash() { show(window.location.hash === "#images" ? "images" : "tags"); }
+    window.addEventListener("hashchange", fromHash);
+    fromHash();
   }
 
   setUpCopy();
