@@ -192,6 +192,16 @@ def _build(
     )
     if on_progress is not None:
         on_progress(progress, stats)
+    for registry in outcome.catalog.registries:
+        for repo in registry.repositories:
+            if repo.recommended_missing and not repo.error:
+                # A config mistake, not a registry failure: the page says so too.
+                log.warning(
+                    "%s/%s: recommended_tag %r is not among the tags shown",
+                    registry.name,
+                    repo.name,
+                    repo.recommended_tag,
+                )
     rendering = time.monotonic()
     expired: list[str] = []
     before_swap = None
@@ -260,6 +270,11 @@ def report(result: BuildResult) -> dict[str, Any]:
                 ),
                 "problems": sum(len(r.problems) for r in registry.repositories),
                 "stale_repositories": sorted(r.name for r in registry.stale_repositories),
+                "recommended_tags_missing": {
+                    r.name: r.recommended_tag
+                    for r in registry.repositories
+                    if r.recommended_missing and r.recommended_tag is not None
+                },
                 "rate_limit_remaining": result.catalog.rate_limits.get(registry.name, (None, None))[
                     0
                 ],

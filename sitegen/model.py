@@ -278,6 +278,7 @@ class Repository:
     manifests: Mapping[str, Manifest] = field(default_factory=dict)
     referrers: Mapping[str, tuple[Referrer, ...]] = field(default_factory=dict)
     description: str | None = None
+    recommended_tag: str | None = None  # the config's choice; None: the newest stable version
     total_tags: int = 0  # tags the registry listed, before filters, supply-chain tags too
     supply_chain_tags: int = 0  # of those, cosign and referrers tags (not images to pull)
     problems: tuple[Problem, ...] = ()  # each cause once, with the tags it affects
@@ -295,6 +296,12 @@ class Repository:
         for tag in self.tags:
             found.setdefault(tag.digest, []).append(tag.name)
         return found
+
+    @property
+    def recommended_missing(self) -> bool:
+        """The config recommends a tag that is not among the tags shown."""
+        wanted = self.recommended_tag
+        return wanted is not None and not any(t.name == wanted for t in self.tags)
 
     @property
     def updated(self) -> str:

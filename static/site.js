@@ -164,8 +164,17 @@
     }
     var aliases = el("td");
     (row.aliases || []).forEach(function (a) { aliases.appendChild(el("span", { "class": "alias", text: a })); aliases.appendChild(document.createTextNode(" ")); });
+    var name = el("td", {}, [el("a", { href: pageLink(row.path), text: row.name })]);
+    if (row.points_to) {
+      name.appendChild(document.createTextNode(" "));
+      name.appendChild(el("span", { "class": "points-to", text: "= " + row.points_to }));
+    }
+    if (row.prerelease) {
+      name.appendChild(document.createTextNode(" "));
+      name.appendChild(el("span", { "class": "badge badge-pre", text: "pre-release" }));
+    }
     return el("tr", {}, [
-      el("td", {}, [el("a", { href: pageLink(row.path), text: row.name })]),
+      name,
       el("td", {}, [el("a", { href: pageLink(row.digest_path) }, [digestCode(row.digest)])]),
       platforms,
       el("td", { "class": "num", text: humanSize(row.size) }),
@@ -617,8 +626,34 @@
     run(query);
   }
 
+  // -- "group by image": one of the two tag views at a time --------------------------------
+  // Without JavaScript both sections are on the page, linked to each other.
+
+  function setUpViews() {
+    var views = { tags: document.getElementById("tags"), images: document.getElementById("images") };
+    if (!views.tags || !views.images) { return; }
+    function show(name) {
+      Object.keys(views).forEach(function (key) { views[key].hidden = key !== name; });
+    }
+    document.querySelectorAll("a.view-switch[data-view]").forEach(function (link) {
+      link.setAttribute("role", "button");
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        var name = link.getAttribute("data-view");
+        show(name);
+        window.history.replaceState(null, "", "#" + name);
+        var heading = views[name].querySelector("h2");
+        if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+      });
+    });
+    function fromHash() { show(window.location.hash === "#images" ? "images" : "tags"); }
+    window.addEventListener("hashchange", fromHash);
+    fromHash();
+  }
+
   setUpCopy();
   setUpTool();
+  setUpViews();
   setUpSortable();
   setUpRepositoryTable();
   setUpTagTable(document.getElementById("tag-table"), tagRow);

@@ -168,6 +168,18 @@ def test_unknown_top_level_key_lists_known_keys(tmp_path: Path) -> None:
             "    repositories: a\n",
             "registries[0].repositories: expected a list, got the string 'a'",
         ),
+        (
+            "    repositories: [{name: a, recommended_tag: 'bad tag'}]\n",
+            "registries[0].repositories[0].recommended_tag: 'bad tag' is not a tag",
+        ),
+        (
+            "    repositories: [{name: a, recommended_tag: ''}]\n",
+            "registries[0].repositories[0].recommended_tag: must not be empty",
+        ),
+        (
+            "    repositories: [{name: a, recommend_tag: '1.0'}]\n",
+            "did you mean 'recommended_tag'",
+        ),
     ],
 )
 def test_registry_errors_name_the_key(tmp_path: Path, snippet: str, expected: str) -> None:
@@ -482,3 +494,17 @@ def test_default_platform_is_linux_amd64_unless_configured(tmp_path: Path) -> No
         "registries.yaml:2:21: site.default_platform: 'arm64' is not a platform like "
         "linux/amd64 or linux/arm/v7"
     )
+
+
+def test_a_repository_names_its_recommended_tag(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        """
+        registries:
+          - name: local
+            url: http://127.0.0.1:5000
+            repositories: [{name: a, recommended_tag: "2.1"}, b]
+        """,
+    )
+    repositories = config.registries[0].repositories or ()
+    assert [r.recommended_tag for r in repositories] == ["2.1", None]

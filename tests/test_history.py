@@ -118,7 +118,9 @@ def test_moved_tag_appears_in_changes_feeds_and_diff(
 
     # The diff page: env, labels, command, layers and history.
     diff = page_data(site, diff_path)
-    assert diff["old"]["label"].startswith("latest before") and diff["new"]["label"] == "latest"
+    # Named by the version tags that hold each end, old to new.
+    assert (diff["old"]["label"], diff["new"]["label"]) == ("1.0", "1.1")
+    assert diff["tag"] == "latest" and diff["title"] == "latest: 1.0 → 1.1"
     platform = diff["platforms"][0]
     assert platform["env"]["added"] == {"NEW_ONLY": "yes"}
     assert platform["env"]["removed"] == {"OLD_ONLY": "yes"}
@@ -139,12 +141,13 @@ def test_moved_tag_appears_in_changes_feeds_and_diff(
     }
     latest = page_data(site, paths.tag_path("lab", "team/web", "latest"))
     assert [c["kind"] for c in latest["history"]] == ["tag-moved"]
-    assert [c["label"] for c in latest["compare"]] == ["Changes since latest before 2024-06-02"]
+    # The move is also the step from 1.0 to 1.1: one chip, naming the moved tag.
+    assert [c["label"] for c in latest["compare"]] == ["latest: 1.0 → 1.1"]
     one_one = page_data(site, paths.tag_path("lab", "team/web", "1.1"))
-    assert [c["label"] for c in one_one["compare"]] == ["Compare with 1.0"]
+    assert [c["label"] for c in one_one["compare"]] == ["1.0 → 1.1"]
     assert one_one["compare"][0]["path"] == diff_path  # the same pair of digests
     page = (site / paths.tag_path("lab", "team/web", "latest") / "index.html").read_text()
-    assert "History of this tag" in page and "Changes since latest before" in page
+    assert "History of this tag" in page and "latest: 1.0 → 1.1" in page
 
     # A third build without changes keeps the history and changes nothing.
     third = run_cli(["build"], tmp_path, {"SOURCE_DATE_EPOCH": "1717372800"})
@@ -165,7 +168,7 @@ def test_version_diffs_and_health_page(tmp_path: Path, registry: RunningRegistry
     assert run_cli(["build"], tmp_path).exit_code == 0
     site = tmp_path / "site"
     tag = page_data(site, paths.tag_path("lab", "team/web", "1.1"))
-    assert [c["label"] for c in tag["compare"]] == ["Compare with 1.0"]
+    assert [c["label"] for c in tag["compare"]] == ["1.0 → 1.1"]
     diff = page_data(site, tag["compare"][0]["path"])
     assert diff["reason"] == "versions"
     assert diff["platforms"][0]["env"]["changed"]["A"] == {"old": "1", "new": "2"}

@@ -48,6 +48,7 @@ from sitegen.oci.references import (
     api_host,
     is_docker_hub,
     is_name,
+    is_tag,
     normalize_name,
 )
 
@@ -55,6 +56,7 @@ PLATFORM_RE = re.compile(r"[a-z0-9._-]+/[a-z0-9._-]+(?:/[a-z0-9._-]+)?")
 SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 DESCRIPTION_SUFFIXES = (".md", ".markdown", ".txt")
 MAX_DESCRIPTION_BYTES = 1 << 20
+REPOSITORY_KEYS = ("name", "description", "tags", "platforms", "recommended_tag")
 MAX_CONFIG_BYTES = 16 << 20
 MAX_THEME_FILES = 10_000
 # What to write instead of lookaround, which the pattern engine cannot run.
@@ -361,10 +363,9 @@ class _Builder:
         seen: set[str] = set()
         for item in self.r.sequence(node):
             platforms = None
+            recommended = None
             if self.r.is_mapping(item):
-                keys = self.r.mapping(
-                    item, ("name", "description", "tags", "platforms"), required=("name",)
-                )
+                keys = self.r.mapping(item, REPOSITORY_KEYS, required=("name",))
                 name_field = keys["name"]
                 description = (
                     self.description(keys["description"]) if "description" in keys else None
@@ -372,6 +373,8 @@ class _Builder:
                 tags = self.tag_filter(keys["tags"]) if "tags" in keys else TagFilter()
                 if "platforms" in keys:
                     platforms = self.platforms(keys["platforms"])
+                if "recommended_tag" in keys:
+                    recommended = self.tag(keys["recommended_tag"])
             else:
                 name_field, description, tags = item, None, TagFilter()
             name = normalize_name(host, self.r.string(name_field))
@@ -384,9 +387,7 @@ class _Builder:
             if name in seen:
                 self.r.fail(name_field, f"repository {name!r} is listed twice")
             seen.add(name)
-            result.append(
-                RepositoryConfig(name=name, description=description, tags=tags, platforms=platforms)
-            )
+            result.append(RepositoryConfig(name, description, tags, platforms, recommended))
         return tuple(result)
 
     def platforms(self, node: Field) -> tuple[str, ...]:
@@ -397,6 +398,12 @@ class _Builder:
                 self.r.fail(item, f"{value!r} is not a platform like linux/amd64 or linux/arm/v7")
 
         return tuple(self.r.strings(node, check))
+
+    def tag(self, node: Field) -> str:
+        value = self.r.string(node)
+        if not is_tag(value):
+            self.r.fail(node, f"{value!r} is not a tag (letters, digits, _ . -; up to 128)")
+        return value
 
     def tag_filter(self, node: Field) -> TagFilter:
         keys = self.r.mapping(node, ("include", "exclude", "latest"))

@@ -73,6 +73,7 @@ class RepositoryConfig:
     description: str | None = None
     tags: TagFilter = TagFilter()
     platforms: tuple[str, ...] | None = None  # None: the registry's setting
+    recommended_tag: str | None = None  # None: the newest stable version
 
 
 def platform_matches(wanted: tuple[str, ...], platform: str) -> bool:

@@ -76,6 +76,7 @@ class ManifestLoader(abc.ABC):
         self.description = (
             ctx.masker.text(repo.description) if repo.description is not None else None
         )
+        self.recommended_tag = repo.recommended_tag
 
     @abc.abstractmethod
     async def _fetch_manifest(self, digest: str) -> RawManifest:
@@ -89,7 +90,12 @@ class ManifestLoader(abc.ABC):
         """The tags of the last good crawl with what can still be loaded of them, marked
         stale; or just the error when no earlier build saw the repository."""
         if self.previous is None:
-            return Repository(name=self.name, description=self.description, error=error)
+            return Repository(
+                name=self.name,
+                description=self.description,
+                recommended_tag=self.recommended_tag,
+                error=error,
+            )
         tags: list[Tag] = []
         found: dict[str, Manifest] = {}
         for tag, digest in sorted(self.previous.tags.items()):
@@ -105,6 +111,7 @@ class ManifestLoader(abc.ABC):
             tags=tuple(tags),
             manifests=dict(sorted(found.items())),
             description=self.description,
+            recommended_tag=self.recommended_tag,
             total_tags=len(self.previous.tags),
             error=error,
             stale_since=self.previous.crawled_at or "an earlier build",

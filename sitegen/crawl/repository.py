@@ -101,7 +101,12 @@ class RepositoryCrawler(ManifestLoader):
             self.ctx.progress.repositories_done += 1
             message = self.ctx.fail(exc)
             if isinstance(exc, NotFoundError) and self.previous is None:
-                return Repository(name=self.name, description=self.description, error=message)
+                return Repository(
+                    name=self.name,
+                    description=self.description,
+                    recommended_tag=self.recommended_tag,
+                    error=message,
+                )
             return await self.stale(message)
         plain = [t for t in listed if not supplychain.is_supply_chain_tag(t)]
         fallback_tags = [t for t in listed if supplychain.is_referrers_tag(t)]
@@ -159,6 +164,7 @@ class RepositoryCrawler(ManifestLoader):
             manifests=dict(sorted(by_digest.items())),
             referrers=supplychain.merged(referrers),
             description=self.description,
+            recommended_tag=self.recommended_tag,
             total_tags=len(listed),
             supply_chain_tags=sum(supplychain.is_supply_chain_tag(t) for t in listed),
             problems=self.problems({**fallback, **resolved}),

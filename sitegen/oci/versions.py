@@ -52,3 +52,56 @@ def newest_first(tags: Sequence[str], created: Callable[[str], str]) -> list[str
         (t for t in tags if not is_version(t)), key=lambda t: (created(t), t), reverse=True
     )
     return versions + others
+
+
+# Words that mark a build as not yet released, as projects spell them in tags:
+# ``1.0.0-rc1``, ``v2.0.0-beta.2``, ``1.0-SNAPSHOT``, ``8.0.0-preview.7``, ``22-ea``,
+# ``3.2.0-M1`` (Maven milestones), ``nightly``. ``devel`` (a development *image* with
+# headers and compilers, as in CUDA's ``12.4.1-devel``) is a variant, not a pre-release.
+_PRERELEASE_WORDS = frozenset(
+    {
+        "alpha",
+        "beta",
+        "rc",
+        "pre",
+        "preview",
+        "dev",
+        "snapshot",
+        "nightly",
+        "canary",
+        "edge",
+        "ea",
+        "milestone",
+        "unstable",
+        "experimental",
+        "insiders",
+    }
+)
+_WORD_RE = re.compile(r"[a-z]+|\d+")
+# Python and Go attach the pre-release to the number: ``3.13.0b1``, ``3.13.0rc2``,
+# ``1.22rc1``; Maven's milestones follow a dash: ``3.2.0-M1``.
+_ATTACHED_RE = re.compile(r"(?:a|b|rc|alpha|beta|pre|dev)\d*(?:$|[-._+])", re.IGNORECASE)
+_MILESTONE_RE = re.compile(r"m\d+")
+
+
+def is_prerelease(tag: str) -> bool:
+    """True for tags that name a build before a release: ``1.0.0-rc1``, ``2.0.0-beta.2``,
+    ``3.13.0b1``, ``1.0-SNAPSHOT``, ``nightly``; false for ``3.20.1-alpine``, ``latest``,
+    ``1.0.0-r1`` or ``12.4.1-devel``.
+
+    Decided by whole words (between ``-``, ``.``, ``_``, ``+`` and digits), so a variant
+    that merely contains such letters (``develop``... ``arm64``) is not one.
+    """
+    match = _VERSION_RE.fullmatch(tag)
+    rest = tag
+    if match:
+        rest = match.group(2)
+        if _ATTACHED_RE.match(rest):
+            return True
+    for part in re.split(r"[-._+]", rest.lower()):
+        if _MILESTONE_RE.fullmatch(part):
+            return True
+        words = _WORD_RE.findall(part)
+        if words and words[0] in _PRERELEASE_WORDS:
+            return True
+    return False

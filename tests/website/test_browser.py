@@ -57,7 +57,7 @@ def test_search_from_home_then_open_repository_and_tag(
     shot(page, artifacts, "search-alpine")
     page.get_by_role("link", name="base/alpine", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("base/alpine")
-    page.get_by_role("link", name="3.20.1", exact=True).click()
+    page.locator("#tag-table").get_by_role("link", name="3.20.1", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("base/alpine:3.20.1")
     shot(page, artifacts, "tag-index-wide")
 
@@ -107,7 +107,7 @@ def test_copy_pull_command_with_docker_and_podman(browser: Browser, site_url: st
 
 
 def first_column(page: Page) -> list[str]:
-    return page.locator("#tag-table tbody tr td:first-child").all_inner_texts()
+    return page.locator("#tag-table tbody tr td:first-child > a").all_inner_texts()
 
 
 def test_sort_and_filter_the_tag_table(page: Page, site_url: str, artifacts: Path) -> None:

@@ -7,12 +7,12 @@ show their own history and link to diffs: between a tag's previous and current d
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from sitegen.model import Catalog, Change, Manifest, Registry, Repository
-from sitegen.oci.versions import is_version, version_key
+from sitegen.oci.versions import is_prerelease, is_version, version_key
 from sitegen.site import paths
 from sitegen.site.diff import compare
 from sitegen.site.pages.history_shapes import (
@@ -55,10 +55,10 @@ class Timeline:
             self.by_repo[(change.registry, change.repository)].append(change)
             if change.tag:
                 self.by_tag[(change.registry, change.repository, change.tag)].append(change)
-        # (registry, repository) -> {(old digest, new digest): [(reason, old label, new label)]}
-        # One pair can be both a moved tag and a version step: each page picks its label.
-        self.diffs: dict[tuple[str, str], dict[tuple[str, str], list[tuple[str, str, str]]]] = (
-            defaultdict(dict)
+        # (registry, repository) -> {(old digest, new digest): [Planned, ...]}
+        # One pair can be both a moved tag and a version step: each page picks its own.
+        self.diffs: dict[tuple[str, str], dict[tuple[str, str], list[Planned]]] = defaultdict(
+            dict
         )
         for (registry, _), repo in self.repositories.items():
             self._plan_diffs(registry, repo)
@@ -72,6 +72,7 @@ class Timeline:
 
     def _plan_diffs(self, registry: str, repo: Repository) -> None:
         planned = self.diffs[(registry, repo.name)]
+        held = repo.tags_by_digest()
         for change in self.by_repo.get((registry, repo.name), []):
             if change.kind != "tag-moved":
                 continue
@@ -79,20 +80,37 @@ class Timeline:
                 registry, repo.name, change.new
             )
             reasons = planned.setdefault((change.old, change.new), [])
-            if known and not any(r[0] == "moved" and r[2] == change.tag for r in reasons):
-                reasons.append(("moved", f"{change.tag} before {change.time[:10]}", change.tag))
+            if known and not any(r.reason == "moved" and r.tag == change.tag for r in reasons):
+                old_name = _version_name(held.get(change.old, []), change.tag) or _version_name(
+                    self._held_before(registry, repo.name, change.old), change.tag
+                )
+                new_name = _version_name(held.get(change.new, []), change.tag)
+                before = f" before {change.time[:10]}"
+                if old_name and old_name == new_name:  # the version itself was rebuilt
+                    old_name += before
+                reasons.append(
+                    Planned(
+                        "moved",
+                        change.tag,
+                        old_name or change.tag + before,
+                        new_name or change.tag,
+                    )
+                )
             if not reasons:
                 del planned[(change.old, change.new)]
-        versions = sorted(
-            (t for t in repo.tags if is_version(t.name)), key=lambda t: version_key(t.name)
-        )
-        # The newest steps only: people compare recent releases, and a diff page for each
-        # of thousands of old versions would double the site for little use.
-        for older, newer in itertools.pairwise(versions[-(VERSION_DIFFS + 1) :]):
-            if older.digest != newer.digest:
-                planned.setdefault((older.digest, newer.digest), []).append(
-                    ("versions", older.name, newer.name)
-                )
+        for older, newer in _version_steps(repo, held):
+            planned.setdefault((older, newer), []).append(
+                Planned("versions", "", _version_name(held[older]), _version_name(held[newer]))
+            )
+
+    def _held_before(self, registry: str, repository: str, digest: str) -> list[str]:
+        """Tags the change history saw pointing to ``digest``."""
+        return [
+            c.tag
+            for c in self.by_repo.get((registry, repository), [])
+            if (c.kind in ("tag-moved", "tag-removed") and c.old == digest)
+            or (c.kind == "tag-added" and c.new == digest)
+        ]
 
     # -- what repository and tag pages show ----------------------------------------------
 
@@ -134,25 +152,28 @@ class Timeline:
         return [self.change_row(c) for c in changes]
 
     def comparisons(self, registry: str, repository: str, tag: str) -> list[Comparison]:
-        """Diffs that end at ``tag``: since it last moved, and since the previous version."""
+        """Diffs that end at ``tag``: since it last moved, and from the previous version
+        to its image. Each goes forward (old -> new) and names both ends."""
+        repo = self.repositories.get((registry, repository))
+        digest = next((t.digest for t in repo.tags if t.name == tag), "") if repo else ""
         found: list[Comparison] = []
         for (old, new), reasons in sorted(self.diffs.get((registry, repository), {}).items()):
-            for reason, old_label, new_label in reasons:
-                if new_label != tag:
+            for planned in reasons:
+                if planned.tag != tag and not (planned.reason == "versions" and new == digest):
                     continue
-                label = (
-                    f"Changes since {old_label}"
-                    if reason == "moved"
-                    else f"Compare with {old_label}"
-                )
                 found.append(
                     {
-                        "label": label,
-                        "reason": reason,
+                        "label": planned.title,
+                        "reason": planned.reason,
                         "path": paths.diff_path(registry, repository, old, new),
                     }
                 )
-        return sorted(found, key=lambda c: (c["reason"] != "moved", c["label"]))
+        found.sort(key=lambda c: (c["reason"] != "moved", c["label"]))
+        # A moved tag's diff may also be a version step: one chip per page, the first.
+        unique: dict[str, Comparison] = {}
+        for comparison in found:
+            unique.setdefault(comparison["path"], comparison)
+        return list(unique.values())
 
     # -- pages ---------------------------------------------------------------------------
 
@@ -161,13 +182,13 @@ class Timeline:
         for (old_digest, new_digest), reasons in sorted(
             self.diffs.get((registry.name, repo.name), {}).items()
         ):
-            reason, old_label, new_label = reasons[0]
+            planned = reasons[0]
             old = self.manifest(registry.name, repo.name, old_digest)
             new = self.manifest(registry.name, repo.name, new_digest)
             if old is None or new is None:
                 continue
             path = paths.diff_path(registry.name, repo.name, old_digest, new_digest)
-            title = f"{repo.name}: {old_label} → {new_label}"
+            title = f"{repo.name}: {planned.title}"
             data: DiffData = {
                 "schema": SCHEMA_VERSION,
                 "kind": "diff",
@@ -175,9 +196,11 @@ class Timeline:
                 "repository": repo.name,
                 "repository_path": paths.repository_path(registry.name, repo.name),
                 "path": path,
-                "reason": reason,
-                "old": _side(registry.name, repo, old_digest, old_label),
-                "new": _side(registry.name, repo, new_digest, new_label),
+                "reason": planned.reason,
+                "tag": planned.tag,
+                "title": planned.title,
+                "old": _side(registry.name, repo, old_digest, planned.old),
+                "new": _side(registry.name, repo, new_digest, planned.new),
                 **compare(old, new),
             }
             yield Page(
@@ -185,8 +208,62 @@ class Timeline:
                 template="diff.html",
                 title=title,
                 data=data,
-                crumbs=(*repo_crumbs(registry, repo), (f"{old_label} → {new_label}", path)),
+                crumbs=(*repo_crumbs(registry, repo), (planned.title, path)),
             )
+
+
+class Planned(NamedTuple):
+    """A diff page and why: a ``moved`` tag (``tag``) or a ``versions`` step; what its
+    two ends are called (``v1.2.0``, or ``latest before 2024-06-01`` when no version
+    tag is known to have held the old digest)."""
+
+    reason: str
+    tag: str
+    old: str
+    new: str
+
+    @property
+    def title(self) -> str:
+        """``latest: v1.2.0 → v1.3.0``, ``v1.2.0 → v1.3.0``."""
+        ends = f"{self.old} → {self.new}"
+        if self.reason == "moved" and not self.old.startswith(f"{self.tag} before "):
+            return f"{self.tag}: {ends}"
+        return ends
+
+
+def _version_name(tags: list[str], besides: str = "") -> str:
+    """The newest version tag among ``tags`` (other than ``besides``), else ``""``."""
+    versions = [t for t in tags if is_version(t) and t != besides]
+    return max(versions, key=version_key) if versions else ""
+
+
+def _version_steps(repo: Repository, held: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """(older, newer) digest pairs between consecutive images in version order.
+
+    An image is ranked by its newest version tag (``3`` and ``3.20`` are ``3.20.1``
+    when they are the same digest). Each image is compared with the nearest lower
+    version that is not newer in time (a maintenance release built after a major one
+    is compared with its own line, not shown "going back"), a stable one with a stable
+    one where there is one. The newest ``VERSION_DIFFS`` images only: people compare
+    recent releases, and a diff per old version would double the site for little use.
+    """
+    ranked = sorted(
+        ((_version_name(names), digest) for digest, names in held.items() if _version_name(names)),
+        key=lambda pair: version_key(pair[0]),
+    )
+    created = {d: m.created for d, m in repo.manifests.items()}
+    steps: list[tuple[str, str]] = []
+    for position in range(max(0, len(ranked) - VERSION_DIFFS), len(ranked)):
+        name, digest = ranked[position]
+        lower = [
+            (n, d)
+            for n, d in reversed(ranked[:position])
+            if not (created.get(d) and created.get(digest) and created[d] > created[digest])
+        ]
+        stable = [(n, d) for n, d in lower if not is_prerelease(n)]
+        chosen = (stable if stable and not is_prerelease(name) else lower)[:1]
+        steps.extend((d, digest) for _, d in chosen)
+    return steps
 
 
 def _side(registry: str, repo: Repository, digest: str, label: str) -> DiffSide:

@@ -92,6 +92,8 @@ class DiffData(Document, ManifestDiff):
     repository_path: str
     path: str
     reason: str
+    tag: str  # the moved tag ("" for a step between versions)
+    title: str  # "latest: v1.2.0 → v1.3.0", "v1.2.0 → v1.3.0"
     old: DiffSide
     new: DiffSide
 

@@ -13,15 +13,21 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 
-from sitegen.model import Registry, Repository
-from sitegen.oci.versions import version_key
+from typing import Literal
+
+from sitegen.model import Image, Registry, Repository, Tag
+from sitegen.oci import kinds
+from sitegen.oci.versions import is_prerelease, is_version, version_key
 from sitegen.site import paths
 from sitegen.site.markup import excerpt, render_markdown
+from sitegen.site.pages.commands import use_commands
 from sitegen.site.pages.history import Timeline
 from sitegen.site.pages.image import described
+from sitegen.site.pages.labels import about
 from sitegen.site.pages.manifest import manifest_summary, platform_cells
 from sitegen.site.pages.page import SCHEMA_VERSION, Page, repo_crumbs
 from sitegen.site.pages.shapes import (
+    RecommendedTag,
     RepositoryData,
     SearchRecord,
     TagListData,
@@ -31,12 +37,51 @@ from sitegen.site.pages.shapes import (
 from sitegen.site.pages.views import matrix_view, repository_view
 
 PAGE_SIZE = 100
+Reason = Literal["configured", "stable", "other", "prerelease"]
+
+
+def recommend(repo: Repository) -> tuple[Tag, Reason] | None:
+    """The tag the repository page recommends, and why.
+
+    The configured ``recommended_tag`` when it is shown; else the newest stable version
+    (a bare ``3.20.1`` before a variant such as ``3.21-alpine``); else a tag that is
+    no version (``latest`` first, then the newest); a pre-release only when nothing
+    else is left. Only tags whose manifest was read can be recommended.
+    """
+    tags = [t for t in repo.tags if repo.manifest(t) is not None]
+    if not tags:
+        return None
+    for tag in tags:
+        if tag.name == repo.recommended_tag:
+            return tag, "configured"
+    stable = [t for t in tags if is_version(t.name) and not is_prerelease(t.name)]
+    if stable:
+        bare = [t for t in stable if version_key(t.name)[2] == 1] or stable
+        return max(bare, key=lambda t: version_key(t.name)), "stable"
+    others = [t for t in tags if not is_version(t.name) and not is_prerelease(t.name)]
+    if others:
+        return max(others, key=lambda t: (t.name == "latest", _created(repo, t), t.name)), "other"
+    versions = [t for t in tags if is_version(t.name)]
+    if versions:
+        return max(versions, key=lambda t: version_key(t.name)), "prerelease"
+    return max(tags, key=lambda t: (_created(repo, t), t.name)), "prerelease"
+
+
+def _created(repo: Repository, tag: Tag) -> str:
+    manifest = repo.manifest(tag)
+    return manifest.created if manifest is not None else ""
 
 
 def description(repo: Repository) -> str:
-    """The configured description, else the newest tag's OCI description label."""
+    """The configured description, else the OCI description label of the recommended
+    tag's image, else of the newest tag that has one."""
     if repo.description:
         return repo.description
+    chosen = recommend(repo)
+    for tag in [chosen[0]] if chosen else []:
+        manifest = repo.manifest(tag)
+        if manifest is not None and described(manifest):
+            return described(manifest)
     for tag in repo.tags:
         manifest = repo.manifest(tag)
         if manifest is not None and described(manifest):
@@ -60,12 +105,51 @@ def tag_rows(registry: Registry, repo: Repository, default_platform: str) -> lis
                 "digest": tag.digest,
                 "digest_path": paths.digest_path(registry.name, repo.name, tag.digest),
                 "version_rank": ranks[tag.name],
+                "prerelease": is_prerelease(tag.name),
+                "points_to": _points_to(tag.name, by_digest[tag.digest]),
                 "aliases": [t for t in by_digest[tag.digest] if t != tag.name],
                 **manifest_summary(manifest, default_platform),
                 "platforms": platform_cells(registry.name, repo.name, manifest),
             }
         )
     return rows
+
+
+def _points_to(name: str, same: list[str]) -> str:
+    """For a tag that is no version (``latest``): the newest version tag of its image."""
+    if is_version(name):
+        return ""
+    versions = [t for t in same if is_version(t)]
+    return max(versions, key=version_key) if versions else ""
+
+
+def recommended_card(
+    registry: Registry, repo: Repository, rows: list[TagRow]
+) -> RecommendedTag | None:
+    """The header card's tag: its row, why it was chosen, and how to pull it."""
+    chosen = recommend(repo)
+    row = next((r for r in rows if chosen and r["name"] == chosen[0].name), None)
+    if chosen is None or row is None:
+        return None
+    pull = f"{registry.pull_host}/{repo.name}"
+    manifest = repo.manifest(chosen[0])
+    chart = None
+    if isinstance(manifest, Image) and manifest.kind == kinds.HELM_CHART:
+        chart = kinds.helm_chart(manifest.artifact_config)
+    return {
+        **row,
+        "reason": chosen[1],
+        "pull_tag": f"{pull}:{row['name']}",
+        "pull_digest": f"{pull}@{row['digest']}",
+        "commands": use_commands(
+            pull,
+            row["digest"],
+            manifest.kind if manifest is not None else kinds.ARTIFACT,
+            tag=row["name"],
+            chart=chart,
+            subject=manifest.subject if manifest is not None else "",
+        ),
+    }
 
 
 def repository_pages(
@@ -81,6 +165,7 @@ def repository_pages(
     matrix_pages = [paths.matrix_path(registry.name, repo.name, n) for n in range(1, count + 1)]
     columns = _platform_columns(rows)
     text = description(repo)
+    card = recommended_card(registry, repo, rows)
 
     def fields(page_path: str, number: int, tags: list[TagRow]) -> TagListFields:
         """What every list page of the repository carries: page ``number`` of it."""
@@ -118,6 +203,9 @@ def repository_pages(
         "description": text,
         "description_source": "config" if repo.description else "label" if text else "",
         "description_html": render_markdown(text) if text else "",
+        "recommended": card,
+        "recommended_missing": (repo.recommended_tag or "") if repo.recommended_missing else "",
+        "about": about(repo.manifests.get(card["digest"]) if card else None),
         # The alias groups among the rows: the tags of each manifest that was read.
         "digests": [
             {"digest": digest, "tags": sorted(names, key=version_key, reverse=True)}
@@ -151,7 +239,7 @@ def repository_pages(
         data=data,
         crumbs=crumbs,
         search=search,
-        view=repository_view(data),
+        view=repository_view(data, PAGE_SIZE),
     )
     for number in range(2, count + 1):
         page_path = list_pages[number - 1]

@@ -140,8 +140,28 @@ class TagRow(ManifestSummary):
     digest: str
     digest_path: str
     version_rank: int
+    prerelease: bool
+    points_to: str  # a tag that is no version (latest): the newest version tag it is
     aliases: list[str]
     platforms: list[PlatformCell]
+
+
+class RecommendedTag(TagRow):
+    reason: Literal["configured", "stable", "other", "prerelease"]
+    pull_tag: str  # pull_host/name:tag
+    pull_digest: str  # pull_host/name@digest
+    commands: list[Command]  # how to use it, for its kind
+
+
+class About(TypedDict):
+    source: str
+    source_url: str
+    revision: str
+    commit_url: str
+    url: str
+    documentation: str
+    licenses: str
+    vendor: str
 
 
 class DigestTags(TypedDict):
@@ -188,6 +208,9 @@ class RepositoryData(Document, TagListFields):
     description: str
     description_source: str
     description_html: str
+    recommended: RecommendedTag | None
+    recommended_missing: str  # the configured recommended_tag when it is not shown
+    about: About
     digests: list[DigestTags]
     problems: list[str]
     error: str

@@ -19,6 +19,7 @@ from sitegen.site.pages.shapes import (
     ImageDocument,
     ManifestFacts,
     PlatformCell,
+    RecommendedTag,
     RegistrySummary,
     RepositoryData,
     RepositoryEntry,
@@ -44,10 +45,21 @@ class RegistryView(TypedDict):
     repositories: list[RepositoryEntry]
 
 
+class ImageGroup(TypedDict):
+    """Tags that are one image (one digest): a row of the "group by image" table."""
+
+    row: TagRow  # its newest version tag's row: digest, platforms, size, created
+    tags: list[TagRow]  # every tag of the image, newest version first
+
+
 class RepositoryView(TypedDict):
     problems_summary: str  # "2 problems while crawling"
     # "3 shown of 5 tags, newest version first; 2 more tags are signatures or attestations"
     tag_counts: str
+    recommended_reason: str  # "the newest stable version"
+    recommended_stored: int | None  # all its platforms together; None when one is unknown
+    images: list[ImageGroup]  # the first page_size images, newest version first
+    images_caption: str  # "12 images, newest version first" / "Images 1-100 of 250"
 
 
 class ChangesView(TypedDict):
@@ -137,12 +149,37 @@ def registry_view(summary: RegistrySummary, entries: list[RepositoryEntry]) -> R
     }
 
 
-def repository_view(data: RepositoryData) -> RepositoryView:
-    problems = data["problems"]
+_REASONS = {
+    "configured": "chosen by the catalog's maintainers",
+    "stable": "the newest stable version",
+    "other": "no version tags: the tag most likely meant for use",
+    "prerelease": "only pre-releases are published: the newest of them",
+}
+
+
+def repository_view(data: RepositoryData, limit: int) -> RepositoryView:
+    """``limit``: how many images the grouped table shows (one page of the tag table)."""
+    problems, recommended = data["problems"], data["recommended"]
+    groups: dict[str, ImageGroup] = {}
+    for row in data["tags"]:  # newest version first, so the first row of a digest leads it
+        groups.setdefault(row["digest"], {"row": row, "tags": []})["tags"].append(row)
+    images = list(groups.values())
+    caption = f"{counted(len(images), 'image', 'images')}, newest version first"
+    if len(images) > limit:
+        caption = f"Images 1–{limit} of {len(images)}, newest version first"
     return {
         "problems_summary": f"{counted(len(problems), 'problem', 'problems')} while crawling",
         "tag_counts": tag_counts(data),
+        "recommended_reason": _REASONS[recommended["reason"]] if recommended else "",
+        "recommended_stored": _stored(recommended["platforms"]) if recommended else None,
+        "images": images[:limit],
+        "images_caption": caption,
     }
+
+
+def _stored(cells: list[PlatformCell]) -> int | None:
+    sizes = [cell["size"] for cell in cells]
+    return None if None in sizes else sum(size for size in sizes if size is not None)
 
 
 def tag_counts(data: TagListFields) -> str:
