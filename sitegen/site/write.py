@@ -118,7 +118,7 @@ def _write_site(
         theme_static = config.site.theme_dir / "static" if config.site.theme_dir else None
         if theme_static is not None and theme_static.is_dir():
             stage.copy_tree(theme_static, paths.STATIC_DIR)
-        search.build_index(search.searchable(indexed), stage.root)
+        search.build_index(search.searchable(indexed), stage.root, previous=target)
     return count
 
 
