@@ -270,7 +270,7 @@ class Registry:
     """One registry's crawl result."""
 
     name: str
-    url: str
+    url: str  # the crawl address; "" unless its config says show_url
     pull_host: str
     repositories: tuple[Repository, ...] = ()
     error: str = ""

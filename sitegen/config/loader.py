@@ -23,6 +23,7 @@ from sitegen.config import tls
 from sitegen.config.schema import (
     DEFAULT_CONCURRENCY,
     DEFAULT_RETRIES,
+    DEFAULT_STALE_AFTER,
     DEFAULT_TIME_BUDGET,
     DEFAULT_TIMEOUT,
     DEFAULT_TITLE,
@@ -100,6 +101,8 @@ class _Builder:
         if not registries:
             self.r.fail(keys["registries"], "list at least one registry")
         limits = self.limits(keys["limits"]) if "limits" in keys else Limits()
+        hidden = tuple((a, r.pull_host) for r in registries for a in r.hidden_addresses)
+        site = replace(site, masker=replace(site.masker, addresses=hidden))
         return Config(path=path, site=site, registries=tuple(registries), limits=limits)
 
     def limits(self, node: Field) -> Limits:
@@ -118,6 +121,7 @@ class _Builder:
                 "url",
                 "description",
                 "theme_dir",
+                "stale_after",
                 "secret_env_patterns",
                 "show_secret_env",
                 "secret_shapes",
@@ -171,6 +175,11 @@ class _Builder:
             url=url,
             description=self.description(keys["description"]) if "description" in keys else None,
             theme_dir=theme_dir,
+            stale_after=(
+                self.r.duration(keys["stale_after"], minimum=60, maximum=366 * 86400)
+                if "stale_after" in keys
+                else DEFAULT_STALE_AFTER
+            ),
         )
 
     def registry(self, node: Field) -> RegistryConfig:
@@ -195,6 +204,7 @@ class _Builder:
                 "http2",
                 "retries",
                 "time_budget",
+                "show_url",
             ),
             required=("name", "url"),
         )
@@ -270,6 +280,7 @@ class _Builder:
                 if "time_budget" in keys
                 else DEFAULT_TIME_BUDGET
             ),
+            show_url=self.r.boolean(keys["show_url"]) if "show_url" in keys else False,
         )
 
     def url(self, node: Field, insecure: bool) -> tuple[str, str, str]:

@@ -83,7 +83,7 @@ class CrawlContext:
 
     def fail(self, exc: RegistryError) -> str:
         """Record a failure; its message, masked like every registry string."""
-        message = self.masker.text(str(exc))
+        message = self.masker.message(str(exc))
         self.progress.fail(message)
         return message
 

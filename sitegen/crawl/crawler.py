@@ -144,7 +144,7 @@ async def _crawl_registry(
         ctx.progress.registries_done += 1
         return Registry(
             name=rc.name,
-            url=rc.url,
+            url=rc.url if rc.show_url else "",
             pull_host=rc.pull_host,
             repositories=await _stale_registry(rc, ctx, message),
             error=message,
@@ -176,10 +176,10 @@ async def _crawl_registry(
     # after it show their last good data, and the registry as a whole has failed.
     refused = session.refused
     if refused is not None and not error:
-        error = ctx.masker.text(str(refused))
+        error = ctx.masker.message(str(refused))
     return Registry(
         name=rc.name,
-        url=rc.url,
+        url=rc.url if rc.show_url else "",
         pull_host=rc.pull_host,
         repositories=tuple(sorted(crawled, key=lambda r: r.name)),
         error=error,

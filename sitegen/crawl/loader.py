@@ -83,7 +83,7 @@ class ManifestLoader(abc.ABC):
     def _problem(self, message: str, exc: RegistryError) -> None:
         """A part of the repository that could not be read: on its page, and a failure
         for ``--strict`` and the build report."""
-        self._problems.append(self.ctx.masker.text(message))
+        self._problems.append(self.ctx.masker.message(message))
         self.ctx.fail(exc)
 
     async def load(self, digest: str, raw: RawManifest | None = None) -> Manifest:
@@ -104,7 +104,7 @@ class ManifestLoader(abc.ABC):
                 self._check_config(config_data, image=image_config is not None)
             except RegistryError as exc:
                 config_data = None
-                problem = self.ctx.masker.text(f"config {needed.digest[:19]}: {exc.detail}")
+                problem = self.ctx.masker.message(f"config {needed.digest[:19]}: {exc.detail}")
                 self._problem(f"manifest {digest[:19]}: {problem}", exc)
         image, secrets = manifests.image(
             raw.document,
@@ -137,7 +137,7 @@ class ManifestLoader(abc.ABC):
                 found = await self.load(entry.digest)
             except RegistryError as exc:
                 # docs/protocol.md item 19: a child that fails greys out one platform only.
-                detail = masker.text(exc.detail)
+                detail = masker.message(exc.detail)
                 self._problem(f"platform {entry.digest[:19]}: {detail}", exc)
                 return None, detail
             if isinstance(found, Index):

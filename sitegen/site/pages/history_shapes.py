@@ -112,6 +112,7 @@ class TroubledRepository(TypedDict):
 class RegistryHealth(TypedDict):
     name: str
     url: str
+    pull_host: str
     path: str
     status: str
     error: str
