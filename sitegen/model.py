@@ -275,6 +275,10 @@ class Registry:
     repositories: tuple[Repository, ...] = ()
     error: str = ""
     catalog_listed: bool = False  # repositories came from /v2/_catalog
+    last_success: str = (
+        ""  # RFC 3339: when its last successful crawl started (this build or earlier)
+    )
+    last_success_seconds: float = 0.0  # how long that crawl took
 
     @property
     def status(self) -> str:
@@ -341,6 +345,7 @@ class Catalog:
     changes: tuple[Change, ...] = ()  # newest first
     previous: Mapping[str, Manifest] = field(default_factory=dict)  # old digests of moved tags
     rate_limits: Mapping[str, tuple[int | None, int | None]] = field(default_factory=dict)
+    built: str = ""  # RFC 3339: when this build's crawl started
 
     @property
     def repository_count(self) -> int:

@@ -136,6 +136,7 @@ class SiteUrls:
     health: str = HEALTH_PATH
     feed: str = SITE_FEED
     catalog: str = CATALOG_FILE
+    stamp: str = STAMP_FILE
     static: str = STATIC_DIR
     page_html: str = PAGE_HTML
     page_json: str = PAGE_JSON

@@ -24,6 +24,7 @@ from sitegen.site.pages.repository import tag_data_file
 from sitegen.site.pages.history import Timeline
 from sitegen.site.render import Renderer, default_theme
 from sitegen.site.sitemap import sitemaps
+from sitegen.site.stamp import stamp_script
 from sitegen.site.workers import RenderWorkers, assign_shards, worker_count
 
 log = logging.getLogger("sitegen.site")
@@ -109,6 +110,7 @@ def _write_site(
         )
         for path, xml in feeds(catalog, timeline, renderer):
             stage.write(path, xml)
+        stage.write(paths.STAMP_FILE, stamp_script(catalog, config.site.stale_after))
         stage.write(paths.NOT_FOUND_FILE, renderer.not_found())
         stage.write(paths.NO_JEKYLL_FILE, "")
         if config.site.url:

@@ -129,3 +129,17 @@ class HealthData(Document):
     kind: Literal["health"]
     path: str
     registries: list[RegistryHealth]
+
+
+class StampRegistry(TypedDict):
+    name: str
+    status: str
+    last_success: str
+    seconds: float
+
+
+class StampDocument(TypedDict):
+    schema: int
+    built: str
+    stale_after: int
+    registries: list[StampRegistry]
