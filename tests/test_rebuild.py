@@ -82,3 +82,35 @@ def test_a_new_tag_gets_a_new_index(tmp_path: Path) -> None:
 def page_count(site: dict[str, bytes]) -> int:
     entry = json.loads(site["pagefind/pagefind-entry.json"])
     return sum(language["page_count"] for language in entry["languages"].values())
+
+
+def test_the_catalog_resolves_every_tag_as_its_page_does(tmp_path: Path) -> None:
+    build_site(tmp_path, from_samples())
+    site = tmp_path / "site"
+    catalog = json.loads((site / paths.CATALOG_FILE).read_text())
+    resolved = 0
+    for registry in catalog["registries"]:
+        for repository in registry["repositories"]:
+            for tag in repository["tags"]:
+                page = json.loads(
+                    (
+                        site
+                        / paths.tag_path(registry["name"], repository["name"], tag)
+                        / "index.json"
+                    ).read_text()
+                )
+                digest = repository["digests"][tag]
+                facts = repository["images"][digest]
+                assert digest == page["digest"]
+                assert facts["kind"] == page["manifest_kind"]
+                assert facts["created"] == page["created"]
+                assert facts["platforms"] == [p["platform"] for p in page["platforms"]]
+                resolved += 1
+    assert resolved > 50
+    kinds = {
+        i["kind"]
+        for r in catalog["registries"]
+        for p in r["repositories"]
+        for i in p["images"].values()
+    }
+    assert kinds == {"image", "index", "artifact"}

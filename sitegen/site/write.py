@@ -106,7 +106,12 @@ def _write_site(
             raise _too_many_pages(limit)
         stage.write(
             paths.CATALOG_FILE,
-            json.dumps(catalog_document(catalog), sort_keys=True, ensure_ascii=False, indent=1),
+            json.dumps(
+                catalog_document(catalog),
+                sort_keys=True,
+                ensure_ascii=False,
+                separators=(",", ":"),
+            ),
         )
         for path, xml in feeds(catalog, timeline, renderer):
             stage.write(path, xml)

@@ -8,6 +8,7 @@ multi-platform image are digest pages too, linked from the tag and from each oth
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Literal
 
 from sitegen.model import (
     Image,
@@ -41,20 +42,24 @@ from sitegen.site.pages.views import ManifestView, manifest_view
 _KINDS = {"index": "multi-platform image", "image": "image", "artifact": "artifact"}
 
 
+def manifest_kind(manifest: Manifest) -> Literal["image", "index", "artifact"]:
+    """What a manifest is, for every page and ``api/catalog.json``: the one decision."""
+    if isinstance(manifest, Image):
+        return "image" if manifest.is_image else "artifact"
+    return "index"
+
+
 def manifest_summary(manifest: Manifest) -> ManifestSummary:
     """The short facts every list shows about a manifest."""
     created, source = manifest.created_and_source
-    summary: ManifestSummary = {
-        "manifest_kind": "index",
+    return {
+        "manifest_kind": manifest_kind(manifest),
         "media_type": manifest.media_type,
         "artifact_type": manifest.artifact_type,
         "size": manifest.size,
         "created": created,
         "created_source": source,
     }
-    if isinstance(manifest, Image):
-        summary["manifest_kind"] = "image" if manifest.is_image else "artifact"
-    return summary
 
 
 def platform_cells(registry: str, repository: str, manifest: Manifest) -> list[PlatformCell]:
