@@ -164,7 +164,7 @@ def build_index(found: list[Entry], site: Path, previous: Path | None = None) ->
     key = _input_key(documents)
     output = site / paths.SEARCH_INDEX_DIR
     if previous is not None and _reuse(previous, site, key):
-        log.info("search: documents unchanged; the previous index is kept")
+        log.debug("search: documents unchanged; the previous index is kept")
         return True
     if not _run_pagefind(documents, output):
         return False
