@@ -311,6 +311,9 @@ def _update_state(state: State, outcome: Outcome, cache: Cache, keep_builds: int
     for (registry, name), repo_state in outcome.fresh.items():
         state.record(registry, name, repo_state)
     state.remember(outcome.changes)
+    state.registries.update(outcome.runs)
+    shown = {registry.name for registry in outcome.catalog.registries}
+    state.registries = {n: run for n, run in state.registries.items() if n in shown}
     state.touch(cache.touched)
     expired = state.expired(keep_builds)
     for digest in expired:

@@ -258,9 +258,8 @@ def serve_command(output: Path, port: int) -> None:
     if not home.is_file():
         click.echo(f"error: {home} not found; run sitegen build first", err=True)
         sys.exit(EXIT_ERROR)
-    handler: Any = functools.partial(_QuietHandler, directory=str(output))
     try:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        server = site_server(output, port)
     except OSError as exc:
         click.echo(f"error: cannot listen on 127.0.0.1:{port}: {exc.strerror}", err=True)
         sys.exit(EXIT_ERROR)
@@ -274,9 +273,30 @@ def serve_command(output: Path, port: int) -> None:
         server.server_close()
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+def site_server(output: Path, port: int) -> http.server.ThreadingHTTPServer:
+    """An HTTP server for the site in ``output`` on 127.0.0.1:``port`` (0: any free port),
+    answering a missing path with the site's ``404.html``, as GitHub Pages does."""
+    handler: Any = functools.partial(_SiteHandler, directory=str(output))
+    return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+
+
+class _SiteHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         log.debug(format, *args)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        page = Path(str(self.directory)) / paths.NOT_FOUND_FILE
+        if code != 404 or not page.is_file():
+            super().send_error(code, message, explain)
+            return
+        body = page.read_bytes()
+        self.send_response(404, message)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
 
 if __name__ == "__main__":  # pragma: no cover

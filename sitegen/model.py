@@ -314,11 +314,15 @@ class Registry:
     """One registry's crawl result."""
 
     name: str
-    url: str
+    url: str  # the crawl address; "" unless its config says show_url
     pull_host: str
     repositories: tuple[Repository, ...] = ()
     error: str = ""
     catalog_listed: bool = False  # repositories came from /v2/_catalog
+    last_success: str = (
+        ""  # RFC 3339: when its last successful crawl started (this build or earlier)
+    )
+    last_success_seconds: float = 0.0  # how long that crawl took
 
     @property
     def status(self) -> str:
@@ -386,6 +390,7 @@ class Catalog:
     previous: Mapping[str, Manifest] = field(default_factory=dict)  # old digests of moved tags
     rate_limits: Mapping[str, tuple[int | None, int | None]] = field(default_factory=dict)
     default_platform: str = "linux/amd64"  # shown first on multi-platform pages
+    built: str = ""  # RFC 3339: when this build's crawl started
 
     @property
     def repository_count(self) -> int:

@@ -651,6 +651,47 @@
     fromHash();
   }
 
+  // -- freshness: api/stamp.js, the one file every build rewrites -----------------------
+
+  function age(seconds) {
+    var hours = Math.floor(seconds / 3600);
+    if (hours >= 48) { return Math.floor(hours / 24) + " days"; }
+    if (hours >= 1) { return hours + (hours === 1 ? " hour" : " hours"); }
+    return Math.max(1, Math.floor(seconds / 60)) + " minutes";
+  }
+
+  function took(seconds) {
+    if (seconds < 60) { return seconds.toFixed(1) + " s"; }
+    if (seconds < 3600) { return Math.round(seconds / 60) + " min"; }
+    return (seconds / 3600).toFixed(1) + " h";
+  }
+
+  function showFreshness() {
+    var stamp = window.sitegenStamp;
+    var built = stamp ? new Date(stamp.built) : null;
+    if (!built || isNaN(built.getTime())) { return; }
+    document.querySelectorAll("[data-stamp-built]").forEach(function (node) {
+      node.textContent = " · Catalog built " + displayTime(stamp.built);
+      node.hidden = false;
+    });
+    var old = (Date.now() - built.getTime()) / 1000;
+    var warning = document.getElementById("stale-warning");
+    if (warning && old > stamp.stale_after) {
+      warning.textContent = "This catalog was built " + age(old) + " ago (" + displayTime(stamp.built) +
+        "): tags may have moved and images may be gone since.";
+      warning.hidden = false;
+    }
+    (stamp.registries || []).forEach(function (registry) {
+      document.querySelectorAll("[data-last-success]").forEach(function (cell) {
+        if (cell.getAttribute("data-last-success") !== registry.name) { return; }
+        cell.textContent = registry.last_success
+          ? displayTime(registry.last_success) + " (took " + took(registry.seconds) + ")"
+          : "never";
+      });
+    });
+  }
+
+  showFreshness();
   setUpCopy();
   setUpTool();
   setUpViews();

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from bench import scale, snapshot
+from bench import catalog_size, scale, snapshot
 from bench.dataset import Spec, contents, moved_image, moved_tags
 from bench.measure import request_kind
 from bench.report import render, targets
+from sitegen.site.pages.catalog import catalog_document
 
 
 def test_dataset_has_the_documented_shape() -> None:
@@ -81,3 +82,18 @@ def test_a_scale_model_renders_and_is_reported(tmp_path: Path) -> None:
     assert [t["target"].split(":")[0] for t in results["targets"]] == ["Rendering incl. writes"]
     text = render(results, markdown=True)
     assert "| 100 | tmpfs |" in text and "| FAIL |" in text
+
+
+def test_the_catalog_size_benchmark_resolves_every_tag() -> None:
+    catalog = catalog_size.catalog(500)
+    assert catalog.tag_count == 500
+    document = catalog_document(catalog)
+    for repository in document["registries"][0]["repositories"]:
+        assert set(repository["digests"]) == set(repository["tags"])
+        for digest in repository["digests"].values():
+            facts = repository["images"][digest]
+            assert facts["kind"] in ("image", "index") and facts["created"]
+    kinds = {
+        i["kind"] for r in document["registries"][0]["repositories"] for i in r["images"].values()
+    }
+    assert kinds == {"image", "index"}

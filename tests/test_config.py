@@ -508,3 +508,49 @@ def test_a_repository_names_its_recommended_tag(tmp_path: Path) -> None:
     )
     repositories = config.registries[0].repositories or ()
     assert [r.recommended_tag for r in repositories] == ["2.1", None]
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("48h", 172800.0), ("90m", 5400.0), ("2d", 172800.0), ("3600", 3600.0)]
+)
+def test_stale_after_is_a_duration(tmp_path: Path, value: str, seconds: float) -> None:
+    text = f"site:\n  stale_after: {value}\nregistries:\n  - {{name: a, url: 127.0.0.1:5000}}\n"
+    assert load(tmp_path, text).site.stale_after == seconds
+
+
+def test_stale_after_defaults_to_two_days(tmp_path: Path) -> None:
+    config = load(tmp_path, "registries:\n  - {name: a, url: 127.0.0.1:5000}\n")
+    assert config.site.stale_after == 48 * 3600
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("soon", "site.stale_after: expected a duration such as 90m, 48h or 7d, got the string"),
+        ("10s", "site.stale_after: must be between 60 and 31622400 seconds, got 10 (10s)"),
+        ("[1]", "site.stale_after: expected a duration such as 90m, 48h or 7d, got a list"),
+    ],
+)
+def test_a_bad_stale_after_says_what_to_write(tmp_path: Path, value: str, expected: str) -> None:
+    text = f"site:\n  stale_after: {value}\nregistries:\n  - {{name: a, url: 127.0.0.1:5000}}\n"
+    assert expected in error(tmp_path, text)
+
+
+def test_show_url_is_a_boolean_and_hides_the_address_by_default(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        "registries:\n"
+        "  - {name: a, url: 'https://internal.corp:5000/x', pull_host: pull.example.com}\n"
+        "  - {name: b, url: 'https://open.example.org', show_url: true}\n",
+    )
+    hidden, shown = config.registries
+    assert (hidden.show_url, shown.show_url) == (False, True)
+    masker = config.site.masker
+    message = "a/app: HTTP 500 (https://INTERNAL.corp:5000/x/v2/app/tags/list); internal.corp down"
+    assert masker.message(message) == (
+        "a/app: HTTP 500 (pull.example.com/v2/app/tags/list); pull.example.com down"
+    )
+    assert masker.message("b: https://open.example.org/v2/") == "b: https://open.example.org/v2/"
+    assert "registries[0].show_url: expected true or false" in error(
+        tmp_path, "registries:\n  - {name: a, url: 127.0.0.1:5000, show_url: maybe}\n"
+    )

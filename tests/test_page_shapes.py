@@ -29,7 +29,7 @@ JSON_DOCS = ROOT / "docs" / "json.md"
 GOLDEN = Path(__file__).parent / "golden" / "site"
 SHAPE_MODULES = (shapes, history_shapes)
 # What the site writes as JSON: every page's index.json and api/catalog.json.
-DOCUMENTS = (*get_args(PageData), shapes.CatalogDocument)
+DOCUMENTS = (*get_args(PageData), shapes.CatalogDocument, history_shapes.StampDocument)
 
 _TABLE = re.compile(
     r"<!-- shape: (?P<name>\w+)(?: extends (?P<bases>[\w, ]+))? -->\n"

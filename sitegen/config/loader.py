@@ -10,7 +10,6 @@ error, not a hang. ``docs/configuration.md`` documents each key; keep the two in
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import os
 import re
@@ -19,11 +18,12 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sitegen.config import tls
+from sitegen.config import secrets, tls
 from sitegen.config.schema import (
     DEFAULT_CONCURRENCY,
     DEFAULT_PLATFORM,
     DEFAULT_RETRIES,
+    DEFAULT_STALE_AFTER,
     DEFAULT_TIME_BUDGET,
     DEFAULT_TIMEOUT,
     DEFAULT_TITLE,
@@ -40,8 +40,6 @@ from sitegen.config.schema import (
 from sitegen.config.yamlreader import Field, Reader
 from sitegen.errors import ConfigError, FileRefused
 from sitegen.files import read_limited, reason, require_regular
-from sitegen.oci.masking import DEFAULT_PATTERNS, SHAPE_NAMES, Masker
-from sitegen.oci.patterns import PatternError
 from sitegen.oci.references import (
     DOCKER_HUB_PULL_HOST,
     HOST_RE,
@@ -64,7 +62,6 @@ TAGS_HINT = (
     "a tag is shown when include matches it and exclude does not: match the tags to "
     "hide with exclude instead"
 )
-MASKING_HINT = "list patterns that match the names to mask instead"
 
 
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
@@ -103,6 +100,8 @@ class _Builder:
         if not registries:
             self.r.fail(keys["registries"], "list at least one registry")
         limits = self.limits(keys["limits"]) if "limits" in keys else Limits()
+        hidden = tuple((a, r.pull_host) for r in registries for a in r.hidden_addresses)
+        site = replace(site, masker=replace(site.masker, addresses=hidden))
         return Config(path=path, site=site, registries=tuple(registries), limits=limits)
 
     def limits(self, node: Field) -> Limits:
@@ -121,6 +120,7 @@ class _Builder:
                 "url",
                 "description",
                 "theme_dir",
+                "stale_after",
                 "secret_env_patterns",
                 "show_secret_env",
                 "secret_shapes",
@@ -147,43 +147,18 @@ class _Builder:
         theme_dir = None
         if "theme_dir" in keys:
             theme_dir = self.theme_dir(keys["theme_dir"])
-        patterns = DEFAULT_PATTERNS
-        if "secret_env_patterns" in keys:
-            # Matched case-insensitively against env names, as the masker will.
-            found = self.r.regexes(
-                keys["secret_env_patterns"], ignore_case=True, lookaround_hint=MASKING_HINT
-            )
-            patterns = tuple(p.pattern for p in found)
-        show = self.r.boolean(keys["show_secret_env"]) if "show_secret_env" in keys else False
-        shapes = SHAPE_NAMES
-        if "secret_shapes" in keys:
-
-            def known_shape(item: Field, value: str) -> None:
-                if value not in SHAPE_NAMES:
-                    hint = difflib.get_close_matches(value, SHAPE_NAMES, n=1, cutoff=0.6)
-                    self.r.fail(
-                        item,
-                        f"unknown secret shape {value!r}; "
-                        + (
-                            f"did you mean {hint[0]!r}?"
-                            if hint
-                            else f"known shapes: {', '.join(SHAPE_NAMES)}"
-                        ),
-                    )
-
-            node = keys["secret_shapes"]
-            shapes = () if self.r.is_empty_list(node) else tuple(self.r.strings(node, known_shape))
-        try:
-            masker = Masker(patterns=patterns, env_names=not show, shapes=shapes)
-        except PatternError as exc:  # each pattern passed: only all of them together fail
-            self.r.fail(keys["secret_env_patterns"], f"the patterns together are {exc.problem}")
         return SiteConfig(
-            masker=masker,
+            masker=secrets.masker(self.r, keys),
             title=self.r.string(keys["title"]) if "title" in keys else DEFAULT_TITLE,
             url=url,
             description=self.description(keys["description"]) if "description" in keys else None,
             theme_dir=theme_dir,
             default_platform=default_platform,
+            stale_after=(
+                self.r.duration(keys["stale_after"], minimum=60, maximum=366 * 86400)
+                if "stale_after" in keys
+                else DEFAULT_STALE_AFTER
+            ),
         )
 
     def registry(self, node: Field) -> RegistryConfig:
@@ -208,6 +183,7 @@ class _Builder:
                 "http2",
                 "retries",
                 "time_budget",
+                "show_url",
             ),
             required=("name", "url"),
         )
@@ -283,6 +259,7 @@ class _Builder:
                 if "time_budget" in keys
                 else DEFAULT_TIME_BUDGET
             ),
+            show_url=self.r.boolean(keys["show_url"]) if "show_url" in keys else False,
         )
 
     def url(self, node: Field, insecure: bool) -> tuple[str, str, str]:

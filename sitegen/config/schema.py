@@ -22,6 +22,7 @@ DEFAULT_TIME_BUDGET = 1800.0
 DEFAULT_BUILD_TIME_BUDGET = 3000
 DEFAULT_TITLE = "Image catalog"
 DEFAULT_PLATFORM = "linux/amd64"
+DEFAULT_STALE_AFTER = 48 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +105,15 @@ class RegistryConfig:
     http2: bool = False
     retries: int = DEFAULT_RETRIES  # extra attempts after a 429, 5xx or broken connection
     time_budget: float = DEFAULT_TIME_BUDGET  # seconds for the whole crawl of this registry
+    show_url: bool = False  # the crawl address may appear on the site (else the pull host)
+
+    @property
+    def hidden_addresses(self) -> tuple[str, ...]:
+        """The spellings of the crawl address the site must not show (none with
+        ``show_url``): the URL, ``host:port`` and the host name alone."""
+        if self.show_url:
+            return ()
+        return (self.url, self.host, self.host.rpartition(":")[0] or self.host)
 
     @property
     def scheme(self) -> str:
@@ -157,6 +167,7 @@ class SiteConfig:
     url: str | None = None  # where the site is published, with a trailing slash
     description: str | None = None
     theme_dir: Path | None = None
+    stale_after: float = DEFAULT_STALE_AFTER  # seconds; an older catalog warns its readers
     masker: Masker = field(default_factory=Masker)
     # The platform a multi-platform tag page shows inline, and whose size a tag's size is.
     default_platform: str = DEFAULT_PLATFORM

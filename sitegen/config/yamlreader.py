@@ -21,6 +21,8 @@ from sitegen.oci.patterns import Pattern, PatternError, quoted
 
 _ENV_RE = re.compile(r"\$(?:\$|\{([^}]*)\}|\{)")
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DURATION_RE = re.compile(r"([0-9]+(?:\.[0-9]+)?) ?([smhd]?)")
+_DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _TRUE = frozenset({"true", "yes", "on"})
 _FALSE = frozenset({"false", "no", "off"})
 
@@ -160,6 +162,23 @@ class Reader:
         except ValueError:
             self.fail(field, f"expected a number, got {node.value!r}")
         _check_range(self, field, value, minimum, maximum)
+        return value
+
+    def duration(self, field: Field, *, minimum: float, maximum: float) -> float:
+        """Seconds: a number, or a number with ``s``, ``m``, ``h`` or ``d`` (``48h``)."""
+        node = field.node
+        if isinstance(node, yaml.ScalarNode) and node.tag.endswith((":int", ":float")):
+            return self.number(field, minimum=minimum, maximum=maximum)
+        text = str(node.value).strip() if isinstance(node, yaml.ScalarNode) else ""
+        match = _DURATION_RE.fullmatch(text)
+        if not match:
+            self.fail(field, f"expected a duration such as 90m, 48h or 7d, got {_kind(field)}")
+        value = float(match[1]) * _DURATION_UNITS[match[2] or "s"]
+        if not minimum <= value <= maximum:
+            self.fail(
+                field,
+                f"must be between {minimum:.0f} and {maximum:.0f} seconds, got {value:g} ({text})",
+            )
         return value
 
     def boolean(self, field: Field) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sitegen.crawl.cache import Cache
-from sitegen.crawl.state import RepositoryState, State
+from sitegen.crawl.state import RegistryRun, RepositoryState, State
 from sitegen.errors import RegistryError
 from sitegen.model import (
     Catalog,
@@ -51,6 +51,7 @@ class Outcome:
     fresh: dict[tuple[str, str], RepositoryState] = field(default_factory=dict)
     listed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # catalog listings
     changes: list[Change] = field(default_factory=list)  # since the previous build
+    runs: dict[str, RegistryRun] = field(default_factory=dict)  # registries crawled in full
 
 
 @dataclass
@@ -83,7 +84,7 @@ class CrawlContext:
 
     def fail(self, exc: RegistryError) -> str:
         """Record a failure; its message, masked like every registry string."""
-        message = self.masker.text(str(exc))
+        message = self.masker.message(str(exc))
         self.progress.fail(message)
         return message
 

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 
 from sitegen.config import (
     Config,
@@ -29,7 +30,7 @@ from sitegen.crawl.cache import Cache
 from sitegen.crawl.context import CrawlContext, Outcome, Progress
 from sitegen.crawl.loader import OfflineLoader
 from sitegen.crawl.repository import ReferrersSupport, RepositoryCrawler
-from sitegen.crawl.state import HISTORY_LIMIT, State
+from sitegen.crawl.state import HISTORY_LIMIT, RegistryRun, State
 from sitegen.errors import RegistryError
 from sitegen.model import (
     Catalog,
@@ -84,6 +85,7 @@ async def crawl(
         previous=await _previous_digests(config, context, registries, history),
         rate_limits=dict(client.stats.rate_limit),
         default_platform=config.site.default_platform,
+        built=now,
     )
     return outcome
 
@@ -128,6 +130,7 @@ async def _crawl_registry(
     """
     listed = rc.repositories is None
     loop = asyncio.get_running_loop()
+    started = loop.time()
     try:
         async with asyncio.timeout_at(deadline):
             await session.login()
@@ -143,13 +146,16 @@ async def _crawl_registry(
             ctx.cancel_fetches(rc.name)
             message = _out_of_time(rc, ctx, deadline)
         ctx.progress.registries_done += 1
-        return Registry(
-            name=rc.name,
-            url=rc.url,
-            pull_host=rc.pull_host,
-            repositories=await _stale_registry(rc, ctx, message),
-            error=message,
-            catalog_listed=listed,
+        return _last_success(
+            ctx,
+            Registry(
+                name=rc.name,
+                url=rc.url if rc.show_url else "",
+                pull_host=rc.pull_host,
+                repositories=await _stale_registry(rc, ctx, message),
+                error=message,
+                catalog_listed=listed,
+            ),
         )
     ctx.progress.repositories_total += len(repo_configs)
     referrers = ReferrersSupport(session, ctx.masker)
@@ -177,15 +183,31 @@ async def _crawl_registry(
     # after it show their last good data, and the registry as a whole has failed.
     refused = session.refused
     if refused is not None and not error:
-        error = ctx.masker.text(str(refused))
-    return Registry(
-        name=rc.name,
-        url=rc.url,
-        pull_host=rc.pull_host,
-        repositories=tuple(sorted(crawled, key=lambda r: r.name)),
-        error=error,
-        catalog_listed=listed,
+        error = ctx.masker.message(str(refused))
+    if not error:
+        outcome.runs[rc.name] = RegistryRun(ctx.now, round(loop.time() - started, 3))
+    return _last_success(
+        ctx,
+        Registry(
+            name=rc.name,
+            url=rc.url if rc.show_url else "",
+            pull_host=rc.pull_host,
+            repositories=tuple(sorted(crawled, key=lambda r: r.name)),
+            error=error,
+            catalog_listed=listed,
+        ),
+        outcome.runs.get(rc.name),
     )
+
+
+def _last_success(
+    ctx: CrawlContext, registry: Registry, run: RegistryRun | None = None
+) -> Registry:
+    """``registry`` with its last successful crawl: ``run`` (this one), or an earlier one."""
+    run = run or ctx.state.registries.get(registry.name)
+    if run is None:
+        return registry
+    return replace(registry, last_success=run.crawled_at, last_success_seconds=run.seconds)
 
 
 def _out_of_time(

@@ -120,7 +120,7 @@ class ManifestLoader(abc.ABC):
     def _problem(self, cause: str, exc: RegistryError, *, tag: str = "", digest: str = "") -> None:
         """A part of the repository that could not be read: on its page (each cause
         once, ``problems``), and a failure for ``--strict`` and the build report."""
-        self._troubles.append(Trouble(self.ctx.masker.text(cause), tag=tag, digest=digest))
+        self._troubles.append(Trouble(self.ctx.masker.message(cause), tag=tag, digest=digest))
         self.ctx.fail(exc)
 
     def problems(self, tags: Mapping[str, Manifest]) -> tuple[Problem, ...]:
@@ -174,7 +174,7 @@ class ManifestLoader(abc.ABC):
                 self._check_config(config_data, image=image_config is not None)
             except RegistryError as exc:
                 config_data = None
-                problem = self.ctx.masker.text(f"config {needed.digest[:19]}: {exc.detail}")
+                problem = self.ctx.masker.message(f"config {needed.digest[:19]}: {exc.detail}")
                 self._problem(f"config blob could not be read: {reason(exc)}", exc, digest=digest)
         image, secrets = manifests.image(
             raw.document,
@@ -207,7 +207,7 @@ class ManifestLoader(abc.ABC):
                 found = await self.load(entry.digest)
             except RegistryError as exc:
                 # docs/protocol.md item 19: a child that fails greys out one platform only.
-                detail = masker.text(exc.detail)
+                detail = masker.message(exc.detail)
                 cause = f"platform manifest could not be read: {reason(exc)}"
                 self._problem(cause, exc, digest=entry.digest)
                 return None, detail

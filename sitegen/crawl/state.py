@@ -54,6 +54,14 @@ class RepositoryState:
     tags: Mapping[str, str]  # tag -> digest
 
 
+@dataclass(frozen=True, slots=True)
+class RegistryRun:
+    """A registry's last successful crawl: when it started, and how long it took."""
+
+    crawled_at: str  # RFC 3339
+    seconds: float
+
+
 @dataclass
 class State:
     """The whole state file, loaded into memory."""
@@ -62,6 +70,7 @@ class State:
     repositories: dict[tuple[str, str], RepositoryState] = field(default_factory=dict)
     digests: dict[str, int] = field(default_factory=dict)  # digest -> last build that used it
     history: list[Change] = field(default_factory=list)  # newest first
+    registries: dict[str, RegistryRun] = field(default_factory=dict)  # last successful crawls
 
     @classmethod
     def load(cls, cache_dir: Path | None, site: str | None = None) -> State:
@@ -106,6 +115,13 @@ class State:
         for digest, seen in digests.items() if isinstance(digests, dict) else []:
             if is_digest(digest):
                 state.digests[digest] = _int(seen)
+        runs = document.get("registries")
+        for name, run in runs.items() if isinstance(runs, dict) else []:
+            if isinstance(run, dict) and isinstance(run.get("crawled_at"), str):
+                seconds = run.get("seconds")
+                if not isinstance(seconds, int | float) or isinstance(seconds, bool):
+                    seconds = 0.0
+                state.registries[str(name)] = RegistryRun(run["crawled_at"], max(0.0, seconds))
         history = document.get("history")
         for item in history if isinstance(history, list) else []:
             change = _change(item)
@@ -154,6 +170,10 @@ class State:
                 for (registry, name), repo in sorted(self.repositories.items())
             },
             "digests": dict(sorted(self.digests.items())),
+            "registries": {
+                name: {"crawled_at": run.crawled_at, "seconds": run.seconds}
+                for name, run in sorted(self.registries.items())
+            },
             "history": [
                 {
                     "time": c.time,

@@ -172,6 +172,8 @@ class Masker:
     patterns: tuple[str, ...] = DEFAULT_PATTERNS
     env_names: bool = True
     shapes: tuple[str, ...] = SHAPE_NAMES
+    # (crawl address, what messages show instead): registries whose ``url`` is not public.
+    addresses: tuple[tuple[str, str], ...] = ()
     _names: Pattern | None = field(init=False, repr=False, compare=False)
     _known_names: dict[str, bool] = field(init=False, repr=False, compare=False)
 
@@ -234,6 +236,21 @@ class Masker:
         if data is not None:
             value = data.decode("utf-8", "surrogatepass")
         return self._mask_assignments(value) if assignments else value
+
+    @functools.cached_property
+    def _addresses(self) -> re.Pattern[str] | None:
+        ordered = sorted((a for a, _ in self.addresses if a), key=len, reverse=True)
+        return re.compile("|".join(map(re.escape, ordered)), re.IGNORECASE) if ordered else None
+
+    def message(self, value: str, secrets: Secrets = NO_SECRETS) -> str:
+        """A message the site shows: ``text``, with each hidden crawl address replaced by
+        what the site shows instead (its registry's pull host)."""
+        value = self.text(value, secrets)
+        found = self._addresses
+        if found is None:
+            return value
+        shown = {address.lower(): instead for address, instead in self.addresses}
+        return found.sub(lambda m: shown[m.group(0).lower()], value)
 
     def _mask_assignments(self, text: str) -> str:
         """Mask the values of ``NAME=value`` assignments with a secret-looking NAME."""

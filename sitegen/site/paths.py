@@ -90,6 +90,8 @@ SITE_FEED = "feeds/changes.xml"
 CATALOG_FILE = "api/catalog.json"
 STATIC_DIR = "static/"
 SEARCH_INDEX_DIR = "pagefind/"  # static/site.js loads pagefind.js from here
+SEARCH_INPUT_FILE = "pagefind/sitegen-input.json"  # what the index was built from
+STAMP_FILE = "api/stamp.js"  # the build's time, loaded by every page: the one file that churns
 NOT_FOUND_FILE = "404.html"  # GitHub Pages serves it for any missing path
 NO_JEKYLL_FILE = ".nojekyll"  # GitHub Pages: publish _-prefixed directories as they are
 SITEMAP_FILE = "sitemap.xml"  # the sitemap, or the index of its parts (sitemap_part)
@@ -105,6 +107,7 @@ TOP_LEVEL_NAMES = frozenset(
         HEALTH_PATH,
         SITE_FEED,
         CATALOG_FILE,
+        STAMP_FILE,
         STATIC_DIR,
         SEARCH_INDEX_DIR,
         NOT_FOUND_FILE,
@@ -133,6 +136,7 @@ class SiteUrls:
     health: str = HEALTH_PATH
     feed: str = SITE_FEED
     catalog: str = CATALOG_FILE
+    stamp: str = STAMP_FILE
     static: str = STATIC_DIR
     page_html: str = PAGE_HTML
     page_json: str = PAGE_JSON

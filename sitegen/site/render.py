@@ -9,7 +9,9 @@ rendering an empty cell.
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -27,7 +29,7 @@ from sitegen.oci import kinds
 from sitegen.site.pages.page import Page
 from sitegen.site.pages.shapes import ImageDocument
 from sitegen.site.pages.views import ImageView, ManifestView
-from sitegen.site.paths import PAGE_HTML, STATIC_DIR, URLS, relative_root
+from sitegen.site.paths import PAGE_HTML, STAMP_FILE, STATIC_DIR, URLS, relative_root
 
 _T = TypeVar("_T")
 
@@ -305,15 +307,45 @@ class Renderer:
         return self.env.get_template(template).render(**context)
 
     def not_found(self) -> str:
-        """``404.html``: GitHub Pages serves it for any missing path, at any depth, so its
-        links start from the site's URL (``root``) rather than from where it is."""
+        """``404.html``: GitHub Pages and ``sitegen serve`` serve it for any missing path,
+        at any depth, so its links start from the site's URL (``root``), else from ``/``,
+        corrected by ``NOT_FOUND_SCRIPT`` (allowed by its hash) when the site is deeper."""
         template = self.env.get_template("404.html")
         # A page's attributes, for a theme's 404.html that extends base.html; no data.
         page = {"path": "", "template": "404.html", "title": "Page not found", "crumbs": ()}
-        root = self.site.url or ""
+        root = self.site.url or "/"
+        digest = base64.b64encode(hashlib.sha256(NOT_FOUND_SCRIPT.encode()).digest()).decode()
         return template.render(
-            page=page, data={}, view={}, root=root, site=self.site, canonical=""
+            page=page,
+            data={},
+            view={},
+            root=root,
+            site=self.site,
+            canonical="",
+            root_script=Markup(NOT_FOUND_SCRIPT),  # noqa: S704 - our constant, no data
+            root_script_hash=f"sha256-{digest}",
         )
+
+
+# The 404 page's one script: the catalog's root is the longest prefix of the address
+# that holds the build's stamp; links marked data-root-path are pointed there.
+NOT_FOUND_SCRIPT = (
+    "(function () {"
+    " var parts = location.pathname.split('/').slice(0, -1);"
+    " function tryRoot(n) {"
+    "  if (n < 1) { return; }"
+    "  var root = parts.slice(0, n).join('/') + '/';"
+    f"  fetch(root + '{STAMP_FILE}', {{method: 'HEAD'}}).then(function (r) {{"
+    "   if (!r.ok) { tryRoot(n - 1); return; }"
+    "   document.querySelectorAll('[data-root-path]').forEach(function (node) {"
+    "    var attribute = node.tagName === 'FORM' ? 'action' : 'href';"
+    "    node.setAttribute(attribute, root + node.getAttribute('data-root-path'));"
+    "   });"
+    "  }, function () { tryRoot(n - 1); });"
+    " }"
+    " tryRoot(parts.length);"
+    "})();"
+)
 
 
 def _compact(value: Any) -> str:

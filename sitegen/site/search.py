@@ -8,11 +8,21 @@ directory once, writing ``pagefind/`` into the site. Results link to the real pa
 The tags of one image share one record (one result per image). Above
 ``TAG_RECORD_LIMIT`` such records, only repository pages are indexed (each repository's
 document still lists its tags), which keeps the index small enough to publish.
+
+Pagefind's output is not reproducible: it writes its filter map in hash order, so two
+runs on the same documents give different files once there are several registries.
+So the index remembers what it was built from (``paths.SEARCH_INPUT_FILE``: a hash of
+Pagefind's version, its options and every document, and a hash of every file it
+wrote), and a build whose documents are unchanged copies the previous index, verified
+file by file, instead of running Pagefind: a rebuild with nothing changed leaves the
+search index byte-identical too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import logging
 import shutil
 import subprocess
@@ -20,7 +30,12 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from importlib import metadata
 from pathlib import Path
+from typing import Any
+
+from sitegen.errors import FileRefused
+from sitegen.files import read_limited
 
 from sitegen.oci import kinds
 from sitegen.site import paths
@@ -34,6 +49,9 @@ log = logging.getLogger("sitegen.site.search")
 TAG_RECORD_LIMIT = 8_000
 ALIASES_SHOWN = 5  # other tags of an image named in its result
 TIMEOUT = 600
+MAX_INPUT_FILE_BYTES = 64 << 20  # the record of a previous index (a hash per file)
+# Keep digests, platforms and versions whole words ("-" first would read as a flag).
+OPTIONS = ("--silent", "--include-characters=-_.:/@")
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,16 +192,83 @@ def _with_bare_digests(words: list[str]) -> list[str]:
     return found
 
 
-def build_index(found: list[Entry], site: Path) -> bool:
-    """Write ``site/pagefind/``. Returns False (and logs why) when Pagefind is unavailable."""
+def build_index(found: list[Entry], site: Path, previous: Path | None = None) -> bool:
+    """Write ``site/pagefind/``. Returns False (and logs why) when Pagefind is unavailable.
+
+    When ``previous`` (the site in place) holds an index built from the same documents
+    by the same Pagefind, that index is copied instead (see the module's docstring).
+    """
     if not found:
         return False
+    documents = sorted((entry.path, document(entry)) for entry in found)
+    key = _input_key(documents)
+    output = site / paths.SEARCH_INDEX_DIR
+    if previous is not None and _reuse(previous, site, key):
+        log.debug("search: documents unchanged; the previous index is kept")
+        return True
+    if not _run_pagefind(documents, output):
+        return False
+    _record_input(site, key)
+    return True
+
+
+def _input_key(documents: list[tuple[str, str]]) -> str:
+    """A hash of everything the index is made of: Pagefind's version, options, documents."""
+    try:
+        version = metadata.version("pagefind")
+    except metadata.PackageNotFoundError:
+        version = ""
+    digest = hashlib.sha256(json.dumps([version, OPTIONS]).encode())
+    for path, text in documents:
+        digest.update(json.dumps([path, text]).encode())
+    return digest.hexdigest()
+
+
+def _index_files(site: Path) -> dict[str, str]:
+    """Relative path (from the site) -> sha256 of every file of the index but its record."""
+    root = site / paths.SEARCH_INDEX_DIR
+    found = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(site).as_posix()
+        if path.is_file() and relative != paths.SEARCH_INPUT_FILE:
+            found[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def _record_input(site: Path, key: str) -> None:
+    record = {"input": key, "files": _index_files(site)}
+    text = json.dumps(record, sort_keys=True, indent=1) + "\n"
+    (site / paths.SEARCH_INPUT_FILE).write_text(text, encoding="utf-8")
+
+
+def _reuse(previous: Path, site: Path, key: str) -> bool:
+    """Copy the previous index into ``site`` if it was built from ``key`` and every file
+    is still the one it wrote (nothing missing, changed or added)."""
+    try:
+        record: Any = json.loads(
+            read_limited(previous / paths.SEARCH_INPUT_FILE, MAX_INPUT_FILE_BYTES)
+        )
+        if not isinstance(record, dict) or record.get("input") != key:
+            return False
+        if _index_files(previous) != record.get("files"):
+            log.info("search: the previous index was changed on disk; indexing again")
+            return False
+        shutil.copytree(
+            previous / paths.SEARCH_INDEX_DIR, site / paths.SEARCH_INDEX_DIR, dirs_exist_ok=True
+        )
+    except (OSError, FileRefused, ValueError):
+        shutil.rmtree(site / paths.SEARCH_INDEX_DIR, ignore_errors=True)
+        return False
+    return True
+
+
+def _run_pagefind(documents: list[tuple[str, str]], output: Path) -> bool:
     with tempfile.TemporaryDirectory(prefix="sitegen-search-") as scratch:
         root = Path(scratch)
-        for entry in found:
-            target = root / entry.path / paths.PAGE_HTML
+        for path, text in documents:
+            target = root / path / paths.PAGE_HTML
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(document(entry), encoding="utf-8")
+            target.write_text(text, encoding="utf-8")
         command = [
             sys.executable,
             "-m",
@@ -191,10 +276,8 @@ def build_index(found: list[Entry], site: Path) -> bool:
             "--site",
             str(root),
             "--output-path",
-            str(site / paths.SEARCH_INDEX_DIR),
-            "--silent",
-            # Keep digests, platforms and versions whole words ("-" first would read as a flag).
-            "--include-characters=-_.:/@",
+            str(output),
+            *OPTIONS,
         ]
         try:
             completed = subprocess.run(  # noqa: S603 - our own interpreter and arguments
@@ -211,6 +294,6 @@ def build_index(found: list[Entry], site: Path) -> bool:
     if completed.returncode != 0:
         reason = (completed.stderr or completed.stdout).strip().splitlines()
         log.warning("search: no index built: pagefind failed: %s", reason[-1] if reason else "")
-        shutil.rmtree(site / paths.SEARCH_INDEX_DIR, ignore_errors=True)
+        shutil.rmtree(output, ignore_errors=True)
         return False
     return True

@@ -24,6 +24,7 @@ from sitegen.site.pages.repository import tag_data_file
 from sitegen.site.pages.history import Timeline
 from sitegen.site.render import Renderer, default_theme
 from sitegen.site.sitemap import sitemaps
+from sitegen.site.stamp import stamp_script
 from sitegen.site.workers import RenderWorkers, assign_shards, worker_count
 
 log = logging.getLogger("sitegen.site")
@@ -105,10 +106,16 @@ def _write_site(
             raise _too_many_pages(limit)
         stage.write(
             paths.CATALOG_FILE,
-            json.dumps(catalog_document(catalog), sort_keys=True, ensure_ascii=False, indent=1),
+            json.dumps(
+                catalog_document(catalog),
+                sort_keys=True,
+                ensure_ascii=False,
+                separators=(",", ":"),
+            ),
         )
         for path, xml in feeds(catalog, timeline, renderer):
             stage.write(path, xml)
+        stage.write(paths.STAMP_FILE, stamp_script(catalog, config.site.stale_after))
         stage.write(paths.NOT_FOUND_FILE, renderer.not_found())
         stage.write(paths.NO_JEKYLL_FILE, "")
         if config.site.url:
@@ -118,7 +125,7 @@ def _write_site(
         theme_static = config.site.theme_dir / "static" if config.site.theme_dir else None
         if theme_static is not None and theme_static.is_dir():
             stage.copy_tree(theme_static, paths.STATIC_DIR)
-        search.build_index(search.searchable(indexed), stage.root)
+        search.build_index(search.searchable(indexed), stage.root, previous=target)
     return count
 
 

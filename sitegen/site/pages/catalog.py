@@ -17,15 +17,25 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from sitegen.model import Catalog, Registry, Repository
+from sitegen.model import (
+    Catalog,
+    Index,
+    Manifest,
+    Platform,
+    Registry,
+    Repository,
+    platform_label,
+)
 from sitegen.site import paths
 from sitegen.site.markup import excerpt, render_markdown
 from sitegen.site.pages.history import Timeline, changes_page, health_page
-from sitegen.site.pages.manifest import manifest_pages
+from sitegen.site.pages.manifest import manifest_kind, manifest_pages
 from sitegen.site.pages.page import SCHEMA_VERSION, Locations, Page
 from sitegen.site.pages.repository import PAGE_SIZE, description, repository_pages, tag_rows
 from sitegen.site.pages.shapes import (
     CatalogDocument,
+    CatalogImage,
+    CatalogRepository,
     HomeData,
     Location,
     Namespace,
@@ -128,20 +138,41 @@ def catalog_document(catalog: Catalog) -> CatalogDocument:
                 "pull_host": registry.pull_host,
                 "path": paths.registry_path(registry.name),
                 "error": registry.error,
-                "repositories": [
-                    {
-                        "name": repo.name,
-                        "path": paths.repository_path(registry.name, repo.name),
-                        "tags": [tag.name for tag in repo.tags],
-                        "error": repo.error,
-                        "stale_since": repo.stale_since,
-                    }
-                    for repo in registry.repositories
-                ],
+                "repositories": [_catalog_repository(registry, repo) for repo in registry.repositories],
             }
             for registry in catalog.registries
         ],
     }
+
+
+def _catalog_repository(registry: Registry, repo: Repository) -> CatalogRepository:
+    """A repository in ``api/catalog.json``: each tag's digest, each digest's facts once
+    (the tags of one image share them, which keeps the file small)."""
+    images: dict[str, CatalogImage] = {}
+    for tag in repo.tags:
+        manifest = repo.manifest(tag)
+        if manifest is None or tag.digest in images:
+            continue
+        images[tag.digest] = {
+            "kind": manifest_kind(manifest),
+            "platforms": [platform_label(p) for p in _platforms(manifest)],
+            "created": manifest.created,
+        }
+    return {
+        "name": repo.name,
+        "path": paths.repository_path(registry.name, repo.name),
+        "tags": [tag.name for tag in repo.tags],
+        "digests": {tag.name: tag.digest for tag in repo.tags},
+        "images": images,
+        "error": repo.error,
+        "stale_since": repo.stale_since,
+    }
+
+
+def _platforms(manifest: Manifest) -> tuple[Platform, ...]:
+    if isinstance(manifest, Index):
+        return manifest.platforms
+    return (manifest.platform,) if manifest.platform is not None else ()
 
 
 # -- home, search and registry ----------------------------------------------------------

@@ -321,6 +321,7 @@ def health_page(catalog: Catalog) -> Page:
             {
                 "name": registry.name,
                 "url": registry.url,
+                "pull_host": registry.pull_host,
                 "path": paths.registry_path(registry.name),
                 "status": registry.status,
                 "error": registry.error,

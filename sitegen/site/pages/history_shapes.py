@@ -114,6 +114,7 @@ class TroubledRepository(TypedDict):
 class RegistryHealth(TypedDict):
     name: str
     url: str
+    pull_host: str
     path: str
     status: str
     error: str
@@ -130,3 +131,17 @@ class HealthData(Document):
     kind: Literal["health"]
     path: str
     registries: list[RegistryHealth]
+
+
+class StampRegistry(TypedDict):
+    name: str
+    status: str
+    last_success: str
+    seconds: float
+
+
+class StampDocument(TypedDict):
+    schema: int
+    built: str
+    stale_after: int
+    registries: list[StampRegistry]

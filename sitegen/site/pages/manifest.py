@@ -8,6 +8,7 @@ multi-platform image are digest pages too, linked from the tag and from each oth
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Literal
 
 from sitegen.model import (
     Image,
@@ -58,7 +59,7 @@ def manifest_summary(manifest: Manifest, default_platform: str) -> ManifestSumma
         entry = manifest.pull_entry(default_platform)
         size = entry.image.size if entry is not None and entry.image is not None else None
     summary: ManifestSummary = {
-        "manifest_kind": _kind(manifest.kind),
+        "manifest_kind": manifest_kind(manifest),
         "media_type": manifest.media_type,
         "artifact_type": manifest.artifact_type,
         "size": size,
@@ -68,9 +69,10 @@ def manifest_summary(manifest: Manifest, default_platform: str) -> ManifestSumma
     return summary
 
 
-def _kind(kind: str) -> ManifestKind:
+def manifest_kind(manifest: Manifest) -> ManifestKind:
+    """What a manifest is (``sitegen.oci.kinds``), for every page and ``api/catalog.json``."""
     for known in kinds.KINDS:
-        if known == kind:
+        if known == manifest.kind:
             return known
     return kinds.ARTIFACT
 
@@ -148,7 +150,7 @@ def manifest_pages(
             "image": f"{repo.name}@{manifest.digest}",
             "tag": tag,
             "rank": ranks[tag],
-            "manifest_kind": _kind(manifest.kind),
+            "manifest_kind": manifest_kind(manifest),
             "artifact_type": manifest.artifact_type,
             "platforms": [c["platform"] for c in facts(manifest)["facts"]["platforms"]],
         }

@@ -27,10 +27,18 @@ class Document(TypedDict):
 # -- api/catalog.json ------------------------------------------------------------------
 
 
+class CatalogImage(TypedDict):
+    kind: ManifestKind
+    platforms: list[str]
+    created: str
+
+
 class CatalogRepository(TypedDict):
     name: str
     path: str
     tags: list[str]
+    digests: dict[str, str]
+    images: dict[str, CatalogImage]
     error: str
     stale_since: str
 
