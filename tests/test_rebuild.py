@@ -113,4 +113,4 @@ def test_the_catalog_resolves_every_tag_as_its_page_does(tmp_path: Path) -> None
         for p in r["repositories"]
         for i in p["images"].values()
     }
-    assert kinds == {"image", "index", "artifact"}
+    assert kinds == {"image", "index", "helm-chart"}

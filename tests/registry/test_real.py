@@ -74,7 +74,7 @@ def test_token_auth_registry(token_registry: RunningRegistry, samples: list[Samp
             # 50 concurrent requests for one repository: one token.
             before = len(server.requests)
             results = await asyncio.gather(*(c["reg"].tags("tools/cli") for _ in range(50)))
-            assert all(sorted(r) == ["1.0", "latest"] for r in results)
+            assert all(sorted(r) == sorted(sample(samples, "tools/cli").tags) for r in results)
             new = server.requests[before:]
             assert [r.scopes for r in new] == [("repository:tools/cli:pull",)]
 

@@ -233,8 +233,11 @@ def test_hostile_json_degrades_its_repository_and_nothing_else(
     if hostile.refused:
         assert [t["name"] for t in data["tags"]] == []
         (problem,) = data["problems"]
-        assert problem.startswith("tag v1: get manifest sha256:")
-        assert _one_line(problem).endswith(f"the body is not usable JSON: {hostile.refused}")
+        # One line per cause, naming the tags it affects.
+        assert problem.startswith("manifest could not be read: ")
+        assert _one_line(problem).endswith(
+            f"the body is not usable JSON: {hostile.refused} (tag v1)"
+        )
         assert escape(problem) in html
     else:
         assert [t["name"] for t in data["tags"]] == ["v1"]
@@ -256,7 +259,7 @@ def test_hostile_json_degrades_its_repository_and_nothing_else(
     # The tags list: the repository could not be crawled, and says so.
     html, data = read_page(site, f"hostile/{kind}/tags/")
     if hostile.refused:
-        reason = f"list tags: the answer is not usable JSON: {hostile.refused} (http"
+        reason = f"list tags: the answer is not usable JSON: {hostile.refused} ("
         assert reason in _one_line(data["error"])
         assert escape(data["error"]) in html
     else:
