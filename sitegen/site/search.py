@@ -38,7 +38,7 @@ from sitegen.errors import FileRefused
 from sitegen.files import read_limited
 
 from sitegen.oci import kinds
-from sitegen.site import paths
+from sitegen.site import paths, searchorder
 from sitegen.site.pages.page import Page
 from sitegen.site.pages.shapes import SearchRecord
 
@@ -208,6 +208,7 @@ def build_index(found: list[Entry], site: Path, previous: Path | None = None) ->
         return True
     if not _run_pagefind(documents, output):
         return False
+    searchorder.canonical(output)
     _record_input(site, key)
     return True
 
