@@ -177,7 +177,9 @@
       name,
       el("td", {}, [el("a", { href: pageLink(row.digest_path) }, [digestCode(row.digest)])]),
       platforms,
-      el("td", { "class": "num", text: humanSize(row.size) }),
+      el("td", { "class": "num" }, [
+        typeof row.size === "number" ? humanSize(row.size) : el("span", { "class": "muted", text: "unknown" })
+      ]),
       el("td", {}, [created(row.created, row.created_source)]),
       aliases
     ]);

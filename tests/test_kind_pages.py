@@ -138,3 +138,19 @@ def test_tag_rows_show_the_default_platform_size() -> None:
     assert cells == {"linux/arm64": 3000, "linux/amd64": 2000, "linux/s390x": None}
     # A default platform the tag lacks: the first readable platform is what one pull gets.
     assert page(_multi_platform("windows/amd64"), "lab/base/os/").data["tags"][0]["size"] == 3000
+
+
+def test_a_tag_no_platform_of_which_was_read_claims_no_size() -> None:
+    catalog = _multi_platform()
+    (registry,) = catalog.registries
+    (repo,) = registry.repositories
+    index = next(iter(repo.manifests.values()))
+    assert isinstance(index, Index)
+    unread = tuple(IndexEntry(e.descriptor, None, "manifest unknown") for e in index.entries)
+    blind = Index(index.digest, index.media_type, index.manifest_size, entries=unread)
+    repo = Repository(repo.name, repo.tags, {blind.digest: blind}, total_tags=1)
+    catalog = Catalog("t", (Registry("lab", "", "reg.example", (repo,)),))
+    shown = page(catalog, "lab/base/os/")
+    assert shown.data["tags"][0]["size"] is None
+    row = re.search(r'<td class="num">(.*?)</td>', Renderer(SiteConfig()).html(shown))
+    assert row is not None and text_of(row.group(1)).strip() == "unknown"

@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 pytestmark = pytest.mark.browser
 
-WIDE = {"width": 1280, "height": 900}
+WIDE = {"width": 1366, "height": 900}
 NARROW = {"width": 390, "height": 844}
 
 
