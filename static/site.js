@@ -20,6 +20,14 @@
 
   function pageLink(path) { return root + path + "index.html"; }
 
+  // A column header's text becomes a button that sorts by it.
+  function sortButton(th, onClick) {
+    var button = el("button", { type: "button", "class": "sort", text: th.textContent });
+    th.textContent = "";
+    th.appendChild(button);
+    button.addEventListener("click", onClick);
+  }
+
   function humanSize(bytes) {
     if (typeof bytes !== "number" || bytes < 0) { return ""; }
     var units = ["B", "kB", "MB", "GB", "TB"];
@@ -102,10 +110,7 @@
     document.querySelectorAll("table.sortable").forEach(function (table) {
       var headers = table.querySelectorAll("thead th");
       headers.forEach(function (th, column) {
-        var button = el("button", { type: "button", "class": "sort", text: th.textContent });
-        th.textContent = "";
-        th.appendChild(button);
-        button.addEventListener("click", function () {
+        sortButton(th, function () {
           var ascending = th.getAttribute("aria-sort") !== "ascending";
           headers.forEach(function (other) { other.removeAttribute("aria-sort"); });
           th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
@@ -231,10 +236,7 @@
     wrap.parentNode.insertBefore(nav, wrap.nextSibling);
     table.querySelectorAll("thead th[data-sort]").forEach(function (th) {
       var key = th.getAttribute("data-sort");
-      var button = el("button", { type: "button", "class": "sort", text: th.textContent });
-      th.textContent = "";
-      th.appendChild(button);
-      button.addEventListener("click", function () {
+      sortButton(th, function () {
         // A new column starts newest / largest first; the same column flips.
         state.descending = state.sort === key ? !state.descending : true;
         state.sort = key;
@@ -317,10 +319,7 @@
     }
     table.querySelectorAll("thead th[data-sort]").forEach(function (th) {
       var key = th.getAttribute("data-sort");
-      var button = el("button", { type: "button", "class": "sort", text: th.textContent });
-      th.textContent = "";
-      th.appendChild(button);
-      button.addEventListener("click", function () {
+      sortButton(th, function () {
         var current = th.getAttribute("aria-sort");
         var order = current ? (current === "ascending" ? "descending" : "ascending") : REPOSITORY_SORTS[key].first;
         table.querySelectorAll("thead th").forEach(function (other) { other.removeAttribute("aria-sort"); });

@@ -146,17 +146,8 @@ async def _crawl_registry(
             ctx.cancel_fetches(rc.name)
             message = _out_of_time(rc, ctx, deadline)
         ctx.progress.registries_done += 1
-        return _last_success(
-            ctx,
-            Registry(
-                name=rc.name,
-                url=rc.url if rc.show_url else "",
-                pull_host=rc.pull_host,
-                repositories=await _stale_registry(rc, ctx, message),
-                error=message,
-                catalog_listed=listed,
-            ),
-        )
+        stale = await _stale_registry(rc, ctx, message)
+        return _crawled(rc, ctx, stale, message, listed)
     ctx.progress.repositories_total += len(repo_configs)
     referrers = ReferrersSupport(session, ctx.masker)
     runs = {
@@ -186,25 +177,29 @@ async def _crawl_registry(
         error = ctx.masker.message(str(refused))
     if not error:
         outcome.runs[rc.name] = RegistryRun(ctx.now, round(loop.time() - started, 3))
-    return _last_success(
-        ctx,
-        Registry(
-            name=rc.name,
-            url=rc.url if rc.show_url else "",
-            pull_host=rc.pull_host,
-            repositories=tuple(sorted(crawled, key=lambda r: r.name)),
-            error=error,
-            catalog_listed=listed,
-        ),
-        outcome.runs.get(rc.name),
-    )
+    repositories = tuple(sorted(crawled, key=lambda r: r.name))
+    return _crawled(rc, ctx, repositories, error, listed, outcome.runs.get(rc.name))
 
 
-def _last_success(
-    ctx: CrawlContext, registry: Registry, run: RegistryRun | None = None
+def _crawled(
+    rc: RegistryConfig,
+    ctx: CrawlContext,
+    repositories: tuple[Repository, ...],
+    error: str,
+    listed: bool,
+    run: RegistryRun | None = None,
 ) -> Registry:
-    """``registry`` with its last successful crawl: ``run`` (this one), or an earlier one."""
-    run = run or ctx.state.registries.get(registry.name)
+    """The registry's result, with its last successful crawl: ``run`` (this one), or an
+    earlier one. Its crawl address only when the config says to show it."""
+    registry = Registry(
+        name=rc.name,
+        url=rc.url if rc.show_url else "",
+        pull_host=rc.pull_host,
+        repositories=repositories,
+        error=error,
+        catalog_listed=listed,
+    )
+    run = run or ctx.state.registries.get(rc.name)
     if run is None:
         return registry
     return replace(registry, last_success=run.crawled_at, last_success_seconds=run.seconds)
