@@ -16,35 +16,15 @@ tag pages.
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import re
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from lab.website import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, serve_directory
 from sitegen.site import paths
 
-if TYPE_CHECKING:
-    from playwright.sync_api import ViewportSize
-
 DEMO_REGISTRY = "demo"  # the demo registry's name in registries.yaml
-DESKTOP: ViewportSize = {"width": 1366, "height": 900}
-PHONE: ViewportSize = {"width": 390, "height": 844}
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 
 
 @dataclass(frozen=True)
@@ -79,25 +59,6 @@ def shots(registry: str = DEMO_REGISTRY) -> list[Shot]:
     ]
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        """No request log on the terminal."""
-
-
-@contextmanager
-def served(root: Path) -> Iterator[str]:
-    """``root`` over HTTP on 127.0.0.1 (search needs HTTP); yields its base URL."""
-    handler = functools.partial(_Quiet, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def _first_diff(site: Path) -> str | None:
     """The first diff page the changes page links to (the demo's second build has one)."""
     changes = site / paths.CHANGES_PATH / "index.html"
@@ -119,8 +80,8 @@ def take(site: Path, out: Path, registry: str = DEMO_REGISTRY) -> list[Path]:
         wanted.append(Shot("diff", diff))
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    with served(site) as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
+    with serve_directory(site) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for shot in wanted:
                 context = browser.new_context(

@@ -23,24 +23,12 @@ import pytest
 import lab.registry
 from lab.registry import RunningRegistry, running_registry, start_registry
 from lab.samples import SampleRepo, push_samples, sample_repos
+from lab.website import CHROMIUM, CHROMIUM_ARGS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 pytest_plugins = ["pytester"]  # tests/test_marks.py runs a planted suite
-
-CHROMIUM = "/usr/bin/chromium"
-# As root, without a sandbox, and without the background traffic a closed network refuses.
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _filled(tmp_path_factory: pytest.TempPathFactory, auth: str) -> Iterator[RunningRegistry]:

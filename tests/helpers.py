@@ -6,16 +6,11 @@ Fixtures and hooks live in conftest.py; everything a test imports lives here.
 from __future__ import annotations
 
 import base64
-import functools
 import gzip
 import hashlib
-import http.server
 import json
 import os
 import textwrap
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,26 +106,3 @@ def read_page(site: Path, path: str) -> tuple[str, Any]:
     """(HTML, ``index.json`` data) of the page at ``path``."""
     html = (site / path / "index.html").read_text(encoding="utf-8")
     return html, json.loads((site / path / "index.json").read_text(encoding="utf-8"))
-
-
-# -- serving a built site -----------------------------------------------------------------
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def serve_directory(root: Path) -> Iterator[str]:
-    """Serve ``root`` over HTTP on 127.0.0.1 (search needs HTTP, not file://); yields
-    ``http://127.0.0.1:PORT/``."""
-    handler = functools.partial(_Quiet, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()

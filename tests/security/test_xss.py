@@ -13,8 +13,9 @@ from playwright.sync_api import Browser
 from lab.images import index
 from lab.payloads import MARKDOWN_PAYLOAD, PAYLOADS, hostile_image
 from lab.registry import running_registry
+from lab.website import serve_directory
 from sitegen.site.render import NOT_FOUND_SCRIPT
-from tests.helpers import run_cli, serve_directory, write_config
+from tests.helpers import run_cli, write_config
 
 pytestmark = pytest.mark.browser
 

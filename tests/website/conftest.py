@@ -1,14 +1,18 @@
-"""A built catalog of the session's sample registry, served over HTTP on loopback."""
+"""A built catalog of the session's sample registry, served over HTTP on loopback, and a
+page that fails its test when a script on it throws."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize
 
 from lab.registry import RunningRegistry
-from tests.helpers import run_cli, serve_directory, write_config
+from lab.website import DESKTOP, serve_directory
+from tests.helpers import run_cli, write_config
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -47,3 +51,25 @@ def artifacts() -> Path:
     path = ARTIFACTS / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@contextmanager
+def clean_page(
+    browser: Browser, viewport: ViewportSize = DESKTOP, console: Collection[str] = ("error",)
+) -> Iterator[Page]:
+    """A page in a fresh context. Leaving the ``with`` fails the test if a script threw,
+    or logged a console message of a type in ``console`` (a Content-Security-Policy
+    violation is a console error)."""
+    context = browser.new_context(viewport=viewport)
+    opened = context.new_page()
+    problems: list[str] = []
+
+    def logged(message: ConsoleMessage) -> None:
+        if message.type in console:
+            problems.append(f"{message.type}: {message.text}")
+
+    opened.on("console", logged)
+    opened.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+    yield opened
+    context.close()
+    assert problems == []

@@ -13,30 +13,19 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, Page, expect
+
+from lab.website import DESKTOP, PHONE
+from tests.website.conftest import clean_page
 
 pytestmark = pytest.mark.browser
-
-WIDE = {"width": 1366, "height": 900}
-NARROW = {"width": 390, "height": 844}
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=WIDE)
-    opened = context.new_page()
-    problems: list[str] = []
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning"):
-            problems.append(f"{message.type}: {message.text}")
-
-    opened.on("console", console)
-    opened.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
-    yield opened
-    context.close()
-    # No script errors and no Content-Security-Policy violations on any page we opened.
-    assert problems == []
+    # No script errors, warnings or Content-Security-Policy violations on any page opened.
+    with clean_page(browser, console=("error", "warning")) as opened:
+        yield opened
 
 
 def shot(page: Page, artifacts: Path, name: str) -> None:
@@ -82,7 +71,7 @@ def test_switch_platform(page: Page, site_url: str, artifacts: Path) -> None:
 
 
 def test_copy_pull_command_with_docker_and_podman(browser: Browser, site_url: str) -> None:
-    context = browser.new_context(viewport=WIDE)
+    context = browser.new_context(viewport=DESKTOP)
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     page = context.new_page()
     try:
@@ -127,7 +116,7 @@ def test_sort_and_filter_the_tag_table(page: Page, site_url: str, artifacts: Pat
 
 
 def test_pages_work_without_javascript(browser: Browser, site_url: str, artifacts: Path) -> None:
-    context = browser.new_context(viewport=WIDE, java_script_enabled=False)
+    context = browser.new_context(viewport=DESKTOP, java_script_enabled=False)
     page = context.new_page()
     try:
         page.goto(site_url + "lab/base/alpine/index.html")
@@ -167,7 +156,7 @@ def test_site_opened_from_disk(page: Page, built_site: Path) -> None:
 def test_no_serious_accessibility_violations(
     browser: Browser, site_url: str, artifacts: Path, path: str, scheme: str
 ) -> None:
-    context = browser.new_context(viewport=WIDE, color_scheme=scheme)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)  # type: ignore[arg-type]
     page = context.new_page()
     try:
         page.goto(site_url + path)
@@ -211,7 +200,7 @@ def test_no_serious_accessibility_violations(
 def test_narrow_screen(
     browser: Browser, site_url: str, artifacts: Path, name: str, path: str
 ) -> None:
-    context = browser.new_context(viewport=NARROW, is_mobile=True)
+    context = browser.new_context(viewport=PHONE, is_mobile=True)
     page = context.new_page()
     try:
         page.goto(site_url + path)
@@ -246,7 +235,7 @@ def test_key_value_tables_stack_on_a_phone(
     browser: Browser, site_url: str, artifacts: Path, scheme: str
 ) -> None:
     path = "lab/apps/web/_tags/v1.2.0/index.html"
-    for viewport, stacked in ((NARROW, True), (WIDE, False)):
+    for viewport, stacked in ((PHONE, True), (DESKTOP, False)):
         context = browser.new_context(viewport=viewport, color_scheme=scheme)  # type: ignore[arg-type]
         page = context.new_page()
         try:

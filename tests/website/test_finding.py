@@ -16,9 +16,11 @@ from playwright.sync_api import Browser, Page, expect
 
 from lab.fakeregistry import FakeRegistry, from_samples
 from lab.images import image
+from lab.website import serve_directory
 from sitegen.build import build
 from sitegen.config import load_config
-from tests.helpers import serve_directory, write_config
+from tests.helpers import write_config
+from tests.website.conftest import clean_page
 
 pytestmark = pytest.mark.browser
 
@@ -72,13 +74,8 @@ def finding_url(finding_site: Path) -> Iterator[str]:
 @pytest.fixture
 def page(finding_site: Path, browser: Browser) -> Iterator[Page]:
     # The site is built (with its own event loop) before Playwright's loop runs.
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    yield opened
-    context.close()
-    assert errors == []
+    with clean_page(browser, console=()) as opened:
+        yield opened
 
 
 def search(page: Page, url: str, text: str) -> list[str]:

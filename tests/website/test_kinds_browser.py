@@ -10,21 +10,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from lab.website import DESKTOP, PHONE
+from tests.website.conftest import clean_page
+
 pytestmark = pytest.mark.browser
 
-WIDE = {"width": 1366, "height": 900}
-NARROW = {"width": 390, "height": 844}
 
-
-@pytest.fixture(params=[WIDE, NARROW], ids=["wide", "narrow"])
+@pytest.fixture(params=[DESKTOP, PHONE], ids=["wide", "narrow"])
 def page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=request.param)
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    yield opened
-    context.close()
-    assert errors == []
+    with clean_page(browser, request.param, console=()) as opened:
+        yield opened
 
 
 def shot(page: Page, artifacts: Path, name: str) -> None:

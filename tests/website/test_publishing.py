@@ -8,23 +8,21 @@ import shutil
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 
 from lab.fakeregistry import from_samples
+from lab.website import DESKTOP, PHONE, running, serve_directory
 from sitegen.build import build
 from sitegen.cli import site_server
 from sitegen.config import load_config
-from tests.helpers import serve_directory, write_config
+from tests.helpers import write_config
 
 pytestmark = pytest.mark.browser
 
-WIDE = {"width": 1366, "height": 900}
-NARROW = {"width": 390, "height": 844}
 CONFIG = """
 site:
   title: Fresh catalog
@@ -55,17 +53,9 @@ def build_site(directory: Path, epoch: str | None, monkeypatch: pytest.MonkeyPat
     return directory / "site"
 
 
-@contextmanager
-def serving(root: Path) -> Iterator[str]:
+def serving(root: Path) -> AbstractContextManager[str]:
     """``sitegen serve``'s server for ``root`` on a free port of 127.0.0.1."""
-    server = site_server(root, 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return running(site_server(root, 0))
 
 
 def test_an_old_catalog_warns_on_every_page(
@@ -73,7 +63,7 @@ def test_an_old_catalog_warns_on_every_page(
 ) -> None:
     site = build_site(tmp_path, "1717200000", monkeypatch)  # 2024-06-01: long ago
     with serve_directory(site) as url:
-        for size, name in ((WIDE, "wide"), (NARROW, "narrow")):
+        for size, name in ((DESKTOP, "wide"), (PHONE, "narrow")):
             page = browser.new_page(viewport=size)
             for path in ("index.html", "lab/apps/web/index.html", "health/index.html"):
                 page.goto(url + path)
@@ -92,7 +82,7 @@ def test_a_fresh_catalog_says_when_it_was_built_and_does_not_warn(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, browser: Browser
 ) -> None:
     site = build_site(tmp_path, None, monkeypatch)
-    page = browser.new_page(viewport=WIDE)
+    page = browser.new_page(viewport=DESKTOP)
     page.goto((site / "index.html").as_uri())  # from disk: the stamp loads too
     expect(page.locator("footer")).to_contain_text("Catalog built 20")
     expect(page.locator("#stale-warning")).to_be_hidden()
@@ -124,7 +114,7 @@ def test_the_404_page_links_home_and_to_search_from_any_depth(
         shutil.copytree(site, root / prefix)
         shutil.copy(site / "404.html", root / "404.html")
     with serving(root) as url:
-        for size, name in ((WIDE, "wide"), (NARROW, "narrow")):
+        for size, name in ((DESKTOP, "wide"), (PHONE, "narrow")):
             page = browser.new_page(viewport=size)
             page.goto(f"{url}{prefix}lab/a/b/c/missing")
             expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")

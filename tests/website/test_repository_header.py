@@ -10,22 +10,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-pytestmark = pytest.mark.browser
+from lab.website import DESKTOP, PHONE
+from tests.website.conftest import clean_page
 
-WIDE = {"width": 1366, "height": 900}
-NARROW = {"width": 390, "height": 844}
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=WIDE)
-    opened = context.new_page()
-    problems: list[str] = []
-    opened.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    opened.on("pageerror", lambda error: problems.append(str(error)))
-    yield opened
-    context.close()
-    assert problems == []
+    with clean_page(browser) as opened:
+        yield opened
 
 
 def card(page: Page):  # type: ignore[no-untyped-def]
@@ -102,7 +96,7 @@ def test_group_by_image_toggles_and_the_tag_table_still_sorts(
 
 
 def test_grouped_view_without_javascript(browser: Browser, site_url: str) -> None:
-    context = browser.new_context(viewport=WIDE, java_script_enabled=False)
+    context = browser.new_context(viewport=DESKTOP, java_script_enabled=False)
     page = context.new_page()
     try:
         page.goto(site_url + "lab/base/alpine/index.html")
@@ -116,14 +110,14 @@ def test_grouped_view_without_javascript(browser: Browser, site_url: str) -> Non
 
 
 def test_the_header_card_fits_a_phone(browser: Browser, site_url: str, artifacts: Path) -> None:
-    context = browser.new_context(viewport=NARROW, is_mobile=True)
+    context = browser.new_context(viewport=PHONE, is_mobile=True)
     page = context.new_page()
     try:
         page.goto(site_url + "lab/base/alpine/index.html")
         box = card(page).bounding_box()
-        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= NARROW["width"]
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
         width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= NARROW["width"]
+        assert width <= PHONE["width"]
         page.screenshot(path=str(artifacts / "repository-header-phone.png"), full_page=True)
     finally:
         context.close()
