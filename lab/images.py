@@ -419,13 +419,19 @@ def helm_chart(
     return make_built(OCI_MANIFEST, manifest, [config_blob, layer])
 
 
-def cosign_signature(subject: Built, reference: str = "registry.example/image") -> Built:
+def cosign_signature(
+    subject: Built,
+    reference: str = "registry.example/image",
+    annotations: Sequence[Mapping[str, str]] = (),
+) -> Built:
     """A cosign "simple signing" signature manifest for ``subject``.
 
     Shaped like ``cosign-signature-manifest-2021.json``: NO top-level ``mediaType``
     (cosign omitted it), descriptor keys in cosign's order (mediaType, size, digest),
     the signature in a layer annotation. The signature value is a deterministic
     placeholder, not a real ECDSA signature (those are randomised): it will not verify.
+    ``annotations``: one signature layer each, with these annotations (a real
+    signature's certificate and Rekor bundle: ``lab.signatures``) over the placeholder.
     The manifest is pushed with the OCI manifest Content-Type.
     """
     payload = dump_json(
@@ -461,8 +467,9 @@ def cosign_signature(subject: Built, reference: str = "registry.example/image") 
                 "mediaType": layer.media_type,
                 "size": layer.size,
                 "digest": layer.digest,
-                "annotations": {"dev.cosignproject.cosign/signature": signature},
+                "annotations": {"dev.cosignproject.cosign/signature": signature, **extra},
             }
+            for extra in (annotations or ({},))
         ],
     }
     return make_built(OCI_MANIFEST, manifest, [config_blob, layer])

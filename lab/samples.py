@@ -11,7 +11,7 @@ something a catalog must render or survive:
                    an SPDX SBOM referrer under the referrers fallback tag
 ``apps/worker``    OCI image; version order and creation-date order disagree
 ``tools/cli``      Docker manifest list with a Windows entry (``os.version``), signed with
-                   a cosign signature tag
+                   a cosign signature tag carrying a real keyless signature's certificate
 ``charts/demo``    a Helm chart: an OCI artifact that is not an image
 ``public/hello``   tiny OCI image, anonymously pullable under token auth
 ``old/empty``      a tag pushed and deleted: in ``_catalog``, ``tags/list`` says null
@@ -42,6 +42,7 @@ from lab.images import (
 )
 from lab.push import Pusher, skopeo_copy
 from lab.registry import RunningRegistry
+from lab.signatures import KEYLESS, layer_annotations
 
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # A value that looks like a secret, so masking of Env values can be tested.
@@ -321,9 +322,12 @@ def sample_repos() -> list[SampleRepo]:
             {
                 "1.0": cli,
                 "latest": cli,
-                # A signed multi-platform image: cosign signs the index's digest.
+                # A signed multi-platform image: cosign signs the index's digest. The
+                # claims (certificate, Rekor bundle) are a real keyless signature's.
                 f"{fallback_tag(cli.digest)}.sig": cosign_signature(
-                    cli, reference="registry.example/tools/cli"
+                    cli,
+                    reference="registry.example/tools/cli",
+                    annotations=layer_annotations(KEYLESS),
                 ),
             },
             DESCRIPTIONS["tools/cli"],

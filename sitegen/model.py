@@ -228,6 +228,21 @@ def images_of(manifest: Manifest) -> tuple[Image, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class Signature:
+    """What one signature claims about who signed and when. Read, not verified."""
+
+    scheme: str  # "cosign" or "notation"
+    method: str  # "keyless" (a certificate names the signer), "key" or "notation"
+    identity: str = ""  # keyless: the certificate's SAN; notation: its subject
+    issuer: str = ""  # keyless: the OIDC issuer in the certificate (Fulcio extension)
+    key_fingerprint: str = ""  # "sha256:<hex>" of the public key's DER SubjectPublicKeyInfo
+    rekor_bundle: bool = False  # a transparency log entry came with it
+    signed_at: str = ""  # RFC 3339
+    signed_at_source: str = ""  # where signed_at comes from ("Rekor integratedTime", ...)
+    note: str = ""  # what could not be read of it
+
+
+@dataclass(frozen=True, slots=True)
 class Referrer:
     """Something that refers to a manifest: a signature, SBOM, attestation or other artifact."""
 
@@ -238,6 +253,9 @@ class Referrer:
     source: str = ""  # "referrers API", "tag sha256-<hex>.sig", "index attestation", ...
     tag: str = ""
     annotations: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    size: int = 0  # of its manifest, when known
+    signatures: tuple[Signature, ...] = ()  # what its documents claim (kind "signature")
+    note: str = ""  # why its documents were not read (over the size cap, unreadable)
 
 
 @dataclass(frozen=True, slots=True)

@@ -178,6 +178,10 @@
       name.appendChild(document.createTextNode(" "));
       name.appendChild(el("span", { "class": "badge badge-pre", text: "pre-release" }));
     }
+    if (row.signed) {
+      name.appendChild(document.createTextNode(" "));
+      name.appendChild(el("span", { "class": "badge badge-signed", title: "A signature refers to this digest (shown, not verified by sitegen)", text: "signed" }));
+    }
     return el("tr", {}, [
       name,
       el("td", {}, [el("a", { href: pageLink(row.digest_path) }, [digestCode(row.digest)])]),

@@ -554,3 +554,14 @@ def test_show_url_is_a_boolean_and_hides_the_address_by_default(tmp_path: Path) 
     assert "registries[0].show_url: expected true or false" in error(
         tmp_path, "registries:\n  - {name: a, url: 127.0.0.1:5000, show_url: maybe}\n"
     )
+
+
+def test_supply_chain_bytes_is_a_limit_like_the_others(tmp_path: Path) -> None:
+    base = "registries:\n  - name: local\n    url: http://127.0.0.1:5000\n"
+    assert load(tmp_path, base).limits.supply_chain_bytes == 4 << 20
+    assert (
+        load(tmp_path, base + "limits:\n  supply_chain_bytes: 65536\n").limits.supply_chain_bytes
+        == 65536
+    )
+    message = error(tmp_path, base + "limits:\n  supply_chain_bytes: 0\n")
+    assert message.startswith("registries.yaml:5:23: limits.supply_chain_bytes: ")

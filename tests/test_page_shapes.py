@@ -3,7 +3,8 @@ and the documents a build writes have exactly those fields.
 
 docs/json.md marks each table with the type it documents (``<!-- shape: TagData extends
 Document, ManifestFacts -->``); the types are the ``TypedDict`` classes the pages are
-built as (``sitegen/site/pages/shapes.py`` and ``history_shapes.py``), which ``mypy``
+built as (``sitegen/site/pages/shapes.py``, ``history_shapes.py`` and
+``supplychain_shapes.py``), which ``mypy``
 holds the builders to. Here the tables and the types are compared both ways, nested
 objects too, and the golden site's JSON is checked against the types.
 """
@@ -21,13 +22,13 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints, is_typedd
 
 import pytest
 
-from sitegen.site.pages import history_shapes, shapes
+from sitegen.site.pages import history_shapes, shapes, supplychain_shapes
 from sitegen.site.pages.page import PageData
 
 ROOT = Path(__file__).resolve().parent.parent
 JSON_DOCS = ROOT / "docs" / "json.md"
 GOLDEN = Path(__file__).parent / "golden" / "site"
-SHAPE_MODULES = (shapes, history_shapes)
+SHAPE_MODULES = (shapes, history_shapes, supplychain_shapes)
 # What the site writes as JSON: every page's index.json and api/catalog.json.
 DOCUMENTS = (*get_args(PageData), shapes.CatalogDocument, history_shapes.StampDocument)
 

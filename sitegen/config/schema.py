@@ -133,6 +133,9 @@ class Limits:
 
     manifest_bytes: int = 4 << 20  # docs/protocol.md item 18; distribution's own limit
     config_bytes: int = 8 << 20
+    # One document of a signature, SBOM or attestation (its manifest, each blob read);
+    # a bigger one is skipped with a note on the page.
+    supply_chain_bytes: int = 4 << 20
     listing_bytes: int = 16 << 20  # one page of _catalog or tags/list
     token_bytes: int = 256 << 10
     error_bytes: int = 64 << 10
@@ -147,6 +150,7 @@ class Limits:
 LIMIT_KEYS = {
     "manifest_bytes": "manifest_bytes",
     "config_bytes": "config_bytes",
+    "supply_chain_bytes": "supply_chain_bytes",
     "listing_bytes": "listing_bytes",
     "token_bytes": "token_bytes",
     "error_bytes": "error_bytes",

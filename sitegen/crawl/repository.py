@@ -17,6 +17,7 @@ from sitegen.config import (
 from sitegen.crawl.context import VERBOSE, CrawlContext, Outcome
 from sitegen.crawl.loader import ManifestLoader, reason
 from sitegen.crawl.state import RepositoryState
+from sitegen.crawl.supplychain import SupplyChainReader
 from sitegen.errors import NotFoundError, RegistryError
 from sitegen.model import (
     Index,
@@ -89,6 +90,13 @@ class RepositoryCrawler(ManifestLoader):
         self.session = session
         self.filter: TagFilter = repo.tags.merged_over(rc.tags)
         self.referrers = referrers
+        self.supply_chain = SupplyChainReader(
+            session,
+            repo.name,
+            ctx,
+            session.limits.supply_chain_bytes,
+            lambda cause, exc, digest: self._problem(cause, exc, digest=digest),
+        )
 
     # -- whole repository ---------------------------------------------------------------
 
@@ -162,13 +170,29 @@ class RepositoryCrawler(ManifestLoader):
             name=self.name,
             tags=tuple(tags),
             manifests=dict(sorted(by_digest.items())),
-            referrers=supplychain.merged(referrers),
+            referrers=supplychain.merged(await self._read_referrers(referrers, by_digest)),
             description=self.description,
             recommended_tag=self.recommended_tag,
             total_tags=len(listed),
             supply_chain_tags=sum(supplychain.is_supply_chain_tag(t) for t in listed),
             problems=self.problems({**fallback, **resolved}),
         )
+
+    async def _read_referrers(
+        self, referrers: dict[str, list[Referrer]], shown: dict[str, Manifest]
+    ) -> dict[str, list[Referrer]]:
+        """The documents of the referrers of what is shown (the tags' manifests and their
+        platforms), each read once; the others are kept as found, unread."""
+        subjects = set(shown)
+        for manifest in shown.values():
+            if isinstance(manifest, Index):
+                subjects.update(e.descriptor.digest for e in manifest.entries)
+        wanted = [(s, r) for s, found in referrers.items() if s in subjects for r in found]
+        read = await asyncio.gather(*(self.supply_chain.read(r) for _, r in wanted))
+        result = {s: found for s, found in referrers.items() if s not in subjects}
+        for (subject, _), referrer in zip(wanted, read, strict=True):
+            result.setdefault(subject, []).append(referrer)
+        return result
 
     # -- tags ---------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ docs/protocol.md items 21 and 19. Four sources, merged per subject digest:
 - the referrers tag schema: an index under tag ``sha256-<hex>`` listing the referrers
   of ``sha256:<hex>`` (registries without the API, e.g. distribution 2.8);
 - cosign's ``sha256-<hex>.sig`` / ``.att`` / ``.sbom`` tags, found in the tag list we
-  already have (no extra request);
+  already have (``crawl.supplychain`` resolves each to its digest with a HEAD);
 - BuildKit attestation manifests inside an index (handled by ``manifests.py``).
 
 None of these tags is a version of the image, so none is listed as a tag.
@@ -73,6 +73,7 @@ def from_descriptors(descriptors: Iterable[Any], source: str) -> list[Referrer]:
         artifact_type = text(item.get("artifactType"))
         media_type = text(item.get("mediaType"))
         annotations = string_map(item.get("annotations"))
+        size = item.get("size")
         found.append(
             Referrer(
                 digest=item["digest"],
@@ -81,6 +82,7 @@ def from_descriptors(descriptors: Iterable[Any], source: str) -> list[Referrer]:
                 media_type=media_type,
                 source=source,
                 annotations=annotations,
+                size=size if isinstance(size, int) and not isinstance(size, bool) else 0,
             )
         )
     return found

@@ -247,8 +247,11 @@ class RegistrySession:
             size=int(length) if length.isdigit() else None,
         )
 
-    async def manifest(self, repository: str, reference: str) -> RawManifest:
-        """GET a manifest by tag or digest and verify its bytes (docs/protocol.md items 15-18)."""
+    async def manifest(
+        self, repository: str, reference: str, *, max_bytes: int | None = None
+    ) -> RawManifest:
+        """GET a manifest by tag or digest and verify its bytes (docs/protocol.md items
+        15-18); ``TooLarge`` above ``max_bytes`` (default ``limits.manifest_bytes``)."""
         url = self._manifest_url(repository, reference)
         what = f"get manifest {reference}"
         reply = await self._call(
@@ -257,7 +260,7 @@ class RegistrySession:
             kind="manifest",
             repository=repository,
             accept=mediatypes.MANIFEST_ACCEPT,
-            max_body=self.limits.manifest_bytes,
+            max_body=max_bytes or self.limits.manifest_bytes,
             what=what,
         )
         if reply.status != 200:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -79,20 +80,32 @@ def test_an_answer_that_is_not_an_index_is_ignored() -> None:
     assert ask(lambda request: httpx.Response(200, content=b"<html>portal</html>")) is None
 
 
-def test_cosign_tags_are_found_in_the_tag_list_without_a_request(tmp_path: Path) -> None:
-    fake = from_samples()  # apps/web carries a cosign sha256-<hex>.sig tag
-    tags = fake.repositories["apps/web"]
-    signature_tags = [t for t in tags if t.endswith(".sig")]
-    assert signature_tags
+def test_cosign_tags_are_resolved_with_one_head_each_and_read_by_digest(tmp_path: Path) -> None:
+    fake = from_samples()  # apps/web and tools/cli carry a cosign sha256-<hex>.sig tag
+    signature_tags = {
+        (repository, t)
+        for repository, tags in fake.repositories.items()
+        for t in tags
+        if t.endswith(".sig")
+    }
+    assert len(signature_tags) == 2
     config = write_config(tmp_path, "registries:\n  - name: f\n    url: https://registry.test\n")
     build(
         load_config(config, environ={}), tmp_path / "site", cache_dir=None, transport=fake.transport
     )
-    assert not [p for _, p in fake.requests if p.endswith(".sig")]
-    page = (
-        tmp_path / "site" / "f" / "apps" / "web" / "_tags" / "v1.2.0" / "index.json"
-    ).read_text()
-    assert "cosign" in page.lower()
+    by_tag = [(m, p) for m, p in fake.requests if p.endswith(".sig")]
+    assert sorted(by_tag) == sorted(
+        ("HEAD", f"/v2/{repository}/manifests/{tag}") for repository, tag in signature_tags
+    )
+    page = json.loads(
+        (tmp_path / "site" / "f" / "apps" / "web" / "_tags" / "v1.2.0" / "index.json").read_text()
+    )
+    (signature,) = [r for r in page["referrers"] if r["kind"] == "signature"]
+    tag = signature["tag"]
+    digest = fake.repositories["apps/web"][tag]
+    assert signature["digest"] == digest and signature["source"] == "cosign tag"
+    # Fetched once, by the digest the HEAD gave.
+    assert [p for _, p in fake.requests].count(f"/v2/apps/web/manifests/{digest}") == 1
 
 
 @pytest.mark.parametrize("supported", [True, False])

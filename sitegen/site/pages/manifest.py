@@ -14,7 +14,6 @@ from sitegen.model import (
     Image,
     Index,
     Manifest,
-    Referrer,
     Registry,
     Repository,
     Tag,
@@ -40,10 +39,14 @@ from sitegen.site.pages.shapes import (
     ManifestSummary,
     Parent,
     PlatformCell,
-    ReferrerEntry,
     SearchRecord,
     Sibling,
     TagData,
+)
+from sitegen.site.pages.supplychain import (
+    attestation_entry,
+    attestations_by_subject,
+    referrer_entries,
 )
 from sitegen.site.pages.views import ManifestView, manifest_view
 
@@ -123,10 +126,14 @@ def manifest_pages(
     # Version order among the repository's tags (0 = oldest): newest first in search.
     ranks = {name: i for i, name in enumerate(sorted((t.name for t in repo.tags), key=version_key))}
 
+    attested = attestations_by_subject(repo)  # a platform's page shows its own
+
     def facts(manifest: Manifest) -> ManifestView:
         found = known.get(manifest.digest)
         if found is None:
             made = _manifest_facts(registry, repo, manifest, locations, default_platform)
+            if not isinstance(manifest, Index):
+                made["attestations"] = attested.get(manifest.digest, [])
             found = known[manifest.digest] = manifest_view(made, _inline(manifest, made))
         return found
 
@@ -286,6 +293,7 @@ def _manifest_facts(
 ) -> ManifestFacts:
     """What tag and digest pages share: the manifest, its platforms, its supply chain."""
     cells = platform_cells(registry.name, repo.name, manifest)
+    pull = f"{registry.pull_host}/{repo.name}"
     facts: ManifestFacts = {
         "registry": registry.name,
         "repository": repo.name,
@@ -303,7 +311,7 @@ def _manifest_facts(
         ],
         "stale_since": repo.stale_since,
         "annotations": dict(manifest.annotations),
-        "referrers": [_referrer(r) for r in repo.referrers.get(manifest.digest, ())],
+        "referrers": referrer_entries(repo, manifest.digest, f"{pull}@{manifest.digest}"),
         "platform_list": [],
         "attestations": [],
         "image": None,
@@ -319,21 +327,14 @@ def _manifest_facts(
                 "media_type": entry.descriptor.media_type,
                 "created": entry.image.created if entry.image else "",
                 "problem": entry.problem,
-                "pull": f"{registry.pull_host}/{repo.name}@{entry.descriptor.digest}",
-                "referrers": [
-                    _referrer(r) for r in repo.referrers.get(entry.descriptor.digest, ())
-                ],
+                "pull": f"{pull}@{entry.descriptor.digest}",
+                "referrers": referrer_entries(
+                    repo, entry.descriptor.digest, f"{pull}@{entry.descriptor.digest}"
+                ),
             }
             for entry in manifest.entries
         ]
-        facts["attestations"] = [
-            {
-                "digest": a.descriptor.digest,
-                "subject": a.subject,
-                "predicate_types": list(a.predicate_types),
-            }
-            for a in manifest.attestations
-        ]
+        facts["attestations"] = [attestation_entry(a) for a in manifest.attestations]
         facts["manifest"] = parsed(manifest.raw)
         shown = manifest.pull_entry(default_platform)
         if shown is not None:
@@ -385,18 +386,6 @@ def _commands(pull: str, manifest: Manifest, facts: ManifestFacts, tag: str | No
         else kinds.HelmChart(chart["name"], chart["version"], chart["app_version"]),
         subject=subject,
     )
-
-
-def _referrer(referrer: Referrer) -> ReferrerEntry:
-    return {
-        "kind": referrer.kind,
-        "digest": referrer.digest,
-        "artifact_type": referrer.artifact_type,
-        "media_type": referrer.media_type,
-        "source": referrer.source,
-        "tag": referrer.tag,
-        "annotations": dict(referrer.annotations),
-    }
 
 
 def _search_text(

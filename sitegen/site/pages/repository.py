@@ -34,6 +34,7 @@ from sitegen.site.pages.shapes import (
     TagListFields,
     TagRow,
 )
+from sitegen.site.pages.supplychain import is_signed
 from sitegen.site.pages.views import matrix_view, repository_view
 
 PAGE_SIZE = 100
@@ -110,6 +111,7 @@ def tag_rows(registry: Registry, repo: Repository, default_platform: str) -> lis
                 "aliases": [t for t in by_digest[tag.digest] if t != tag.name],
                 **manifest_summary(manifest, default_platform),
                 "platforms": platform_cells(registry.name, repo.name, manifest),
+                "signed": is_signed(repo, tag.digest),
             }
         )
     return rows

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypedDict
 
+from sitegen.site.pages.supplychain_shapes import ReferrerEntry
+
 # -- every document --------------------------------------------------------------------
 
 
@@ -152,6 +154,7 @@ class TagRow(ManifestSummary):
     points_to: str  # a tag that is no version (latest): the newest version tag it is
     aliases: list[str]
     platforms: list[PlatformCell]
+    signed: bool  # a signature refers to its digest (read, not verified)
 
 
 class RecommendedTag(TagRow):
@@ -241,16 +244,6 @@ class Location(TypedDict):
     repository: str
     tag: str
     path: str
-
-
-class ReferrerEntry(TypedDict):
-    kind: str
-    digest: str
-    artifact_type: str
-    media_type: str
-    source: str
-    tag: str
-    annotations: dict[str, str]
 
 
 class PlatformEntry(PlatformCell):

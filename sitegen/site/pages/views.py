@@ -26,6 +26,7 @@ from sitegen.site.pages.shapes import (
     TagListFields,
     TagRow,
 )
+from sitegen.site.pages.supplychain_shapes import ReferrerEntry, SignatureEntry
 
 
 # The kinds of manifest that are built for platforms (a matrix has columns for them).
@@ -110,6 +111,19 @@ class ManifestView(TypedDict):
     # The manifest's own annotations, shown before the image: an index's (an image's
     # are shown in its image section, with its labels).
     annotations: dict[str, str]
+    # Each signature of each signature referrer: what it claims (nothing verified).
+    signatures: list[SignatureView]
+    # Signature referrers whose documents were not read, or named no signature.
+    unread_signatures: list[ReferrerEntry]
+
+
+class SignatureView(TypedDict):
+    """One signature's claims as a card shows them."""
+
+    referrer: ReferrerEntry  # the signature manifest it is in
+    signature: SignatureEntry
+    method: str  # "keyless (certificate)", "key", "notation (certificate)"
+    rekor: str  # "yes" or "no"
 
 
 class ManifestPageView(TypedDict):
@@ -275,4 +289,24 @@ def manifest_view(facts: ManifestFacts, inline: ImageDocument | None = None) -> 
         "inline": inline,
         "inline_view": image_view(inline, own) if inline is not None else None,
         "total_partial": any(p["size"] is None for p in facts["platform_list"]),
+        "signatures": [
+            {
+                "referrer": r,
+                "signature": signature,
+                "method": _METHODS.get(signature["method"], signature["method"]),
+                "rekor": "yes" if signature["rekor_bundle"] else "no",
+            }
+            for r in facts["referrers"]
+            for signature in r["signatures"]
+        ],
+        "unread_signatures": [
+            r for r in facts["referrers"] if r["kind"] == "signature" and not r["signatures"]
+        ],
     }
+
+
+_METHODS = {
+    "keyless": "keyless (a certificate names the signer)",
+    "key": "key (no certificate: verify with the signer's public key)",
+    "notation": "notation (X.509 certificate chain)",
+}

@@ -1,0 +1,206 @@
+"""The documents supply-chain artifacts are made of, read for one repository.
+
+A signature, SBOM or attestation is a manifest (found through a cosign
+``sha256-<hex>.sig``/``.att``/``.sbom`` tag, the referrers API or the referrers tag) and
+sometimes a few small blobs (a notation envelope, an in-toto statement).
+``SupplyChainReader`` fetches each of them once per digest, through the run's one
+client, from the content-addressed cache when it has them, and never one larger than
+``limits.supply_chain_bytes``: a bigger one is skipped, and the referrer says so in its
+``note``. What the documents mean is read in ``sitegen.oci`` (``oci.signatures`` for
+signatures), which masks and cuts every string it takes out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sitegen.crawl.context import CrawlContext
+from sitegen.crawl.loader import reason
+from sitegen.errors import ProtocolError, RegistryError, TooLarge
+from sitegen.model import Referrer, Signature
+from sitegen.oci import jsonload, kinds, mediatypes, signatures
+from sitegen.registry.client import RegistrySession
+from sitegen.registry.flight import SingleFlight
+
+log = logging.getLogger("sitegen.crawl")
+
+LIMIT_KEY = "limits.supply_chain_bytes"
+
+
+class Skipped(Exception):
+    """A document not read, and why, in words for the page."""
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A supply-chain manifest, verified against its digest, parsed but not masked:
+    parsers in ``sitegen.oci`` mask what they take out of it."""
+
+    digest: str
+    media_type: str
+    size: int
+    document: Mapping[str, Any]
+
+
+# Called for a document that could not be fetched: (cause, the error, the digest).
+Report = Callable[[str, RegistryError, str], None]
+
+
+class SupplyChainReader:
+    """Reads one repository's supply-chain documents, each digest once."""
+
+    def __init__(
+        self,
+        session: RegistrySession,
+        repository: str,
+        ctx: CrawlContext,
+        cap: int,
+        report: Report,
+    ) -> None:
+        self.session = session
+        self.name = repository
+        self.ctx = ctx
+        self.cap = cap
+        self.report = report
+        self._manifests: SingleFlight[str, Document] = SingleFlight(keep=True)
+        self._blobs: SingleFlight[str, bytes] = SingleFlight(keep=True)
+
+    # -- documents ----------------------------------------------------------------------
+
+    async def manifest(self, digest: str, size: int | None = None) -> Document:
+        """The manifest ``digest`` (``size`` from its descriptor or HEAD, when known).
+        ``Skipped`` over the cap; ``RegistryError`` when it cannot be fetched."""
+        self._check(size)
+        return await self._manifests.run(digest, lambda: self._manifest(digest))
+
+    async def blob(self, digest: str, size: int | None = None) -> bytes:
+        """A blob of a supply-chain manifest (its descriptor's ``size``), capped alike."""
+        self._check(size)
+        return await self._blobs.run(digest, lambda: self._blob(digest))
+
+    def _check(self, size: int | None) -> None:
+        if size is not None and size > self.cap:
+            raise Skipped(f"not read: {size:,} bytes, over the {self.cap:,}-byte {LIMIT_KEY}")
+
+    async def _manifest(self, digest: str) -> Document:
+        data = self.ctx.cache.get(digest)
+        if data is None:
+
+            async def fetch() -> bytes:
+                try:
+                    raw = await self.session.manifest(self.name, digest, max_bytes=self.cap)
+                except TooLarge:
+                    raise Skipped(f"not read: over the {self.cap:,}-byte {LIMIT_KEY}") from None
+                self.ctx.cache.put(digest, raw.data)
+                return raw.data
+
+            data = await self.ctx.shared(digest, fetch, self.session.name)
+        self._check(len(data))  # a cache filled with a higher cap
+        try:
+            document = jsonload.load_object(data)
+        except jsonload.JSONRefused as exc:
+            raise ProtocolError(
+                f"manifest {digest[:19]}: {exc}", registry=self.session.name, repository=self.name
+            ) from None
+        media_type, _ = mediatypes.resolve_media_type(None, document)
+        return Document(digest=digest, media_type=media_type, size=len(data), document=document)
+
+    async def _blob(self, digest: str) -> bytes:
+        data = self.ctx.cache.get(digest)
+        if data is None:
+
+            async def fetch() -> bytes:
+                try:
+                    found = await self.session.blob(self.name, digest, max_bytes=self.cap)
+                except TooLarge:
+                    raise Skipped(f"not read: over the {self.cap:,}-byte {LIMIT_KEY}") from None
+                self.ctx.cache.put(digest, found)
+                return found
+
+            data = await self.ctx.shared(digest, fetch, self.session.name)
+        self._check(len(data))
+        return data
+
+    # -- referrers ----------------------------------------------------------------------
+
+    async def read(self, referrer: Referrer) -> Referrer:
+        """``referrer`` with what its documents say: a cosign tag resolved to its digest
+        (a HEAD), its types from its manifest, a signature's claims; or a ``note``."""
+        digest, size = referrer.digest, referrer.size or None
+        try:
+            if not digest:
+                digest, size = await self._resolve(referrer.tag)
+            found = await self.manifest(digest, size)
+            claims: tuple[Signature, ...] = ()
+            if referrer.kind == kinds.SIGNATURE or signatures.is_notation(found.document):
+                envelopes = await self._envelopes(found.document)
+                claims = signatures.read(found.document, envelopes, self.ctx.masker)
+        except Skipped as exc:
+            return dataclasses.replace(referrer, digest=digest, note=str(exc))
+        except RegistryError as exc:
+            cause = f"{referrer.kind} could not be read: {reason(exc)}"
+            self.report(cause, exc, digest)
+            return dataclasses.replace(referrer, digest=digest, note=self.ctx.masker.message(cause))
+        document = found.document
+        artifact_type = _text(document.get("artifactType")) or _config_type(document)
+        mask = self.ctx.masker.text
+        kind = referrer.kind
+        if kind == "artifact" or signatures.is_notation(document):
+            kind = kinds.supply_chain_kind(artifact_type, *_layer_types(document)) or kind
+        return dataclasses.replace(
+            referrer,
+            digest=found.digest,
+            kind=kind,
+            artifact_type=mask(artifact_type)[: signatures.MAX_TEXT],
+            media_type=found.media_type,
+            size=found.size,
+            signatures=claims,
+        )
+
+    async def _resolve(self, tag: str) -> tuple[str, int | None]:
+        head = await self.session.head_manifest(self.name, tag)
+        if head.digest is not None:
+            return head.digest, head.size
+        # No usable Docker-Content-Digest (docs/protocol.md item 17): GET and hash.
+        try:
+            raw = await self.session.manifest(self.name, tag, max_bytes=self.cap)
+        except TooLarge:
+            raise Skipped(f"not read: over the {self.cap:,}-byte {LIMIT_KEY}") from None
+        self.ctx.cache.put(raw.digest, raw.data)
+        return raw.digest, len(raw.data)
+
+    async def _envelopes(self, document: Mapping[str, Any]) -> dict[str, bytes | str]:
+        layers = signatures.envelope_layers(document)
+
+        async def one(digest: str, size: int) -> bytes | str:
+            try:
+                return await self.blob(digest, size)
+            except Skipped as exc:
+                return str(exc)
+
+        found = await asyncio.gather(*(one(digest, size) for _, digest, size in layers))
+        return {digest: data for (_, digest, _), data in zip(layers, found, strict=True)}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _config_type(document: Mapping[str, Any]) -> str:
+    """The config media type when it says what the artifact is (notation, cosign's OCI
+    1.1 signatures); not an image config type, which says nothing."""
+    config = document.get("config")
+    config_type = _text(config.get("mediaType")) if isinstance(config, dict) else ""
+    return "" if config_type in mediatypes.IMAGE_CONFIG_TYPES else config_type
+
+
+def _layer_types(document: Mapping[str, Any]) -> list[str]:
+    layers = document.get("layers")
+    if not isinstance(layers, list):
+        return []
+    return [_text(layer.get("mediaType")) for layer in layers if isinstance(layer, dict)]

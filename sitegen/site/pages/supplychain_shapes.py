@@ -1,0 +1,33 @@
+"""The shapes of what tag and digest pages say about a manifest's supply chain:
+its referrers (signatures, SBOMs, attestations) and what each signature claims.
+docs/json.md documents them field by field."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+
+class SignatureEntry(TypedDict):
+    scheme: str
+    method: str
+    identity: str
+    issuer: str
+    key_fingerprint: str
+    rekor_bundle: bool
+    signed_at: str
+    signed_at_source: str
+    note: str
+    verify: str
+
+
+class ReferrerEntry(TypedDict):
+    kind: str
+    digest: str
+    artifact_type: str
+    media_type: str
+    size: int
+    source: str
+    tag: str
+    annotations: dict[str, str]
+    note: str
+    signatures: list[SignatureEntry]
