@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,8 +214,13 @@ def _in_toto(predicate_type: str, subject: Built, predicate: Mapping[str, Any]) 
     return Blob(IN_TOTO, dump_json(statement))
 
 
-def attestation_manifest(subject: Built) -> Built:
-    """A BuildKit attestation manifest for ``subject``: an SBOM and a provenance statement.
+def attestation_manifest(
+    subject: Built,
+    sbom_predicate: Mapping[str, Any] | None = None,
+    provenance_predicate: Mapping[str, Any] | None = None,
+) -> Built:
+    """A BuildKit attestation manifest for ``subject``: an SBOM and a provenance statement
+    (SPDX and SLSA v0.2 predicates; small placeholders unless given).
 
     Same shape as BuildKit's (``buildkit-attestation-manifest-example.json``): OCI
     manifest, config with os/architecture ``unknown``, in-toto layers annotated with
@@ -225,7 +230,8 @@ def attestation_manifest(subject: Built) -> Built:
     sbom = _in_toto(
         SPDX_PREDICATE,
         subject,
-        {
+        sbom_predicate
+        or {
             "spdxVersion": "SPDX-2.3",
             "dataLicense": "CC0-1.0",
             "SPDXID": "SPDXRef-DOCUMENT",
@@ -237,7 +243,8 @@ def attestation_manifest(subject: Built) -> Built:
     provenance = _in_toto(
         SLSA_PREDICATE,
         subject,
-        {
+        provenance_predicate
+        or {
             "builder": {"id": "https://example.invalid/sitegen-lab"},
             "buildType": "https://mobyproject.org/buildkit@v1",
             "metadata": {"buildStartedOn": created, "buildFinishedOn": created},
@@ -280,14 +287,15 @@ def index(
     *,
     docker: bool = False,
     annotations: Mapping[str, str] | None = None,
-    attestations: bool = False,
+    attestations: bool | Callable[[Built], Built] = False,
 ) -> Built:
     """An OCI image index (or, with ``docker=True``, a Docker manifest list).
 
     Platform descriptors come from the children's configs. ``attestations=True`` appends
     one BuildKit attestation manifest per platform child after the platform entries,
     exactly where BuildKit puts them (``platform`` unknown/unknown,
-    ``vnd.docker.reference.type: attestation-manifest``).
+    ``vnd.docker.reference.type: attestation-manifest``); a function instead of ``True``
+    makes each child's attestation manifest (``attestation_manifest`` with predicates).
     """
     if docker and (annotations or attestations):
         raise ValueError("Docker manifest lists carry neither annotations nor attestations")
@@ -304,7 +312,8 @@ def index(
         for child in children:
             if child.platform is None:
                 continue
-            attestation = attestation_manifest(child)
+            make = attestations if callable(attestations) else attestation_manifest
+            attestation = make(child)
             entry = attestation.descriptor()
             entry["annotations"] = {
                 "vnd.docker.reference.digest": child.digest,

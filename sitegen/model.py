@@ -163,6 +163,8 @@ class Attestation:
     descriptor: Descriptor
     subject: str  # digest of the platform manifest it describes
     predicate_types: tuple[str, ...] = ()
+    provenance: tuple[Provenance, ...] = ()  # read by the crawl from its in-toto layers
+    note: str = ""  # why a statement of it was not read
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +245,22 @@ class Signature:
 
 
 @dataclass(frozen=True, slots=True)
+class Provenance:
+    """What an SLSA provenance statement (v0.2 or v1) says about a build. Masked, cut."""
+
+    predicate_type: str
+    builder_id: str = ""
+    build_type: str = ""
+    source: str = ""  # the source repository, as the statement names it
+    commit: str = ""
+    trigger: str = ""  # what started the build ("push", "workflow_dispatch", ...)
+    build_args: tuple[tuple[str, str], ...] = ()  # (name, value); secret values masked
+    materials: tuple[tuple[str, str], ...] = ()  # (uri, "algorithm:hex"): base images too
+    document: str = ""  # digest of the blob it was read from
+    note: str = ""  # what could not be read of it
+
+
+@dataclass(frozen=True, slots=True)
 class Referrer:
     """Something that refers to a manifest: a signature, SBOM, attestation or other artifact."""
 
@@ -255,6 +273,7 @@ class Referrer:
     annotations: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     size: int = 0  # of its manifest, when known
     signatures: tuple[Signature, ...] = ()  # what its documents claim (kind "signature")
+    provenance: tuple[Provenance, ...] = ()  # SLSA statements among its layers
     note: str = ""  # why its documents were not read (over the size cap, unreadable)
 
 

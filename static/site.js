@@ -182,6 +182,10 @@
       name.appendChild(document.createTextNode(" "));
       name.appendChild(el("span", { "class": "badge badge-signed", title: "A signature refers to this digest (shown, not verified by sitegen)", text: "signed" }));
     }
+    if (row.provenance) {
+      name.appendChild(document.createTextNode(" "));
+      name.appendChild(el("span", { "class": "badge badge-provenance", title: "A provenance statement says how this was built (shown, not verified by sitegen)", text: "provenance" }));
+    }
     return el("tr", {}, [
       name,
       el("td", {}, [el("a", { href: pageLink(row.digest_path) }, [digestCode(row.digest)])]),

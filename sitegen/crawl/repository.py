@@ -6,6 +6,7 @@ referrers. Every digest is fetched at most once, however many tags share it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 
 from sitegen.config import (
@@ -160,6 +161,15 @@ class RepositoryCrawler(ManifestLoader):
                         supplychain.descriptors_of(index.raw), f"referrers tag {tag}"
                     )
                 )
+        # BuildKit attestations: their provenance read once per digest, side by side.
+        attested = [m for m in by_digest.values() if isinstance(m, Index) and m.attestations]
+        done = await asyncio.gather(
+            *(self.supply_chain.attestation(a) for m in attested for a in m.attestations)
+        )
+        for manifest in attested:
+            count = len(manifest.attestations)
+            mine, done = done[:count], done[count:]
+            by_digest[manifest.digest] = dataclasses.replace(manifest, attestations=tuple(mine))
         subjects = sorted(by_digest)
         answers = await asyncio.gather(
             *(self.referrers.fetch(self.name, digest) for digest in subjects)

@@ -22,8 +22,8 @@ from typing import Any
 from sitegen.crawl.context import CrawlContext
 from sitegen.crawl.loader import reason
 from sitegen.errors import ProtocolError, RegistryError, TooLarge
-from sitegen.model import Referrer, Signature
-from sitegen.oci import jsonload, kinds, mediatypes, signatures
+from sitegen.model import Attestation, Provenance, Referrer, Signature
+from sitegen.oci import jsonload, kinds, mediatypes, provenance, signatures
 from sitegen.registry.client import RegistrySession
 from sitegen.registry.flight import SingleFlight
 
@@ -137,9 +137,12 @@ class SupplyChainReader:
                 digest, size = await self._resolve(referrer.tag)
             found = await self.manifest(digest, size)
             claims: tuple[Signature, ...] = ()
+            built: tuple[Provenance, ...] = ()
             if referrer.kind == kinds.SIGNATURE or signatures.is_notation(found.document):
                 envelopes = await self._envelopes(found.document)
                 claims = signatures.read(found.document, envelopes, self.ctx.masker)
+            else:
+                built = await self.provenance(found.document)
         except Skipped as exc:
             return dataclasses.replace(referrer, digest=digest, note=str(exc))
         except RegistryError as exc:
@@ -160,7 +163,42 @@ class SupplyChainReader:
             media_type=found.media_type,
             size=found.size,
             signatures=claims,
+            provenance=built,
         )
+
+    async def attestation(self, attestation: Attestation) -> Attestation:
+        """A BuildKit attestation manifest of an index with the provenance its in-toto
+        layers hold (its manifest was read by the loader: from the cache here)."""
+        digest = attestation.descriptor.digest
+        try:
+            found = await self.manifest(digest, attestation.descriptor.size or None)
+            built = await self.provenance(found.document)
+        except Skipped as exc:
+            return dataclasses.replace(attestation, note=str(exc))
+        except RegistryError as exc:
+            cause = f"attestation could not be read: {reason(exc)}"
+            self.report(cause, exc, digest)
+            return dataclasses.replace(attestation, note=self.ctx.masker.message(cause))
+        return dataclasses.replace(attestation, provenance=built)
+
+    async def provenance(self, document: Mapping[str, Any]) -> tuple[Provenance, ...]:
+        """The SLSA provenance in a manifest's in-toto, DSSE or sigstore bundle layers;
+        a layer that is not read (over the cap, unreadable) gives a ``note``."""
+        layers = provenance.statement_layers(document)
+
+        async def one(media_type: str, digest: str, size: int) -> Provenance | None:
+            try:
+                data = await self.blob(digest, size)
+            except Skipped as exc:
+                return Provenance("", document=digest, note=str(exc))
+            except RegistryError as exc:
+                cause = f"provenance could not be read: {reason(exc)}"
+                self.report(cause, exc, digest)
+                return Provenance("", document=digest, note=self.ctx.masker.message(cause))
+            return provenance.read(data, media_type, digest, self.ctx.masker)
+
+        found = await asyncio.gather(*(one(m, d, s) for m, d, s, _ in layers))
+        return tuple(p for p in found if p is not None)
 
     async def _resolve(self, tag: str) -> tuple[str, int | None]:
         head = await self.session.head_manifest(self.name, tag)

@@ -43,6 +43,8 @@ from sitegen.site.pages.shapes import (
     Sibling,
     TagData,
 )
+from sitegen.site.pages.provenance import provenance_by_subject
+from sitegen.site.pages.supplychain_shapes import ProvenanceEntry
 from sitegen.site.pages.supplychain import (
     attestation_entry,
     attestations_by_subject,
@@ -127,11 +129,12 @@ def manifest_pages(
     ranks = {name: i for i, name in enumerate(sorted((t.name for t in repo.tags), key=version_key))}
 
     attested = attestations_by_subject(repo)  # a platform's page shows its own
+    built = provenance_by_subject(repo)
 
     def facts(manifest: Manifest) -> ManifestView:
         found = known.get(manifest.digest)
         if found is None:
-            made = _manifest_facts(registry, repo, manifest, locations, default_platform)
+            made = _manifest_facts(registry, repo, manifest, locations, default_platform, built)
             if not isinstance(manifest, Index):
                 made["attestations"] = attested.get(manifest.digest, [])
             found = known[manifest.digest] = manifest_view(made, _inline(manifest, made))
@@ -290,6 +293,7 @@ def _manifest_facts(
     manifest: Manifest,
     locations: Locations,
     default_platform: str,
+    built: dict[str, list[ProvenanceEntry]],
 ) -> ManifestFacts:
     """What tag and digest pages share: the manifest, its platforms, its supply chain."""
     cells = platform_cells(registry.name, repo.name, manifest)
@@ -314,6 +318,7 @@ def _manifest_facts(
         "referrers": referrer_entries(repo, manifest.digest, f"{pull}@{manifest.digest}"),
         "platform_list": [],
         "attestations": [],
+        "provenance": built.get(manifest.digest, []),
         "image": None,
         "manifest": None,
         "redacted": manifest.redacted,
@@ -331,6 +336,7 @@ def _manifest_facts(
                 "referrers": referrer_entries(
                     repo, entry.descriptor.digest, f"{pull}@{entry.descriptor.digest}"
                 ),
+                "provenance": built.get(entry.descriptor.digest, []),
             }
             for entry in manifest.entries
         ]

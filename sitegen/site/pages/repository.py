@@ -34,6 +34,7 @@ from sitegen.site.pages.shapes import (
     TagListFields,
     TagRow,
 )
+from sitegen.site.pages.provenance import provenance_by_subject, provenanced
 from sitegen.site.pages.supplychain import is_signed
 from sitegen.site.pages.views import matrix_view, repository_view
 
@@ -95,6 +96,7 @@ def tag_rows(registry: Registry, repo: Repository, default_platform: str) -> lis
     by_digest = repo.tags_by_digest()
     ranks = {t.name: i for i, t in enumerate(sorted(repo.tags, key=lambda t: version_key(t.name)))}
     rows: list[TagRow] = []
+    built = provenanced(repo, provenance_by_subject(repo))
     for tag in repo.tags:
         manifest = repo.manifest(tag)
         if manifest is None:
@@ -112,6 +114,7 @@ def tag_rows(registry: Registry, repo: Repository, default_platform: str) -> lis
                 **manifest_summary(manifest, default_platform),
                 "platforms": platform_cells(registry.name, repo.name, manifest),
                 "signed": is_signed(repo, tag.digest),
+                "provenance": tag.digest in built,
             }
         )
     return rows

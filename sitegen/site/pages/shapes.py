@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypedDict
 
-from sitegen.site.pages.supplychain_shapes import ReferrerEntry
+from sitegen.site.pages.supplychain_shapes import ProvenanceEntry, ReferrerEntry
 
 # -- every document --------------------------------------------------------------------
 
@@ -155,6 +155,7 @@ class TagRow(ManifestSummary):
     aliases: list[str]
     platforms: list[PlatformCell]
     signed: bool  # a signature refers to its digest (read, not verified)
+    provenance: bool  # a provenance statement about it (or its platforms) was read
 
 
 class RecommendedTag(TagRow):
@@ -252,6 +253,7 @@ class PlatformEntry(PlatformCell):
     problem: str
     pull: str
     referrers: list[ReferrerEntry]
+    provenance: list[ProvenanceEntry]
 
 
 class AttestationEntry(TypedDict):
@@ -336,6 +338,7 @@ class ManifestFacts(ManifestSummary):
     platform_list: list[PlatformEntry]
     attestations: list[AttestationEntry]
     referrers: list[ReferrerEntry]
+    provenance: list[ProvenanceEntry]
     image: ImageDocument | None
     manifest: Any
     redacted: bool

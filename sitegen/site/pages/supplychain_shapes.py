@@ -31,3 +31,26 @@ class ReferrerEntry(TypedDict):
     annotations: dict[str, str]
     note: str
     signatures: list[SignatureEntry]
+
+
+class MaterialEntry(TypedDict):
+    uri: str
+    digest: str
+    image: bool  # a container image (a base image, a build tool's image)
+
+
+class ProvenanceEntry(TypedDict):
+    predicate_type: str
+    builder_id: str
+    build_type: str
+    source: str
+    source_url: str
+    commit: str
+    commit_url: str
+    trigger: str
+    build_args: dict[str, str]
+    materials: list[MaterialEntry]
+    found_through: str
+    attestation: str
+    document: str
+    note: str

@@ -19,6 +19,7 @@ from sitegen.site.pages.shapes import (
     ImageDocument,
     ManifestFacts,
     PlatformCell,
+    PlatformEntry,
     RecommendedTag,
     RegistrySummary,
     RepositoryData,
@@ -26,7 +27,7 @@ from sitegen.site.pages.shapes import (
     TagListFields,
     TagRow,
 )
-from sitegen.site.pages.supplychain_shapes import ReferrerEntry, SignatureEntry
+from sitegen.site.pages.supplychain_shapes import ProvenanceEntry, ReferrerEntry, SignatureEntry
 
 
 # The kinds of manifest that are built for platforms (a matrix has columns for them).
@@ -115,6 +116,9 @@ class ManifestView(TypedDict):
     signatures: list[SignatureView]
     # Signature referrers whose documents were not read, or named no signature.
     unread_signatures: list[ReferrerEntry]
+    # A multi-platform image's platforms that have provenance, each with the statement
+    # its row summarises (the first one read).
+    provenance_platforms: list[tuple[PlatformEntry, ProvenanceEntry]]
 
 
 class SignatureView(TypedDict):
@@ -301,6 +305,11 @@ def manifest_view(facts: ManifestFacts, inline: ImageDocument | None = None) -> 
         ],
         "unread_signatures": [
             r for r in facts["referrers"] if r["kind"] == "signature" and not r["signatures"]
+        ],
+        "provenance_platforms": [
+            (p, next((b for b in p["provenance"] if b["predicate_type"]), p["provenance"][0]))
+            for p in facts["platform_list"]
+            if p["provenance"]
         ],
     }
 
