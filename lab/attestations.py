@@ -10,13 +10,14 @@ BuildKit's metadata, the SPDX packages) is the real one.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from lab.images import attestation_manifest
-from lab.oci import Built
+from lab.oci import OCI_CONFIG, OCI_MANIFEST, Blob, Built, make_built
 from lab.signatures import SUPPLY_CHAIN
 
 SLSA_V02 = "slsa-v02-buildkit-statement-2025.json"
@@ -72,3 +73,48 @@ def buildkit_attestations(
         return attestation_manifest(child, buildkit_sbom(), provenance)
 
     return make
+
+
+COSIGN_ATTESTATION = "cosign-att-manifest-keyless-slsa02-2023.json"
+COSIGN_DSSE = "cosign-att-dsse-slsa02-2023.json"
+DSSE = "application/vnd.dsse.envelope.v1+json"
+
+
+def compact(document: Any) -> bytes:
+    """JSON as registries serve cosign's documents: compact."""
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def dsse_envelope(payload: Mapping[str, Any] | None = None) -> bytes:
+    """The real DSSE envelope slsa-github-generator pushed (compact), or one of its shape
+    around another in-toto statement (its signatures then sign other bytes)."""
+    envelope = statement(COSIGN_DSSE)
+    if payload is not None:
+        envelope["payload"] = base64.b64encode(compact(payload)).decode()
+    return compact(envelope)
+
+
+def cosign_attestation(subject: Built, layers: Sequence[bytes]) -> Built:
+    """A cosign attestation manifest (``sha256-<hex>.att``) for ``subject``, shaped like
+    ``cosign-att-manifest-keyless-slsa02-2023.json``: an image config, one DSSE layer
+    per envelope with the real layer's annotations (``predicateType``, the keyless
+    certificate and Rekor bundle, the empty ``dev.cosignproject.cosign/signature``)."""
+    real = statement(COSIGN_ATTESTATION)
+    annotations = real["layers"][0]["annotations"]
+    blobs = [Blob(DSSE, data) for data in layers]
+    config = {
+        "architecture": "",
+        "created": "0001-01-01T00:00:00Z",
+        "history": [{"created": "0001-01-01T00:00:00Z"}],
+        "os": "",
+        "rootfs": {"type": "layers", "diff_ids": [b.digest for b in blobs]},
+        "config": {},
+    }
+    config_blob = Blob(OCI_CONFIG, compact(config))
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": config_blob.descriptor(),
+        "layers": [{**b.descriptor(), "annotations": annotations} for b in blobs],
+    }
+    return make_built(OCI_MANIFEST, manifest, [config_blob, *blobs])
