@@ -55,12 +55,16 @@ def artifacts() -> Path:
 
 @contextmanager
 def clean_page(
-    browser: Browser, viewport: ViewportSize = DESKTOP, console: Collection[str] = ("error",)
+    browser: Browser,
+    viewport: ViewportSize = DESKTOP,
+    console: Collection[str] = ("error",),
+    *,
+    mobile: bool = False,
 ) -> Iterator[Page]:
     """A page in a fresh context. Leaving the ``with`` fails the test if a script threw,
     or logged a console message of a type in ``console`` (a Content-Security-Policy
     violation is a console error)."""
-    context = browser.new_context(viewport=viewport)
+    context = browser.new_context(viewport=viewport, is_mobile=mobile)
     opened = context.new_page()
     problems: list[str] = []
 

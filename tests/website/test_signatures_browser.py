@@ -13,10 +13,11 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
+from lab.website import DESKTOP, PHONE
+from tests.website.conftest import clean_page
+
 pytestmark = pytest.mark.browser
 
-WIDE = {"width": 1366, "height": 900}
-NARROW = {"width": 390, "height": 844}
 IDENTITY = (
     "https://github.com/salrashid123/go-bazel-github-workflow/.github/workflows/"
     "release.yaml@refs/tags/v0.0.30"
@@ -24,15 +25,10 @@ IDENTITY = (
 ISSUER = "https://token.actions.githubusercontent.com"
 
 
-@pytest.fixture(params=[WIDE, NARROW], ids=["wide", "narrow"])
+@pytest.fixture(params=[DESKTOP, PHONE], ids=["wide", "narrow"])
 def page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=request.param, is_mobile=request.param is NARROW)
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    yield opened
-    context.close()
-    assert errors == []
+    with clean_page(browser, request.param, (), mobile=request.param is PHONE) as opened:
+        yield opened
 
 
 def test_signatures_section(page: Page, site_url: str, artifacts: Path) -> None:
