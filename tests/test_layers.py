@@ -1,6 +1,6 @@
 """The package's layers, as docs/architecture.md draws them, held by reading every import.
 
-``model``/``errors``/``dates``/``files`` < ``oci`` < ``config`` < ``registry`` <
+``model``/``supplychain_model``/``errors``/``dates``/``files`` < ``oci`` < ``config`` < ``registry`` <
 ``crawl``, ``site`` < ``build`` < ``cli``: a module imports only from its own layer or
 the layers below it, and ``crawl`` and ``site`` (side by side) never import each other:
 ``site`` reads the finished model, ``crawl`` writes no page.
@@ -25,7 +25,7 @@ RANKS = {
     "build": 5,
     "cli": 6,
 }
-BASE_MODULES = {"sitegen", "model", "errors", "dates", "files"}
+BASE_MODULES = {"sitegen", "model", "supplychain_model", "errors", "dates", "files"}
 
 
 def layer_of(module: str) -> str:

@@ -23,7 +23,6 @@ from sitegen.errors import NotFoundError, RegistryError
 from sitegen.model import (
     Index,
     Manifest,
-    Referrer,
     Repository,
     Tag,
 )
@@ -32,6 +31,7 @@ from sitegen.oci.masking import Masker
 from sitegen.oci.versions import is_version, newest_first, version_key
 from sitegen.registry.client import RawManifest, RegistrySession
 from sitegen.registry.flight import SingleFlight
+from sitegen.supplychain_model import Referrer
 
 log = logging.getLogger("sitegen.crawl")
 

@@ -22,10 +22,11 @@ from typing import Any
 from sitegen.crawl.context import CrawlContext
 from sitegen.crawl.loader import reason
 from sitegen.errors import ProtocolError, RegistryError, TooLarge
-from sitegen.model import Attestation, Provenance, Referrer, Signature
+from sitegen.model import Attestation
 from sitegen.oci import jsonload, kinds, mediatypes, provenance, signatures
 from sitegen.registry.client import RegistrySession
 from sitegen.registry.flight import SingleFlight
+from sitegen.supplychain_model import Provenance, Referrer, Signature
 
 log = logging.getLogger("sitegen.crawl")
 

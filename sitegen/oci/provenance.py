@@ -25,9 +25,9 @@ import binascii
 from collections.abc import Mapping
 from typing import Any
 
-from sitegen.model import Provenance
 from sitegen.oci import jsonload
 from sitegen.oci.masking import Masker, Secrets
+from sitegen.supplychain_model import Provenance
 
 IN_TOTO = "application/vnd.in-toto+json"
 DSSE = "application/vnd.dsse.envelope.v1+json"

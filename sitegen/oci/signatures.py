@@ -33,9 +33,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ObjectIdentifier
 
-from sitegen.model import Signature
 from sitegen.oci import jsonload
 from sitegen.oci.masking import Masker
+from sitegen.supplychain_model import Signature
 
 COSIGN_SIGNATURE = "dev.cosignproject.cosign/signature"
 COSIGN_CERTIFICATE = "dev.sigstore.cosign/certificate"

@@ -18,10 +18,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sitegen.model import Referrer
 from sitegen.oci import jsonload, kinds
 from sitegen.oci.manifests import string_map, text
 from sitegen.oci.references import is_digest
+from sitegen.supplychain_model import Referrer
 
 _TAG_RE = re.compile(r"(sha256)-([a-f0-9]{64})(?:\.(sig|att|sbom))?")
 _COSIGN_KIND = {"sig": "signature", "att": "attestation", "sbom": "sbom"}

@@ -8,7 +8,8 @@ is checked with ``cosign verify-attestation``, which sitegen does not run).
 
 from __future__ import annotations
 
-from sitegen.model import Index, Provenance, Repository
+from sitegen.model import Index, Repository
+from sitegen.supplychain_model import Provenance
 from sitegen.site.pages.labels import commit_url, repository_url
 from sitegen.site.pages.supplychain_shapes import ProvenanceEntry
 

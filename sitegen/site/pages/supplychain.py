@@ -7,7 +7,8 @@ runs to do that, with the identity the signature claims filled in.
 
 from __future__ import annotations
 
-from sitegen.model import Attestation, Index, Referrer, Repository, Signature
+from sitegen.model import Attestation, Index, Repository
+from sitegen.supplychain_model import Referrer, Signature
 from sitegen.oci import kinds
 from sitegen.site.pages.shapes import AttestationEntry
 from sitegen.site.pages.supplychain_shapes import ReferrerEntry, SignatureEntry
