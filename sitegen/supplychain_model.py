@@ -61,3 +61,27 @@ class Referrer:
     signatures: tuple[Signature, ...] = ()  # what its documents claim (kind "signature")
     provenance: tuple[Provenance, ...] = ()  # SLSA statements among its layers
     note: str = ""  # why its documents were not read (over the size cap, unreadable)
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """One package an SBOM lists. Masked, cut."""
+
+    name: str
+    version: str = ""
+    ecosystem: str = ""  # the purl type ("apk", "deb", "golang"), else the SBOM's own type
+    license: str = ""  # an SPDX expression or license names, as the document gives them
+    purl: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Sbom:
+    """What an SPDX 2.x or CycloneDX JSON document says is inside an image."""
+
+    format: str  # "SPDX-2.3", "CycloneDX 1.4", "" when it could not be read
+    packages: tuple[Package, ...] = ()  # sorted by name; at most the first oci.sbom.MAX_PACKAGES
+    package_count: int = 0  # packages in the document, also those not kept
+    tool: str = ""  # what wrote it ("syft-0.57.0")
+    created: str = ""
+    document: str = ""  # digest of the blob it was read from
+    note: str = ""  # what could not be read of it

@@ -79,15 +79,15 @@ def read(data: bytes, media_type: str, digest: str, masker: Masker) -> Provenanc
     """The provenance in one layer's bytes; ``None`` when the statement is of another
     predicate type; a ``Provenance`` with a ``note`` when it cannot be read."""
     try:
-        statement = _statement(jsonload.load_object(data), media_type)
+        claim = statement(jsonload.load_object(data), media_type)
     except jsonload.JSONRefused as exc:
         return Provenance("", document=digest, note=_cut(f"the statement could not be read: {exc}"))
-    if statement is None:
+    if claim is None:
         return Provenance("", document=digest, note="the layer holds no in-toto statement")
-    predicate_type = _text(statement.get("predicateType"))
+    predicate_type = _text(claim.get("predicateType"))
     if not is_provenance(predicate_type):
         return None
-    predicate = statement.get("predicate")
+    predicate = claim.get("predicate")
     if not isinstance(predicate, dict):
         return _masked(Provenance(predicate_type, document=digest, note="no predicate"), masker)
     found = _v1(predicate) if "buildDefinition" in predicate else _v02(predicate)
@@ -105,7 +105,7 @@ def read(data: bytes, media_type: str, digest: str, masker: Masker) -> Provenanc
     return _masked(found, masker)
 
 
-def _statement(document: dict[str, Any], media_type: str) -> dict[str, Any] | None:
+def statement(document: dict[str, Any], media_type: str) -> dict[str, Any] | None:
     """The in-toto statement a layer holds: itself, or a DSSE envelope's payload
     (also inside a sigstore bundle's ``dsseEnvelope``)."""
     if "predicateType" in document:
