@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from sitegen.supplychain_model import Provenance, Referrer
+from sitegen.supplychain_model import Provenance, Referrer, Sbom
 
 EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -166,6 +166,7 @@ class Attestation:
     subject: str  # digest of the platform manifest it describes
     predicate_types: tuple[str, ...] = ()
     provenance: tuple[Provenance, ...] = ()  # read by the crawl from its in-toto layers
+    sboms: tuple[Sbom, ...] = ()  # likewise
     note: str = ""  # why a statement of it was not read
 
 

@@ -60,6 +60,7 @@ class Referrer:
     size: int = 0  # of its manifest, when known
     signatures: tuple[Signature, ...] = ()  # what its documents claim (kind "signature")
     provenance: tuple[Provenance, ...] = ()  # SLSA statements among its layers
+    sboms: tuple[Sbom, ...] = ()  # SPDX and CycloneDX documents among its layers
     note: str = ""  # why its documents were not read (over the size cap, unreadable)
 
 

@@ -186,6 +186,10 @@
       name.appendChild(document.createTextNode(" "));
       name.appendChild(el("span", { "class": "badge badge-provenance", title: "A provenance statement says how this was built (shown, not verified by sitegen)", text: "provenance" }));
     }
+    if (row.sbom) {
+      name.appendChild(document.createTextNode(" "));
+      name.appendChild(el("span", { "class": "badge badge-sbom", title: "An SBOM lists the packages inside (shown, not checked by sitegen)", text: "SBOM" }));
+    }
     return el("tr", {}, [
       name,
       el("td", {}, [el("a", { href: pageLink(row.digest_path) }, [digestCode(row.digest)])]),
@@ -294,6 +298,31 @@
       }
     }
     draw();
+  }
+
+  // -- an SBOM's package table: filtered in place by every word typed -----------------------
+
+  function setUpPackageTables() {
+    document.querySelectorAll("table.packages").forEach(function (table) {
+      var wrap = table.closest(".table-wrap");
+      var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+      var input = el("input", { type: "search", id: table.id + "-filter", placeholder: "Filter by name, version, type, license or purl", autocomplete: "off", spellcheck: "false" });
+      var status = el("span", { "class": "muted", role: "status", "aria-live": "polite" });
+      wrap.parentNode.insertBefore(el("div", { "class": "table-controls" }, [
+        el("label", { "for": input.id, "class": "visually-hidden", text: "Filter packages" }), input, status
+      ]), wrap);
+      var texts = rows.map(function (row) { return row.textContent.toLowerCase(); });
+      input.addEventListener("input", function () {
+        var words = input.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+        var shown = 0;
+        rows.forEach(function (row, n) {
+          var hit = words.every(function (word) { return texts[n].indexOf(word) >= 0; });
+          row.hidden = !hit;
+          if (hit) { shown += 1; }
+        });
+        status.textContent = words.length ? shown + " of " + rows.length + " packages match" : "";
+      });
+    });
   }
 
   // -- the registry page: one table of every repository, sorted and filtered in place ------
@@ -706,6 +735,7 @@
   setUpViews();
   setUpSortable();
   setUpRepositoryTable();
+  setUpPackageTables();
   setUpTagTable(document.getElementById("tag-table"), tagRow);
   var matrix = document.getElementById("matrix-table");
   if (matrix) {

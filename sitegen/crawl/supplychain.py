@@ -2,12 +2,12 @@
 
 A signature, SBOM or attestation is a manifest (found through a cosign
 ``sha256-<hex>.sig``/``.att``/``.sbom`` tag, the referrers API or the referrers tag) and
-sometimes a few small blobs (a notation envelope, an in-toto statement).
+sometimes a few small blobs (a notation envelope, an in-toto statement, an SBOM).
 ``SupplyChainReader`` fetches each of them once per digest, through the run's one
 client, from the content-addressed cache when it has them, and never one larger than
 ``limits.supply_chain_bytes``: a bigger one is skipped, and the referrer says so in its
-``note``. What the documents mean is read in ``sitegen.oci`` (``oci.signatures`` for
-signatures), which masks and cuts every string it takes out.
+``note``. What the documents mean is read in ``sitegen.oci`` (``oci.signatures``,
+``oci.provenance``, ``oci.sbom``), which masks and cuts every string it takes out.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from sitegen.crawl.context import CrawlContext
 from sitegen.crawl.loader import reason
 from sitegen.errors import ProtocolError, RegistryError, TooLarge
 from sitegen.model import Attestation
-from sitegen.oci import jsonload, kinds, mediatypes, provenance, signatures
+from sitegen.oci import jsonload, kinds, mediatypes, provenance, sbom, signatures
 from sitegen.registry.client import RegistrySession
 from sitegen.registry.flight import SingleFlight
-from sitegen.supplychain_model import Provenance, Referrer, Signature
+from sitegen.supplychain_model import Provenance, Referrer, Sbom, Signature
 
 log = logging.getLogger("sitegen.crawl")
 
@@ -139,11 +139,13 @@ class SupplyChainReader:
             found = await self.manifest(digest, size)
             claims: tuple[Signature, ...] = ()
             built: tuple[Provenance, ...] = ()
+            inside: tuple[Sbom, ...] = ()
             if referrer.kind == kinds.SIGNATURE or signatures.is_notation(found.document):
                 envelopes = await self._envelopes(found.document)
                 claims = signatures.read(found.document, envelopes, self.ctx.masker)
             else:
                 built = await self.provenance(found.document)
+                inside = await self.sboms(found.document)
         except Skipped as exc:
             return dataclasses.replace(referrer, digest=digest, note=str(exc))
         except RegistryError as exc:
@@ -165,6 +167,7 @@ class SupplyChainReader:
             size=found.size,
             signatures=claims,
             provenance=built,
+            sboms=inside,
         )
 
     async def attestation(self, attestation: Attestation) -> Attestation:
@@ -174,13 +177,14 @@ class SupplyChainReader:
         try:
             found = await self.manifest(digest, attestation.descriptor.size or None)
             built = await self.provenance(found.document)
+            inside = await self.sboms(found.document)
         except Skipped as exc:
             return dataclasses.replace(attestation, note=str(exc))
         except RegistryError as exc:
             cause = f"attestation could not be read: {reason(exc)}"
             self.report(cause, exc, digest)
             return dataclasses.replace(attestation, note=self.ctx.masker.message(cause))
-        return dataclasses.replace(attestation, provenance=built)
+        return dataclasses.replace(attestation, provenance=built, sboms=inside)
 
     async def provenance(self, document: Mapping[str, Any]) -> tuple[Provenance, ...]:
         """The SLSA provenance in a manifest's in-toto, DSSE or sigstore bundle layers;
@@ -200,6 +204,26 @@ class SupplyChainReader:
 
         found = await asyncio.gather(*(one(m, d, s) for m, d, s, _ in layers))
         return tuple(p for p in found if p is not None)
+
+    async def sboms(self, document: Mapping[str, Any]) -> tuple[Sbom, ...]:
+        """The SPDX and CycloneDX documents in a manifest's layers (plain, or in-toto
+        statements, DSSE envelopes and sigstore bundles); a layer that is not read gives
+        a ``note``. A layer that also holds provenance is fetched once."""
+        layers = sbom.sbom_layers(document)
+
+        async def one(media_type: str, digest: str, size: int) -> Sbom | None:
+            try:
+                data = await self.blob(digest, size)
+            except Skipped as exc:
+                return Sbom("", document=digest, note=str(exc))
+            except RegistryError as exc:
+                cause = f"SBOM could not be read: {reason(exc)}"
+                self.report(cause, exc, digest)
+                return Sbom("", document=digest, note=self.ctx.masker.message(cause))
+            return sbom.read(data, media_type, digest, self.ctx.masker)
+
+        found = await asyncio.gather(*(one(m, d, s) for m, d, s in layers))
+        return tuple(s for s in found if s is not None)
 
     async def _resolve(self, tag: str) -> tuple[str, int | None]:
         head = await self.session.head_manifest(self.name, tag)

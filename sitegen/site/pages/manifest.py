@@ -44,7 +44,8 @@ from sitegen.site.pages.shapes import (
     TagData,
 )
 from sitegen.site.pages.provenance import provenance_by_subject
-from sitegen.site.pages.supplychain_shapes import ProvenanceEntry
+from sitegen.site.pages.sbom import sboms_by_subject
+from sitegen.site.pages.supplychain_shapes import ProvenanceEntry, SbomEntry
 from sitegen.site.pages.supplychain import (
     attestation_entry,
     attestations_by_subject,
@@ -130,11 +131,14 @@ def manifest_pages(
 
     attested = attestations_by_subject(repo)  # a platform's page shows its own
     built = provenance_by_subject(repo)
+    inside = sboms_by_subject(repo)
 
     def facts(manifest: Manifest) -> ManifestView:
         found = known.get(manifest.digest)
         if found is None:
-            made = _manifest_facts(registry, repo, manifest, locations, default_platform, built)
+            made = _manifest_facts(
+                registry, repo, manifest, locations, default_platform, built, inside
+            )
             if not isinstance(manifest, Index):
                 made["attestations"] = attested.get(manifest.digest, [])
             found = known[manifest.digest] = manifest_view(made, _inline(manifest, made))
@@ -294,6 +298,7 @@ def _manifest_facts(
     locations: Locations,
     default_platform: str,
     built: dict[str, list[ProvenanceEntry]],
+    inside: dict[str, list[SbomEntry]],
 ) -> ManifestFacts:
     """What tag and digest pages share: the manifest, its platforms, its supply chain."""
     cells = platform_cells(registry.name, repo.name, manifest)
@@ -319,6 +324,7 @@ def _manifest_facts(
         "platform_list": [],
         "attestations": [],
         "provenance": built.get(manifest.digest, []),
+        "sboms": inside.get(manifest.digest, []),
         "image": None,
         "manifest": None,
         "redacted": manifest.redacted,
@@ -337,6 +343,7 @@ def _manifest_facts(
                     repo, entry.descriptor.digest, f"{pull}@{entry.descriptor.digest}"
                 ),
                 "provenance": built.get(entry.descriptor.digest, []),
+                "sboms": inside.get(entry.descriptor.digest, []),
             }
             for entry in manifest.entries
         ]

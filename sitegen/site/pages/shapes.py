@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypedDict
 
-from sitegen.site.pages.supplychain_shapes import ProvenanceEntry, ReferrerEntry
+from sitegen.site.pages.supplychain_shapes import ProvenanceEntry, ReferrerEntry, SbomEntry
 
 # -- every document --------------------------------------------------------------------
 
@@ -156,6 +156,7 @@ class TagRow(ManifestSummary):
     platforms: list[PlatformCell]
     signed: bool  # a signature refers to its digest (read, not verified)
     provenance: bool  # a provenance statement about it (or its platforms) was read
+    sbom: bool  # an SBOM about it (or its platforms) was read
 
 
 class RecommendedTag(TagRow):
@@ -254,6 +255,7 @@ class PlatformEntry(PlatformCell):
     pull: str
     referrers: list[ReferrerEntry]
     provenance: list[ProvenanceEntry]
+    sboms: list[SbomEntry]
 
 
 class AttestationEntry(TypedDict):
@@ -339,6 +341,7 @@ class ManifestFacts(ManifestSummary):
     attestations: list[AttestationEntry]
     referrers: list[ReferrerEntry]
     provenance: list[ProvenanceEntry]
+    sboms: list[SbomEntry]
     image: ImageDocument | None
     manifest: Any
     redacted: bool

@@ -1,5 +1,6 @@
 """The shapes of what tag and digest pages say about a manifest's supply chain:
-its referrers (signatures, SBOMs, attestations) and what each signature claims.
+its referrers (signatures, SBOMs, attestations), what each signature claims, how it
+was built and what is inside it.
 docs/json.md documents them field by field."""
 
 from __future__ import annotations
@@ -50,6 +51,26 @@ class ProvenanceEntry(TypedDict):
     trigger: str
     build_args: dict[str, str]
     materials: list[MaterialEntry]
+    found_through: str
+    attestation: str
+    document: str
+    note: str
+
+
+class PackageEntry(TypedDict):
+    name: str
+    version: str
+    ecosystem: str
+    license: str
+    purl: str
+
+
+class SbomEntry(TypedDict):
+    format: str
+    package_count: int
+    packages: list[PackageEntry]
+    tool: str
+    created: str
     found_through: str
     attestation: str
     document: str

@@ -27,7 +27,12 @@ from sitegen.site.pages.shapes import (
     TagListFields,
     TagRow,
 )
-from sitegen.site.pages.supplychain_shapes import ProvenanceEntry, ReferrerEntry, SignatureEntry
+from sitegen.site.pages.supplychain_shapes import (
+    ProvenanceEntry,
+    ReferrerEntry,
+    SbomEntry,
+    SignatureEntry,
+)
 
 
 # The kinds of manifest that are built for platforms (a matrix has columns for them).
@@ -119,6 +124,10 @@ class ManifestView(TypedDict):
     # A multi-platform image's platforms that have provenance, each with the statement
     # its row summarises (the first one read).
     provenance_platforms: list[tuple[PlatformEntry, ProvenanceEntry]]
+    # Likewise the platforms with an SBOM (the first one read), and the SBOMs of the
+    # platform shown inline.
+    sbom_platforms: list[tuple[PlatformEntry, SbomEntry]]
+    inline_sboms: list[SbomEntry]
 
 
 class SignatureView(TypedDict):
@@ -311,6 +320,19 @@ def manifest_view(facts: ManifestFacts, inline: ImageDocument | None = None) -> 
             for p in facts["platform_list"]
             if p["provenance"]
         ],
+        "sbom_platforms": [
+            (p, next((b for b in p["sboms"] if b["format"]), p["sboms"][0]))
+            for p in facts["platform_list"]
+            if p["sboms"]
+        ],
+        "inline_sboms": next(
+            (
+                p["sboms"]
+                for p in facts["platform_list"]
+                if inline is not None and p["platform"] == facts["default_platform"]
+            ),
+            [],
+        ),
     }
 
 

@@ -1,0 +1,80 @@
+"""What is inside an image, as tag and digest pages show it: the SBOMs about a manifest
+(its BuildKit attestations, cosign attestations and ``.sbom`` tags, referrers with an
+SBOM artifact type), each with its package table, and which digests have one (the SBOM
+badge).
+
+An SBOM is what its generator found in the image: read, not checked against the image.
+"""
+
+from __future__ import annotations
+
+from sitegen.model import Index, Repository
+from sitegen.site.pages.supplychain_shapes import SbomEntry
+from sitegen.supplychain_model import Sbom
+
+
+def sboms_by_subject(repo: Repository) -> dict[str, list[SbomEntry]]:
+    """Every SBOM of the repository, by the digest it is about: from the BuildKit
+    attestations of its indexes, then from the referrers. Built once per repository."""
+    found: dict[str, list[SbomEntry]] = {}
+    for manifest in repo.manifests.values():
+        if not isinstance(manifest, Index):
+            continue
+        for attestation in manifest.attestations:
+            through, digest = "BuildKit attestation", attestation.descriptor.digest
+            found.setdefault(attestation.subject, []).extend(
+                _entry(item, through, digest) for item in attestation.sboms
+            )
+    for subject, referrers in repo.referrers.items():
+        for referrer in referrers:
+            through = referrer.source + (f" {referrer.tag}" if referrer.tag else "")
+            found.setdefault(subject, []).extend(
+                _entry(item, through, referrer.digest) for item in referrer.sboms
+            )
+    return {subject: _unique(entries) for subject, entries in found.items() if entries}
+
+
+def with_sbom(repo: Repository, by_subject: dict[str, list[SbomEntry]]) -> set[str]:
+    """The digests with an SBOM that was read: an image's, and a multi-platform image's
+    when the index or any of its platforms has one."""
+    found = {d for d, entries in by_subject.items() if any(e["format"] for e in entries)}
+    for digest, manifest in repo.manifests.items():
+        if isinstance(manifest, Index) and any(e.descriptor.digest in found for e in manifest.entries):
+            found.add(digest)
+    return found
+
+
+def _unique(found: list[SbomEntry]) -> list[SbomEntry]:
+    """One entry per document: a manifest found through two routes is shown once."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for entry in found:
+        key = (entry["attestation"], entry["document"])
+        if entry["document"] and key in seen:
+            continue
+        seen.add(key)
+        kept.append(entry)
+    return kept
+
+
+def _entry(item: Sbom, through: str, attestation: str) -> SbomEntry:
+    return {
+        "format": item.format,
+        "package_count": item.package_count,
+        "packages": [
+            {
+                "name": p.name,
+                "version": p.version,
+                "ecosystem": p.ecosystem,
+                "license": p.license,
+                "purl": p.purl,
+            }
+            for p in item.packages
+        ],
+        "tool": item.tool,
+        "created": item.created,
+        "found_through": through,
+        "attestation": attestation,
+        "document": item.document,
+        "note": item.note,
+    }
