@@ -77,3 +77,18 @@ def clean_page(
     yield opened
     context.close()
     assert problems == []
+
+
+def fits(page: Page, selector: str) -> None:
+    """Nothing is wider than the screen; no card or table cell is cut off."""
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    cut = page.evaluate(
+        """(selector) => [...document.querySelectorAll(selector)].filter(e =>
+            e.getBoundingClientRect().right > innerWidth + 1
+        ).length""",
+        selector,
+    )
+    assert cut == 0

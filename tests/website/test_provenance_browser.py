@@ -11,30 +11,15 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Browser, ViewportSize, expect
 
 from lab.website import DESKTOP, PHONE
-from tests.website.conftest import clean_page
+from tests.website.conftest import clean_page, fits
 
 pytestmark = pytest.mark.browser
 
 SOURCE = "https://github.com/example/alpine-base"
 BUILDER = f"{SOURCE}/actions/runs/14008088422/attempts/1"
-
-
-def _fits(page: Page, selector: str) -> None:
-    """Nothing is wider than the screen; no card or table cell is cut off."""
-    overflow = page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0
-    cut = page.evaluate(
-        """(selector) => [...document.querySelectorAll(selector)].filter(e =>
-            e.getBoundingClientRect().right > innerWidth + 1
-        ).length""",
-        selector,
-    )
-    assert cut == 0
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -49,7 +34,7 @@ def test_provenance_per_platform_and_on_a_platform_page(
         expect(rows).to_have_count(3)
         expect(rows.first).to_contain_text(BUILDER)
         expect(rows.first.locator(f'a[href="{SOURCE}"]')).to_be_visible()
-        _fits(page, "section[aria-labelledby=provenance-h] .table-wrap")
+        fits(page, "section[aria-labelledby=provenance-h] .table-wrap")
         results: Any = Axe().run(page, context="section[aria-labelledby=provenance-h]")
         assert results.violations_count == 0, results.generate_report()
         section.screenshot(path=str(artifacts / f"provenance-index-{viewport['width']}.png"))
@@ -66,7 +51,7 @@ def test_provenance_per_platform_and_on_a_platform_page(
         expect(materials.nth(1)).to_contain_text(
             "sha256:c5adecdb7b3f8c5ca3c88648a861882849cc8b02fed68ece31e25de88ad13418"
         )
-        _fits(page, ".provenance, .provenance .table-wrap")
+        fits(page, ".provenance, .provenance .table-wrap")
         results = Axe().run(page, context="section[aria-labelledby=provenance-h]")
         assert results.violations_count == 0, results.generate_report()
         card.screenshot(path=str(artifacts / f"provenance-platform-{viewport['width']}.png"))
