@@ -35,7 +35,7 @@ from sitegen.site.pages.shapes import (
     TagRow,
 )
 from sitegen.site.pages.provenance import provenance_by_subject, provenanced
-from sitegen.site.pages.sbom import sboms_by_subject, with_sbom
+from sitegen.site.pages.sbom import with_sbom
 from sitegen.site.pages.supplychain import is_signed
 from sitegen.site.pages.views import matrix_view, repository_view
 
@@ -98,7 +98,7 @@ def tag_rows(registry: Registry, repo: Repository, default_platform: str) -> lis
     ranks = {t.name: i for i, t in enumerate(sorted(repo.tags, key=lambda t: version_key(t.name)))}
     rows: list[TagRow] = []
     built = provenanced(repo, provenance_by_subject(repo))
-    inside = with_sbom(repo, sboms_by_subject(repo))
+    inside = with_sbom(repo)
     for tag in repo.tags:
         manifest = repo.manifest(tag)
         if manifest is None:

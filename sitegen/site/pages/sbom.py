@@ -34,10 +34,20 @@ def sboms_by_subject(repo: Repository) -> dict[str, list[SbomEntry]]:
     return {subject: _unique(entries) for subject, entries in found.items() if entries}
 
 
-def with_sbom(repo: Repository, by_subject: dict[str, list[SbomEntry]]) -> set[str]:
+def with_sbom(repo: Repository) -> set[str]:
     """The digests with an SBOM that was read: an image's, and a multi-platform image's
-    when the index or any of its platforms has one."""
-    found = {d for d, entries in by_subject.items() if any(e["format"] for e in entries)}
+    when the index or any of its platforms has one. From the model alone: tag lists
+    need no package table."""
+    found = {
+        subject
+        for subject, referrers in repo.referrers.items()
+        if any(item.format for referrer in referrers for item in referrer.sboms)
+    }
+    for manifest in repo.manifests.values():
+        if isinstance(manifest, Index):
+            found |= {
+                a.subject for a in manifest.attestations if any(item.format for item in a.sboms)
+            }
     for digest, manifest in repo.manifests.items():
         if isinstance(manifest, Index) and any(e.descriptor.digest in found for e in manifest.entries):
             found.add(digest)
