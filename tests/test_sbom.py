@@ -51,6 +51,7 @@ def _hostile_spdx() -> bytes:
 class Pushed:
     registry: RunningRegistry
     images: dict[str, Built]  # tag -> the image it points to
+    tag_value: Built  # an SBOM in SPDX tag-value
 
 
 @pytest.fixture(scope="module")
@@ -86,15 +87,21 @@ def pushed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pushed]:
             subject=images["5.0"],
             layers=((SPDX_JSON, _hostile_spdx()), (SPDX_JSON, b"{not json")),
         )
+        # cosign attach sbom of SPDX tag-value: a format that is not read.
+        tag_value = artifact(
+            artifact_type="text/spdx",
+            layers=(("text/spdx", b"SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\n"),),
+        )
         with Pusher(registry.url) as pusher:
             for tag, built in images.items():
                 pusher.push(REPO, built, [tag])
             pusher.push(REPO, attested, [f"{fallback_tag(images['2.0'].digest)}.att"])
             pusher.push(REPO, attached, [f"{fallback_tag(images['3.0'].digest)}.sbom"])
+            pusher.push(REPO, tag_value, [f"{fallback_tag(images['6.0'].digest)}.sbom"])
             # Registry 2.8 has no referrers API: the client writes the fallback tag.
             pusher.push(REPO, referrers_index([alpine]), [fallback_tag(images["4.0"].digest)])
             pusher.push(REPO, referrers_index([hostile]), [fallback_tag(images["5.0"].digest)])
-        yield Pushed(registry, images)
+        yield Pushed(registry, images, tag_value)
 
 
 def _build(tmp_path: Path, registry: RunningRegistry, limits: str = "") -> Path:
@@ -186,6 +193,15 @@ def test_hostile_and_broken_documents_escaped_masked_and_noted(site: Path) -> No
     assert "could not be read" in page
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert TOKEN not in site_text(site)
+
+
+def test_a_format_that_is_not_read_is_named_without_fetching_it(site: Path, pushed: Pushed) -> None:
+    _, data = _tag(site, "6.0")
+    (entry,) = data["sboms"]
+    assert entry["format"] == "" and entry["packages"] == []
+    assert entry["note"] == "not read: text/spdx (SPDX 2.x and CycloneDX JSON are)"
+    layer = json.loads(pushed.tag_value.manifest)["layers"][0]["digest"]
+    assert not [e for e in pushed.registry.access_log() if e.method == "GET" and layer in e.path]
 
 
 def test_sbom_badge_in_tag_lists_and_header(site: Path) -> None:

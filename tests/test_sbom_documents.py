@@ -186,9 +186,12 @@ def test_layers_that_may_hold_an_sbom() -> None:
             layer("text/spdx+json", 4),
             layer("application/vnd.cyclonedx+json", 5),
             layer("application/vnd.oci.image.layer.v1.tar+gzip", 6),
+            layer("text/spdx", 7),
             {"mediaType": IN_TOTO, "digest": "sha256:" + "0" * 64, "size": True},
             "not a layer",
         ]
     }
-    assert [size for _, _, size in sbom.sbom_layers(manifest)] == [1, 3, 4, 5]
+    assert [size for _, _, size in sbom.sbom_layers(manifest)] == [1, 3, 4, 5, 7]
+    assert sbom.unread_format("text/spdx").startswith("not read: text/spdx")
+    assert sbom.unread_format("text/spdx+json") == ""
     assert sbom.sbom_layers({"layers": "none"}) == []

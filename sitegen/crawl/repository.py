@@ -161,7 +161,7 @@ class RepositoryCrawler(ManifestLoader):
                         supplychain.descriptors_of(index.raw), f"referrers tag {tag}"
                     )
                 )
-        # BuildKit attestations: their provenance read once per digest, side by side.
+        # BuildKit attestations: their provenance and SBOMs read once per digest, side by side.
         attested = [m for m in by_digest.values() if isinstance(m, Index) and m.attestations]
         done = await asyncio.gather(
             *(self.supply_chain.attestation(a) for m in attested for a in m.attestations)

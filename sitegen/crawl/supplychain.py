@@ -212,6 +212,8 @@ class SupplyChainReader:
         layers = sbom.sbom_layers(document)
 
         async def one(media_type: str, digest: str, size: int) -> Sbom | None:
+            if unread := sbom.unread_format(media_type):
+                return Sbom("", document=digest, note=unread)
             try:
                 data = await self.blob(digest, size)
             except Skipped as exc:

@@ -33,6 +33,12 @@ from sitegen.supplychain_model import Package, Sbom
 SPDX_PREDICATE = "https://spdx.dev/Document"
 CYCLONEDX_PREDICATE = "https://cyclonedx.org/bom"  # also ".../bom/v1.4" and the like
 _PLAIN_TYPES = ("spdx+json", "cyclonedx+json", "spdx.document+json")
+# SBOM layer types of formats not read (SPDX tag-value, CycloneDX XML and protobuf).
+_OTHER_TYPES = (
+    "text/spdx",
+    "application/vnd.cyclonedx+xml",
+    "application/x.vnd.cyclonedx+protobuf",
+)
 
 MAX_TEXT = 256  # characters of one value shown
 MAX_PACKAGES = 2000  # packages kept of one document
@@ -50,10 +56,19 @@ def is_plain(media_type: str) -> bool:
     return any(media_type.endswith(t) for t in _PLAIN_TYPES)
 
 
+def unread_format(media_type: str) -> str:
+    """Why a layer of an SBOM format that is not read is not (``""`` for the others):
+    said without fetching it."""
+    if media_type in _OTHER_TYPES:
+        return f"not read: {media_type} (SPDX 2.x and CycloneDX JSON are)"
+    return ""
+
+
 def sbom_layers(document: Mapping[str, Any]) -> list[tuple[str, str, int]]:
     """(media type, digest, size) of the layers of a manifest that may hold an SBOM:
     plain SPDX or CycloneDX JSON, and in-toto, DSSE or sigstore bundle layers whose
-    annotated predicate type is an SBOM's, or is not given."""
+    annotated predicate type is an SBOM's, or is not given; and the layers of SBOM
+    formats that are not read (``unread_format``), so that a page can say so."""
     found = []
     layers = document.get("layers")
     for layer in layers if isinstance(layers, list) else []:
@@ -64,7 +79,7 @@ def sbom_layers(document: Mapping[str, Any]) -> list[tuple[str, str, int]]:
             continue
         if not isinstance(size, int) or isinstance(size, bool):
             continue
-        if is_plain(media_type):
+        if is_plain(media_type) or unread_format(media_type):
             found.append((media_type, digest, size))
             continue
         if media_type not in (provenance.IN_TOTO, provenance.DSSE) and not media_type.startswith(
