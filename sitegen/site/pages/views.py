@@ -124,10 +124,19 @@ class ManifestView(TypedDict):
     # A multi-platform image's platforms that have provenance, each with the statement
     # its row summarises (the first one read).
     provenance_platforms: list[tuple[PlatformEntry, ProvenanceEntry]]
-    # Likewise the platforms with an SBOM (the first one read), and the SBOMs of the
-    # platform shown inline.
-    sbom_platforms: list[tuple[PlatformEntry, SbomEntry]]
-    inline_sboms: list[SbomEntry]
+    # The manifest's SBOMs; the platforms with an SBOM (the first one read), and the
+    # SBOMs of the platform shown inline.
+    sboms: list[SbomView]
+    sbom_platforms: list[tuple[PlatformEntry, SbomView]]
+    inline_sboms: list[SbomView]
+
+
+class SbomView(TypedDict):
+    """One SBOM as a card shows it."""
+
+    sbom: SbomEntry
+    count: str  # "1,234 packages"
+    caption: str  # of its package table: "1,234 packages", "The first 2,000 of 5,000 packages"
 
 
 class SignatureView(TypedDict):
@@ -320,19 +329,30 @@ def manifest_view(facts: ManifestFacts, inline: ImageDocument | None = None) -> 
             for p in facts["platform_list"]
             if p["provenance"]
         ],
+        "sboms": [sbom_view(b) for b in facts["sboms"]],
         "sbom_platforms": [
-            (p, next((b for b in p["sboms"] if b["format"]), p["sboms"][0]))
+            (p, sbom_view(next((b for b in p["sboms"] if b["format"]), p["sboms"][0])))
             for p in facts["platform_list"]
             if p["sboms"]
         ],
         "inline_sboms": next(
             (
-                p["sboms"]
+                [sbom_view(b) for b in p["sboms"]]
                 for p in facts["platform_list"]
                 if inline is not None and p["platform"] == facts["default_platform"]
             ),
             [],
         ),
+    }
+
+
+def sbom_view(entry: SbomEntry) -> SbomView:
+    total, shown = entry["package_count"], len(entry["packages"])
+    count = f"{total:,} {'package' if total == 1 else 'packages'}"
+    return {
+        "sbom": entry,
+        "count": count,
+        "caption": f"The first {shown:,} of {count}" if shown < total else count,
     }
 
 
