@@ -19,6 +19,8 @@ from sitegen.model import (
     Tag,
 )
 from sitegen.site.pages.catalog import build_pages
+from sitegen.site.pages.supplychain_shapes import PackageEntry, SbomEntry
+from sitegen.site.pages.views import sbom_view
 from sitegen.site.render import Renderer
 
 
@@ -126,3 +128,27 @@ def test_the_same_annotations_are_shown_once_under_their_own_heading() -> None:
     child_page = next(html[p] for p in digest_pages if child.digest.replace(":", "-") in p)
     assert "The same as the labels." not in child_page  # its labels are empty
     assert child_page.count("org.<wbr>opencontainers.<wbr>image.<wbr>source") == 1
+
+
+def _sbom(count: int, kept: int) -> SbomEntry:
+    package: PackageEntry = {"name": "p", "version": "", "ecosystem": "", "license": "", "purl": ""}
+    return {
+        "format": "SPDX-2.3",
+        "package_count": count,
+        "packages": [package] * kept,
+        "tool": "",
+        "created": "",
+        "found_through": "referrers API",
+        "attestation": "",
+        "document": "",
+        "note": "",
+    }
+
+
+def test_sbom_counts_in_words_and_a_caption_that_says_when_packages_were_left_out() -> None:
+    one = sbom_view(_sbom(1, 1))
+    assert (one["count"], one["caption"]) == ("1 package", "1 package")
+    many = sbom_view(_sbom(5000, 2000))
+    assert many["count"] == "5,000 packages"
+    assert many["caption"] == "The first 2,000 of 5,000 packages"
+    assert sbom_view(_sbom(0, 0))["caption"] == "0 packages"
