@@ -152,6 +152,12 @@ def test_buildkit_spdx_on_each_platform_page_and_inline_on_the_tag_page(site: Pa
         "purl": "pkg:golang/github.com/caarlos0/env@v11.3.1#v11",
     }
     assert '<table class="packages" id="packages-1">' in own and 'id="sbom-h"' in own
+    # The tag's JSON lists packages for the inline platform only: the others' lists are
+    # on their digest pages, so a tag of many platforms does not weigh megabytes.
+    assert len(platforms["linux/amd64"]["sboms"][0]["packages"]) == 2
+    assert platforms["linux/arm64"]["sboms"][0]["packages"] == []
+    _, arm64 = read_page(site, platforms["linux/arm64"]["path"])
+    assert len(arm64["sboms"][0]["packages"]) == 2
 
 
 def test_cyclonedx_in_a_cosign_attestation(site: Path) -> None:

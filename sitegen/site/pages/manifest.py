@@ -44,7 +44,7 @@ from sitegen.site.pages.shapes import (
     TagData,
 )
 from sitegen.site.pages.provenance import provenance_by_subject
-from sitegen.site.pages.sbom import sboms_by_subject
+from sitegen.site.pages.sbom import sboms_by_subject, summarised
 from sitegen.site.pages.supplychain_shapes import ProvenanceEntry, SbomEntry
 from sitegen.site.pages.supplychain import (
     attestation_entry,
@@ -332,6 +332,8 @@ def _manifest_facts(
     }
     if isinstance(manifest, Index):
         by_digest = {c["digest"]: c for c in cells}
+        shown = manifest.pull_entry(default_platform)
+        inline = platform_label(shown.platform) if shown is not None else ""
         facts["platform_list"] = [
             {
                 **by_digest[entry.descriptor.digest],
@@ -343,15 +345,19 @@ def _manifest_facts(
                     repo, entry.descriptor.digest, f"{pull}@{entry.descriptor.digest}"
                 ),
                 "provenance": built.get(entry.descriptor.digest, []),
-                "sboms": inside.get(entry.descriptor.digest, []),
+                # Package lists only for the platform shown inline: the others' are on
+                # their digest pages (four platforms' lists would weigh megabytes).
+                "sboms": summarised(
+                    inside.get(entry.descriptor.digest, []),
+                    keep_packages=platform_label(entry.platform) == inline,
+                ),
             }
             for entry in manifest.entries
         ]
         facts["attestations"] = [attestation_entry(a) for a in manifest.attestations]
         facts["manifest"] = parsed(manifest.raw)
-        shown = manifest.pull_entry(default_platform)
         if shown is not None:
-            facts["default_platform"] = platform_label(shown.platform)
+            facts["default_platform"] = inline
     else:
         image = facts["image"] = image_document(manifest)
         facts["manifest"] = image["manifest"]  # the same document, parsed once

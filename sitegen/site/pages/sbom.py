@@ -88,3 +88,8 @@ def _entry(item: Sbom, through: str, attestation: str) -> SbomEntry:
         "document": item.document,
         "note": item.note,
     }
+
+
+def summarised(entries: list[SbomEntry], *, keep_packages: bool) -> list[SbomEntry]:
+    """``entries`` as they are, or without their package lists (counts kept)."""
+    return entries if keep_packages else [{**entry, "packages": []} for entry in entries]
