@@ -47,6 +47,21 @@ def statement_layers(document: Mapping[str, Any]) -> list[tuple[str, str, int, s
     """(media type, digest, size, predicate type) of the layers of an attestation
     manifest that may hold a provenance statement: in-toto, DSSE or sigstore bundle
     layers whose annotated predicate type is SLSA provenance, or is not given."""
+    return [
+        layer
+        for layer in layer_descriptors(document)
+        if is_statement(layer[0]) and (not layer[3] or is_provenance(layer[3]))
+    ]
+
+
+def is_statement(media_type: str) -> bool:
+    """An in-toto statement, a DSSE envelope or a sigstore bundle layer."""
+    return media_type in (IN_TOTO, DSSE) or media_type.startswith(SIGSTORE_BUNDLE)
+
+
+def layer_descriptors(document: Mapping[str, Any]) -> list[tuple[str, str, int, str]]:
+    """(media type, digest, size, annotated predicate type or "") of each well-formed
+    layer of a manifest; a layer with a wrong-typed field is skipped."""
     found = []
     layers = document.get("layers")
     for layer in layers if isinstance(layers, list) else []:
@@ -57,15 +72,11 @@ def statement_layers(document: Mapping[str, Any]) -> list[tuple[str, str, int, s
             continue
         if not isinstance(size, int) or isinstance(size, bool):
             continue
-        if media_type not in (IN_TOTO, DSSE) and not media_type.startswith(SIGSTORE_BUNDLE):
-            continue
         annotations = layer.get("annotations")
         annotations = annotations if isinstance(annotations, dict) else {}
         predicate = next(
             (p for k in PREDICATE_ANNOTATIONS if isinstance(p := annotations.get(k), str)), ""
         )
-        if predicate and not is_provenance(predicate):
-            continue
         found.append((media_type, digest, size, predicate))
     return found
 

@@ -69,37 +69,13 @@ def sbom_layers(document: Mapping[str, Any]) -> list[tuple[str, str, int]]:
     plain SPDX or CycloneDX JSON, and in-toto, DSSE or sigstore bundle layers whose
     annotated predicate type is an SBOM's, or is not given; and the layers of SBOM
     formats that are not read (``unread_format``), so that a page can say so."""
-    found = []
-    layers = document.get("layers")
-    for layer in layers if isinstance(layers, list) else []:
-        if not isinstance(layer, dict):
-            continue
-        media_type, digest, size = layer.get("mediaType"), layer.get("digest"), layer.get("size")
-        if not (isinstance(media_type, str) and isinstance(digest, str)):
-            continue
-        if not isinstance(size, int) or isinstance(size, bool):
-            continue
-        if is_plain(media_type) or unread_format(media_type):
-            found.append((media_type, digest, size))
-            continue
-        if media_type not in (provenance.IN_TOTO, provenance.DSSE) and not media_type.startswith(
-            provenance.SIGSTORE_BUNDLE
-        ):
-            continue
-        annotations = layer.get("annotations")
-        annotations = annotations if isinstance(annotations, dict) else {}
-        predicate = next(
-            (
-                p
-                for k in provenance.PREDICATE_ANNOTATIONS
-                if isinstance(p := annotations.get(k), str)
-            ),
-            "",
-        )
-        if predicate and not is_sbom(predicate):
-            continue
-        found.append((media_type, digest, size))
-    return found
+    return [
+        (media_type, digest, size)
+        for media_type, digest, size, predicate in provenance.layer_descriptors(document)
+        if is_plain(media_type)
+        or unread_format(media_type)
+        or (provenance.is_statement(media_type) and (not predicate or is_sbom(predicate)))
+    ]
 
 
 def read(data: bytes, media_type: str, digest: str, masker: Masker) -> Sbom | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sitegen.model import Index, Repository
 from sitegen.supplychain_model import Provenance
 from sitegen.site.pages.labels import commit_url, repository_url
+from sitegen.site.pages.supplychain import unique_documents
 from sitegen.site.pages.supplychain_shapes import ProvenanceEntry
 
 _IMAGE_MATERIALS = ("pkg:docker/", "pkg:oci/", "docker-image://", "oci://")
@@ -36,7 +37,7 @@ def provenance_by_subject(repo: Repository) -> dict[str, list[ProvenanceEntry]]:
             found.setdefault(subject, []).extend(
                 _entry(item, through, referrer.digest) for item in referrer.provenance
             )
-    return {subject: _unique(entries) for subject, entries in found.items() if entries}
+    return {subject: unique_documents(entries) for subject, entries in found.items() if entries}
 
 
 def provenanced(repo: Repository, by_subject: dict[str, list[ProvenanceEntry]]) -> set[str]:
@@ -47,20 +48,6 @@ def provenanced(repo: Repository, by_subject: dict[str, list[ProvenanceEntry]]) 
         if isinstance(manifest, Index) and any(e.descriptor.digest in found for e in manifest.entries):
             found.add(digest)
     return found
-
-
-def _unique(found: list[ProvenanceEntry]) -> list[ProvenanceEntry]:
-    """One entry per statement: a manifest found through the cosign tag and through the
-    referrers tag is read once and shown once."""
-    seen: set[tuple[str, str]] = set()
-    kept = []
-    for entry in found:
-        key = (entry["attestation"], entry["document"])
-        if entry["document"] and key in seen:
-            continue
-        seen.add(key)
-        kept.append(entry)
-    return kept
 
 
 def _entry(item: Provenance, through: str, attestation: str) -> ProvenanceEntry:

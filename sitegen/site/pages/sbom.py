@@ -9,6 +9,7 @@ An SBOM is what its generator found in the image: read, not checked against the 
 from __future__ import annotations
 
 from sitegen.model import Index, Repository
+from sitegen.site.pages.supplychain import unique_documents
 from sitegen.site.pages.supplychain_shapes import SbomEntry
 from sitegen.supplychain_model import Sbom
 
@@ -31,7 +32,7 @@ def sboms_by_subject(repo: Repository) -> dict[str, list[SbomEntry]]:
             found.setdefault(subject, []).extend(
                 _entry(item, through, referrer.digest) for item in referrer.sboms
             )
-    return {subject: _unique(entries) for subject, entries in found.items() if entries}
+    return {subject: unique_documents(entries) for subject, entries in found.items() if entries}
 
 
 def with_sbom(repo: Repository) -> set[str]:
@@ -52,19 +53,6 @@ def with_sbom(repo: Repository) -> set[str]:
         if isinstance(manifest, Index) and any(e.descriptor.digest in found for e in manifest.entries):
             found.add(digest)
     return found
-
-
-def _unique(found: list[SbomEntry]) -> list[SbomEntry]:
-    """One entry per document: a manifest found through two routes is shown once."""
-    seen: set[tuple[str, str]] = set()
-    kept = []
-    for entry in found:
-        key = (entry["attestation"], entry["document"])
-        if entry["document"] and key in seen:
-            continue
-        seen.add(key)
-        kept.append(entry)
-    return kept
 
 
 def _entry(item: Sbom, through: str, attestation: str) -> SbomEntry:

@@ -7,11 +7,18 @@ runs to do that, with the identity the signature claims filled in.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sitegen.model import Attestation, Index, Repository
 from sitegen.supplychain_model import Referrer, Signature
 from sitegen.oci import kinds
 from sitegen.site.pages.shapes import AttestationEntry
-from sitegen.site.pages.supplychain_shapes import ReferrerEntry, SignatureEntry
+from sitegen.site.pages.supplychain_shapes import (
+    ProvenanceEntry,
+    ReferrerEntry,
+    SbomEntry,
+    SignatureEntry,
+)
 
 KEYLESS, KEY, NOTATION = "keyless", "key", "notation"  # Signature.method
 
@@ -99,3 +106,20 @@ def shell_word(value: str) -> str:
     if value and all(c.isalnum() or c in "@%+=:,./-_" for c in value):
         return value
     return "'" + value.replace("'", "'\"'\"'") + "'"
+
+
+Documented = TypeVar("Documented", ProvenanceEntry, SbomEntry)
+
+
+def unique_documents(found: list[Documented]) -> list[Documented]:
+    """One entry per document: a manifest found through two routes (its cosign tag and
+    the referrers tag) is read once and shown once."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for entry in found:
+        key = (entry["attestation"], entry["document"])
+        if entry["document"] and key in seen:
+            continue
+        seen.add(key)
+        kept.append(entry)
+    return kept
