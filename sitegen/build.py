@@ -211,7 +211,9 @@ def _build(
         def before_swap(stage: Staging) -> None:
             state.prepare(cache_dir, site=stage.identity)
 
-    count = write_site(config, outcome.catalog, target, before_swap=before_swap)
+    count = write_site(
+        config, outcome.catalog, target, before_swap=before_swap, documents=cache.stored
+    )
     render_seconds = time.monotonic() - rendering
     pruned = 0
     if cache_dir is not None:

@@ -86,3 +86,8 @@ class Sbom:
     created: str = ""
     document: str = ""  # digest of the blob it was read from
     note: str = ""  # what could not be read of it
+    # The document itself, every string masked, stored by the crawl in the content cache
+    # (under this digest of its bytes) for the site to offer as a download.
+    download: str = ""
+    download_size: int = 0
+    masked: bool = False  # the download had secrets masked

@@ -300,13 +300,13 @@
     draw();
   }
 
-  // -- an SBOM's package table: filtered in place by every word typed -----------------------
+  // -- an SBOM's package table, and the Packages list: filtered in place by every word typed --
 
   function setUpPackageTables() {
     document.querySelectorAll("table.packages").forEach(function (table) {
       var wrap = table.closest(".table-wrap");
       var rows = Array.prototype.slice.call(table.tBodies[0].rows);
-      var input = el("input", { type: "search", id: table.id + "-filter", placeholder: "Filter by name, version, type, license or purl", autocomplete: "off", spellcheck: "false" });
+      var input = el("input", { type: "search", id: table.id + "-filter", placeholder: table.getAttribute("data-filter-placeholder") || "Filter by name, version, type, license or purl", autocomplete: "off", spellcheck: "false" });
       var status = el("span", { "class": "muted", role: "status", "aria-live": "polite" });
       wrap.parentNode.insertBefore(el("div", { "class": "table-controls" }, [
         el("label", { "for": input.id, "class": "visually-hidden", text: "Filter packages" }), input, status

@@ -556,6 +556,17 @@ def test_show_url_is_a_boolean_and_hides_the_address_by_default(tmp_path: Path) 
     )
 
 
+def test_sbom_bytes_is_a_limit_like_the_others_and_larger(tmp_path: Path) -> None:
+    base = "registries:\n  - name: local\n    url: http://127.0.0.1:5000\n"
+    limits = load(tmp_path, base).limits
+    assert limits.sbom_bytes == 64 << 20 and limits.sbom_bytes > limits.supply_chain_bytes
+    assert load(tmp_path, base + "limits:\n  sbom_bytes: 65536\n").limits.sbom_bytes == 65536
+    message = error(tmp_path, base + "limits:\n  sbom_bytes: 0\n")
+    assert message.startswith("registries.yaml:5:15: limits.sbom_bytes: ")
+    message = error(tmp_path, base + "limits:\n  sbom_bytes: lots\n")
+    assert message.startswith("registries.yaml:5:15: limits.sbom_bytes: ")
+
+
 def test_supply_chain_bytes_is_a_limit_like_the_others(tmp_path: Path) -> None:
     base = "registries:\n  - name: local\n    url: http://127.0.0.1:5000\n"
     assert load(tmp_path, base).limits.supply_chain_bytes == 4 << 20

@@ -4,7 +4,7 @@ and the documents a build writes have exactly those fields.
 docs/json.md marks each table with the type it documents (``<!-- shape: TagData extends
 Document, ManifestFacts -->``); the types are the ``TypedDict`` classes the pages are
 built as (``sitegen/site/pages/shapes.py``, ``history_shapes.py`` and
-``supplychain_shapes.py``), which ``mypy``
+``supplychain_shapes.py``, ``packages_shapes.py``), which ``mypy``
 holds the builders to. Here the tables and the types are compared both ways, nested
 objects too, and the golden site's JSON is checked against the types.
 """
@@ -22,15 +22,22 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints, is_typedd
 
 import pytest
 
-from sitegen.site.pages import history_shapes, shapes, supplychain_shapes
+from sitegen.site.pages import history_shapes, packages_shapes, shapes, supplychain_shapes
 from sitegen.site.pages.page import PageData
 
 ROOT = Path(__file__).resolve().parent.parent
 JSON_DOCS = ROOT / "docs" / "json.md"
 GOLDEN = Path(__file__).parent / "golden" / "site"
-SHAPE_MODULES = (shapes, history_shapes, supplychain_shapes)
-# What the site writes as JSON: every page's index.json and api/catalog.json.
-DOCUMENTS = (*get_args(PageData), shapes.CatalogDocument, history_shapes.StampDocument)
+SHAPE_MODULES = (shapes, history_shapes, supplychain_shapes, packages_shapes)
+# What the site writes as JSON: every page's index.json, api/catalog.json, api/packages/.
+DOCUMENTS = (
+    *get_args(PageData),
+    shapes.CatalogDocument,
+    history_shapes.StampDocument,
+    packages_shapes.PackagesIndexDocument,
+    packages_shapes.PackagesShardDocument,
+    packages_shapes.PackageImagesDocument,
+)
 
 _TABLE = re.compile(
     r"<!-- shape: (?P<name>\w+)(?: extends (?P<bases>[\w, ]+))? -->\n"
@@ -189,7 +196,12 @@ def _page_shape(kind: str) -> type:
 
 
 @pytest.mark.parametrize(
-    "document", sorted(str(p.relative_to(GOLDEN)) for p in GOLDEN.rglob("index.json"))
+    "document",
+    sorted(
+        str(p.relative_to(GOLDEN))
+        for p in GOLDEN.rglob("index.json")
+        if not p.relative_to(GOLDEN).as_posix().startswith("api/")  # api/packages/: below
+    ),
 )
 def test_every_page_of_the_golden_site_has_its_declared_shape(document: str) -> None:
     data = json.loads((GOLDEN / document).read_text())
@@ -199,3 +211,16 @@ def test_every_page_of_the_golden_site_has_its_declared_shape(document: str) -> 
 def test_the_catalog_has_its_declared_shape() -> None:
     data = json.loads((GOLDEN / "api" / "catalog.json").read_text())
     assert conforms(data, shapes.CatalogDocument, "catalog.json") == []
+
+
+def test_the_package_index_files_have_their_declared_shapes() -> None:
+    root = GOLDEN / "api" / "packages"
+    index = json.loads((root / "index.json").read_text())
+    assert conforms(index, packages_shapes.PackagesIndexDocument, "index.json") == []
+    assert index["shards"], "the golden site's SBOMs list packages"
+    for shard in index["shards"]:
+        data = json.loads((root / f"{shard}.json").read_text())
+        assert conforms(data, packages_shapes.PackagesShardDocument, shard) == []
+    for path in index["image_files"]:
+        data = json.loads((GOLDEN / path).read_text())
+        assert conforms(data, packages_shapes.PackageImagesDocument, path) == []

@@ -58,7 +58,23 @@ def test_above_the_limit_only_repositories_are_indexed(
     images = sum(1 for e in search.searchable(search.entries(pages)) if e.record["kind"] == "tag")
     monkeypatch.setattr(search, "TAG_RECORD_LIMIT", images - 1)
     kinds = {e.record["kind"] for e in search.searchable(search.entries(pages))}
-    assert kinds == {"repository"}
+    # Images are left out; repositories and the packages SBOMs list stay.
+    assert kinds == {"repository", "package"}
+
+
+def test_above_their_limit_the_packages_in_most_images_are_indexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pages = sample_pages(tmp_path)
+    packages = [
+        e for e in search.searchable(search.entries(pages)) if e.record["kind"] == "package"
+    ]
+    assert len(packages) >= 2
+    monkeypatch.setattr(search, "PACKAGE_RECORD_LIMIT", len(packages) - 1)
+    kept = [e for e in search.searchable(search.entries(pages)) if e.record["kind"] == "package"]
+    ranked = sorted(packages, key=lambda e: (-e.record.get("rank", 0), e.path))
+    assert {e.path for e in kept} == {e.path for e in ranked[: len(packages) - 1]}
+    assert {e.record["kind"] for e in search.searchable(search.entries(pages))} >= {"tag"}
 
 
 def records(tmp_path: Path) -> dict[str, search.Entry]:

@@ -136,6 +136,9 @@ class Limits:
     # One document of a signature, SBOM or attestation (its manifest, each blob read);
     # a bigger one is skipped with a note on the page.
     supply_chain_bytes: int = 4 << 20
+    # One SBOM document (a layer of an SBOM attestation or referrer): syft writes tens of
+    # megabytes for a large image, so it has its own, larger cap.
+    sbom_bytes: int = 64 << 20
     listing_bytes: int = 16 << 20  # one page of _catalog or tags/list
     token_bytes: int = 256 << 10
     error_bytes: int = 64 << 10
@@ -151,6 +154,7 @@ LIMIT_KEYS = {
     "manifest_bytes": "manifest_bytes",
     "config_bytes": "config_bytes",
     "supply_chain_bytes": "supply_chain_bytes",
+    "sbom_bytes": "sbom_bytes",
     "listing_bytes": "listing_bytes",
     "token_bytes": "token_bytes",
     "error_bytes": "error_bytes",

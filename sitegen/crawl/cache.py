@@ -59,13 +59,19 @@ class Cache:
 
     def get(self, digest: str) -> bytes | None:
         """The verified bytes for ``digest`` (counted as a hit), or None."""
-        data = self._memory.get(digest)
-        if data is None and self.root is not None and is_digest(digest):
-            data = self._read(digest)
+        data = self.stored(digest)
         if data is None:
             return None
         self.hits += 1
         self.touched.add(digest)
+        return data
+
+    def stored(self, digest: str) -> bytes | None:
+        """The verified bytes for ``digest``, or None; not counted as a hit: the site
+        reads what the crawl stored (masked SBOM documents) to offer it for download."""
+        data = self._memory.get(digest)
+        if data is None and self.root is not None and is_digest(digest):
+            data = self._read(digest)
         return data
 
     def put(self, digest: str, data: bytes) -> None:

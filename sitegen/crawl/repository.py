@@ -97,6 +97,7 @@ class RepositoryCrawler(ManifestLoader):
             ctx,
             session.limits.supply_chain_bytes,
             lambda cause, exc, digest: self._problem(cause, exc, digest=digest),
+            sbom_cap=session.limits.sbom_bytes,
         )
 
     # -- whole repository ---------------------------------------------------------------

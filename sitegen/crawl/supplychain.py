@@ -5,8 +5,10 @@ A signature, SBOM or attestation is a manifest (found through a cosign
 sometimes a few small blobs (a notation envelope, an in-toto statement, an SBOM).
 ``SupplyChainReader`` fetches each of them once per digest, through the run's one
 client, from the content-addressed cache when it has them, and never one larger than
-``limits.supply_chain_bytes``: a bigger one is skipped, and the referrer says so in its
-``note``. What the documents mean is read in ``sitegen.oci`` (``oci.signatures``,
+``limits.supply_chain_bytes`` (an SBOM layer: ``limits.sbom_bytes``, syft writes tens of
+megabytes): a bigger one is skipped, and the referrer says so in its ``note``. An SBOM's
+document, masked, goes into the cache under its own digest, for the site to offer as a
+download without a request. What the documents mean is read in ``sitegen.oci`` (``oci.signatures``,
 ``oci.provenance``, ``oci.sbom``), which masks and cuts every string it takes out.
 """
 
@@ -31,6 +33,7 @@ from sitegen.supplychain_model import Provenance, Referrer, Sbom, Signature
 log = logging.getLogger("sitegen.crawl")
 
 LIMIT_KEY = "limits.supply_chain_bytes"
+SBOM_LIMIT_KEY = "limits.sbom_bytes"
 
 
 class Skipped(Exception):
@@ -62,14 +65,16 @@ class SupplyChainReader:
         ctx: CrawlContext,
         cap: int,
         report: Report,
+        sbom_cap: int | None = None,
     ) -> None:
         self.session = session
         self.name = repository
         self.ctx = ctx
         self.cap = cap
+        self.sbom_cap = cap if sbom_cap is None else sbom_cap
         self.report = report
         self._manifests: SingleFlight[str, Document] = SingleFlight(keep=True)
-        self._blobs: SingleFlight[str, bytes] = SingleFlight(keep=True)
+        self._blobs: SingleFlight[tuple[str, int], bytes] = SingleFlight(keep=True)
 
     # -- documents ----------------------------------------------------------------------
 
@@ -79,14 +84,17 @@ class SupplyChainReader:
         self._check(size)
         return await self._manifests.run(digest, lambda: self._manifest(digest))
 
-    async def blob(self, digest: str, size: int | None = None) -> bytes:
-        """A blob of a supply-chain manifest (its descriptor's ``size``), capped alike."""
-        self._check(size)
-        return await self._blobs.run(digest, lambda: self._blob(digest))
+    async def blob(self, digest: str, size: int | None = None, *, sbom: bool = False) -> bytes:
+        """A blob of a supply-chain manifest (its descriptor's ``size``), capped alike;
+        an SBOM layer (``sbom``) by ``limits.sbom_bytes``."""
+        cap, key = (self.sbom_cap, SBOM_LIMIT_KEY) if sbom else (self.cap, LIMIT_KEY)
+        self._check(size, cap, key)
+        return await self._blobs.run((digest, cap), lambda: self._blob(digest, cap, key))
 
-    def _check(self, size: int | None) -> None:
-        if size is not None and size > self.cap:
-            raise Skipped(f"not read: {size:,} bytes, over the {self.cap:,}-byte {LIMIT_KEY}")
+    def _check(self, size: int | None, cap: int | None = None, key: str = LIMIT_KEY) -> None:
+        cap = self.cap if cap is None else cap
+        if size is not None and size > cap:
+            raise Skipped(f"not read: {size:,} bytes, over the {cap:,}-byte {key}")
 
     async def _manifest(self, digest: str) -> Document:
         data = self.ctx.cache.get(digest)
@@ -111,20 +119,22 @@ class SupplyChainReader:
         media_type, _ = mediatypes.resolve_media_type(None, document)
         return Document(digest=digest, media_type=media_type, size=len(data), document=document)
 
-    async def _blob(self, digest: str) -> bytes:
+    async def _blob(self, digest: str, cap: int, key: str) -> bytes:
         data = self.ctx.cache.get(digest)
         if data is None:
 
             async def fetch() -> bytes:
                 try:
-                    found = await self.session.blob(self.name, digest, max_bytes=self.cap)
+                    found = await self.session.blob(self.name, digest, max_bytes=cap)
                 except TooLarge:
-                    raise Skipped(f"not read: over the {self.cap:,}-byte {LIMIT_KEY}") from None
+                    raise Skipped(f"not read: over the {cap:,}-byte {key}") from None
                 self.ctx.cache.put(digest, found)
                 return found
 
-            data = await self.ctx.shared(digest, fetch, self.session.name)
-        self._check(len(data))
+            # Shared by digest and cap: a layer read as provenance (the smaller cap) and
+            # as an SBOM is fetched again only if the first fetch was refused.
+            data = await self.ctx.shared(f"{digest} {cap}", fetch, self.session.name)
+        self._check(len(data), cap, key)
         return data
 
     # -- referrers ----------------------------------------------------------------------
@@ -215,14 +225,14 @@ class SupplyChainReader:
             if unread := sbom.unread_format(media_type):
                 return Sbom("", document=digest, note=unread)
             try:
-                data = await self.blob(digest, size)
+                data = await self.blob(digest, size, sbom=True)
             except Skipped as exc:
                 return Sbom("", document=digest, note=str(exc))
             except RegistryError as exc:
                 cause = f"SBOM could not be read: {reason(exc)}"
                 self.report(cause, exc, digest)
                 return Sbom("", document=digest, note=self.ctx.masker.message(cause))
-            return sbom.read(data, media_type, digest, self.ctx.masker)
+            return sbom.read(data, media_type, digest, self.ctx.masker, self.ctx.cache.put)
 
         found = await asyncio.gather(*(one(m, d, s) for m, d, s in layers))
         return tuple(s for s in found if s is not None)

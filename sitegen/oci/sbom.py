@@ -19,11 +19,19 @@ CycloneDX license ids, names or expressions) and purl. CycloneDX components nest
 (``components[].components[]``); every level is read. Every string is masked and cut to
 ``MAX_TEXT``; at most ``MAX_PACKAGES`` packages are kept (the count says how many the
 document lists); a document that cannot be read becomes a ``note``.
+
+The document itself is also kept for download when the caller asks (``keep``): the SPDX
+or CycloneDX document (not the statement or envelope around it), every string in it -
+keys too - masked with the same ``Masker``, as compact JSON. ``keep`` stores those bytes
+and names them by their digest; no I/O happens here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from sitegen.oci import jsonload, provenance
@@ -78,9 +86,17 @@ def sbom_layers(document: Mapping[str, Any]) -> list[tuple[str, str, int]]:
     ]
 
 
-def read(data: bytes, media_type: str, digest: str, masker: Masker) -> Sbom | None:
+# Stores a masked document's bytes under the digest it is given.
+Keep = Callable[[str, bytes], None]
+
+
+def read(
+    data: bytes, media_type: str, digest: str, masker: Masker, keep: Keep | None = None
+) -> Sbom | None:
     """The SBOM in one layer's bytes; ``None`` when the layer holds a statement of
-    another predicate type; an ``Sbom`` with a ``note`` when it cannot be read."""
+    another predicate type; an ``Sbom`` with a ``note`` when it cannot be read. With
+    ``keep``, the masked document is handed to it and the ``Sbom`` names it
+    (``download``)."""
     try:
         loaded = jsonload.load_object(data)
     except jsonload.JSONRefused as exc:
@@ -108,7 +124,21 @@ def read(data: bytes, media_type: str, digest: str, masker: Masker) -> Sbom | No
         found = _cyclonedx(document)
     else:
         return _failed(digest, "neither SPDX 2.x nor CycloneDX JSON", masker)
-    return _masked(found, digest, masker)
+    result = _masked(found, digest, masker)
+    if keep is None:
+        return result
+    body, changed = download(document, masker)
+    name = "sha256:" + hashlib.sha256(body).hexdigest()
+    keep(name, body)
+    return dataclasses.replace(result, download=name, download_size=len(body), masked=changed)
+
+
+def download(document: Mapping[str, Any], masker: Masker) -> tuple[bytes, bool]:
+    """(the document as compact JSON with every string and key masked, whether anything
+    was). Members keep the document's order, so the same document gives the same bytes."""
+    masked, changed = masker.document(document)
+    text = json.dumps(masked, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.encode("utf-8", "replace"), changed
 
 
 def _format(document: Mapping[str, Any]) -> str:

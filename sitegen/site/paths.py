@@ -18,6 +18,11 @@ directory holds ``index.html`` and ``index.json``)::
                                                    each platform of a multi-platform tag)
     <registry>/<repository>/_diff/<old>..<new>/    what changed between two digests
     <registry>/<repository>/_changes.xml           Atom feed of the repository's changes
+    packages/[_pages/<n>/]                         every package an SBOM lists, by name
+    packages/<package>/                            one package name: versions -> images
+    api/packages/index.json, <shard>.json          the package index as JSON, sharded
+    api/packages/images-<n>.json                   the images the shards refer to, by number
+    sboms/sha256-<hex>.spdx.json (or .cdx.json)    an SBOM document, masked, for download
 
 No two names can share a file, or have one name's file be another's directory, on any
 file system a site is published from or checked out to - case-sensitive or not, Linux,
@@ -62,6 +67,15 @@ grammar (``oci/references.py``) lets a name contain:
   ``_diff`` segment of 272 bytes: that pair is written ``<old>/<new>`` instead.
 - Digests are lowercase hexadecimal (``sha256-<hex>``).
 
+Package names come from SBOMs, not from a grammar: anything at all (``../../x``,
+``a/b?c#d``, capitals, unicode, 256 characters). A name that is plainly safe
+(``PLAIN_PACKAGE``: lowercase letters, digits, ``.``, ``_``, ``+``, ``-``, starting with
+a letter or digit, not ending in ``.``, not a Windows device or a page file) is its own
+directory; any other becomes its safe characters (lowercase, the rest ``-``, at most 64)
+then ``~`` and the first 16 hexadecimal digits of the SHA-256 of its UTF-8 bytes:
+``OpenSSL`` -> ``openssl~<hash>``. A plain directory holds no ``~``, so the two forms
+never meet, and neither starts with ``_`` (``_pages`` is the list's).
+
 Paths longer than Windows' classic 260-character limit are not shortened: a deep name
 with a long tag needs long path support there (``git config core.longpaths true``).
 
@@ -72,6 +86,7 @@ again and raise ``ValueError`` rather than build a path from anything else.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -95,6 +110,9 @@ STAMP_FILE = "api/stamp.js"  # the build's time, loaded by every page: the one f
 NOT_FOUND_FILE = "404.html"  # GitHub Pages serves it for any missing path
 NO_JEKYLL_FILE = ".nojekyll"  # GitHub Pages: publish _-prefixed directories as they are
 SITEMAP_FILE = "sitemap.xml"  # the sitemap, or the index of its parts (sitemap_part)
+PACKAGES_PATH = "packages/"  # every package SBOMs list, a page per name below it
+PACKAGES_INDEX_FILE = "api/packages/index.json"  # shard -> package names
+SBOMS_DIR = "sboms/"  # SBOM documents for download, by the digest of their bytes
 
 # Names a registry slug must not take as they are: the first segment of every path above.
 TOP_LEVEL_NAMES = frozenset(
@@ -113,6 +131,9 @@ TOP_LEVEL_NAMES = frozenset(
         NOT_FOUND_FILE,
         NO_JEKYLL_FILE,
         SITEMAP_FILE,
+        PACKAGES_PATH,
+        PACKAGES_INDEX_FILE,
+        SBOMS_DIR,
     )
 )
 
@@ -137,6 +158,7 @@ class SiteUrls:
     feed: str = SITE_FEED
     catalog: str = CATALOG_FILE
     stamp: str = STAMP_FILE
+    packages: str = PACKAGES_PATH
     static: str = STATIC_DIR
     page_html: str = PAGE_HTML
     page_json: str = PAGE_JSON
@@ -243,3 +265,67 @@ def sitemap_part(number: int) -> str:
 def relative_root(path: str) -> str:
     """The ``../`` prefix from the page at ``path`` back to the site root."""
     return "../" * path.count("/")
+
+
+# -- packages and SBOM documents -------------------------------------------------------
+
+PLAIN_PACKAGE = re.compile(r"[a-z0-9][a-z0-9._+-]{0,99}")
+PACKAGE_SHARD_DIGITS = 2  # 256 shards at most
+PACKAGE_IMAGES_PER_FILE = 1000
+
+
+def package_slug(name: str) -> str:
+    """A package name's directory: the name when plainly safe, else a safe form and a
+    hash of the name (see the module's docstring): no two names share one."""
+    base = name.partition(".")[0]
+    if (
+        PLAIN_PACKAGE.fullmatch(name)
+        and not name.endswith(".")
+        and base not in WINDOWS_DEVICES
+        and name not in PAGE_FILES
+    ):
+        return name
+    safe = re.sub(r"[^a-z0-9._+-]", "-", name.lower())[:64].lstrip(".")
+    return f"{safe}{ESCAPE}{_name_hash(name)[:16]}"
+
+
+def _name_hash(name: str) -> str:
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def package_path(name: str) -> str:
+    """``packages/openssl/``: one package name, every ecosystem and version of it."""
+    if not name:
+        raise ValueError("a package without a name has no page")
+    return f"{PACKAGES_PATH}{package_slug(name)}/"
+
+
+def packages_path(page: int = 1) -> str:
+    """Page ``page`` (1-based) of the list of packages."""
+    return PACKAGES_PATH if page == 1 else f"{PACKAGES_PATH}{PAGES_DIR}/{page}/"
+
+
+def package_shard(name: str) -> str:
+    """The shard of ``api/packages/`` that holds ``name``: a stable hash prefix."""
+    return _name_hash(name)[:PACKAGE_SHARD_DIGITS]
+
+
+def package_shard_file(shard: str) -> str:
+    """``api/packages/3f.json``"""
+    if not re.fullmatch(r"[0-9a-f]+", shard):
+        raise ValueError(f"invalid shard {shard!r}")
+    return f"{PACKAGES_INDEX_FILE.rpartition('/')[0]}/{shard}.json"
+
+
+def package_images_file(number: int) -> str:
+    """``api/packages/images-0.json``: images ``number * PACKAGE_IMAGES_PER_FILE`` on."""
+    return f"{PACKAGES_INDEX_FILE.rpartition('/')[0]}/images-{number}.json"
+
+
+def sbom_file(digest: str, sbom_format: str) -> str:
+    """``sboms/sha256-<hex>.spdx.json``: an SBOM document for download, named by the
+    digest of its (masked) bytes, so one file serves every image that has it."""
+    if not is_digest(digest):
+        raise ValueError(f"invalid digest {digest!r}")
+    suffix = ".cdx.json" if sbom_format.startswith("CycloneDX") else ".spdx.json"
+    return f"{SBOMS_DIR}{digest.replace(':', '-')}{suffix}"

@@ -47,6 +47,9 @@ log = logging.getLogger("sitegen.site.search")
 # Images (one record each) above which only repositories are indexed: Pagefind needs
 # about 100 kB of memory per record while indexing (2.2 GB for 20,000 images).
 TAG_RECORD_LIMIT = 8_000
+# Package pages indexed at most (those in the most images first); the others are on the
+# Packages list, and in api/packages/.
+PACKAGE_RECORD_LIMIT = 8_000
 ALIASES_SHOWN = 5  # other tags of an image named in its result
 TIMEOUT = 600
 MAX_INPUT_FILE_BYTES = 64 << 20  # the record of a previous index (a hash per file)
@@ -82,6 +85,12 @@ def searchable(found: Iterable[Entry]) -> list[Entry]:
     if tags > TAG_RECORD_LIMIT:
         log.info("search: %d images; indexing repositories only", tags)
         chosen = [e for e in chosen if e.record["kind"] != "tag"]
+    packages = [e for e in chosen if e.record["kind"] == "package"]
+    if len(packages) > PACKAGE_RECORD_LIMIT:
+        log.info("search: %d packages; indexing the %d in most images", len(packages), PACKAGE_RECORD_LIMIT)
+        ranked = sorted(packages, key=lambda e: (-e.record.get("rank", 0), e.path))
+        kept = {e.path for e in ranked[:PACKAGE_RECORD_LIMIT]}
+        chosen = [e for e in chosen if e.record["kind"] != "package" or e.path in kept]
     return chosen
 
 
@@ -129,9 +138,9 @@ def _with_aliases(entry: Entry, tags: dict[tuple[str, str], list[tuple[str, int]
 def kind_of(record: SearchRecord) -> str:
     """The kind a result shows and is filtered by: ``repository``, ``image`` (one or
     several platforms), ``helm chart``, ``signature``, ``attestation``, ``sbom`` or
-    ``artifact``: the manifest's kind (``sitegen.oci.kinds``) as a reader names it."""
-    if record["kind"] == "repository":
-        return "repository"
+    ``artifact``, or ``package`` (a package an SBOM lists): the manifest's kind (``sitegen.oci.kinds``) as a reader names it."""
+    if record["kind"] in ("repository", "package"):
+        return record["kind"]
     kind = record.get("manifest_kind", kinds.IMAGE)
     if kind == kinds.INDEX:
         return "image"
@@ -157,7 +166,8 @@ def document(entry: Entry) -> str:
     esc = html.escape
     keywords = " ".join(_with_bare_digests(record["keywords"].split()))
     kind = kind_of(record)
-    facets = [("registry", record["registry"]), ("kind", kind)]
+    facets = [("registry", record["registry"])] if record["registry"] else []
+    facets.append(("kind", kind))
     facets += [("platform", p) for p in sorted(set(record.get("platforms", [])))]
     meta = [("repository", record["repository"]), ("kind", kind)]
     if "rank" in record:

@@ -20,6 +20,8 @@ from sitegen.site.output import (
     staging,
 )
 from sitegen.site.pages.catalog import Page, catalog_document, page_units
+from sitegen.site.pages.packages import package_files, package_index
+from sitegen.site.pages.sbom import downloads as sbom_downloads
 from sitegen.site.pages.repository import tag_data_file
 from sitegen.site.pages.history import Timeline
 from sitegen.site.render import Renderer, default_theme
@@ -29,6 +31,9 @@ from sitegen.site.workers import RenderWorkers, assign_shards, worker_count
 
 log = logging.getLogger("sitegen.site")
 
+# The bytes of a masked SBOM document by the digest of those bytes, or None.
+Documents = Callable[[str], bytes | None]
+
 
 def write_site(
     config: Config,
@@ -37,6 +42,7 @@ def write_site(
     *,
     workers: int | None = None,
     before_swap: Callable[[Staging], None] | None = None,
+    documents: Documents | None = None,
 ) -> int:
     """Render every page into a staging directory, index it, and swap it into place.
 
@@ -45,12 +51,14 @@ def write_site(
     (a repository with all its pages is one unit); the site is the same byte for byte
     either way. This process renders shard 0 and alone does everything that needs all
     pages (search index, sitemap). ``before_swap`` runs once the site is complete.
+    ``documents`` gives the bytes of a masked SBOM document by digest (the crawl left
+    them in the content cache); without it, no SBOM is offered for download.
 
     Any ``OSError`` (a full or read-only disk) becomes an ``OutputError`` naming the
     path and the reason; the staging directory is removed and the site in place kept.
     """
     try:
-        return _write_site(config, catalog, target, workers, before_swap)
+        return _write_site(config, catalog, target, workers, before_swap, documents)
     except OSError as exc:
         raise OutputError(
             f"cannot write the site: {describe(exc)}; the site in place was not changed"
@@ -63,12 +71,14 @@ def _write_site(
     target: Path,
     workers: int | None,
     before_swap: Callable[[Staging], None] | None,
+    documents: Documents | None,
 ) -> int:
     renderer = Renderer(config.site)
     _, static_dir = default_theme()
     limit = config.limits.site_pages
     timeline = Timeline(catalog)
-    units = page_units(catalog, timeline)
+    packages = package_index(catalog)
+    units = page_units(catalog, timeline, packages)
     shards = worker_count(catalog) if workers is None else max(1, workers)
     owners = assign_shards([unit.weight for unit in units], shards)
     with staging(target, before_swap) as stage:
@@ -113,6 +123,9 @@ def _write_site(
                 separators=(",", ":"),
             ),
         )
+        for path, text in package_files(packages):
+            stage.write(path, text)
+        _write_downloads(stage, catalog, documents)
         for path, xml in feeds(catalog, timeline, renderer):
             stage.write(path, xml)
         stage.write(paths.STAMP_FILE, stamp_script(catalog, config.site.stale_after))
@@ -136,6 +149,18 @@ class _Rendered:
     unit: int
     paths: list[str]
     indexed: list[search.Entry]
+
+
+def _write_downloads(stage: Staging, catalog: Catalog, documents: Documents | None) -> None:
+    """Each SBOM document offered for download, once. Its bytes were masked by the crawl
+    and are checked against their digest by the cache; one that is missing (a cache
+    that could not be written) is left out, with a warning."""
+    for digest, path in sbom_downloads(catalog).items():
+        data = documents(digest) if documents is not None else None
+        if data is None:
+            log.warning("SBOM document %s is not in the cache: not offered for download", digest)
+            continue
+        stage.write(path, data)
 
 
 def _too_many_pages(limit: int) -> OutputError:

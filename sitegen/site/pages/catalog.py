@@ -30,6 +30,7 @@ from sitegen.site import paths
 from sitegen.site.markup import excerpt, render_markdown
 from sitegen.site.pages.history import Timeline, changes_page, health_page
 from sitegen.site.pages.manifest import manifest_kind, manifest_pages
+from sitegen.site.pages.packages import PackageIndex, package_index, package_pages
 from sitegen.site.pages.page import SCHEMA_VERSION, Locations, Page
 from sitegen.site.pages.repository import PAGE_SIZE, description, repository_pages, tag_rows
 from sitegen.site.pages.shapes import (
@@ -68,10 +69,14 @@ class PageUnit:
     pages: Callable[[], Iterator[Page]]
 
 
-def page_units(catalog: Catalog, timeline: Timeline | None = None) -> list[PageUnit]:
-    """The site's pages as units, in page order; building a unit builds only its pages."""
+def page_units(
+    catalog: Catalog, timeline: Timeline | None = None, packages: PackageIndex | None = None
+) -> list[PageUnit]:
+    """The site's pages as units, in page order; building a unit builds only its pages.
+    ``packages``: the catalog's package index, when the caller has built it already."""
     timeline = timeline or Timeline(catalog)
     locations = digest_locations(catalog)
+    index = packages if packages is not None else package_index(catalog)
 
     def site_pages() -> Iterator[Page]:
         yield home_page(catalog)
@@ -90,7 +95,7 @@ def page_units(catalog: Catalog, timeline: Timeline | None = None) -> list[PageU
         )
         yield from timeline.diff_pages(registry, repository)
 
-    units = [PageUnit(4, site_pages)]
+    units = [PageUnit(4, site_pages), PageUnit(1 + len(index.packages), lambda: package_pages(index))]
     for registry in catalog.registries:
         units.append(PageUnit(1, functools.partial(registry_unit, registry)))
         for repository in registry.repositories:

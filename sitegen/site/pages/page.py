@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sitegen.model import Registry, Repository
 from sitegen.site import paths
 from sitegen.site.pages.history_shapes import ChangesData, DiffData, HealthData
+from sitegen.site.pages.packages_shapes import PackageData, PackagesData
 from sitegen.site.pages.shapes import (
     DigestData,
     HomeData,
@@ -34,6 +35,8 @@ PageData = (
     | ChangesData
     | DiffData
     | HealthData
+    | PackagesData
+    | PackageData
 )
 """Any page's data (the 404 page has none: it is served for every missing path)."""
 

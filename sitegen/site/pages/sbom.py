@@ -8,7 +8,8 @@ An SBOM is what its generator found in the image: read, not checked against the 
 
 from __future__ import annotations
 
-from sitegen.model import Index, Repository
+from sitegen.model import Catalog, Index, Repository
+from sitegen.site import paths
 from sitegen.site.pages.supplychain import unique_documents
 from sitegen.site.pages.supplychain_shapes import SbomEntry
 from sitegen.supplychain_model import Sbom
@@ -55,6 +56,26 @@ def with_sbom(repo: Repository) -> set[str]:
     return found
 
 
+def downloads(catalog: Catalog) -> dict[str, str]:
+    """The SBOM documents the site offers for download: the digest of each (masked)
+    document's bytes -> its path in the site. Each once, however many images share it."""
+    found: dict[str, str] = {}
+    for registry in catalog.registries:
+        for repo in registry.repositories:
+            for manifest in repo.manifests.values():
+                if isinstance(manifest, Index):
+                    for attestation in manifest.attestations:
+                        found.update(_download(item) for item in attestation.sboms if item.download)
+            for referrers in repo.referrers.values():
+                for referrer in referrers:
+                    found.update(_download(item) for item in referrer.sboms if item.download)
+    return dict(sorted(found.items()))
+
+
+def _download(item: Sbom) -> tuple[str, str]:
+    return item.download, paths.sbom_file(item.download, item.format)
+
+
 def _entry(item: Sbom, through: str, attestation: str) -> SbomEntry:
     return {
         "format": item.format,
@@ -75,6 +96,9 @@ def _entry(item: Sbom, through: str, attestation: str) -> SbomEntry:
         "attestation": attestation,
         "document": item.document,
         "note": item.note,
+        "download": _download(item)[1] if item.download else "",
+        "download_size": item.download_size,
+        "masked": item.masked,
     }
 
 

@@ -430,7 +430,7 @@ class SearchRecord(TypedDict):
     title: str
     registry: str
     repository: str
-    kind: Literal["repository", "tag"]
+    kind: Literal["repository", "tag", "package"]
     summary: str
     names: str
     keywords: str

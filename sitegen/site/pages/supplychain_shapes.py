@@ -75,3 +75,6 @@ class SbomEntry(TypedDict):
     attestation: str
     document: str
     note: str
+    download: str
+    download_size: int
+    masked: bool
