@@ -493,6 +493,17 @@
     return ordered;
   }
 
+  // A package whose name is a word of the query comes first: "musl 1.2" finds musl before
+  // musl-utils, whose name only starts with it. The rest keep their order.
+  function namedFirst(items, text) {
+    var words = text.trim().toLowerCase().split(/\s+/);
+    function named(item) {
+      var meta = item.meta || {};
+      return meta.kind === "package" && words.indexOf(String(meta.title || "").toLowerCase()) >= 0;
+    }
+    return items.filter(named).concat(items.filter(function (item) { return !named(item); }));
+  }
+
   var FACETS = [["registry", "Registry"], ["kind", "Kind"], ["platform", "Platform"]];
   var RESULTS_SHOWN = 40;
 
@@ -590,7 +601,7 @@
         }
         results.appendChild(el("p", { "class": "muted", role: "status", text: note }));
         var list = el("ol", { "class": "results" });
-        (found.exact ? items : orderResults(items)).forEach(function (item) {
+        (found.exact ? items : namedFirst(orderResults(items), text)).forEach(function (item) {
           list.appendChild(resultItem(item));
         });
         results.appendChild(list);
