@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from bench import catalog_size, scale, snapshot
+import pytest
+
+from bench import catalog_size, packages, scale, snapshot
 from bench.dataset import Spec, contents, moved_image, moved_tags
 from bench.measure import request_kind
 from bench.report import render, targets
 from sitegen.site.pages.catalog import catalog_document
+from sitegen.site.pages.packages import package_index
 
 
 def test_dataset_has_the_documented_shape() -> None:
@@ -97,3 +100,16 @@ def test_the_catalog_size_benchmark_resolves_every_tag() -> None:
         i["kind"] for r in document["registries"][0]["repositories"] for i in r["images"].values()
     }
     assert kinds == {"image", "index"}
+
+
+def test_the_package_benchmark_measures_a_skewed_index(capsys: pytest.CaptureFixture[str]) -> None:
+    catalog, _ = packages.catalog(60, 40)
+    index = package_index(catalog)
+    assert len(index.images) == 60
+    shares = sorted((row["images"] for row in index.summaries), reverse=True)
+    # Base packages are in many images, most of the tail in few.
+    assert shares[0] >= 10 and shares[len(shares) // 2] <= 3
+    assert packages.main(["--images", "60", "--packages", "40"]) == 0
+    out = capsys.readouterr().out
+    assert "package index for 60 images x 40 packages" in out
+    assert out.count("PASS") == 4 and "FAIL" not in out

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -44,9 +46,10 @@ from sitegen.site.pages.shapes import SearchRecord
 from sitegen.supplychain_model import Sbom
 
 LIST_PAGE_SIZE = 1000  # names on one page of the Packages list
-IMAGES_SHOWN = 20  # images of one version on a package page (all of them in the JSON)
+IMAGES_SHOWN = 5  # images of one version on a package page (all of them in the JSON)
 VERSIONS_SEARCHED = 200  # versions of one package in its search record
 
+_KEY = operator.attrgetter("name", "ecosystem", "version")  # of a Package
 # (ecosystem, version) -> the numbers of the images that have it, ascending.
 Versions = dict[tuple[str, str], list[int]]
 
@@ -75,17 +78,23 @@ class PackageIndex:
 
 
 def package_index(catalog: Catalog) -> PackageIndex:
-    """The index of ``catalog``: a walk over the SBOMs the model holds, no page built."""
+    """The index of ``catalog``: a walk over the SBOMs the model holds, no page built.
+    Millions of (package, image) pairs at scale: one flat dictionary while walking
+    (``defaultdict`` makes no list for a key it has), grouped by name at the end."""
     images: list[PackageImage] = []
-    found: dict[str, Versions] = {}
+    found: defaultdict[tuple[str, str, str], list[int]] = defaultdict(list)
     for registry in catalog.registries:
         for repo in registry.repositories:
             for image, held in _images(registry, repo):
                 number = len(images)
                 images.append(image)
-                for name, ecosystem, version in held:
-                    found.setdefault(name, {}).setdefault((ecosystem, version), []).append(number)
-    return PackageIndex(images, {name: found[name] for name in sorted(found, key=_name_order)})
+                for key in held:
+                    found[key].append(number)
+    packages: dict[str, Versions] = {}
+    for (name, ecosystem, version), numbers in found.items():
+        if name:  # a package without a name (or with a name of another type) has no page
+            packages.setdefault(name, {})[ecosystem, version] = numbers
+    return PackageIndex(images, {name: packages[name] for name in sorted(packages, key=_name_order)})
 
 
 def _name_order(name: str) -> tuple[str, str]:
@@ -101,8 +110,7 @@ def _images(
     def add(subject: str, sboms: tuple[Sbom, ...]) -> None:
         for item in sboms:
             if item.format:
-                packages = held.setdefault(subject, set())
-                packages.update((p.name, p.ecosystem, p.version) for p in item.packages if p.name)
+                held.setdefault(subject, set()).update(map(_KEY, item.packages))
 
     parents: dict[str, list[tuple[Index, str]]] = {}  # platform digest -> (index, platform)
     for manifest in repo.manifests.values():
