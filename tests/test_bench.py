@@ -11,8 +11,9 @@ from bench import catalog_size, packages, scale, snapshot
 from bench.dataset import Spec, contents, moved_image, moved_tags
 from bench.measure import request_kind
 from bench.report import render, targets
+from sitegen.site import paths
 from sitegen.site.pages.catalog import catalog_document
-from sitegen.site.pages.packages import package_index
+from sitegen.site.pages.packages import IMAGES_SHOWN, package_index, package_pages
 
 
 def test_dataset_has_the_documented_shape() -> None:
@@ -109,6 +110,15 @@ def test_the_package_benchmark_measures_a_skewed_index(capsys: pytest.CaptureFix
     shares = sorted((row["images"] for row in index.summaries), reverse=True)
     # Base packages are in many images, most of the tail in few.
     assert shares[0] >= 10 and shares[len(shares) // 2] <= 3
+    # The most shared package's page lists a few images per version; its shard all.
+    name = max(index.summaries, key=lambda row: row["images"])["name"]
+    versions = index.packages[name]
+    page = next(p for p in package_pages(index) if p.path == paths.package_path(name))
+    for row in page.data["versions"]:
+        held = versions[row["ecosystem"], row["version"]]
+        assert row["image_count"] == len(held)
+        assert row["images"] == [index.images[n] for n in held[:IMAGES_SHOWN]]
+    assert any(len(held) > IMAGES_SHOWN for held in versions.values())
     assert packages.main(["--images", "60", "--packages", "40"]) == 0
     out = capsys.readouterr().out
     assert "package index for 60 images x 40 packages" in out
