@@ -9,8 +9,8 @@ It serves SITE on 127.0.0.1 and opens each view in Debian's Chromium (through
 Playwright) at a desktop width (1366 px) or a phone's (390 px), light or dark, and saves
 the whole page. The set is the README's and docs/site.md's: the repository header, a
 tag, a multi-platform tag in dark mode, a Helm chart, an emptied repository, the
-registry table, the matrix, search, recent changes, a diff, and a phone's repository and
-tag pages.
+registry table, the matrix, search, recent changes, a diff, the Packages list and a
+package's page, and a phone's repository, tag, Packages and package pages.
 """
 
 from __future__ import annotations
@@ -56,6 +56,10 @@ def shots(registry: str = DEMO_REGISTRY) -> list[Shot]:
         Shot("changes", paths.CHANGES_PATH),
         Shot("phone-repository", paths.repository_path(registry, "base/alpine"), phone=True),
         Shot("phone-tag", tag("apps/web", "latest"), phone=True),
+        Shot("packages", paths.PACKAGES_PATH),
+        Shot("package", paths.package_path("musl")),
+        Shot("phone-packages", paths.PACKAGES_PATH, phone=True),
+        Shot("phone-package", paths.package_path("musl"), phone=True),
     ]
 
 
