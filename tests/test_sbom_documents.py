@@ -5,6 +5,7 @@ documents become notes, every string masked and cut."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -195,3 +196,57 @@ def test_layers_that_may_hold_an_sbom() -> None:
     assert sbom.unread_format("text/spdx").startswith("not read: text/spdx")
     assert sbom.unread_format("text/spdx+json") == ""
     assert sbom.sbom_layers({"layers": "none"}) == []
+
+
+def _kept(data: bytes, media_type: str = IN_TOTO) -> tuple[sbom.Sbom, dict[str, bytes]]:
+    stored: dict[str, bytes] = {}
+    found = sbom.read(data, media_type, DIGEST, Masker(), stored.__setitem__)
+    assert found is not None
+    return found, stored
+
+
+def test_the_document_is_kept_for_download_unwrapped_and_named_by_its_bytes() -> None:
+    statement = json.loads(_data("spdx-buildkit-statement-2025.json"))
+    for data, media_type in (
+        (json.dumps(statement).encode(), IN_TOTO),
+        (_envelope(statement), DSSE),
+    ):
+        found, stored = _kept(data, media_type)
+        ((name, body),) = stored.items()
+        assert found.download == name == "sha256:" + hashlib.sha256(body).hexdigest()
+        assert (found.download_size, found.masked) == (len(body), False)
+        # The SPDX document (the predicate), not the statement or the envelope around it.
+        assert json.loads(body) == statement["predicate"]
+    plain = _data("cyclonedx-syft-distroless-2022.json")
+    found, stored = _kept(plain, "application/vnd.cyclonedx+json")
+    assert json.loads(stored[found.download]) == json.loads(plain)
+    # Compact, and the same bytes however the registry spaced them.
+    assert b"\n" not in stored[found.download]
+    again, _ = _kept(json.dumps(json.loads(plain), indent=4).encode(), "application/spdx+json")
+    assert again.download == found.download
+
+
+def test_every_string_and_key_of_a_kept_document_is_masked() -> None:
+    document = json.loads(_data("spdx-syft-alpine-2022.json"))
+    document["packages"][0]["versionInfo"] = f"1.0 {TOKEN}"
+    document["packages"][1]["externalRefs"][0]["comment"] = f"see https://user:{TOKEN}@example.com"
+    document["annotations"] = {f"note {TOKEN}": "a key that carries a value"}
+    document["creationInfo"]["comment"] = f"password={TOKEN}"
+    found, stored = _kept(json.dumps(document).encode(), "application/spdx+json")
+    body = stored[found.download]
+    assert found.masked is True and TOKEN.encode() not in body and TOKEN[4:].encode() not in body
+    kept = json.loads(body)
+    assert kept["packages"][0]["versionInfo"].startswith("1.0 ") and MASK in body.decode()
+    assert [k.startswith("note ") and TOKEN not in k for k in kept["annotations"]] == [True]
+    assert kept["packages"][2] == document["packages"][2]  # the rest as it was
+
+
+def test_nothing_is_kept_of_a_document_that_is_not_read() -> None:
+    for data, media_type in (
+        (b"{not json", "application/spdx+json"),
+        (b'{"spdxVersion": "SPDX-3.0"}', "application/spdx+json"),
+    ):
+        found, stored = _kept(data, media_type)
+        assert stored == {} and found.download == "" and found.note
+    other = json.dumps(_statement("https://slsa.dev/provenance/v1", {})).encode()
+    assert sbom.read(other, IN_TOTO, DIGEST, Masker(), lambda *_: pytest.fail("kept")) is None

@@ -71,9 +71,10 @@ Package names come from SBOMs, not from a grammar: anything at all (``../../x``,
 ``a/b?c#d``, capitals, unicode, 256 characters). A name that is plainly safe
 (``PLAIN_PACKAGE``: lowercase letters, digits, ``.``, ``_``, ``+``, ``-``, starting with
 a letter or digit, not ending in ``.``, not a Windows device or a page file) is its own
-directory; any other becomes its safe characters (lowercase, the rest ``-``, at most 64)
-then ``~`` and the first 16 hexadecimal digits of the SHA-256 of its UTF-8 bytes:
-``OpenSSL`` -> ``openssl~<hash>``. A plain directory holds no ``~``, so the two forms
+directory; any other becomes its safe characters (lowercase letters, digits, ``+``,
+``-``; every other character ``-``; at most 64) then ``~`` and the first 16 hexadecimal
+digits of the SHA-256 of its UTF-8 bytes: ``OpenSSL`` -> ``openssl~<hash>``,
+``nul.tar`` -> ``nul-tar~<hash>``. A plain directory holds no ``~``, so the two forms
 never meet, and neither starts with ``_`` (``_pages`` is the list's).
 
 Paths longer than Windows' classic 260-character limit are not shortened: a deep name
@@ -285,7 +286,8 @@ def package_slug(name: str) -> str:
         and name not in PAGE_FILES
     ):
         return name
-    safe = re.sub(r"[^a-z0-9._+-]", "-", name.lower())[:64].lstrip(".")
+    # No dot (Windows reads "nul.tar~..." as the device nul), no "_" (the list's pages).
+    safe = re.sub(r"[^a-z0-9+-]", "-", name.lower())[:64]
     return f"{safe}{ESCAPE}{_name_hash(name)[:16]}"
 
 
