@@ -565,6 +565,13 @@ def test_sbom_bytes_is_a_limit_like_the_others_and_larger(tmp_path: Path) -> Non
     assert message.startswith("registries.yaml:5:15: limits.sbom_bytes: ")
     message = error(tmp_path, base + "limits:\n  sbom_bytes: lots\n")
     assert message.startswith("registries.yaml:5:15: limits.sbom_bytes: ")
+    # No document limit above what the cache keeps: a cached one could not be read back.
+    for key in ("sbom_bytes", "supply_chain_bytes", "manifest_bytes", "config_bytes"):
+        message = error(tmp_path, base + f"limits:\n  {key}: {(256 << 20) + 1}\n")
+        assert message.startswith(f"registries.yaml:5:{5 + len(key)}: limits.{key}: ")
+    assert load(tmp_path, base + f"limits:\n  sbom_bytes: {256 << 20}\n").limits.sbom_bytes == (
+        256 << 20
+    )
 
 
 def test_supply_chain_bytes_is_a_limit_like_the_others(tmp_path: Path) -> None:

@@ -250,3 +250,18 @@ def test_nothing_is_kept_of_a_document_that_is_not_read() -> None:
         assert stored == {} and found.download == "" and found.note
     other = json.dumps(_statement("https://slsa.dev/provenance/v1", {})).encode()
     assert sbom.read(other, IN_TOTO, DIGEST, Masker(), lambda *_: pytest.fail("kept")) is None
+
+
+def test_a_kept_document_longer_than_the_limit_is_not_offered() -> None:
+    plain = _data("cyclonedx-syft-distroless-2022.json")
+    found, stored = _kept(plain, "application/vnd.cyclonedx+json")
+    size = found.download_size
+    shown = sbom.read(
+        plain, "application/vnd.cyclonedx+json", DIGEST, Masker(), stored.__setitem__, size - 1
+    )
+    assert shown is not None and shown.format and shown.package_count == found.package_count
+    assert (shown.download, shown.download_size) == ("", 0)
+    exact = sbom.read(
+        plain, "application/vnd.cyclonedx+json", DIGEST, Masker(), stored.__setitem__, size
+    )
+    assert exact is not None and exact.download == found.download

@@ -28,6 +28,7 @@ from sitegen.config.schema import (
     DEFAULT_TIMEOUT,
     DEFAULT_TITLE,
     LIMIT_KEYS,
+    LIMIT_MAXIMA,
     Auth,
     Config,
     Limits,
@@ -107,7 +108,9 @@ class _Builder:
     def limits(self, node: Field) -> Limits:
         keys = self.r.mapping(node, tuple(LIMIT_KEYS))
         values = {
-            LIMIT_KEYS[key]: self.r.integer(field_, minimum=0 if key == "redirects" else 1)
+            LIMIT_KEYS[key]: self.r.integer(
+                field_, minimum=0 if key == "redirects" else 1, maximum=LIMIT_MAXIMA.get(key)
+            )
             for key, field_ in keys.items()
         }
         return replace(Limits(), **values)

@@ -150,6 +150,13 @@ class Limits:
     build_time_budget: int = DEFAULT_BUILD_TIME_BUDGET  # seconds for the crawl of all registries
 
 
+# The largest document the content cache keeps (``crawl/cache.py``): the limits of the
+# documents it holds may not be higher, or a cached one could not be read back.
+CACHED_DOCUMENT_BYTES = 256 << 20
+LIMIT_MAXIMA = dict.fromkeys(
+    ("manifest_bytes", "config_bytes", "supply_chain_bytes", "sbom_bytes"), CACHED_DOCUMENT_BYTES
+)
+
 LIMIT_KEYS = {
     "manifest_bytes": "manifest_bytes",
     "config_bytes": "config_bytes",

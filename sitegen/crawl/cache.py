@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+from sitegen.config.schema import CACHED_DOCUMENT_BYTES
 from sitegen.errors import FileRefused, OutputError
 from sitegen.files import atomic_write, describe, exclusive, read_limited
 from sitegen.oci.references import is_digest, verify_digest
@@ -21,7 +22,9 @@ from sitegen.oci.references import is_digest, verify_digest
 log = logging.getLogger("sitegen.crawl.cache")
 
 LOCK_FILE = "lock"
-MAX_ENTRY_BYTES = 256 << 20  # far above any manifest or config a registry may send
+# Far above any manifest or config a registry may send; the config keeps the document
+# limits (limits.sbom_bytes, ...) at or below it, so whatever is cached can be read back.
+MAX_ENTRY_BYTES = CACHED_DOCUMENT_BYTES
 _TEMPORARY_PREFIX = ".tmp-"  # an entry being written; a killed build's are pruned
 
 

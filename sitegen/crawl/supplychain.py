@@ -232,7 +232,8 @@ class SupplyChainReader:
                 cause = f"SBOM could not be read: {reason(exc)}"
                 self.report(cause, exc, digest)
                 return Sbom("", document=digest, note=self.ctx.masker.message(cause))
-            return sbom.read(data, media_type, digest, self.ctx.masker, self.ctx.cache.put)
+            masker, keep = self.ctx.masker, self.ctx.cache.put
+            return sbom.read(data, media_type, digest, masker, keep, self.sbom_cap)
 
         found = await asyncio.gather(*(one(m, d, s) for m, d, s in layers))
         return tuple(s for s in found if s is not None)

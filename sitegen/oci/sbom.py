@@ -91,12 +91,18 @@ Keep = Callable[[str, bytes], None]
 
 
 def read(
-    data: bytes, media_type: str, digest: str, masker: Masker, keep: Keep | None = None
+    data: bytes,
+    media_type: str,
+    digest: str,
+    masker: Masker,
+    keep: Keep | None = None,
+    keep_limit: int | None = None,
 ) -> Sbom | None:
     """The SBOM in one layer's bytes; ``None`` when the layer holds a statement of
     another predicate type; an ``Sbom`` with a ``note`` when it cannot be read. With
     ``keep``, the masked document is handed to it and the ``Sbom`` names it
-    (``download``)."""
+    (``download``), unless it is longer than ``keep_limit`` bytes (masking can make a
+    document longer than the layer it came in)."""
     try:
         loaded = jsonload.load_object(data)
     except jsonload.JSONRefused as exc:
@@ -128,6 +134,8 @@ def read(
     if keep is None:
         return result
     body, changed = download(document, masker)
+    if keep_limit is not None and len(body) > keep_limit:
+        return result
     name = "sha256:" + hashlib.sha256(body).hexdigest()
     keep(name, body)
     return dataclasses.replace(result, download=name, download_size=len(body), masked=changed)
