@@ -245,8 +245,8 @@ def test_odd_names_get_safe_paths_inside_the_package_directory(site: Path) -> No
         assert path == paths.package_path(name)
         assert path.startswith(paths.PACKAGES_PATH) and path.count("/") == 2
         assert "~" in path and path.isascii() and "?" not in path and "#" not in path
-        _, data = _package(site, name)
-        assert data["name"] == name
+        html, data = _package(site, name)
+        assert data["name"] == name and MARKUP not in html
     # The long name is cut (256 characters), not refused, and still has a page.
     (long_name,) = [n for n in listed if n.startswith("yyy")]
     assert len(long_name) <= 256 and len(listed[long_name]["path"]) < 100
