@@ -279,6 +279,7 @@ def package_files(index: PackageIndex) -> Iterator[tuple[str, str]]:
     ]
     document: PackagesIndexDocument = {
         "schema": SCHEMA_VERSION,
+        "kind": "package-index",  # every index.json of the site says what it is
         "package_count": len(index.packages),
         "image_count": len(index.images),
         "shards": {shard: [p["name"] for p in found] for shard, found in sorted(shards.items())},

@@ -65,6 +65,7 @@ class PackageData(Document):
 
 
 class PackagesIndexDocument(Document):
+    kind: Literal["package-index"]
     package_count: int
     image_count: int
     shards: dict[str, list[str]]
