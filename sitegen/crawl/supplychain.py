@@ -202,14 +202,9 @@ class SupplyChainReader:
         layers = provenance.statement_layers(document)
 
         async def one(media_type: str, digest: str, size: int) -> Provenance | None:
-            try:
-                data = await self.blob(digest, size)
-            except Skipped as exc:
-                return Provenance("", document=digest, note=str(exc))
-            except RegistryError as exc:
-                cause = f"provenance could not be read: {reason(exc)}"
-                self.report(cause, exc, digest)
-                return Provenance("", document=digest, note=self.ctx.masker.message(cause))
+            data = await self._layer(digest, size, "provenance")
+            if isinstance(data, str):
+                return Provenance("", document=digest, note=data)
             return provenance.read(data, media_type, digest, self.ctx.masker)
 
         found = await asyncio.gather(*(one(m, d, s) for m, d, s, _ in layers))
@@ -224,19 +219,26 @@ class SupplyChainReader:
         async def one(media_type: str, digest: str, size: int) -> Sbom | None:
             if unread := sbom.unread_format(media_type):
                 return Sbom("", document=digest, note=unread)
-            try:
-                data = await self.blob(digest, size, sbom=True)
-            except Skipped as exc:
-                return Sbom("", document=digest, note=str(exc))
-            except RegistryError as exc:
-                cause = f"SBOM could not be read: {reason(exc)}"
-                self.report(cause, exc, digest)
-                return Sbom("", document=digest, note=self.ctx.masker.message(cause))
+            data = await self._layer(digest, size, "SBOM", sbom=True)
+            if isinstance(data, str):
+                return Sbom("", document=digest, note=data)
             masker, keep = self.ctx.masker, self.ctx.cache.put
             return sbom.read(data, media_type, digest, masker, keep, self.sbom_cap)
 
         found = await asyncio.gather(*(one(m, d, s) for m, d, s in layers))
         return tuple(s for s in found if s is not None)
+
+    async def _layer(self, digest: str, size: int, what: str, *, sbom: bool = False) -> bytes | str:
+        """A statement or SBOM layer's bytes, or the note that says why it was not read
+        (over the cap, or the registry's error, which is reported)."""
+        try:
+            return await self.blob(digest, size, sbom=sbom)
+        except Skipped as exc:
+            return str(exc)
+        except RegistryError as exc:
+            cause = f"{what} could not be read: {reason(exc)}"
+            self.report(cause, exc, digest)
+            return self.ctx.masker.message(cause)
 
     async def _resolve(self, tag: str) -> tuple[str, int | None]:
         head = await self.session.head_manifest(self.name, tag)
