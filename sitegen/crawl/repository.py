@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Mapping
 
 from sitegen.config import (
     RegistryConfig,
@@ -170,7 +171,9 @@ class RepositoryCrawler(ManifestLoader):
             count = len(manifest.attestations)
             mine, done = done[:count], done[count:]
             by_digest[manifest.digest] = dataclasses.replace(manifest, attestations=tuple(mine))
-        subjects = sorted(by_digest)
+        # Referrers attach to a platform's manifest as often as to the index (a scan
+        # report per platform, `cosign sign --recursive`): ask about both.
+        subjects = sorted(_subjects(by_digest))
         answers = await asyncio.gather(
             *(self.referrers.fetch(self.name, digest) for digest in subjects)
         )
@@ -193,10 +196,7 @@ class RepositoryCrawler(ManifestLoader):
     ) -> dict[str, list[Referrer]]:
         """The documents of the referrers of what is shown (the tags' manifests and their
         platforms), each read once; the others are kept as found, unread."""
-        subjects = set(shown)
-        for manifest in shown.values():
-            if isinstance(manifest, Index):
-                subjects.update(e.descriptor.digest for e in manifest.entries)
+        subjects = _subjects(shown)
         wanted = [(s, r) for s, found in referrers.items() if s in subjects for r in found]
         read = await asyncio.gather(*(self.supply_chain.read(r) for _, r in wanted))
         result = {s: found for s, found in referrers.items() if s not in subjects}
@@ -286,6 +286,15 @@ class RepositoryCrawler(ManifestLoader):
             return found
 
         return await self.ctx.shared(digest, fetch, self.registry)
+
+
+def _subjects(shown: Mapping[str, Manifest]) -> set[str]:
+    """The digests a reader sees: the tags' manifests and their platforms."""
+    subjects = set(shown)
+    for manifest in shown.values():
+        if isinstance(manifest, Index):
+            subjects.update(e.descriptor.digest for e in manifest.entries)
+    return subjects
 
 
 def _matches(tag_filter: TagFilter, tag: str) -> bool:
