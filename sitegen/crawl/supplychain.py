@@ -31,6 +31,8 @@ from sitegen.supplychain_model import Provenance, Referrer, Sbom, Signature
 log = logging.getLogger("sitegen.crawl")
 
 LIMIT_KEY = "limits.supply_chain_bytes"
+BUNDLE_CONTENT = "dev.sigstore.bundle.content"  # "message-signature" or "dsse-envelope"
+BUNDLE_PREDICATE = "dev.sigstore.bundle.predicateType"
 
 
 class Skipped(Exception):
@@ -137,15 +139,13 @@ class SupplyChainReader:
             if not digest:
                 digest, size = await self._resolve(referrer.tag)
             found = await self.manifest(digest, size)
-            claims: tuple[Signature, ...] = ()
-            built: tuple[Provenance, ...] = ()
-            inside: tuple[Sbom, ...] = ()
-            if referrer.kind == kinds.SIGNATURE or signatures.is_notation(found.document):
-                envelopes = await self._envelopes(found.document)
-                claims = signatures.read(found.document, envelopes, self.ctx.masker)
-            else:
-                built = await self.provenance(found.document)
-                inside = await self.sboms(found.document)
+            # Who signed (a signature, or the signer of an attestation), and what an
+            # attestation says; a manifest holds what its layers hold, whatever its tag
+            # or descriptor called it. Layers of neither kind are not fetched.
+            envelopes = await self._envelopes(found.document)
+            claims = signatures.read(found.document, envelopes, self.ctx.masker)
+            built = await self.provenance(found.document)
+            inside = await self.sboms(found.document)
         except Skipped as exc:
             return dataclasses.replace(referrer, digest=digest, note=str(exc))
         except RegistryError as exc:
@@ -156,8 +156,11 @@ class SupplyChainReader:
         artifact_type = _text(document.get("artifactType")) or _config_type(document)
         mask = self.ctx.masker.text
         kind = referrer.kind
+        layer_types = _layer_types(document)
         if kind == "artifact" or signatures.is_notation(document):
-            kind = kinds.supply_chain_kind(artifact_type, *_layer_types(document)) or kind
+            kind = kinds.supply_chain_kind(artifact_type, *layer_types) or kind
+        if any(signatures.is_bundle(t) for t in layer_types):
+            kind = _bundle_kind(document, claims)
         return dataclasses.replace(
             referrer,
             digest=found.digest,
@@ -250,6 +253,19 @@ class SupplyChainReader:
 
         found = await asyncio.gather(*(one(digest, size) for _, digest, size in layers))
         return {digest: data for (_, digest, _), data in zip(layers, found, strict=True)}
+
+
+def _bundle_kind(document: Mapping[str, Any], claims: tuple[Signature, ...]) -> str:
+    """A sigstore bundle signs the image (a message signature) or an attestation (a DSSE
+    statement): its kind is what it signs, not the bundle's media type. cosign also
+    writes that on the manifest (``dev.sigstore.bundle.content``, ``.predicateType``)."""
+    annotations = document.get("annotations")
+    annotations = annotations if isinstance(annotations, dict) else {}
+    predicates = [c.predicate_type for c in claims if c.predicate_type]
+    predicates.append(_text(annotations.get(BUNDLE_PREDICATE)))
+    if any(predicates) or annotations.get(BUNDLE_CONTENT) == "dsse-envelope":
+        return kinds.supply_chain_kind(*predicates) or kinds.ATTESTATION
+    return kinds.SIGNATURE
 
 
 def _text(value: Any) -> str:

@@ -10,6 +10,12 @@ signed and when, read so that a person can check them with ``cosign verify`` or
   its subject alternative name, the OIDC issuer a Fulcio extension), and the Rekor entry
   ``dev.sigstore.cosign/bundle`` (a JSON string whose ``Payload.body`` is base64 JSON
   holding the public key or certificate, base64 PEM again).
+- a sigstore bundle (``application/vnd.dev.sigstore.bundle.v0.3+json``, cosign's
+  ``--new-bundle-format``, GitHub artifact attestations) is one layer holding the
+  verification material (the Fulcio certificate as base64 DER, or a key hint), the Rekor
+  entries (``integratedTime``, a JSON string in v0.3) and either a message signature or a
+  DSSE envelope whose statement names what is attested (sigstore protobuf-specs
+  ``sigstore_bundle.proto``).
 - notation keeps a JWS (``application/jose+json``) or COSE envelope as the one layer of a
   manifest whose config or ``artifactType`` is ``application/vnd.cncf.notary.signature``
   (notaryproject specs ``signature-envelope-jws.md``): the certificate chain is in the
@@ -33,13 +39,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ObjectIdentifier
 
-from sitegen.oci import jsonload
+from sitegen.oci import jsonload, provenance
 from sitegen.oci.masking import Masker
 from sitegen.supplychain_model import Signature
 
 COSIGN_SIGNATURE = "dev.cosignproject.cosign/signature"
 COSIGN_CERTIFICATE = "dev.sigstore.cosign/certificate"
 COSIGN_BUNDLE = "dev.sigstore.cosign/bundle"
+COSIGN_PREDICATE = "predicateType"  # on a cosign attestation's layer
 NOTATION_SIGNATURE = "application/vnd.cncf.notary.signature"
 JWS = "application/jose+json"
 COSE = "application/cose"
@@ -60,39 +67,47 @@ def is_notation(document: Mapping[str, Any]) -> bool:
 
 
 def envelope_layers(document: Mapping[str, Any]) -> list[tuple[str, str, int]]:
-    """(media type, digest, size) of a notation manifest's envelope layers: the blobs to
-    read. None for a cosign signature, whose claims are all in the manifest."""
-    if not is_notation(document):
-        return []
+    """(media type, digest, size) of the layers whose blobs hold the claims: a notation
+    manifest's envelopes, sigstore bundles. None for a cosign signature, whose claims
+    are all in the manifest."""
+    notation = is_notation(document)
     found = []
     for layer in _layers(document):
+        media_type = str(layer.get("mediaType", ""))
+        if not (notation or is_bundle(media_type)):
+            continue
         digest, size = layer.get("digest"), layer.get("size")
         if isinstance(digest, str) and isinstance(size, int) and not isinstance(size, bool):
-            found.append((str(layer.get("mediaType", "")), digest, size))
+            found.append((media_type, digest, size))
     return found
+
+
+def is_bundle(media_type: str) -> bool:
+    """A sigstore bundle layer (any version)."""
+    return media_type.startswith(provenance.SIGSTORE_BUNDLE)
 
 
 def read(
     document: Mapping[str, Any], envelopes: Mapping[str, bytes | str], masker: Masker
 ) -> tuple[Signature, ...]:
-    """The signatures in a signature manifest. ``envelopes``: layer digest -> the
-    envelope's bytes, or why it was not read (a note)."""
-    if is_notation(document):
-        found = []
-        for media_type, digest, _ in envelope_layers(document):
-            envelope = envelopes.get(digest, "not read")
-            if isinstance(envelope, str):
-                found.append(
-                    Signature("notation", "notation", note=f"envelope not read: {envelope}")
-                )
-            else:
-                found.append(_notation(media_type, envelope))
-        return tuple(_masked(s, masker) for s in found)
-    return tuple(
-        _masked(_cosign(annotations), masker)
-        for layer in _layers(document)
-        if COSIGN_SIGNATURE in (annotations := _annotations(layer))
-    )
+    """The signatures in a signature or attestation manifest. ``envelopes``: layer
+    digest -> the envelope's or bundle's bytes, or why it was not read (a note)."""
+    notation = is_notation(document)
+    scheme = "notation" if notation else "sigstore"
+    found = []
+    for media_type, digest, _ in envelope_layers(document):
+        envelope = envelopes.get(digest, "not read")
+        if isinstance(envelope, str):
+            found.append(Signature(scheme, scheme, note=f"envelope not read: {envelope}"))
+        else:
+            found.append(_notation(media_type, envelope) if notation else _sigstore(envelope))
+    if not notation:
+        found.extend(
+            _cosign(annotations)
+            for layer in _layers(document)
+            if COSIGN_SIGNATURE in (annotations := _annotations(layer))
+        )
+    return tuple(_masked(s, masker) for s in found)
 
 
 # -- cosign ------------------------------------------------------------------------------
@@ -127,6 +142,7 @@ def _cosign(annotations: Mapping[str, str]) -> Signature:
         rekor_bundle=bool(bundle),
         signed_at=signed_at,
         signed_at_source=source,
+        predicate_type=annotations.get(COSIGN_PREDICATE, ""),
         note="; ".join(notes),
     )
 
@@ -152,15 +168,8 @@ def _bundle(value: str, notes: list[str]) -> tuple[datetime | None, str]:
     except jsonload.JSONRefused:
         notes.append("the Rekor bundle could not be read")
         return None, ""
-    payload = bundle.get("Payload")
-    payload = payload if isinstance(payload, dict) else {}
-    integrated = payload.get("integratedTime")
-    when = None
-    if isinstance(integrated, int) and not isinstance(integrated, bool):
-        try:
-            when = datetime.fromtimestamp(integrated, UTC)
-        except (OverflowError, OSError, ValueError):
-            notes.append("the Rekor integratedTime is out of range")
+    payload = _dict(bundle.get("Payload"))
+    when = _unix_time(payload.get("integratedTime"), notes)
     key = ""
     body = _b64_json(payload.get("body"))
     spec = body.get("spec") if isinstance(body, dict) else None
@@ -228,6 +237,76 @@ def _der_utf8(data: bytes) -> str:
     if len(data) != start + length:
         return ""
     return data[start:].decode("utf-8", "replace")
+
+
+# -- sigstore bundles ---------------------------------------------------------------------
+
+
+def _sigstore(data: bytes) -> Signature:
+    """The claims of a sigstore bundle (v0.1 to v0.3): who signed (certificate or key),
+    when Rekor logged it, and what it signs (a statement's predicate type, if any)."""
+    try:
+        bundle = jsonload.load_object(data)
+    except jsonload.JSONRefused:
+        return Signature("sigstore", "sigstore", note="the sigstore bundle could not be read")
+    notes: list[str] = []
+    material = _dict(bundle.get("verificationMaterial"))
+    chain = _dict(material.get("x509CertificateChain")).get("certificates")
+    leaf = chain[0] if isinstance(chain, list) and chain else material.get("certificate")
+    raw = _dict(leaf).get("rawBytes")
+    certificate = None
+    if isinstance(raw, str):
+        try:
+            certificate = x509.load_der_x509_certificate(base64.b64decode(raw, validate=True))
+        except (ValueError, binascii.Error):
+            notes.append("the certificate could not be read")
+    hint = _dict(material.get("publicKey")).get("hint")
+    if certificate is None and isinstance(hint, str) and hint:
+        notes.append(f"signed with a key; its hint: {hint}")
+    entries = material.get("tlogEntries")
+    entries = [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+    integrated = _unix_time(entries[0].get("integratedTime"), notes) if entries else None
+    identity = issuer = signed_at = source = ""
+    if certificate is not None:
+        identity, issuer = _san(certificate), _issuer(certificate)
+        if not identity:
+            notes.append("the certificate names no identity")
+    if integrated is not None:
+        signed_at, source = _rfc3339(integrated), "Rekor integratedTime"
+    elif certificate is not None:
+        signed_at, source = _rfc3339(certificate.not_valid_before_utc), "certificate notBefore"
+    claim = provenance.statement(bundle, "") if "dsseEnvelope" in bundle else None
+    predicate = claim.get("predicateType") if claim is not None else None
+    if "dsseEnvelope" in bundle and not isinstance(predicate, str):
+        notes.append("the attested statement could not be read")
+    return Signature(
+        "sigstore",
+        "keyless" if raw is not None else "key",
+        identity=identity,
+        issuer=issuer,
+        rekor_bundle=bool(entries),
+        signed_at=signed_at,
+        signed_at_source=source,
+        predicate_type=predicate if isinstance(predicate, str) else "",
+        note="; ".join(notes),
+    )
+
+
+def _unix_time(value: Any, notes: list[str]) -> datetime | None:
+    """A Unix time as a number or, as protobuf JSON writes int64, a decimal string."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12:
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        notes.append("the Rekor integratedTime is out of range")
+        return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 # -- notation ----------------------------------------------------------------------------
@@ -323,5 +402,6 @@ def _masked(signature: Signature, masker: Masker) -> Signature:
         rekor_bundle=signature.rekor_bundle,
         signed_at=clean(signature.signed_at),
         signed_at_source=signature.signed_at_source,
+        predicate_type=clean(signature.predicate_type),
         note=clean(signature.note),
     )
