@@ -19,8 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sitegen.crawl.context import CrawlContext
-from sitegen.crawl.loader import reason
+from sitegen.crawl.context import CrawlContext, reason
 from sitegen.errors import ProtocolError, RegistryError, TooLarge
 from sitegen.model import Attestation
 from sitegen.oci import jsonload, kinds, mediatypes, provenance, sbom, signatures
@@ -59,16 +58,18 @@ class SupplyChainReader:
 
     def __init__(
         self,
-        session: RegistrySession,
+        session: RegistrySession | None,
+        registry: str,
         repository: str,
         ctx: CrawlContext,
-        cap: int,
         report: Report,
     ) -> None:
+        """``session`` None: nowhere to ask (a registry that failed); the cache alone."""
         self.session = session
+        self.registry = registry
         self.name = repository
         self.ctx = ctx
-        self.cap = cap
+        self.cap = ctx.supply_chain_cap
         self.report = report
         self._manifests: SingleFlight[str, Document] = SingleFlight(keep=True)
         self._blobs: SingleFlight[str, bytes] = SingleFlight(keep=True)
@@ -93,22 +94,23 @@ class SupplyChainReader:
     async def _manifest(self, digest: str) -> Document:
         data = self.ctx.cache.get(digest)
         if data is None:
+            session = self._online()
 
             async def fetch() -> bytes:
                 try:
-                    raw = await self.session.manifest(self.name, digest, max_bytes=self.cap)
+                    raw = await session.manifest(self.name, digest, max_bytes=self.cap)
                 except TooLarge:
                     raise Skipped(f"not read: over the {self.cap:,}-byte {LIMIT_KEY}") from None
                 self.ctx.cache.put(digest, raw.data)
                 return raw.data
 
-            data = await self.ctx.shared(digest, fetch, self.session.name)
+            data = await self.ctx.shared(digest, fetch, session.name)
         self._check(len(data))  # a cache filled with a higher cap
         try:
             document = jsonload.load_object(data)
         except jsonload.JSONRefused as exc:
             raise ProtocolError(
-                f"manifest {digest[:19]}: {exc}", registry=self.session.name, repository=self.name
+                f"manifest {digest[:19]}: {exc}", registry=self.registry, repository=self.name
             ) from None
         media_type, _ = mediatypes.resolve_media_type(None, document)
         return Document(digest=digest, media_type=media_type, size=len(data), document=document)
@@ -116,18 +118,24 @@ class SupplyChainReader:
     async def _blob(self, digest: str) -> bytes:
         data = self.ctx.cache.get(digest)
         if data is None:
+            session = self._online()
 
             async def fetch() -> bytes:
                 try:
-                    found = await self.session.blob(self.name, digest, max_bytes=self.cap)
+                    found = await session.blob(self.name, digest, max_bytes=self.cap)
                 except TooLarge:
                     raise Skipped(f"not read: over the {self.cap:,}-byte {LIMIT_KEY}") from None
                 self.ctx.cache.put(digest, found)
                 return found
 
-            data = await self.ctx.shared(digest, fetch, self.session.name)
+            data = await self.ctx.shared(digest, fetch, session.name)
         self._check(len(data))
         return data
+
+    def _online(self) -> RegistrySession:
+        if self.session is None:
+            raise Skipped("not read: not in the cache, and the registry could not be asked")
+        return self.session
 
     # -- referrers ----------------------------------------------------------------------
 
@@ -231,12 +239,13 @@ class SupplyChainReader:
         return tuple(s for s in found if s is not None)
 
     async def _resolve(self, tag: str) -> tuple[str, int | None]:
-        head = await self.session.head_manifest(self.name, tag)
+        session = self._online()
+        head = await session.head_manifest(self.name, tag)
         if head.digest is not None:
             return head.digest, head.size
         # No usable Docker-Content-Digest (docs/protocol.md item 17): GET and hash.
         try:
-            raw = await self.session.manifest(self.name, tag, max_bytes=self.cap)
+            raw = await session.manifest(self.name, tag, max_bytes=self.cap)
         except TooLarge:
             raise Skipped(f"not read: over the {self.cap:,}-byte {LIMIT_KEY}") from None
         self.ctx.cache.put(raw.digest, raw.data)
