@@ -76,11 +76,10 @@ def openvex(
             entry["vulnerability"] = {"name": vulnerability}
             entry["products"] = [{**product, "subcomponents": [{"@id": f"pkg:generic/{package}"}]}]
             entry["status"] = status
+            entry.pop("impact_statement", None)  # the template's words are about alpine
+            entry.pop("justification", None)
             if justification:
                 entry["justification"] = justification
-            else:
-                entry.pop("justification", None)
-                entry.pop("impact_statement", None)
             statements.append(entry)
     else:
         for entry in found["statements"]:

@@ -193,7 +193,7 @@ def test_trivy_report_and_openvex_referrers_of_an_image(site: Path) -> None:
     kinds = sorted(r["kind"] for r in data["referrers"])
     assert kinds == ["vex", "vulnerability-report"]
     # The page: counts both ways, the VEX effect, links, "no fix".
-    assert "1 not affected per VEX: not counted after VEX" in page
+    assert '<p class="vex-effect">1 not affected per VEX, not counted after VEX.</p>' in page
     assert (
         '<a href="https://avd.aquasec.com/nvd/cve-2019-18224" rel="nofollow noopener">CVE-2019-18224</a>'
         in page

@@ -49,7 +49,7 @@ class ReportView(TypedDict):
     # (severity, as reported, after VEX) for each severity, worst first.
     counts: list[tuple[str, int, int]]
     summary: str  # "1 critical, 2 low" (after VEX), "no findings"
-    vex_effect: str  # "2 not affected and 1 fixed per VEX: not counted after VEX"
+    vex_effect: str  # "2 not affected and 1 fixed per VEX, not counted after VEX"
     caption: str  # of its findings table: "3 findings", "The first 2,000 of 5,000 findings"
     empty: str  # "No findings reported by trivy" for a clean report, else ""
 
@@ -294,7 +294,7 @@ def report_view(entry: VulnerabilityReportEntry) -> ReportView:
         "report": entry,
         "counts": [(s, raw[s], after[s]) for s in SEVERITIES],
         "summary": _summary(after),
-        "vex_effect": f"{effect} per VEX: not counted after VEX" if effect else "",
+        "vex_effect": f"{effect} per VEX, not counted after VEX" if effect else "",
         "caption": f"The first {shown:,} of {count}, worst first" if shown < total else f"{count}, worst first",
         "empty": empty,
     }
