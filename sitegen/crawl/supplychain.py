@@ -214,14 +214,9 @@ class SupplyChainReader:
         layers = provenance.statement_layers(document)
 
         async def one(media_type: str, digest: str, size: int) -> Provenance | None:
-            try:
-                data = await self.blob(digest, size)
-            except Skipped as exc:
-                return Provenance("", document=digest, note=str(exc))
-            except RegistryError as exc:
-                cause = f"provenance could not be read: {reason(exc)}"
-                self.report(cause, exc, digest)
-                return Provenance("", document=digest, note=self.ctx.masker.message(cause))
+            data = await self._layer(digest, size, "provenance")
+            if isinstance(data, str):
+                return Provenance("", document=digest, note=data)
             return provenance.read(data, media_type, digest, self.ctx.masker)
 
         found = await asyncio.gather(*(one(m, d, s) for m, d, s, _ in layers))
@@ -236,14 +231,9 @@ class SupplyChainReader:
         async def one(media_type: str, digest: str, size: int) -> Sbom | None:
             if unread := sbom.unread_format(media_type):
                 return Sbom("", document=digest, note=unread)
-            try:
-                data = await self.blob(digest, size)
-            except Skipped as exc:
-                return Sbom("", document=digest, note=str(exc))
-            except RegistryError as exc:
-                cause = f"SBOM could not be read: {reason(exc)}"
-                self.report(cause, exc, digest)
-                return Sbom("", document=digest, note=self.ctx.masker.message(cause))
+            data = await self._layer(digest, size, "SBOM")
+            if isinstance(data, str):
+                return Sbom("", document=digest, note=data)
             return sbom.read(data, media_type, digest, self.ctx.masker)
 
         found = await asyncio.gather(*(one(m, d, s) for m, d, s in layers))
@@ -258,20 +248,26 @@ class SupplyChainReader:
         layers = vulnerabilities.report_layers(document, sniff=sniff)
 
         async def one(media_type: str, digest: str, size: int) -> vulnerabilities.Read:
-            try:
-                data = await self.blob(digest, size)
-            except Skipped as exc:
-                return VulnerabilityReport("", document=digest, note=str(exc))
-            except RegistryError as exc:
-                cause = f"vulnerability report could not be read: {reason(exc)}"
-                self.report(cause, exc, digest)
-                note = self.ctx.masker.message(cause)
-                return VulnerabilityReport("", document=digest, note=note)
+            data = await self._layer(digest, size, "vulnerability report")
+            if isinstance(data, str):
+                return VulnerabilityReport("", document=digest, note=data)
             return vulnerabilities.read(data, media_type, digest, self.ctx.masker)
 
         found = await asyncio.gather(*(one(m, d, s) for m, d, s in layers))
         reports = tuple(r for r in found if isinstance(r, VulnerabilityReport))
         return reports, tuple(v for v in found if isinstance(v, Vex))
+
+    async def _layer(self, digest: str, size: int, what: str) -> bytes | str:
+        """A layer's bytes, or the note that says why they were not read: over the cap,
+        or the registry's error (reported as ``what`` could not be read)."""
+        try:
+            return await self.blob(digest, size)
+        except Skipped as exc:
+            return str(exc)
+        except RegistryError as exc:
+            cause = f"{what} could not be read: {reason(exc)}"
+            self.report(cause, exc, digest)
+            return self.ctx.masker.message(cause)
 
     async def _resolve(self, tag: str) -> tuple[str, int | None]:
         head = await self.session.head_manifest(self.name, tag)

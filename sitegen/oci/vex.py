@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from sitegen.oci.masking import Masker
+from sitegen.oci.values import as_dict, as_list, as_text, cut
 from sitegen.supplychain_model import Finding, Vex, VexStatement
 
 MEDIA_TYPE = "application/vnd.openvex+json"
@@ -65,18 +66,18 @@ def read(document: Mapping[str, Any], digest: str, masker: Masker) -> Vex:
     """The statements of an OpenVEX document, masked and cut."""
 
     def clean(value: str) -> str:
-        return _cut(masker.text(value))
+        return cut(masker.text(value), MAX_TEXT)
 
-    entries = [s for s in _list(document.get("statements")) if isinstance(s, dict)]
+    entries = [s for s in as_list(document.get("statements")) if isinstance(s, dict)]
     statements = [_statement(entry, clean) for entry in entries[:MAX_STATEMENTS]]
-    context = _text(document.get("@context"))
+    context = as_text(document.get("@context"))
     version = context.removeprefix(PREDICATE_PREFIX).strip("/")
     unknown = sum(not s.status for s in statements)
     note = f"statements with a status OpenVEX does not define: {unknown}" if unknown else ""
     return Vex(
         clean(f"OpenVEX {version}" if version else "OpenVEX"),
-        author=clean(_text(document.get("author"))),
-        timestamp=clean(_text(document.get("timestamp"))),
+        author=clean(as_text(document.get("author"))),
+        timestamp=clean(as_text(document.get("timestamp"))),
         statements=tuple(statements),
         statement_count=len(entries),
         document=digest,
@@ -86,21 +87,21 @@ def read(document: Mapping[str, Any], digest: str, masker: Masker) -> Vex:
 
 def failed(digest: str, note: str, masker: Masker) -> Vex:
     """A VEX document that could not be read."""
-    return Vex("", document=digest, note=_cut(masker.text(note)))
+    return Vex("", document=digest, note=cut(masker.text(note), MAX_TEXT))
 
 
 def _statement(entry: dict[str, Any], clean: Any) -> VexStatement:
     vulnerability = entry.get("vulnerability")
     if isinstance(vulnerability, dict):
-        name = _text(vulnerability.get("name")) or _text(vulnerability.get("@id"))
-        aliases = [a for a in _list(vulnerability.get("aliases")) if isinstance(a, str)]
+        name = as_text(vulnerability.get("name")) or as_text(vulnerability.get("@id"))
+        aliases = [a for a in as_list(vulnerability.get("aliases")) if isinstance(a, str)]
     else:
-        name, aliases = _text(vulnerability), []
+        name, aliases = as_text(vulnerability), []
     products: list[str] = []
     digests: list[str] = []
     images: list[str] = []
     packages: list[str] = []
-    for product in _list(entry.get("products"))[:MAX_PRODUCTS]:
+    for product in as_list(entry.get("products"))[:MAX_PRODUCTS]:
         ids = _product_ids(product)
         products.extend(ids[:1])
         for value in ids:
@@ -111,22 +112,24 @@ def _statement(entry: dict[str, Any], clean: Any) -> VexStatement:
             elif package := _package_name(value):
                 packages.append(package)
         digests += _hash_digests(product)
-        for sub in _list(_dict(product).get("subcomponents"))[:MAX_PRODUCTS]:
+        for sub in as_list(as_dict(product).get("subcomponents"))[:MAX_PRODUCTS]:
             packages += [p for p in map(_package_name, _product_ids(sub)) if p]
-    for sub in _list(entry.get("subcomponents"))[:MAX_PRODUCTS]:  # v0.0.1
+    for sub in as_list(entry.get("subcomponents"))[:MAX_PRODUCTS]:  # v0.0.1
         packages += [p for p in map(_package_name, _product_ids(sub)) if p]
-    status = _text(entry.get("status"))
+    status = as_text(entry.get("status"))
     return VexStatement(
         clean(name),
         status=status if status in STATUSES else "",
         aliases=tuple(clean(a) for a in aliases[:MAX_PRODUCTS]),
-        justification=clean(_text(entry.get("justification"))),
-        impact=clean(_text(entry.get("impact_statement")) or _text(entry.get("action_statement"))),
+        justification=clean(as_text(entry.get("justification"))),
+        impact=clean(
+            as_text(entry.get("impact_statement")) or as_text(entry.get("action_statement"))
+        ),
         products=tuple(clean(p) for p in products),
         digests=tuple(sorted(set(digests))),
         images=tuple(sorted({clean(i) for i in images})),
         packages=tuple(sorted({clean(p) for p in packages})),
-        timestamp=clean(_text(entry.get("timestamp"))),
+        timestamp=clean(as_text(entry.get("timestamp"))),
     )
 
 
@@ -134,9 +137,9 @@ def _product_ids(product: Any) -> list[str]:
     """A product's names: the string itself, or its ``@id`` and identifier values."""
     if isinstance(product, str):
         return [product]
-    item = _dict(product)
-    found = [_text(item.get("@id"))]
-    found += [v for v in _dict(item.get("identifiers")).values() if isinstance(v, str)]
+    item = as_dict(product)
+    found = [as_text(item.get("@id"))]
+    found += [v for v in as_dict(item.get("identifiers")).values() if isinstance(v, str)]
     return [f for f in found if f]
 
 
@@ -145,8 +148,8 @@ def _digests(value: str) -> list[str]:
 
 
 def _hash_digests(product: Any) -> list[str]:
-    hashes = _dict(_dict(product).get("hashes"))
-    value = _text(hashes.get("sha-256")) or _text(hashes.get("sha256"))
+    hashes = as_dict(as_dict(product).get("hashes"))
+    value = as_text(hashes.get("sha-256")) or as_text(hashes.get("sha256"))
     return [f"sha256:{value.lower()}"] if re.fullmatch(r"[0-9a-fA-F]{64}", value) else []
 
 
@@ -202,19 +205,3 @@ def marks(statement: VexStatement, finding: Finding) -> bool:
     return finding.package.lower() in statement.packages or (
         _package_name(finding.purl) in statement.packages
     )
-
-
-def _cut(value: str) -> str:
-    return value if len(value) <= MAX_TEXT else value[: MAX_TEXT - 1] + "…"
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []

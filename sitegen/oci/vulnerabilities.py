@@ -34,6 +34,7 @@ from typing import Any
 
 from sitegen.oci import jsonload, provenance, vex
 from sitegen.oci.masking import Masker
+from sitegen.oci.values import as_dict, as_list, as_text, cut
 from sitegen.supplychain_model import SEVERITIES, Finding, Vex, VulnerabilityReport
 
 COSIGN_VULN = "https://cosign.sigstore.dev/attestation/vuln/v1"
@@ -100,7 +101,7 @@ def read(data: bytes, media_type: str, digest: str, masker: Masker) -> Read:
         if named:
             return _failed(digest, "neither a Trivy or Grype report nor OpenVEX", masker)
         return None
-    predicate_type = _text(claim.get("predicateType"))
+    predicate_type = as_text(claim.get("predicateType"))
     predicate = claim.get("predicate")
     if vex.is_vex_predicate(predicate_type):
         if isinstance(predicate, dict) and vex.is_vex(predicate):
@@ -108,7 +109,7 @@ def read(data: bytes, media_type: str, digest: str, masker: Masker) -> Read:
         return vex.failed(digest, "the statement holds no OpenVEX document", masker)
     if predicate_type != COSIGN_VULN:
         return None
-    return _cosign(_dict(predicate), digest, masker)
+    return _cosign(as_dict(predicate), digest, masker)
 
 
 def _plain(document: dict[str, Any], digest: str, masker: Masker) -> Read:
@@ -130,9 +131,9 @@ def _is_grype(document: Mapping[str, Any]) -> bool:
 
 
 def _cosign(predicate: dict[str, Any], digest: str, masker: Masker) -> VulnerabilityReport:
-    scanner = _dict(predicate.get("scanner"))
-    metadata = _dict(predicate.get("metadata"))
-    uri, version = _text(scanner.get("uri")), _text(scanner.get("version"))
+    scanner = as_dict(predicate.get("scanner"))
+    metadata = as_dict(predicate.get("metadata"))
+    uri, version = as_text(scanner.get("uri")), as_text(scanner.get("version"))
     name = _scanner_name(uri)
     scanned = _time(metadata.get("scanFinishedOn")) or _time(metadata.get("scanStartedOn"))
     result = scanner.get("result")
@@ -167,13 +168,13 @@ def _scanner_name(uri: str) -> str:
 
 def _trivy(document: dict[str, Any]) -> VulnerabilityReport:
     findings: dict[tuple[str, str], Finding] = {}
-    for result in _list(document.get("Results")):
-        for item in _list(_dict(result).get("Vulnerabilities")):
+    for result in as_list(document.get("Results")):
+        for item in as_list(as_dict(result).get("Vulnerabilities")):
             if not isinstance(item, dict):
                 continue
-            package, installed = _text(item.get("PkgName")), _text(item.get("InstalledVersion"))
-            identifier = _text(item.get("VulnerabilityID"))
-            key = (identifier, _text(item.get("PkgID")) or f"{package}@{installed}")
+            package, installed = as_text(item.get("PkgName")), as_text(item.get("InstalledVersion"))
+            identifier = as_text(item.get("VulnerabilityID"))
+            key = (identifier, as_text(item.get("PkgID")) or f"{package}@{installed}")
             findings.setdefault(
                 key,
                 Finding(
@@ -181,9 +182,9 @@ def _trivy(document: dict[str, Any]) -> VulnerabilityReport:
                     _trivy_severity(item),
                     package,
                     installed=installed,
-                    fixed=_text(item.get("FixedVersion")),
-                    status=_text(item.get("Status")),
-                    purl=_text(_dict(item.get("PkgIdentifier")).get("PURL")),
+                    fixed=as_text(item.get("FixedVersion")),
+                    status=as_text(item.get("Status")),
+                    purl=as_text(as_dict(item.get("PkgIdentifier")).get("PURL")),
                     url=_http(item.get("PrimaryURL")),
                 ),
             )
@@ -192,32 +193,32 @@ def _trivy(document: dict[str, Any]) -> VulnerabilityReport:
         "Trivy",
         list(findings.values()),
         scanner="trivy",
-        scanner_version=_text(_dict(trivy).get("Version")),
+        scanner_version=as_text(as_dict(trivy).get("Version")),
         scanned_at=_time(document.get("CreatedAt")),
     )
 
 
 def _trivy_severity(item: Mapping[str, Any]) -> str:
-    word = _text(item.get("Severity")).lower()
+    word = as_text(item.get("Severity")).lower()
     if word in SEVERITIES:
         return word
-    vendors = {k: v for k, v in _dict(item.get("VendorSeverity")).items() if _integer(v)}
-    source = _text(item.get("SeveritySource"))
+    vendors = {k: v for k, v in as_dict(item.get("VendorSeverity")).items() if _integer(v)}
+    source = as_text(item.get("SeveritySource"))
     rank = vendors.get(source, max(vendors.values(), default=0))
     return _TRIVY_VENDOR.get(rank, "unknown")
 
 
 def _grype(document: dict[str, Any]) -> VulnerabilityReport:
     findings: dict[tuple[str, str], Finding] = {}
-    for match in _list(document.get("matches")):
-        vulnerability = _dict(_dict(match).get("vulnerability"))
-        artifact = _dict(_dict(match).get("artifact"))
-        identifier, package = _text(vulnerability.get("id")), _text(artifact.get("name"))
-        installed = _text(artifact.get("version"))
-        word = _text(vulnerability.get("severity")).lower()
+    for match in as_list(document.get("matches")):
+        vulnerability = as_dict(as_dict(match).get("vulnerability"))
+        artifact = as_dict(as_dict(match).get("artifact"))
+        identifier, package = as_text(vulnerability.get("id")), as_text(artifact.get("name"))
+        installed = as_text(artifact.get("version"))
+        word = as_text(vulnerability.get("severity")).lower()
         word = _GRYPE_SEVERITY.get(word, word)
-        fix = _dict(vulnerability.get("fix"))
-        urls = [vulnerability.get("dataSource"), *_list(vulnerability.get("urls"))]
+        fix = as_dict(vulnerability.get("fix"))
+        urls = [vulnerability.get("dataSource"), *as_list(vulnerability.get("urls"))]
         findings.setdefault(
             (identifier, f"{package}@{installed}"),
             Finding(
@@ -225,18 +226,18 @@ def _grype(document: dict[str, Any]) -> VulnerabilityReport:
                 word if word in SEVERITIES else "unknown",
                 package,
                 installed=installed,
-                fixed=", ".join(v for v in _list(fix.get("versions")) if isinstance(v, str)),
-                status=_text(fix.get("state")),
-                purl=_text(artifact.get("purl")),
+                fixed=", ".join(v for v in as_list(fix.get("versions")) if isinstance(v, str)),
+                status=as_text(fix.get("state")),
+                purl=as_text(artifact.get("purl")),
                 url=next((u for u in map(_http, urls) if u), ""),
             ),
         )
-    descriptor = _dict(document.get("descriptor"))
+    descriptor = as_dict(document.get("descriptor"))
     return _report(
         "Grype",
         list(findings.values()),
-        scanner=_text(descriptor.get("name")) or "grype",
-        scanner_version=_text(descriptor.get("version")),
+        scanner=as_text(descriptor.get("name")) or "grype",
+        scanner_version=as_text(descriptor.get("version")),
         scanned_at=_time(descriptor.get("timestamp")),
     )
 
@@ -260,7 +261,7 @@ def _report(
 
 def _masked(found: VulnerabilityReport, digest: str, masker: Masker) -> VulnerabilityReport:
     def clean(value: str) -> str:
-        return cut(masker.text(value))
+        return cut(masker.text(value), MAX_TEXT)
 
     return VulnerabilityReport(
         clean(found.format),
@@ -288,7 +289,7 @@ def _masked(found: VulnerabilityReport, digest: str, masker: Masker) -> Vulnerab
 
 
 def _failed(digest: str, note: str, masker: Masker) -> VulnerabilityReport:
-    return VulnerabilityReport("", document=digest, note=cut(masker.text(note)))
+    return VulnerabilityReport("", document=digest, note=cut(masker.text(note), MAX_TEXT))
 
 
 def _time(value: Any) -> str:
@@ -304,26 +305,9 @@ def _time(value: Any) -> str:
 
 def _http(value: Any) -> str:
     """``value`` when it is an http(s) address (the only links a report may give)."""
-    text = _text(value)
+    text = as_text(value)
     return text if text.lower().startswith(("https://", "http://")) and " " not in text else ""
-
-
-def cut(value: str) -> str:
-    """``value``, cut to ``MAX_TEXT`` characters."""
-    return value if len(value) <= MAX_TEXT else value[: MAX_TEXT - 1] + "…"
 
 
 def _integer(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
