@@ -26,8 +26,9 @@ from sitegen.site.pages.supplychain_shapes import (
     VulnerabilityReportEntry,
 )
 from sitegen.site.pages.views import sbom_view
-from sitegen.site.pages.vulnerabilities import advisory_url, report_view
+from sitegen.site.pages.vulnerabilities import Vulnerabilities, advisory_url, report_view
 from sitegen.site.render import Renderer
+from sitegen.supplychain_model import Finding, Referrer, Vex, VexStatement, VulnerabilityReport
 
 
 def test_problems_and_counts_are_said_in_words() -> None:
@@ -214,3 +215,49 @@ def test_advisory_links_only_for_plain_ids() -> None:
     )
     assert advisory_url("ALPINE-13661") == ""
     assert advisory_url("CVE-1/../../x") == advisory_url('CVE-1"><x') == ""
+
+
+def test_the_newest_applying_vex_statement_decides_and_the_badge_follows() -> None:
+    digest = "sha256:" + "1" * 64
+    report = VulnerabilityReport(
+        "Trivy",
+        scanner="trivy",
+        counts=(1, 0, 0, 0, 0),
+        findings=(Finding("CVE-1", "critical", "openssl"),),
+        finding_count=1,
+        document="sha256:" + "2" * 64,
+    )
+
+    def vex(status: str, timestamp: str, n: str) -> Vex:
+        statement = VexStatement("CVE-1", status, timestamp=timestamp, digests=(digest,))
+        return Vex("OpenVEX v0.2.0", statements=(statement,), statement_count=1, document=n)
+
+    def scans(*documents: Vex) -> Vulnerabilities:
+        referrers = (
+            Referrer("sha256:" + "3" * 64, "vulnerability-report", vulnerabilities=(report,)),
+            Referrer("sha256:" + "4" * 64, "vex", vex=documents),
+        )
+        return Vulnerabilities(Repository(name="app", referrers={digest: referrers}))
+
+    # Listed later and later as text, but made earlier: the newer "affected" decides.
+    older_last = scans(
+        vex("affected", "2024-01-01T06:00:00Z", "a"),
+        vex("not_affected", "2024-01-01T10:00:00+05:00", "b"),  # 05:00 UTC: older
+    )
+    (entry,) = older_last.report_entries(digest)
+    assert entry["findings"][0]["vex_status"] == "affected"
+    assert entry["counts_after_vex"]["critical"] == 1
+    assert older_last.badge(digest) == {
+        "text": "1 critical",
+        "severity": "critical",
+        "title": "A vulnerability report: 1 critical, after VEX (shown, not checked by sitegen)",
+    }
+    newer = scans(
+        vex("affected", "2024-01-01T00:00:00Z", "a"),
+        vex("not_affected", "2024-06-01T00:00:00Z", "b"),
+    )
+    (entry,) = newer.report_entries(digest)
+    assert (entry["findings"][0]["vex_status"], entry["vex_not_affected"]) == ("not_affected", 1)
+    badge = newer.badge(digest)
+    assert badge is not None and (badge["text"], badge["severity"]) == ("no findings", "none")
+    assert scans().badge("sha256:" + "9" * 64) is None  # no report: no badge

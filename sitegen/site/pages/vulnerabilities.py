@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TypedDict, TypeVar
 
+from sitegen.dates import parse_rfc3339
 from sitegen.model import Attestation, Index, Repository
 from sitegen.oci import vex as openvex
 from sitegen.site.pages.supplychain_shapes import (
@@ -36,6 +38,7 @@ Document = TypeVar("Document", VulnerabilityReport, Vex)
 # A document, where it was found ("referrers API", ...) and the manifest it is a layer of.
 Found = tuple[Document, str, str]
 
+_UNDATED = datetime.min.replace(tzinfo=UTC)
 _ADVISORIES = (
     ("CVE-", "https://nvd.nist.gov/vuln/detail/"),
     ("GHSA-", "https://github.com/advisories/"),
@@ -91,7 +94,9 @@ class Vulnerabilities:
             for s in document.statements
             if s.status and openvex.applies(s, related, self.repo.name)
         ]
-        return sorted(found, key=lambda s: s.timestamp)  # stable: document order kept
+        # Oldest first, by the moment each was made (undated ones first); stable, so a
+        # later statement of one document overrides an earlier one made at that moment.
+        return sorted(found, key=lambda s: parse_rfc3339(s.timestamp) or _UNDATED)
 
     def report_entries(
         self, digest: str, *, keep_findings: bool = True
