@@ -17,10 +17,12 @@ from typing import Any
 
 import pytest
 
-from lab.images import Built, fallback_tag, image, index, referrers_index
+from lab.images import Built, attestation_manifest, fallback_tag, image, index, referrers_index
 from lab.push import Pusher
 from lab.registry import RunningRegistry, running_registry
 from lab.vulnsamples import (
+    COSIGN_VULN,
+    COSIGN_VULN_TRIVY,
     GRYPE,
     OPENVEX_ALPINE,
     TRIVY_ALPINE,
@@ -84,6 +86,13 @@ def pushed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pushed]:
         amd64, arm64 = _app(2, "amd64"), _app(2, "arm64")
         images = {"2.0": index([amd64, arm64])}
         images.update({f"{n}.0": _app(n) for n in (1, 3, 4, 5, 6, 7, 8)})
+        # BuildKit attestation manifests carrying a cosign vuln statement next to their
+        # SBOM and provenance (as `docker buildx build --attest type=...` can add).
+        scanned = document(COSIGN_VULN_TRIVY)
+        images["9.0"] = index(
+            [_app(9, "amd64")],
+            attestations=lambda child: attestation_manifest(child, more=[(COSIGN_VULN, scanned)]),
+        )
         one = images["1.0"]
         # A Trivy report and an OpenVEX document saying its critical finding does not
         # affect this image (the statement names the image's digest).
@@ -253,6 +262,21 @@ def test_cosign_vuln_attestation_in_an_att_tag(site: Path) -> None:
     assert data["provenance"] == [] and data["sboms"] == []
 
 
+def test_a_statement_in_a_buildkit_attestation_manifest(site: Path) -> None:
+    page, data = _tag(site, "9.0")
+    (platform,) = data["platform_list"]
+    (report,) = platform["vulnerabilities"]
+    assert (report["found_through"], report["format"]) == (
+        "BuildKit attestation",
+        "cosign vuln (Trivy)",
+    )
+    assert report["attestation"] == data["attestations"][0]["digest"]
+    assert len(platform["sboms"]) == 1 and len(platform["provenance"]) == 1  # read as before
+    _, own = read_page(site, platform["path"])
+    assert own["vulnerabilities"] == [report]
+    assert 'id="inline-findings-1"' in page and "CVE-2021-36159" in page
+
+
 def test_vex_for_another_digest_is_shown_not_applied(site: Path) -> None:
     page, data = _tag(site, "5.0")
     (report,) = data["vulnerabilities"]
@@ -295,9 +319,10 @@ def test_vulnerability_badge_in_tag_lists_and_header(site: Path) -> None:
         "5.0": "2 low",
         "7.0": "1 critical",
         "8.0": "12 low",
+        "9.0": "1 critical",
     }
     assert badges["4.0"]["severity"] == "critical" and "after VEX" in badges["4.0"]["title"]
-    assert data["recommended"]["name"] == "8.0"
+    assert data["recommended"]["name"] == "9.0"
     assert 'class="badge badge-vuln badge-vuln-low"' in page
     tags_js = (site / paths.repository_path("lab", REPO) / "_tags.js").read_text()
     assert tags_js.count('"text":"1 low"') == 2
