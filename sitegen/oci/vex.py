@@ -42,7 +42,7 @@ RESOLVED = ("not_affected", "fixed")
 
 MAX_TEXT = 256  # characters of one value shown
 MAX_STATEMENTS = 2000  # statements kept of one document
-MAX_PRODUCTS = 50  # products and subcomponents kept of one statement
+MAX_PRODUCTS = 20  # products (and subcomponents of each) read of one statement
 _DIGEST = re.compile(r"sha256(?::|%3a)([0-9a-f]{64})", re.IGNORECASE)
 
 
