@@ -20,7 +20,7 @@ _EMPTY: Mapping[str, str] = MappingProxyType({})
 class Signature:
     """What one signature claims about who signed and when. Read, not verified."""
 
-    scheme: str  # "cosign" or "notation"
+    scheme: str  # "cosign", "sigstore" (a sigstore bundle) or "notation"
     method: str  # "keyless" (a certificate names the signer), "key" or "notation"
     identity: str = ""  # keyless: the certificate's SAN; notation: its subject
     issuer: str = ""  # keyless: the OIDC issuer in the certificate (Fulcio extension)
@@ -28,6 +28,7 @@ class Signature:
     rekor_bundle: bool = False  # a transparency log entry came with it
     signed_at: str = ""  # RFC 3339
     signed_at_source: str = ""  # where signed_at comes from ("Rekor integratedTime", ...)
+    predicate_type: str = ""  # an attestation's: what the signed statement is; "" for an image
     note: str = ""  # what could not be read of it
 
 

@@ -5,6 +5,7 @@ previous build's state, the masker, fetches under way and secrets found."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -23,6 +24,16 @@ log = logging.getLogger("sitegen.crawl")
 
 _T = TypeVar("_T")
 VERBOSE = 15  # between DEBUG and INFO: one line per repository with -v
+
+# What a registry error says before its reason: the request, naming the one digest or
+# tag it was for. Left out of a problem's cause, so that one cause hitting many tags
+# (a registry that lost the config blobs of several images) is said once.
+_REQUEST = re.compile(r"(?:get|check) (?:blob|manifest) \S+: ")
+
+
+def reason(exc: RegistryError) -> str:
+    """Why a request failed, without which request it was."""
+    return _REQUEST.sub("", exc.detail, count=1)
 
 
 @dataclass
@@ -76,6 +87,7 @@ class CrawlContext:
     secrets: dict[str, Secrets] = field(default_factory=dict)
     started: float = 0.0  # the crawl's start on the loop's clock
     build_budget: float = 0.0
+    supply_chain_cap: int = 4 << 20  # limits.supply_chain_bytes
 
     def cancel_fetches(self, registry: str) -> None:
         """Stop the shared fetches a registry started (it ran out of time); whoever

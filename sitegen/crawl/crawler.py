@@ -58,6 +58,7 @@ async def crawl(
     context.progress.registries_total = len(config.registries)
     context.started = asyncio.get_running_loop().time()
     context.build_budget = config.limits.build_time_budget
+    context.supply_chain_cap = config.limits.supply_chain_bytes
     outcome = Outcome(catalog=Catalog(title=config.site.title, registries=()))
     build_deadline = context.started + config.limits.build_time_budget
     registries = await asyncio.gather(

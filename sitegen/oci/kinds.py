@@ -71,6 +71,11 @@ SUPPLY_CHAIN: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+# Every kind a referrer can have (``Referrer.kind``): the supply-chain kinds, and
+# "artifact" for any other.
+REFERRER_KINDS = frozenset({*(kind for kind, _ in SUPPLY_CHAIN), ARTIFACT})
+
+
 def supply_chain_kind(*media_types: str) -> str:
     """``signature``, ``sbom``, ``provenance``, ``vulnerability-report``, ``vex``,
     ``attestation``, or ``""`` when none of

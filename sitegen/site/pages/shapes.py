@@ -81,6 +81,7 @@ class RecentImage(TypedDict):
     registry: str
     repository: str
     tag: str
+    aliases: list[str]  # the image's other tags
     digest: str
     created: str
     path: str

@@ -17,6 +17,7 @@ class SignatureEntry(TypedDict):
     rekor_bundle: bool
     signed_at: str
     signed_at_source: str
+    predicate_type: str  # an attestation's signature: what the signed statement is
     note: str
     verify: str
 
