@@ -369,3 +369,33 @@ def test_a_warm_rebuild_reads_no_document_again(tmp_path: Path, pushed: Pushed) 
         cold, warm = _tag(first, tag)[1], _tag(second, tag)[1]
         assert warm["vulnerabilities"] == cold["vulnerabilities"]
         assert json.dumps(warm["platform_list"]) == json.dumps(cold["platform_list"])
+
+
+def test_a_failed_registry_keeps_its_reports_and_vex_from_the_cache(tmp_path: Path) -> None:
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    with running_registry(tmp_path / "registry") as registry:
+        one = _app(1)
+        vex = openvex(
+            one.digest, name=REPO, statuses=[("CVE-2019-18276", "bash", "not_affected", "")]
+        )
+        found = [report_referrer(one, plain(TRIVY_DEBIAN)), vex_referrer(one, vex)]
+        with Pusher(registry.url) as pusher:
+            pusher.push(REPO, one, ["1.0"])
+            pusher.push(REPO, referrers_index(found), [fallback_tag(one.digest)])
+        config = write_config(
+            tmp_path,
+            f"registries:\n  - name: lab\n    url: {registry.url}\n    timeout: 2\n"
+            "    retries: 0\n",
+        )
+        build(load_config(config, environ={}), site, cache_dir=cache)
+        _, good = _tag(site, "1.0")
+    assert good["vulnerabilities"][0]["vex_not_affected"] == 1
+    # The registry is gone: the reports, the VEX and the badge come from the cache.
+    result = build(load_config(config, environ={}), site, cache_dir=cache)
+    assert result.catalog.registries[0].repositories[0].error
+    _, offline = _tag(site, "1.0")
+    assert offline["vulnerabilities"] == good["vulnerabilities"]
+    assert offline["vex"] == good["vex"]
+    assert sorted(r["kind"] for r in offline["referrers"]) == ["vex", "vulnerability-report"]
+    _, listing = read_page(site, paths.repository_path("lab", REPO))
+    assert listing["tags"][0]["vulnerabilities"]["text"] == "1 critical"
