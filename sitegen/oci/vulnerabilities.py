@@ -143,10 +143,10 @@ def _cosign(predicate: dict[str, Any], digest: str, masker: Masker) -> Vulnerabi
         found = _grype(result)
     else:
         what = "no scan result" if result is None else "a scan result in a format not read"
+        note = f"the cosign vuln attestation holds {what} (Trivy and Grype JSON are read)"
         found = VulnerabilityReport(
-            "", scanner=name, scanner_version=version, scanned_at=scanned,
-            note=f"the cosign vuln attestation holds {what} (Trivy and Grype JSON are read)",
-        )  # fmt: skip
+            "", scanner=name, scanner_version=version, scanned_at=scanned, note=note
+        )
         return _masked(found, digest, masker)
     found = VulnerabilityReport(
         f"cosign vuln ({found.format})",
