@@ -16,6 +16,8 @@ from __future__ import annotations
 from typing import Any, Literal, NotRequired, TypedDict
 
 from sitegen.site.pages.supplychain_shapes import ProvenanceEntry, ReferrerEntry, SbomEntry
+from sitegen.site.pages.supplychain_shapes import VexEntry, VulnerabilityBadge
+from sitegen.site.pages.supplychain_shapes import VulnerabilityReportEntry
 
 # -- every document --------------------------------------------------------------------
 
@@ -79,6 +81,7 @@ class RecentImage(TypedDict):
     registry: str
     repository: str
     tag: str
+    aliases: list[str]  # the image's other tags
     digest: str
     created: str
     path: str
@@ -157,6 +160,7 @@ class TagRow(ManifestSummary):
     signed: bool  # a signature refers to its digest (read, not verified)
     provenance: bool  # a provenance statement about it (or its platforms) was read
     sbom: bool  # an SBOM about it (or its platforms) was read
+    vulnerabilities: VulnerabilityBadge | None  # a report was read: its worst severity
 
 
 class RecommendedTag(TagRow):
@@ -256,6 +260,7 @@ class PlatformEntry(PlatformCell):
     referrers: list[ReferrerEntry]
     provenance: list[ProvenanceEntry]
     sboms: list[SbomEntry]
+    vulnerabilities: list[VulnerabilityReportEntry]
 
 
 class AttestationEntry(TypedDict):
@@ -342,6 +347,8 @@ class ManifestFacts(ManifestSummary):
     referrers: list[ReferrerEntry]
     provenance: list[ProvenanceEntry]
     sboms: list[SbomEntry]
+    vulnerabilities: list[VulnerabilityReportEntry]
+    vex: list[VexEntry]
     image: ImageDocument | None
     manifest: Any
     redacted: bool
