@@ -190,6 +190,10 @@
       name.appendChild(document.createTextNode(" "));
       name.appendChild(el("span", { "class": "badge badge-sbom", title: "An SBOM lists the packages inside (shown, not checked by sitegen)", text: "SBOM" }));
     }
+    if (row.stale_base) {
+      name.appendChild(document.createTextNode(" "));
+      name.appendChild(el("span", { "class": "badge badge-stale-base", title: "The base image has moved since this was built: rebuild to pick it up", text: "stale base" }));
+    }
     return el("tr", {}, [
       name,
       el("td", {}, [el("a", { href: pageLink(row.digest_path) }, [digestCode(row.digest)])]),

@@ -25,6 +25,7 @@ from sitegen.oci import kinds
 from sitegen.oci.supplychain import is_supply_chain_tag, subject_of_referrers_tag
 from sitegen.oci.versions import version_key
 from sitegen.site import paths
+from sitegen.site.pages.bases import Bases, base_entry
 from sitegen.site.pages.commands import use_commands
 from sitegen.site.pages.history import Timeline
 from sitegen.site.pages.image import described, image_document, parsed
@@ -52,7 +53,6 @@ from sitegen.site.pages.supplychain import (
     referrer_entries,
 )
 from sitegen.site.pages.views import ManifestView, manifest_view
-
 
 
 def manifest_summary(manifest: Manifest, default_platform: str) -> ManifestSummary:
@@ -116,8 +116,10 @@ def manifest_pages(
     locations: Locations,
     timeline: Timeline | None = None,
     default_platform: str = DEFAULT_PLATFORM,
+    bases: Bases | None = None,
 ) -> Iterator[Page]:
-    """Every tag page and every digest page of one repository."""
+    """Every tag page and every digest page of one repository (``bases``: the
+    catalog's, ``Catalog.bases``)."""
     tags_by_digest = repo.tags_by_digest()
     for names in tags_by_digest.values():
         names.sort(key=version_key, reverse=True)
@@ -137,7 +139,7 @@ def manifest_pages(
         found = known.get(manifest.digest)
         if found is None:
             made = _manifest_facts(
-                registry, repo, manifest, locations, default_platform, built, inside
+                registry, repo, manifest, locations, default_platform, built, inside, bases or {}
             )
             if not isinstance(manifest, Index):
                 made["attestations"] = attested.get(manifest.digest, [])
@@ -299,6 +301,7 @@ def _manifest_facts(
     default_platform: str,
     built: dict[str, list[ProvenanceEntry]],
     inside: dict[str, list[SbomEntry]],
+    bases: Bases,
 ) -> ManifestFacts:
     """What tag and digest pages share: the manifest, its platforms, its supply chain."""
     cells = platform_cells(registry.name, repo.name, manifest)
@@ -325,6 +328,7 @@ def _manifest_facts(
         "attestations": [],
         "provenance": built.get(manifest.digest, []),
         "sboms": inside.get(manifest.digest, []),
+        "base": base_entry(bases, registry.name, repo.name, manifest.digest),
         "image": None,
         "manifest": None,
         "redacted": manifest.redacted,
@@ -351,6 +355,7 @@ def _manifest_facts(
                     inside.get(entry.descriptor.digest, []),
                     keep_packages=platform_label(entry.platform) == inline,
                 ),
+                "base": base_entry(bases, registry.name, repo.name, entry.descriptor.digest),
             }
             for entry in manifest.entries
         ]

@@ -1,10 +1,10 @@
 """The declared shape of every page's data: what its ``index.json`` holds.
 
-Each kind of page has a ``TypedDict`` here (changes, diffs and health in
-``history_shapes``; ``page.PageData`` is any of them), and its builder returns one, so
-``mypy`` holds the builders to these shapes; ``docs/json.md`` documents them table by table (a
-test compares each table with the keys here, both ways). The data is also the
-template's ``data``: what a page shows is what scripts read.
+Each kind of page has a ``TypedDict`` here (changes, diffs and health in ``history_shapes``;
+``page.PageData`` is any of them), and its builder returns one, so ``mypy`` holds the
+builders to these shapes; ``docs/json.md`` documents them table by table (a test compares
+each table with the keys here, both ways). The data is also the template's ``data``:
+what a page shows is what scripts read.
 
 Keys are written sorted, so their order here is free: it follows the documentation.
 Values are plain JSON values: text, numbers, lists, objects, ``null``. ``Any`` marks a
@@ -15,14 +15,15 @@ from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypedDict
 
-from sitegen.site.pages.supplychain_shapes import ProvenanceEntry, ReferrerEntry, SbomEntry
+from sitegen.site.pages.supplychain_shapes import (
+    BaseEntry,
+    ProvenanceEntry,
+    ReferrerEntry,
+    SbomEntry,
+)
 
-# -- every document --------------------------------------------------------------------
 
-
-class Document(TypedDict):
-    """What every JSON document of the site carries."""
-
+class Document(TypedDict):  # what every JSON document of the site carries
     schema: int  # 1; fields may be added, existing fields keep their meaning
 
 
@@ -90,6 +91,7 @@ class HomeData(Document):
     description_html: str
     registries: list[RegistrySummary]
     recent: list[RecentImage]
+    rebuild: int
 
 
 class SearchData(Document):
@@ -157,6 +159,7 @@ class TagRow(ManifestSummary):
     signed: bool  # a signature refers to its digest (read, not verified)
     provenance: bool  # a provenance statement about it (or its platforms) was read
     sbom: bool  # an SBOM about it (or its platforms) was read
+    stale_base: bool  # its base (or a platform's) has moved since it was built
 
 
 class RecommendedTag(TagRow):
@@ -194,6 +197,8 @@ class ChangeRow(TypedDict):
     old: str
     new: str
     diff_path: str
+    base: str
+    base_path: str
 
 
 class TagListFields(TypedDict):
@@ -256,6 +261,7 @@ class PlatformEntry(PlatformCell):
     referrers: list[ReferrerEntry]
     provenance: list[ProvenanceEntry]
     sboms: list[SbomEntry]
+    base: BaseEntry | None
 
 
 class AttestationEntry(TypedDict):
@@ -342,6 +348,7 @@ class ManifestFacts(ManifestSummary):
     referrers: list[ReferrerEntry]
     provenance: list[ProvenanceEntry]
     sboms: list[SbomEntry]
+    base: BaseEntry | None
     image: ImageDocument | None
     manifest: Any
     redacted: bool
