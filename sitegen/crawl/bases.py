@@ -45,20 +45,20 @@ class Candidate:
     tag_digest: str  # what the tag points to (an index, perhaps)
     moved: bool = False
 
-    def rank(self) -> tuple[object, ...]:
-        """The tie rule among candidates with the same layers: what a tag points to now
-        before what it used to; a stable version tag (no pre-release) before any other
-        tag; the highest version (``3.20.3`` before ``3.20`` before ``3``); then by
-        registry, repository and tag names."""
-        stable = is_version(self.tag) and not is_prerelease(self.tag)
-        key = version_key(self.tag)
-        return (self.moved, not stable, _descending(key), self.registry, self.repository, self.tag)
+    @property
+    def stable(self) -> bool:
+        """Its tag is a version that is no pre-release."""
+        return is_version(self.tag) and not is_prerelease(self.tag)
 
 
-def _descending(key: tuple[object, ...]) -> tuple[object, ...]:
-    kind, numbers, bare, _ = key
-    assert isinstance(kind, int) and isinstance(numbers, tuple) and isinstance(bare, int)
-    return (-kind, tuple(-n for n in numbers), -bare)
+def ranked(found: list[Candidate]) -> None:
+    """The tie rule among candidates with the same layers, sorted in place: what a tag
+    points to now before what it used to; a stable version tag (no pre-release) before
+    any other tag; the highest version (``3.20.3`` before ``3.20`` before ``3``); then by
+    registry, repository and tag names. (Stable sorts, the last key first.)"""
+    found.sort(key=lambda c: (c.registry, c.repository, c.tag))
+    found.sort(key=lambda c: version_key(c.tag)[:3], reverse=True)
+    found.sort(key=lambda c: (c.moved, not c.stable))
 
 
 class LayerIndex:
@@ -78,9 +78,10 @@ class LayerIndex:
         self._ends.setdefault(node, []).append(candidate)
 
     def seal(self) -> None:
-        """Sort the candidates of each chain by ``Candidate.rank``, once."""
+        """Sort the candidates of each chain by the tie rule (``ranked``), once."""
         for found in self._ends.values():
-            found.sort(key=Candidate.rank)
+            if len(found) > 1:
+                ranked(found)
 
     def longest_prefix(
         self, layers: tuple[str, ...], registry: str, repository: str
@@ -200,7 +201,7 @@ class _CatalogView:
         named = materials.get(image.digest) or (materials.get(index.digest, []) if index else [])
         claims = [
             c
-            for c in bases.from_materials(named, masker)
+            for c in (bases.from_materials(named, masker) if named else ())
             if not c.platform or c.platform == platform
         ]
         ambiguous: BaseImage | None = None
