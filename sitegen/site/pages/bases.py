@@ -95,7 +95,7 @@ def rebuild_document(catalog: Catalog) -> RebuildData:
     for group in _groups(catalog)[0]:
         stale = [image for image in group["images"] if image["status"] == "stale"]
         if stale:
-            groups.append({**group, "images": stale, "count": len(stale)})
+            groups.append({**group, "images": stale, "count": _tags(stale), "stale": _tags(stale)})
     return {
         "schema": SCHEMA_VERSION,
         "kind": "rebuild",
@@ -137,11 +137,11 @@ def _groups(catalog: Catalog) -> tuple[list[BaseGroup], list[BuiltImage]]:
                         "stale": 0,
                     }
                 group["images"].append(row)
-                group["count"] += 1
-                group["stale"] += base.status == "stale"
-    ordered = sorted(groups.values(), key=lambda g: (-g["count"], g["reference"]))
-    for group in ordered:
+    for group in groups.values():
         group["images"].sort(key=_order)
+        group["count"] = _tags(group["images"])
+        group["stale"] = _tags([i for i in group["images"] if i["status"] == "stale"])
+    ordered = sorted(groups.values(), key=lambda g: (-g["count"], g["reference"]))
     return ordered, sorted(ambiguous, key=_order)
 
 
@@ -175,6 +175,11 @@ def _rows(
                 },
                 base,
             )
+
+
+def _tags(rows: list[BuiltImage]) -> int:
+    """How many tags the rows are of (a row per tag and platform)."""
+    return len({(row["registry"], row["repository"], row["tag"]) for row in rows})
 
 
 def _order(row: BuiltImage) -> tuple[str, ...]:
