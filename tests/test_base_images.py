@@ -27,6 +27,7 @@ from lab.push import Pusher
 from lab.registry import RunningRegistry, running_registry
 from sitegen.build import build
 from sitegen.config import load_config
+from sitegen.crawl.state import STATE_FILE, STATE_VERSION, State
 from sitegen.site import paths
 from tests.helpers import read_page, site_text, write_config
 
@@ -87,6 +88,7 @@ class Sites:
     registry: RunningRegistry
     first: Path
     second: Path
+    third: Path  # built again with nothing changed
     old_base: Built
     new_base: Built
 
@@ -137,7 +139,8 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
             build(load_config(config, environ={}), root / "first", cache_dir=root / "cache")
             pusher.push("base/os", new_base, ["1"])
         build(load_config(config, environ={}), root / "second", cache_dir=root / "cache")
-        yield Sites(registry, root / "first", root / "second", old_base, new_base)
+        build(load_config(config, environ={}), root / "third", cache_dir=root / "cache")
+        yield Sites(registry, root / "first", root / "second", root / "third", old_base, new_base)
 
 
 def _tag(site: Path, repository: str, tag: str = "1.0") -> tuple[str, Any]:
@@ -256,6 +259,39 @@ def test_the_changes_feed_says_the_base_moved(sites: Sites) -> None:
     assert sites.old_base.digest in feed and sites.new_base.digest in feed
     _, tag = _tag(sites.second, "app/layered")
     assert any(h["kind"] == "base-moved" for h in tag["history"])
+    # The next build remembers them (state.json), adds none, and still says stale.
+    _, later = read_page(sites.third, paths.CHANGES_PATH)
+    assert [c for c in later["changes"] if c["kind"] == "base-moved"] == moved
+    assert _tag(sites.third, "app/annotated")[1]["base"]["status"] == "stale"
+
+
+@pytest.mark.parametrize(
+    ("base", "kept"),
+    [
+        ("lab/base/os:1", True),
+        ("", False),  # a base-moved change names its base
+        ("lab/<b>:1", False),
+        ("lab/base/os:" + "x" * 200, False),
+        ("base/os", False),
+    ],
+)
+def test_the_history_keeps_only_well_formed_base_moves(
+    base: str, kept: bool, tmp_path: Path
+) -> None:
+    item = {
+        "time": "2024-06-01T00:00:00Z",
+        "registry": "lab",
+        "repository": "app/web",
+        "kind": "base-moved",
+        "tag": "1.0",
+        "old": "sha256:" + "a" * 64,
+        "new": "sha256:" + "b" * 64,
+        "base": base,
+    }
+    document = {"version": STATE_VERSION, "history": [item]}
+    (tmp_path / STATE_FILE).write_text(json.dumps(document))
+    state = State.load(tmp_path)
+    assert [c.base for c in state.history] == ([base] if kept else [])
 
 
 def test_a_base_outside_the_catalog_is_not_checked(sites: Sites) -> None:
