@@ -68,25 +68,18 @@ def bases_page(catalog: Catalog) -> Page:
         "bases": groups,
         "ambiguous": ambiguous,
     }
-    return Page(
-        path=paths.BASES_PATH,
-        template="bases.html",
-        title="Base images",
-        data=data,
-        crumbs=(("Base images", paths.BASES_PATH),),
-    )
+    return _page(data, "bases.html", "Base images")
 
 
 def rebuild_page(catalog: Catalog) -> Page:
     """Every image whose base has moved since it was built, by base."""
-    data = rebuild_document(catalog)
-    return Page(
-        path=paths.REBUILD_PATH,
-        template="rebuild.html",
-        title="Rebuild",
-        data=data,
-        crumbs=(("Rebuild", paths.REBUILD_PATH),),
-    )
+    return _page(rebuild_document(catalog), "rebuild.html", "Rebuild")
+
+
+def _page(data: BasesData | RebuildData, template: str, title: str) -> Page:
+    """A site-wide page, one step below the home page."""
+    path = data["path"]
+    return Page(path=path, template=template, title=title, data=data, crumbs=((title, path),))
 
 
 def rebuild_document(catalog: Catalog) -> RebuildData:
