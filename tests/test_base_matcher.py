@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,22 @@ def test_find_bases_over_a_catalog() -> None:
     assert (web.method, web.status, web.repository) == ("layers", "current", "base/os")
     assert web.reference == "registry.example/base/os:1"
     assert ("lab", "base/os", base.digest) not in found  # an equal chain is no base
+
+
+def test_a_base_shown_from_an_earlier_build_says_so() -> None:
+    base = _image("base", layers("a"))
+    named = {bases.BASE_NAME: "registry.example/base/os:1", bases.BASE_DIGEST: digest("old")}
+    app = replace(_image("app", layers("a", "b")), annotations=named)
+    repositories = (
+        Repository(
+            "base/os",
+            tags=(Tag("1", base.digest),),
+            manifests={base.digest: base},
+            stale_since="2024-06-01T00:00:00Z",
+        ),
+        Repository("app/web", tags=(Tag("1", app.digest),), manifests={app.digest: app}),
+    )
+    catalog = Catalog("t", (Registry("lab", "", "registry.example", repositories),))
+    web = find_bases(catalog, MASKER)[("lab", "app/web", app.digest)]
+    assert (web.method, web.status, web.current) == ("annotation", "stale", base.digest)
+    assert web.note == "compared with the base as crawled at 2024-06-01T00:00:00Z"

@@ -155,11 +155,14 @@ class _CatalogView:
         self.tags: dict[Key, str] = {}
         self.hosts: list[tuple[str, str]] = []  # (pull host + "/", registry), longest first
         self.repositories: set[tuple[str, str]] = set()
+        self.stale_since: dict[tuple[str, str], str] = {}  # shown from an earlier build
         self.layers = LayerIndex()
         for registry in catalog.registries:
             self.hosts.append((registry.pull_host.rstrip("/") + "/", registry.name))
             for repo in registry.repositories:
                 self.repositories.add((registry.name, repo.name))
+                if repo.stale_since:
+                    self.stale_since[(registry.name, repo.name)] = repo.stale_since
                 for tag in repo.tags:
                     self.tags[(registry.name, repo.name, tag.name)] = tag.digest
         self.hosts.sort(key=lambda h: (-len(h[0]), h))
@@ -290,6 +293,10 @@ class _CatalogView:
             status, note = "unchecked", "not checked: no digest says what it was built on"
         else:
             status = "current" if claim.digest == current or built == now else "stale"
+        if place in self.stale_since:
+            # "Now" is the base's last good crawl: its registry or repository failed.
+            since = f"compared with the base as crawled at {self.stale_since[place]}"
+            note = f"{note}; {since}" if note else since
         return replace(
             shown,
             status=status,
