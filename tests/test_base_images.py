@@ -113,7 +113,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
                 [app_image("provenance", a) for a in ARCHES],
                 attestations=provenance_naming(host, old_base),
             ),
-            "app/layered": app_image("layered", "amd64"),
+            "app/layered": index([app_image("layered", a) for a in ARCHES]),
             "app/outside": app_image(
                 "outside",
                 "amd64",
@@ -158,9 +158,12 @@ def test_each_method_finds_the_base_before_it_moves(sites: Sites) -> None:
     assert annotated["base"]["platform_digest"] == amd64
 
     _, layered = _tag(sites.first, "app/layered")
-    assert (layered["base"]["method"], layered["base"]["status"]) == ("layers", "current")
-    assert layered["base"]["repository"] == "base/os"
-    assert layered["base"]["platform_digest"] == amd64
+    for platform, child in zip(layered["platform_list"], sites.old_base.children, strict=True):
+        base = platform["base"]
+        assert (base["method"], base["status"]) == ("layers", "current")
+        assert (base["repository"], base["tag"]) == ("base/os", "1")
+        assert base["digest"] == sites.old_base.digest
+        assert base["platform_digest"] == child.digest, platform["platform"]
 
     _, built = _tag(sites.first, "app/provenance")
     assert built["base"] is None  # an index: per platform
@@ -180,20 +183,24 @@ def test_each_method_finds_the_base_before_it_moves(sites: Sites) -> None:
 
 def test_a_moved_base_flags_every_app_built_on_it(sites: Sites) -> None:
     new_amd64 = sites.new_base.children[0].digest
-    for repository in ("app/annotated", "app/layered"):
-        html, data = _tag(sites.second, repository)
-        assert data["base"]["status"] == "stale", repository
-        assert data["base"]["current"] == sites.new_base.digest
-        assert data["base"]["current_platform"] == new_amd64
-        assert "Base image has moved: rebuild." in html
-    html, data = _tag(sites.second, "app/provenance")
+    html, data = _tag(sites.second, "app/annotated")
+    assert data["base"]["status"] == "stale"
+    assert data["base"]["current"] == sites.new_base.digest
+    assert data["base"]["current_platform"] == new_amd64
     assert "Base image has moved: rebuild." in html
-    for platform, child in zip(data["platform_list"], sites.new_base.children, strict=True):
-        assert platform["base"]["status"] == "stale"
-        assert platform["base"]["current_platform"] == child.digest
-        digest_html, digest_data = read_page(sites.second, platform["path"])
-        assert digest_data["base"]["status"] == "stale"
-        assert "Base image has moved: rebuild." in digest_html
+    for repository, method in (("app/provenance", "provenance"), ("app/layered", "layers")):
+        html, data = _tag(sites.second, repository)
+        assert "Base image has moved: rebuild." in html and "2 of 2 platforms" in html
+        for platform, old, new in zip(
+            data["platform_list"], sites.old_base.children, sites.new_base.children, strict=True
+        ):
+            assert platform["base"]["status"] == "stale", (repository, platform["platform"])
+            assert platform["base"]["method"] == method
+            assert platform["base"]["platform_digest"] == old.digest
+            assert platform["base"]["current_platform"] == new.digest
+            digest_html, digest_data = read_page(sites.second, platform["path"])
+            assert digest_data["base"]["status"] == "stale"
+            assert "Base image has moved: rebuild." in digest_html
 
 
 def test_tag_lists_and_the_header_card_carry_the_badge(sites: Sites) -> None:
@@ -220,6 +227,7 @@ def test_the_rebuild_page_groups_the_images_by_base(sites: Sites) -> None:
     assert rows == {
         ("app/annotated", "linux/amd64"),
         ("app/layered", "linux/amd64"),
+        ("app/layered", "linux/arm64"),
         ("app/provenance", "linux/amd64"),
         ("app/provenance", "linux/arm64"),
     }
@@ -235,7 +243,7 @@ def test_the_bases_page_lists_every_base_with_its_images(sites: Sites) -> None:
     by_reference = {g["reference"]: g for g in data["bases"]}
     ours = by_reference[f"{sites.registry.host}/base/os:1"]
     assert (ours["count"], ours["stale"]) == (3, 3)
-    assert len(ours["images"]) == 4  # a row per tag and platform
+    assert len(ours["images"]) == 5  # a row per tag and platform
     outside = by_reference[OUTSIDE]
     assert outside["path"] == "" and outside["count"] == 1
     assert outside["images"][0]["status"] == "unchecked"
