@@ -118,6 +118,10 @@ def test_materials_leave_build_tooling_out() -> None:
             ("localhost:5000", "base/os", "1", ""),
         ),
         (
+            f"pkg:docker/alpine@{digest('a').replace(':', '%3A')}",
+            ("docker.io", "library/alpine", "", digest("a")),
+        ),
+        (
             f"pkg:oci/debian@{digest('d').replace(':', '%3A')}?repository_url=quay.io/acme/debian&tag=12",
             ("quay.io", "acme/debian", "12", digest("d")),
         ),

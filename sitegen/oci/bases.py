@@ -155,6 +155,8 @@ def image_material(uri: str) -> BaseClaim | None:
             return None
         return BaseClaim(found.host, found.repository, found.tag, version, platform)
     digest = qualifiers.get("digest", "")
+    if is_digest(version):  # ``pkg:docker/alpine@sha256:...``: named by digest alone
+        digest, version = digest or version, ""
     if digest and not is_digest(digest):
         return None
     found = parse_reference(path + (f":{version}" if version and is_tag(version) else ""))
