@@ -39,13 +39,16 @@ def notation_envelope() -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
 
 
-def notation_signature(subject: Built, envelope: bytes | None = None) -> Built:
+def notation_signature(
+    subject: Built, envelope: bytes | None = None, media_type: str = JWS
+) -> Built:
     """A notation signature manifest for ``subject``, shaped like
     ``notation-sig-manifest-jws-2025.json``: config ``application/vnd.cncf.notary.signature``
-    (the ``{}`` blob), one ``application/jose+json`` layer, a ``subject``, NO top-level
+    (the ``{}`` blob), one envelope layer (JWS unless ``media_type`` says
+    ``application/cose``), a ``subject``, NO top-level
     ``artifactType`` (a referrers index names it in its entry)."""
     config = Blob(NOTATION_SIGNATURE, EMPTY_JSON)
-    layer = Blob(JWS, notation_envelope() if envelope is None else envelope)
+    layer = Blob(media_type, notation_envelope() if envelope is None else envelope)
     manifest = {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
@@ -55,3 +58,33 @@ def notation_signature(subject: Built, envelope: bytes | None = None) -> Built:
         "annotations": {"org.opencontainers.image.created": "2025-04-09T16:53:00Z"},
     }
     return make_built(OCI_MANIFEST, manifest, [config, layer], artifact_type=NOTATION_SIGNATURE)
+
+
+BUNDLE = "sigstore-bundle-v0.3-dsse-2025.json"
+BUNDLE_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
+
+
+def sigstore_bundle(document: dict[str, Any] | None = None) -> bytes:
+    """A real sigstore bundle v0.3 (``sigstore-bundle-v0.3-dsse-2025.json``: a keyless
+    certificate, a Rekor entry and a DSSE attestation), or ``document``, compact."""
+    found = json.loads((SUPPLY_CHAIN / BUNDLE).read_text()) if document is None else document
+    return json.dumps(found, separators=(",", ":")).encode()
+
+
+def bundle_manifest(subject: Built, bundle: bytes, annotations: dict[str, str]) -> Built:
+    """A sigstore bundle manifest for ``subject``, shaped like cosign's
+    (``sigstore-bundle-manifest-cosign-2025.json``): the empty config, one bundle layer,
+    ``artifactType`` the bundle type; ``annotations`` such as
+    ``dev.sigstore.bundle.content`` and ``dev.sigstore.bundle.predicateType``."""
+    config = Blob("application/vnd.oci.empty.v1+json", EMPTY_JSON)
+    layer = Blob(BUNDLE_TYPE, bundle)
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {**config.descriptor(), "artifactType": BUNDLE_TYPE},
+        "layers": [layer.descriptor()],
+        "annotations": annotations,
+        "subject": subject.descriptor(),
+        "artifactType": BUNDLE_TYPE,
+    }
+    return make_built(OCI_MANIFEST, manifest, [config, layer], artifact_type=BUNDLE_TYPE)

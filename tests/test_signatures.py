@@ -159,6 +159,7 @@ def test_keyless_signature_names_identity_issuer_bundle_and_time(
         "rekor_bundle": True,
         "signed_at": "2026-02-27T18:20:46Z",
         "signed_at_source": "Rekor integratedTime",
+        "predicate_type": "",
         "note": "",
         "verify": f"cosign verify --certificate-identity {KEYLESS_IDENTITY}"
         f" --certificate-oidc-issuer {GITHUB_ISSUER}"

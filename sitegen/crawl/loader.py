@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import re
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sitegen.config import RegistryConfig, RepositoryConfig, platform_matches
-from sitegen.crawl.context import CrawlContext
+from sitegen.crawl.context import CrawlContext, reason
+from sitegen.crawl.supplychain import SupplyChainReader
 from sitegen.errors import NotFoundError, ProtocolError, RegistryError
 from sitegen.model import (
     Descriptor,
@@ -31,21 +32,12 @@ from sitegen.model import (
     Tag,
     platform_label,
 )
-from sitegen.oci import jsonload, kinds, manifests, mediatypes
+from sitegen.oci import jsonload, kinds, manifests, mediatypes, supplychain
 from sitegen.oci.masking import NO_SECRETS
 from sitegen.oci.versions import version_key
-from sitegen.registry.client import RawManifest
+from sitegen.registry.client import RawManifest, RegistrySession
 from sitegen.registry.flight import SingleFlight
-
-# What a registry error says before its reason: the request, naming the one digest or
-# tag it was for. Left out of a problem's cause, so that one cause hitting many tags
-# (a registry that lost the config blobs of several images) is said once.
-_REQUEST = re.compile(r"(?:get|check) (?:blob|manifest) \S+: ")
-
-
-def reason(exc: RegistryError) -> str:
-    """Why a request failed, without which request it was."""
-    return _REQUEST.sub("", exc.detail, count=1)
+from sitegen.supplychain_model import Referrer
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +69,18 @@ class ManifestLoader(abc.ABC):
             ctx.masker.text(repo.description) if repo.description is not None else None
         )
         self.recommended_tag = repo.recommended_tag
+        self.supply_chain = self._supply_chain_reader(None)
+
+    def _supply_chain_reader(self, session: RegistrySession | None) -> SupplyChainReader:
+        """The reader of this repository's supply-chain documents; with no ``session``,
+        of what the cache holds."""
+        return SupplyChainReader(
+            session,
+            self.registry,
+            self.name,
+            self.ctx,
+            lambda cause, exc, digest: self._problem(cause, exc, digest=digest),
+        )
 
     @abc.abstractmethod
     async def _fetch_manifest(self, digest: str) -> RawManifest:
@@ -106,16 +110,46 @@ class ManifestLoader(abc.ABC):
             tags.append(Tag(name=tag, digest=digest))
             found[digest] = manifest
         tags.sort(key=lambda t: version_key(t.name), reverse=True)
+        # What the last good crawl found about them, read again from the cache alone.
+        await self._read_attestations(found)
+        known = {s: list(r) for s, r in self.previous.referrers.items()}
+        read = await self._read_referrers(known, found)
         return Repository(
             name=self.name,
             tags=tuple(tags),
             manifests=dict(sorted(found.items())),
+            referrers=supplychain.merged({s: r for s, r in read.items() if s in known}),
             description=self.description,
             recommended_tag=self.recommended_tag,
             total_tags=len(self.previous.tags),
             error=error,
             stale_since=self.previous.crawled_at or "an earlier build",
         )
+
+    async def _read_attestations(self, by_digest: dict[str, Manifest]) -> None:
+        """The BuildKit attestations of the indexes in ``by_digest``, with their
+        provenance and SBOMs read once per digest, side by side (replaced in place)."""
+        attested = [m for m in by_digest.values() if isinstance(m, Index) and m.attestations]
+        done = await asyncio.gather(
+            *(self.supply_chain.attestation(a) for m in attested for a in m.attestations)
+        )
+        for manifest in attested:
+            count = len(manifest.attestations)
+            mine, done = done[:count], done[count:]
+            by_digest[manifest.digest] = dataclasses.replace(manifest, attestations=tuple(mine))
+
+    async def _read_referrers(
+        self, referrers: dict[str, list[Referrer]], shown: dict[str, Manifest]
+    ) -> dict[str, list[Referrer]]:
+        """The documents of the referrers of what is shown (the tags' manifests and their
+        platforms), each read once; the others are kept as found, unread."""
+        subjects = shown_digests(shown)
+        wanted = [(s, r) for s, found in referrers.items() if s in subjects for r in found]
+        read = await asyncio.gather(*(self.supply_chain.read(r) for _, r in wanted))
+        result = {s: found for s, found in referrers.items() if s not in subjects}
+        for (subject, _), referrer in zip(wanted, read, strict=True):
+            result.setdefault(subject, []).append(referrer)
+        return result
 
     def _problem(self, cause: str, exc: RegistryError, *, tag: str = "", digest: str = "") -> None:
         """A part of the repository that could not be read: on its page (each cause
@@ -317,3 +351,26 @@ class OfflineLoader(ManifestLoader):
         return NotFoundError(
             f"{digest[:19]} is not in the cache", registry=self.registry, repository=self.name
         )
+
+
+def shown_digests(shown: Mapping[str, Manifest]) -> set[str]:
+    """The digests a reader sees: the tags' manifests and their platforms."""
+    subjects = set(shown)
+    for manifest in shown.values():
+        if isinstance(manifest, Index):
+            subjects.update(e.descriptor.digest for e in manifest.entries)
+    return subjects
+
+
+def remembered(referrers: Mapping[str, tuple[Referrer, ...]]) -> dict[str, tuple[Referrer, ...]]:
+    """What the state keeps of a repository's referrers: where each is (digest, kind,
+    source, tag), enough to read it again from the cache."""
+    kept = {
+        subject: tuple(
+            Referrer(digest=r.digest, kind=r.kind, source=r.source, tag=r.tag)
+            for r in found
+            if r.digest
+        )
+        for subject, found in referrers.items()
+    }
+    return {subject: found for subject, found in sorted(kept.items()) if found}

@@ -6,7 +6,6 @@ referrers. Every digest is fetched at most once, however many tags share it.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 
 from sitegen.config import (
@@ -15,10 +14,9 @@ from sitegen.config import (
     TagFilter,
     platform_matches,
 )
-from sitegen.crawl.context import VERBOSE, CrawlContext, Outcome
-from sitegen.crawl.loader import ManifestLoader, reason
+from sitegen.crawl.context import VERBOSE, CrawlContext, Outcome, reason
+from sitegen.crawl.loader import ManifestLoader, remembered, shown_digests
 from sitegen.crawl.state import RepositoryState
-from sitegen.crawl.supplychain import SupplyChainReader
 from sitegen.errors import NotFoundError, RegistryError
 from sitegen.model import (
     Index,
@@ -91,13 +89,7 @@ class RepositoryCrawler(ManifestLoader):
         self.session = session
         self.filter: TagFilter = repo.tags.merged_over(rc.tags)
         self.referrers = referrers
-        self.supply_chain = SupplyChainReader(
-            session,
-            repo.name,
-            ctx,
-            session.limits.supply_chain_bytes,
-            lambda cause, exc, digest: self._problem(cause, exc, digest=digest),
-        )
+        self.supply_chain = self._supply_chain_reader(session)
 
     # -- whole repository ---------------------------------------------------------------
 
@@ -126,6 +118,7 @@ class RepositoryCrawler(ManifestLoader):
         outcome.fresh[(self.registry, self.name)] = RepositoryState(
             crawled_at=self.ctx.now,
             tags={t.name: t.digest for t in repository.tags},
+            referrers=remembered(repository.referrers),
         )
         self.ctx.progress.repositories_done += 1
         log.log(
@@ -161,16 +154,10 @@ class RepositoryCrawler(ManifestLoader):
                         supplychain.descriptors_of(index.raw), f"referrers tag {tag}"
                     )
                 )
-        # BuildKit attestations: their provenance and SBOMs read once per digest, side by side.
-        attested = [m for m in by_digest.values() if isinstance(m, Index) and m.attestations]
-        done = await asyncio.gather(
-            *(self.supply_chain.attestation(a) for m in attested for a in m.attestations)
-        )
-        for manifest in attested:
-            count = len(manifest.attestations)
-            mine, done = done[:count], done[count:]
-            by_digest[manifest.digest] = dataclasses.replace(manifest, attestations=tuple(mine))
-        subjects = sorted(by_digest)
+        await self._read_attestations(by_digest)
+        # Referrers attach to a platform's manifest as often as to the index (a scan
+        # report per platform, `cosign sign --recursive`): ask about both.
+        subjects = sorted(shown_digests(by_digest))
         answers = await asyncio.gather(
             *(self.referrers.fetch(self.name, digest) for digest in subjects)
         )
@@ -187,22 +174,6 @@ class RepositoryCrawler(ManifestLoader):
             supply_chain_tags=sum(supplychain.is_supply_chain_tag(t) for t in listed),
             problems=self.problems({**fallback, **resolved}),
         )
-
-    async def _read_referrers(
-        self, referrers: dict[str, list[Referrer]], shown: dict[str, Manifest]
-    ) -> dict[str, list[Referrer]]:
-        """The documents of the referrers of what is shown (the tags' manifests and their
-        platforms), each read once; the others are kept as found, unread."""
-        subjects = set(shown)
-        for manifest in shown.values():
-            if isinstance(manifest, Index):
-                subjects.update(e.descriptor.digest for e in manifest.entries)
-        wanted = [(s, r) for s, found in referrers.items() if s in subjects for r in found]
-        read = await asyncio.gather(*(self.supply_chain.read(r) for _, r in wanted))
-        result = {s: found for s, found in referrers.items() if s not in subjects}
-        for (subject, _), referrer in zip(wanted, read, strict=True):
-            result.setdefault(subject, []).append(referrer)
-        return result
 
     # -- tags ---------------------------------------------------------------------------
 

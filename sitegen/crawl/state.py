@@ -30,7 +30,9 @@ from typing import Any
 from sitegen.errors import FileRefused, OutputError
 from sitegen.files import atomic_write, read_limited, reason
 from sitegen.model import Change
+from sitegen.oci import kinds
 from sitegen.oci.references import is_digest, is_name, is_tag
+from sitegen.supplychain_model import Referrer
 
 log = logging.getLogger("sitegen.crawl.state")
 
@@ -41,6 +43,7 @@ _TEMPORARY_PREFIX = ".state-"
 STATE_VERSION = 1
 DEFAULT_KEEP_BUILDS = 7
 HISTORY_LIMIT = 2000  # change events kept (newest first)
+MAX_REFERRER_TEXT = 200  # a remembered referrer's source or tag
 CHANGE_KINDS = frozenset(
     {
         "tag-added",
@@ -59,6 +62,9 @@ class RepositoryState:
 
     crawled_at: str  # RFC 3339
     tags: Mapping[str, str]  # tag -> digest
+    # subject digest -> what referred to it (digest, kind, source, tag only): read again
+    # from the cache when the registry cannot be asked.
+    referrers: Mapping[str, tuple[Referrer, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +123,7 @@ class State:
                     for t, d in (tags.items() if isinstance(tags, dict) else [])
                     if isinstance(t, str) and is_tag(t) and isinstance(d, str) and is_digest(d)
                 },
+                referrers=_referrers(value.get("referrers")),
             )
         digests = document.get("digests")
         for digest, seen in digests.items() if isinstance(digests, dict) else []:
@@ -173,7 +180,7 @@ class State:
             "version": STATE_VERSION,
             "build": self.build,
             "repositories": {
-                f"{registry}/{name}": {"crawled_at": repo.crawled_at, "tags": dict(repo.tags)}
+                f"{registry}/{name}": _repository_document(repo)
                 for (registry, name), repo in sorted(self.repositories.items())
             },
             "digests": dict(sorted(self.digests.items())),
@@ -275,3 +282,35 @@ def is_base(value: str) -> bool:
 
 def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _repository_document(repo: RepositoryState) -> dict[str, Any]:
+    document: dict[str, Any] = {"crawled_at": repo.crawled_at, "tags": dict(repo.tags)}
+    if repo.referrers:
+        document["referrers"] = {
+            subject: [[r.digest, r.kind, r.source, r.tag] for r in found]
+            for subject, found in sorted(repo.referrers.items())
+        }
+    return document
+
+
+def _referrers(value: Any) -> dict[str, tuple[Referrer, ...]]:
+    """Remembered referrers, each entry checked (the file may have been edited)."""
+    found: dict[str, tuple[Referrer, ...]] = {}
+    for subject, entries in value.items() if isinstance(value, dict) else []:
+        if not (is_digest(subject) and isinstance(entries, list)):
+            continue
+        kept = tuple(
+            Referrer(digest=e[0], kind=e[1], source=e[2], tag=e[3])
+            for e in entries
+            if isinstance(e, list)
+            and len(e) == 4
+            and all(isinstance(part, str) for part in e)
+            and is_digest(e[0])
+            and e[1] in kinds.REFERRER_KINDS
+            and len(e[2]) <= MAX_REFERRER_TEXT
+            and (e[3] == "" or is_tag(e[3]))
+        )
+        if kept:
+            found[subject] = kept
+    return found

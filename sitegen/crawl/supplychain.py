@@ -7,7 +7,8 @@ sometimes a few small blobs (a notation envelope, an in-toto statement, an SBOM)
 client, from the content-addressed cache when it has them, and never one larger than
 ``limits.supply_chain_bytes``: a bigger one is skipped, and the referrer says so in its
 ``note``. What the documents mean is read in ``sitegen.oci`` (``oci.signatures``,
-``oci.provenance``, ``oci.sbom``), which masks and cuts every string it takes out.
+``oci.provenance``, ``oci.sbom``, ``oci.vulnerabilities``, ``oci.vex``), which masks and
+cuts every string it takes out.
 """
 
 from __future__ import annotations
@@ -19,18 +20,26 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sitegen.crawl.context import CrawlContext
-from sitegen.crawl.loader import reason
+from sitegen.crawl.context import CrawlContext, reason
 from sitegen.errors import ProtocolError, RegistryError, TooLarge
 from sitegen.model import Attestation
-from sitegen.oci import jsonload, kinds, mediatypes, provenance, sbom, signatures
+from sitegen.oci import jsonload, kinds, mediatypes, provenance, sbom, signatures, vulnerabilities
 from sitegen.registry.client import RegistrySession
 from sitegen.registry.flight import SingleFlight
-from sitegen.supplychain_model import Provenance, Referrer, Sbom, Signature
+from sitegen.supplychain_model import (
+    Provenance,
+    Referrer,
+    Sbom,
+    Signature,
+    Vex,
+    VulnerabilityReport,
+)
 
 log = logging.getLogger("sitegen.crawl")
 
 LIMIT_KEY = "limits.supply_chain_bytes"
+BUNDLE_CONTENT = "dev.sigstore.bundle.content"  # "message-signature" or "dsse-envelope"
+BUNDLE_PREDICATE = "dev.sigstore.bundle.predicateType"
 
 
 class Skipped(Exception):
@@ -48,6 +57,9 @@ class Document:
     document: Mapping[str, Any]
 
 
+# The vulnerability reports and the VEX documents of a manifest.
+Scans = tuple[tuple[VulnerabilityReport, ...], tuple[Vex, ...]]
+
 # Called for a document that could not be fetched: (cause, the error, the digest).
 Report = Callable[[str, RegistryError, str], None]
 
@@ -57,16 +69,18 @@ class SupplyChainReader:
 
     def __init__(
         self,
-        session: RegistrySession,
+        session: RegistrySession | None,
+        registry: str,
         repository: str,
         ctx: CrawlContext,
-        cap: int,
         report: Report,
     ) -> None:
+        """``session`` None: nowhere to ask (a registry that failed); the cache alone."""
         self.session = session
+        self.registry = registry
         self.name = repository
         self.ctx = ctx
-        self.cap = cap
+        self.cap = ctx.supply_chain_cap
         self.report = report
         self._manifests: SingleFlight[str, Document] = SingleFlight(keep=True)
         self._blobs: SingleFlight[str, bytes] = SingleFlight(keep=True)
@@ -91,22 +105,23 @@ class SupplyChainReader:
     async def _manifest(self, digest: str) -> Document:
         data = self.ctx.cache.get(digest)
         if data is None:
+            session = self._online()
 
             async def fetch() -> bytes:
                 try:
-                    raw = await self.session.manifest(self.name, digest, max_bytes=self.cap)
+                    raw = await session.manifest(self.name, digest, max_bytes=self.cap)
                 except TooLarge:
                     raise Skipped(f"not read: over the {self.cap:,}-byte {LIMIT_KEY}") from None
                 self.ctx.cache.put(digest, raw.data)
                 return raw.data
 
-            data = await self.ctx.shared(digest, fetch, self.session.name)
+            data = await self.ctx.shared(digest, fetch, session.name)
         self._check(len(data))  # a cache filled with a higher cap
         try:
             document = jsonload.load_object(data)
         except jsonload.JSONRefused as exc:
             raise ProtocolError(
-                f"manifest {digest[:19]}: {exc}", registry=self.session.name, repository=self.name
+                f"manifest {digest[:19]}: {exc}", registry=self.registry, repository=self.name
             ) from None
         media_type, _ = mediatypes.resolve_media_type(None, document)
         return Document(digest=digest, media_type=media_type, size=len(data), document=document)
@@ -114,18 +129,24 @@ class SupplyChainReader:
     async def _blob(self, digest: str) -> bytes:
         data = self.ctx.cache.get(digest)
         if data is None:
+            session = self._online()
 
             async def fetch() -> bytes:
                 try:
-                    found = await self.session.blob(self.name, digest, max_bytes=self.cap)
+                    found = await session.blob(self.name, digest, max_bytes=self.cap)
                 except TooLarge:
                     raise Skipped(f"not read: over the {self.cap:,}-byte {LIMIT_KEY}") from None
                 self.ctx.cache.put(digest, found)
                 return found
 
-            data = await self.ctx.shared(digest, fetch, self.session.name)
+            data = await self.ctx.shared(digest, fetch, session.name)
         self._check(len(data))
         return data
+
+    def _online(self) -> RegistrySession:
+        if self.session is None:
+            raise Skipped("not read: not in the cache, and the registry could not be asked")
+        return self.session
 
     # -- referrers ----------------------------------------------------------------------
 
@@ -137,15 +158,14 @@ class SupplyChainReader:
             if not digest:
                 digest, size = await self._resolve(referrer.tag)
             found = await self.manifest(digest, size)
-            claims: tuple[Signature, ...] = ()
-            built: tuple[Provenance, ...] = ()
-            inside: tuple[Sbom, ...] = ()
-            if referrer.kind == kinds.SIGNATURE or signatures.is_notation(found.document):
-                envelopes = await self._envelopes(found.document)
-                claims = signatures.read(found.document, envelopes, self.ctx.masker)
-            else:
-                built = await self.provenance(found.document)
-                inside = await self.sboms(found.document)
+            # Who signed (a signature, or the signer of an attestation), and what an
+            # attestation says; a manifest holds what its layers hold, whatever its tag
+            # or descriptor called it. Layers of neither kind are not fetched.
+            envelopes = await self._envelopes(found.document)
+            claims = signatures.read(found.document, envelopes, self.ctx.masker)
+            built = await self.provenance(found.document)
+            inside = await self.sboms(found.document)
+            scans = await self.vulnerabilities(found.document, sniff=True)
         except Skipped as exc:
             return dataclasses.replace(referrer, digest=digest, note=str(exc))
         except RegistryError as exc:
@@ -156,8 +176,15 @@ class SupplyChainReader:
         artifact_type = _text(document.get("artifactType")) or _config_type(document)
         mask = self.ctx.masker.text
         kind = referrer.kind
+        layer_types = _layer_types(document)
         if kind == "artifact" or signatures.is_notation(document):
-            kind = kinds.supply_chain_kind(artifact_type, *_layer_types(document)) or kind
+            kind = kinds.supply_chain_kind(artifact_type, *layer_types) or kind
+        if any(signatures.is_bundle(t) for t in layer_types):
+            kind = _bundle_kind(document, claims)
+        if kind == "artifact" and any(r.format for r in scans[0]):
+            kind = "vulnerability-report"  # a plain JSON layer that holds a report
+        elif kind == "artifact" and any(v.format for v in scans[1]):
+            kind = "vex"
         return dataclasses.replace(
             referrer,
             digest=found.digest,
@@ -168,6 +195,8 @@ class SupplyChainReader:
             signatures=claims,
             provenance=built,
             sboms=inside,
+            vulnerabilities=scans[0],
+            vex=scans[1],
         )
 
     async def attestation(self, attestation: Attestation) -> Attestation:
@@ -178,13 +207,16 @@ class SupplyChainReader:
             found = await self.manifest(digest, attestation.descriptor.size or None)
             built = await self.provenance(found.document)
             inside = await self.sboms(found.document)
+            reports, vex = await self.vulnerabilities(found.document, sniff=False)
         except Skipped as exc:
             return dataclasses.replace(attestation, note=str(exc))
         except RegistryError as exc:
             cause = f"attestation could not be read: {reason(exc)}"
             self.report(cause, exc, digest)
             return dataclasses.replace(attestation, note=self.ctx.masker.message(cause))
-        return dataclasses.replace(attestation, provenance=built, sboms=inside)
+        return dataclasses.replace(
+            attestation, provenance=built, sboms=inside, vulnerabilities=reports, vex=vex
+        )
 
     async def provenance(self, document: Mapping[str, Any]) -> tuple[Provenance, ...]:
         """The SLSA provenance in a manifest's in-toto, DSSE or sigstore bundle layers;
@@ -192,14 +224,9 @@ class SupplyChainReader:
         layers = provenance.statement_layers(document)
 
         async def one(media_type: str, digest: str, size: int) -> Provenance | None:
-            try:
-                data = await self.blob(digest, size)
-            except Skipped as exc:
-                return Provenance("", document=digest, note=str(exc))
-            except RegistryError as exc:
-                cause = f"provenance could not be read: {reason(exc)}"
-                self.report(cause, exc, digest)
-                return Provenance("", document=digest, note=self.ctx.masker.message(cause))
+            data = await self._layer(digest, size, "provenance")
+            if isinstance(data, str):
+                return Provenance("", document=digest, note=data)
             return provenance.read(data, media_type, digest, self.ctx.masker)
 
         found = await asyncio.gather(*(one(m, d, s) for m, d, s, _ in layers))
@@ -214,26 +241,52 @@ class SupplyChainReader:
         async def one(media_type: str, digest: str, size: int) -> Sbom | None:
             if unread := sbom.unread_format(media_type):
                 return Sbom("", document=digest, note=unread)
-            try:
-                data = await self.blob(digest, size)
-            except Skipped as exc:
-                return Sbom("", document=digest, note=str(exc))
-            except RegistryError as exc:
-                cause = f"SBOM could not be read: {reason(exc)}"
-                self.report(cause, exc, digest)
-                return Sbom("", document=digest, note=self.ctx.masker.message(cause))
+            data = await self._layer(digest, size, "SBOM")
+            if isinstance(data, str):
+                return Sbom("", document=digest, note=data)
             return sbom.read(data, media_type, digest, self.ctx.masker)
 
         found = await asyncio.gather(*(one(m, d, s) for m, d, s in layers))
         return tuple(s for s in found if s is not None)
 
+    async def vulnerabilities(self, document: Mapping[str, Any], *, sniff: bool) -> Scans:
+        """The vulnerability reports and VEX documents in a manifest's layers (Trivy,
+        Grype, OpenVEX, cosign vuln and OpenVEX statements); with ``sniff`` (a referrer's
+        layers) plain JSON layers are read too, and kept only when they hold one. A layer
+        that is not read gives a report with a ``note``; a layer that also holds an SBOM
+        or provenance is fetched once."""
+        layers = vulnerabilities.report_layers(document, sniff=sniff)
+
+        async def one(media_type: str, digest: str, size: int) -> vulnerabilities.Read:
+            data = await self._layer(digest, size, "vulnerability report")
+            if isinstance(data, str):
+                return VulnerabilityReport("", document=digest, note=data)
+            return vulnerabilities.read(data, media_type, digest, self.ctx.masker)
+
+        found = await asyncio.gather(*(one(m, d, s) for m, d, s in layers))
+        reports = tuple(r for r in found if isinstance(r, VulnerabilityReport))
+        return reports, tuple(v for v in found if isinstance(v, Vex))
+
+    async def _layer(self, digest: str, size: int, what: str) -> bytes | str:
+        """A layer's bytes, or the note that says why they were not read: over the cap,
+        or the registry's error (reported as ``what`` could not be read)."""
+        try:
+            return await self.blob(digest, size)
+        except Skipped as exc:
+            return str(exc)
+        except RegistryError as exc:
+            cause = f"{what} could not be read: {reason(exc)}"
+            self.report(cause, exc, digest)
+            return self.ctx.masker.message(cause)
+
     async def _resolve(self, tag: str) -> tuple[str, int | None]:
-        head = await self.session.head_manifest(self.name, tag)
+        session = self._online()
+        head = await session.head_manifest(self.name, tag)
         if head.digest is not None:
             return head.digest, head.size
         # No usable Docker-Content-Digest (docs/protocol.md item 17): GET and hash.
         try:
-            raw = await self.session.manifest(self.name, tag, max_bytes=self.cap)
+            raw = await session.manifest(self.name, tag, max_bytes=self.cap)
         except TooLarge:
             raise Skipped(f"not read: over the {self.cap:,}-byte {LIMIT_KEY}") from None
         self.ctx.cache.put(raw.digest, raw.data)
@@ -250,6 +303,19 @@ class SupplyChainReader:
 
         found = await asyncio.gather(*(one(digest, size) for _, digest, size in layers))
         return {digest: data for (_, digest, _), data in zip(layers, found, strict=True)}
+
+
+def _bundle_kind(document: Mapping[str, Any], claims: tuple[Signature, ...]) -> str:
+    """A sigstore bundle signs the image (a message signature) or an attestation (a DSSE
+    statement): its kind is what it signs, not the bundle's media type. cosign also
+    writes that on the manifest (``dev.sigstore.bundle.content``, ``.predicateType``)."""
+    annotations = document.get("annotations")
+    annotations = annotations if isinstance(annotations, dict) else {}
+    predicates = [c.predicate_type for c in claims if c.predicate_type]
+    predicates.append(_text(annotations.get(BUNDLE_PREDICATE)))
+    if any(predicates) or annotations.get(BUNDLE_CONTENT) == "dsse-envelope":
+        return kinds.supply_chain_kind(*predicates) or kinds.ATTESTATION
+    return kinds.SIGNATURE
 
 
 def _text(value: Any) -> str:

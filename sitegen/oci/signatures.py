@@ -10,11 +10,19 @@ signed and when, read so that a person can check them with ``cosign verify`` or
   its subject alternative name, the OIDC issuer a Fulcio extension), and the Rekor entry
   ``dev.sigstore.cosign/bundle`` (a JSON string whose ``Payload.body`` is base64 JSON
   holding the public key or certificate, base64 PEM again).
-- notation keeps a JWS (``application/jose+json``) or COSE envelope as the one layer of a
-  manifest whose config or ``artifactType`` is ``application/vnd.cncf.notary.signature``
-  (notaryproject specs ``signature-envelope-jws.md``): the certificate chain is in the
-  unprotected header ``x5c`` (base64 DER, leaf first), the signing time in the protected
-  header ``io.cncf.notary.signingTime``.
+- a sigstore bundle (``application/vnd.dev.sigstore.bundle.v0.3+json``, cosign's
+  ``--new-bundle-format``, GitHub artifact attestations) is one layer holding the
+  verification material (the Fulcio certificate as base64 DER, or a key hint), the Rekor
+  entries (``integratedTime``, a JSON string in v0.3) and either a message signature or a
+  DSSE envelope whose statement names what is attested (sigstore protobuf-specs
+  ``sigstore_bundle.proto``).
+- notation keeps a JWS (``application/jose+json``) or COSE (``application/cose``)
+  envelope as the one layer of a manifest whose config or ``artifactType`` is
+  ``application/vnd.cncf.notary.signature`` (notaryproject specs
+  ``signature-envelope-jws.md``, ``signature-envelope-cose.md``): the certificate chain
+  is in the unprotected header (JWS ``x5c``: base64 DER; COSE ``x5chain``: DER byte
+  strings; leaf first), the signing time in the protected header
+  ``io.cncf.notary.signingTime`` (COSE: an epoch time).
 
 Every string that comes out is registry data: masked and cut to ``MAX_TEXT`` characters.
 A document that cannot be read gives a ``Signature`` with a ``note``, never an exception.
@@ -24,32 +32,28 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import ObjectIdentifier
 
-from sitegen.oci import jsonload
+from sitegen.oci import cbor, certificates, jsonload, provenance
 from sitegen.oci.masking import Masker
 from sitegen.supplychain_model import Signature
 
 COSIGN_SIGNATURE = "dev.cosignproject.cosign/signature"
 COSIGN_CERTIFICATE = "dev.sigstore.cosign/certificate"
 COSIGN_BUNDLE = "dev.sigstore.cosign/bundle"
+COSIGN_PREDICATE = "predicateType"  # on a cosign attestation's layer
 NOTATION_SIGNATURE = "application/vnd.cncf.notary.signature"
 JWS = "application/jose+json"
 COSE = "application/cose"
 
 MAX_TEXT = 512  # characters of one value shown; a certificate SAN is far shorter
 MAX_ANNOTATION = 64 << 10  # a certificate or bundle annotation longer than this is not read
-# Fulcio's certificate extensions (sigstore/fulcio docs/oid-info.md): the issuer, first
-# as raw bytes (deprecated), then as a DER UTF8String.
-_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
-_ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
+_COSE_SIGN1 = 18  # the CBOR tag of a COSE_Sign1 (RFC 9052)
+_X5CHAIN = 33  # the COSE header label of the certificate chain (RFC 9360)
 
 
 def is_notation(document: Mapping[str, Any]) -> bool:
@@ -60,39 +64,47 @@ def is_notation(document: Mapping[str, Any]) -> bool:
 
 
 def envelope_layers(document: Mapping[str, Any]) -> list[tuple[str, str, int]]:
-    """(media type, digest, size) of a notation manifest's envelope layers: the blobs to
-    read. None for a cosign signature, whose claims are all in the manifest."""
-    if not is_notation(document):
-        return []
+    """(media type, digest, size) of the layers whose blobs hold the claims: a notation
+    manifest's envelopes, sigstore bundles. None for a cosign signature, whose claims
+    are all in the manifest."""
+    notation = is_notation(document)
     found = []
     for layer in _layers(document):
+        media_type = str(layer.get("mediaType", ""))
+        if not (notation or is_bundle(media_type)):
+            continue
         digest, size = layer.get("digest"), layer.get("size")
         if isinstance(digest, str) and isinstance(size, int) and not isinstance(size, bool):
-            found.append((str(layer.get("mediaType", "")), digest, size))
+            found.append((media_type, digest, size))
     return found
+
+
+def is_bundle(media_type: str) -> bool:
+    """A sigstore bundle layer (any version)."""
+    return media_type.startswith(provenance.SIGSTORE_BUNDLE)
 
 
 def read(
     document: Mapping[str, Any], envelopes: Mapping[str, bytes | str], masker: Masker
 ) -> tuple[Signature, ...]:
-    """The signatures in a signature manifest. ``envelopes``: layer digest -> the
-    envelope's bytes, or why it was not read (a note)."""
-    if is_notation(document):
-        found = []
-        for media_type, digest, _ in envelope_layers(document):
-            envelope = envelopes.get(digest, "not read")
-            if isinstance(envelope, str):
-                found.append(
-                    Signature("notation", "notation", note=f"envelope not read: {envelope}")
-                )
-            else:
-                found.append(_notation(media_type, envelope))
-        return tuple(_masked(s, masker) for s in found)
-    return tuple(
-        _masked(_cosign(annotations), masker)
-        for layer in _layers(document)
-        if COSIGN_SIGNATURE in (annotations := _annotations(layer))
-    )
+    """The signatures in a signature or attestation manifest. ``envelopes``: layer
+    digest -> the envelope's or bundle's bytes, or why it was not read (a note)."""
+    notation = is_notation(document)
+    scheme = "notation" if notation else "sigstore"
+    found = []
+    for media_type, digest, _ in envelope_layers(document):
+        envelope = envelopes.get(digest, "not read")
+        if isinstance(envelope, str):
+            found.append(Signature(scheme, scheme, note=f"envelope not read: {envelope}"))
+        else:
+            found.append(_notation(media_type, envelope) if notation else _sigstore(envelope))
+    if not notation:
+        found.extend(
+            _cosign(annotations)
+            for layer in _layers(document)
+            if COSIGN_SIGNATURE in (annotations := _annotations(layer))
+        )
+    return tuple(_masked(s, masker) for s in found)
 
 
 # -- cosign ------------------------------------------------------------------------------
@@ -104,20 +116,23 @@ def _cosign(annotations: Mapping[str, str]) -> Signature:
     certificate = None
     pem = annotations.get(COSIGN_CERTIFICATE, "")
     if pem:
-        certificate = _pem_certificate(pem, notes)
+        certificate = certificates.pem_certificate(pem, notes)
     bundle = annotations.get(COSIGN_BUNDLE, "")
     integrated, bundle_key = _bundle(bundle, notes) if bundle else (None, "")
     if certificate is not None:
-        identity = _san(certificate)
-        issuer = _issuer(certificate)
+        identity = certificates.identity(certificate)
+        issuer = certificates.oidc_issuer(certificate)
         if not identity:
             notes.append("the certificate names no identity")
     elif not pem and bundle_key:
-        fingerprint = _key_fingerprint(bundle_key, notes)
+        fingerprint = certificates.key_fingerprint(bundle_key, notes)
     if integrated is not None:
-        signed_at, source = _rfc3339(integrated), "Rekor integratedTime"
+        signed_at, source = certificates.rfc3339(integrated), "Rekor integratedTime"
     elif certificate is not None:
-        signed_at, source = _rfc3339(certificate.not_valid_before_utc), "certificate notBefore"
+        signed_at, source = (
+            certificates.rfc3339(certificate.not_valid_before_utc),
+            "certificate notBefore",
+        )
     return Signature(
         "cosign",
         "keyless" if pem else "key",
@@ -127,19 +142,9 @@ def _cosign(annotations: Mapping[str, str]) -> Signature:
         rekor_bundle=bool(bundle),
         signed_at=signed_at,
         signed_at_source=source,
+        predicate_type=annotations.get(COSIGN_PREDICATE, ""),
         note="; ".join(notes),
     )
-
-
-def _pem_certificate(pem: str, notes: list[str]) -> x509.Certificate | None:
-    if len(pem) > MAX_ANNOTATION:
-        notes.append("the certificate annotation is too long to read")
-        return None
-    try:
-        return x509.load_pem_x509_certificate(pem.encode())
-    except ValueError:
-        notes.append("the certificate could not be read")
-        return None
 
 
 def _bundle(value: str, notes: list[str]) -> tuple[datetime | None, str]:
@@ -152,15 +157,8 @@ def _bundle(value: str, notes: list[str]) -> tuple[datetime | None, str]:
     except jsonload.JSONRefused:
         notes.append("the Rekor bundle could not be read")
         return None, ""
-    payload = bundle.get("Payload")
-    payload = payload if isinstance(payload, dict) else {}
-    integrated = payload.get("integratedTime")
-    when = None
-    if isinstance(integrated, int) and not isinstance(integrated, bool):
-        try:
-            when = datetime.fromtimestamp(integrated, UTC)
-        except (OverflowError, OSError, ValueError):
-            notes.append("the Rekor integratedTime is out of range")
+    payload = _dict(bundle.get("Payload"))
+    when = certificates.unix_time(payload.get("integratedTime"), notes)
     key = ""
     body = _b64_json(payload.get("body"))
     spec = body.get("spec") if isinstance(body, dict) else None
@@ -171,63 +169,66 @@ def _bundle(value: str, notes: list[str]) -> tuple[datetime | None, str]:
     return when, key
 
 
-def _key_fingerprint(pem: str, notes: list[str]) -> str:
-    """``sha256:<hex>`` of the DER SubjectPublicKeyInfo of a PEM public key."""
+# -- sigstore bundles ---------------------------------------------------------------------
+
+
+def _sigstore(data: bytes) -> Signature:
+    """The claims of a sigstore bundle (v0.1 to v0.3): who signed (certificate or key),
+    when Rekor logged it, and what it signs (a statement's predicate type, if any)."""
     try:
-        key = serialization.load_pem_public_key(pem.encode())
-    except (ValueError, TypeError, binascii.Error):
-        if "BEGIN CERTIFICATE" not in pem:
-            notes.append("the public key could not be read")
-        return ""
-    der = key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        bundle = jsonload.load_object(data)
+    except jsonload.JSONRefused:
+        return Signature("sigstore", "sigstore", note="the sigstore bundle could not be read")
+    notes: list[str] = []
+    material = _dict(bundle.get("verificationMaterial"))
+    chain = _dict(material.get("x509CertificateChain")).get("certificates")
+    leaf = chain[0] if isinstance(chain, list) and chain else material.get("certificate")
+    raw = _dict(leaf).get("rawBytes")
+    certificate = None
+    if isinstance(raw, str):
+        try:
+            certificate = x509.load_der_x509_certificate(base64.b64decode(raw, validate=True))
+        except (ValueError, binascii.Error):
+            notes.append("the certificate could not be read")
+    hint = _dict(material.get("publicKey")).get("hint")
+    if certificate is None and isinstance(hint, str) and hint:
+        notes.append(f"signed with a key; its hint: {hint}")
+    entries = material.get("tlogEntries")
+    entries = [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+    integrated = (
+        certificates.unix_time(entries[0].get("integratedTime"), notes) if entries else None
     )
-    return "sha256:" + hashlib.sha256(der).hexdigest()
+    identity = issuer = signed_at = source = ""
+    if certificate is not None:
+        identity, issuer = certificates.identity(certificate), certificates.oidc_issuer(certificate)
+        if not identity:
+            notes.append("the certificate names no identity")
+    if integrated is not None:
+        signed_at, source = certificates.rfc3339(integrated), "Rekor integratedTime"
+    elif certificate is not None:
+        signed_at, source = (
+            certificates.rfc3339(certificate.not_valid_before_utc),
+            "certificate notBefore",
+        )
+    claim = provenance.statement(bundle, "") if "dsseEnvelope" in bundle else None
+    predicate = claim.get("predicateType") if claim is not None else None
+    if "dsseEnvelope" in bundle and not isinstance(predicate, str):
+        notes.append("the attested statement could not be read")
+    return Signature(
+        "sigstore",
+        "keyless" if raw is not None else "key",
+        identity=identity,
+        issuer=issuer,
+        rekor_bundle=bool(entries),
+        signed_at=signed_at,
+        signed_at_source=source,
+        predicate_type=predicate if isinstance(predicate, str) else "",
+        note="; ".join(notes),
+    )
 
 
-def _san(certificate: x509.Certificate) -> str:
-    """The first URI or e-mail address of the subject alternative name (Fulcio puts the
-    OIDC subject there: a workflow URI, a service account's or a person's e-mail)."""
-    try:
-        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except (x509.ExtensionNotFound, ValueError):
-        return ""
-    for kind in (x509.UniformResourceIdentifier, x509.RFC822Name, x509.DNSName):
-        values = names.get_values_for_type(kind)
-        if values:
-            return str(values[0])
-    return ""
-
-
-def _issuer(certificate: x509.Certificate) -> str:
-    try:
-        extensions = {e.oid: e.value for e in certificate.extensions}
-    except ValueError:
-        return ""
-    v2 = extensions.get(_ISSUER_V2)
-    if isinstance(v2, x509.UnrecognizedExtension):
-        decoded = _der_utf8(v2.value)
-        if decoded:
-            return decoded
-    v1 = extensions.get(_ISSUER_V1)
-    if isinstance(v1, x509.UnrecognizedExtension):
-        return v1.value.decode("utf-8", "replace")
-    return ""
-
-
-def _der_utf8(data: bytes) -> str:
-    """A DER UTF8String (tag 12), short or long length form; '' for anything else."""
-    if len(data) < 2 or data[0] != 0x0C:
-        return ""
-    length, start = data[1], 2
-    if length & 0x80:
-        count = length & 0x7F
-        if count == 0 or count > 4 or len(data) < 2 + count:
-            return ""
-        length, start = int.from_bytes(data[2 : 2 + count], "big"), 2 + count
-    if len(data) != start + length:
-        return ""
-    return data[start:].decode("utf-8", "replace")
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 # -- notation ----------------------------------------------------------------------------
@@ -235,7 +236,7 @@ def _der_utf8(data: bytes) -> str:
 
 def _notation(media_type: str, envelope: bytes) -> Signature:
     if media_type == COSE:
-        return Signature("notation", "notation", note="COSE envelope: the certificate is not read")
+        return _cose(envelope)
     if media_type != JWS:
         return Signature("notation", "notation", note=f"unknown envelope type {media_type[:100]}")
     try:
@@ -248,21 +249,74 @@ def _notation(media_type: str, envelope: bytes) -> Signature:
     signed_at = signing_time if isinstance(signing_time, str) else ""
     header = document.get("header")
     chain = header.get("x5c") if isinstance(header, dict) else None
-    identity = ""
+    leaf = None
     if isinstance(chain, list) and chain and isinstance(chain[0], str):
         try:
-            leaf = x509.load_der_x509_certificate(base64.b64decode(chain[0], validate=True))
-            identity = leaf.subject.rfc4514_string()
+            leaf = base64.b64decode(chain[0], validate=True)
         except (ValueError, binascii.Error):
             notes.append("the signing certificate could not be read")
+    return _notation_claims(leaf, signed_at, "notation signingTime", notes)
+
+
+def _cose(envelope: bytes) -> Signature:
+    """A ``COSE_Sign1_Tagged`` envelope (notaryproject specs
+    ``signature-envelope-cose.md``): the protected header (a CBOR map in a byte string)
+    holds the signing time as an epoch time; the unprotected header's ``x5chain``
+    (label 33) the DER certificates, leaf first."""
+    try:
+        item = cbor.loads(envelope)
+        if isinstance(item, cbor.Tagged) and item.tag == _COSE_SIGN1:
+            item = item.value
+        if not (isinstance(item, list) and len(item) == 4 and isinstance(item[0], bytes)):
+            raise cbor.CBORError("not a COSE_Sign1 array")
+        protected = cbor.loads(item[0]) if item[0] else {}
+    except cbor.CBORError:
+        return Signature("notation", "notation", note="the COSE envelope could not be read")
+    protected = protected if isinstance(protected, dict) else {}
+    unprotected = item[1] if isinstance(item[1], dict) else {}
+    notes: list[str] = []
+    signed_at, source = "", ""
+    for key, label in (
+        ("io.cncf.notary.signingTime", "notation signingTime"),
+        ("io.cncf.notary.authenticSigningTime", "notation authenticSigningTime"),
+    ):
+        when = protected.get(key)
+        when = when.value if isinstance(when, cbor.Tagged) and when.tag == 1 else when
+        if isinstance(when, float) and when.is_integer():
+            when = int(when)
+        found = certificates.unix_time(when, notes)
+        if found is not None:
+            signed_at, source = certificates.rfc3339(found), label
+            break
+    leaf = None  # x5chain: in the unprotected header, or the protected one; one or many
+    for header in (unprotected, protected):
+        chain = header.get(_X5CHAIN)
+        first = chain[0] if isinstance(chain, list) and chain else chain
+        if isinstance(first, bytes):
+            leaf = first
+            break
+    return _notation_claims(leaf, signed_at, source, notes)
+
+
+def _notation_claims(
+    leaf: bytes | None, signed_at: str, source: str, notes: list[str]
+) -> Signature:
+    """A notation signature: its signing certificate's subject (``leaf``, DER) and time."""
+    identity = ""
+    if leaf is None:
+        if not notes:
+            notes.append("the envelope has no certificate chain")
     else:
-        notes.append("the envelope has no certificate chain")
+        try:
+            identity = x509.load_der_x509_certificate(leaf).subject.rfc4514_string()
+        except ValueError:
+            notes.append("the signing certificate could not be read")
     return Signature(
         "notation",
         "notation",
         identity=identity,
         signed_at=signed_at,
-        signed_at_source="notation signingTime" if signed_at else "",
+        signed_at_source=source if signed_at else "",
         note="; ".join(notes),
     )
 
@@ -305,10 +359,6 @@ def _b64_json(value: Any, *, urlsafe: bool = False) -> dict[str, Any]:
         return {}
 
 
-def _rfc3339(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _masked(signature: Signature, masker: Masker) -> Signature:
     def clean(value: str) -> str:
         value = masker.text(value)
@@ -323,5 +373,6 @@ def _masked(signature: Signature, masker: Masker) -> Signature:
         rekor_bundle=signature.rekor_bundle,
         signed_at=clean(signature.signed_at),
         signed_at_source=signature.signed_at_source,
+        predicate_type=clean(signature.predicate_type),
         note=clean(signature.note),
     )

@@ -14,8 +14,10 @@ import pytest
 from lab.fakeregistry import from_samples
 from sitegen.build import build
 from sitegen.config import load_config
+from sitegen.model import Index, Manifest
 from sitegen.oci import mediatypes
-from tests.helpers import write_config
+from sitegen.site import paths
+from tests.helpers import read_page, write_config
 from tests.registry.fakes import json_response, make_client, registry_config, run
 
 SUBJECT = "sha256:" + hashlib.sha256(b"subject").hexdigest()
@@ -133,10 +135,57 @@ def test_the_first_referrers_request_tells_whether_to_send_more(
     shown = {
         (repository.name, digest)
         for repository in result.catalog.registries[0].repositories
-        for digest in repository.manifests
+        for manifest in repository.manifests.values()
+        for digest in [manifest.digest, *platform_digests(manifest)]
     }
-    # With the API, every manifest shown is asked about once; without it, only the
-    # first request is sent, whatever else was waiting for its answer.
+    assert any(
+        platform_digests(m)
+        for r in result.catalog.registries[0].repositories
+        for m in r.manifests.values()
+    )
+    # With the API, every manifest shown (a multi-platform tag's platforms too) is asked
+    # about once; without it, only the first request is sent, whatever else was waiting
+    # for its answer.
     expected = len(shown) if supported else 1
     assert len(asked) == expected and len(set(asked)) == expected
     assert len(shown) > 1
+
+
+def platform_digests(manifest: Manifest) -> list[str]:
+    return [e.descriptor.digest for e in manifest.entries] if isinstance(manifest, Index) else []
+
+
+def test_a_referrer_of_one_platform_is_found_and_shown_on_that_platform(tmp_path: Path) -> None:
+    fake = from_samples()
+    config = write_config(tmp_path, "registries:\n  - name: f\n    url: https://registry.test\n")
+    first = build(
+        load_config(config, environ={}),
+        tmp_path / "first",
+        cache_dir=None,
+        transport=fake.transport,
+    )
+    repository, index_ = next(
+        (r, m)
+        for r in first.catalog.registries[0].repositories
+        for m in r.manifests.values()
+        if isinstance(m, Index) and len(m.entries) > 1
+    )
+    platform = index_.entries[-1].descriptor.digest
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == f"/v2/{repository.name}/referrers/{platform}":
+            return json_response(200, index(SBOM))
+        if "/referrers/" in request.url.path:
+            return json_response(200, index())
+        return fake.handle(request)
+
+    build(
+        load_config(config, environ={}),
+        tmp_path / "site",
+        cache_dir=None,
+        transport=httpx.MockTransport(handler),
+    )
+    _, page = read_page(tmp_path / "site", paths.digest_path("f", repository.name, platform))
+    assert [r["digest"] for r in page["referrers"]] == [SBOM["digest"]]
+    _, whole = read_page(tmp_path / "site", paths.digest_path("f", repository.name, index_.digest))
+    assert SBOM["digest"] not in json.dumps(whole["referrers"])

@@ -40,10 +40,10 @@ from sitegen.site.pages.shapes import (
     ManifestSummary,
     Parent,
     PlatformCell,
-    SearchRecord,
     Sibling,
     TagData,
 )
+from sitegen.site.pages.searchrecord import SearchRecord
 from sitegen.site.pages.provenance import provenance_by_subject
 from sitegen.site.pages.sbom import sboms_by_subject, summarised
 from sitegen.site.pages.supplychain_shapes import ProvenanceEntry, SbomEntry
@@ -53,6 +53,7 @@ from sitegen.site.pages.supplychain import (
     referrer_entries,
 )
 from sitegen.site.pages.views import ManifestView, manifest_view
+from sitegen.site.pages.vulnerabilities import Vulnerabilities
 
 
 def manifest_summary(manifest: Manifest, default_platform: str) -> ManifestSummary:
@@ -134,12 +135,14 @@ def manifest_pages(
     attested = attestations_by_subject(repo)  # a platform's page shows its own
     built = provenance_by_subject(repo)
     inside = sboms_by_subject(repo)
+    scans = Vulnerabilities(repo)
 
     def facts(manifest: Manifest) -> ManifestView:
         found = known.get(manifest.digest)
         if found is None:
             made = _manifest_facts(
-                registry, repo, manifest, locations, default_platform, built, inside, bases or {}
+                registry, repo, manifest, locations, default_platform, built, inside, scans,
+                bases or {},
             )
             if not isinstance(manifest, Index):
                 made["attestations"] = attested.get(manifest.digest, [])
@@ -301,6 +304,7 @@ def _manifest_facts(
     default_platform: str,
     built: dict[str, list[ProvenanceEntry]],
     inside: dict[str, list[SbomEntry]],
+    scans: Vulnerabilities,
     bases: Bases,
 ) -> ManifestFacts:
     """What tag and digest pages share: the manifest, its platforms, its supply chain."""
@@ -329,6 +333,8 @@ def _manifest_facts(
         "provenance": built.get(manifest.digest, []),
         "sboms": inside.get(manifest.digest, []),
         "base": base_entry(bases, registry.name, repo.name, manifest.digest),
+        "vulnerabilities": scans.report_entries(manifest.digest),
+        "vex": scans.vex_entries(manifest.digest),
         "image": None,
         "manifest": None,
         "redacted": manifest.redacted,
@@ -349,13 +355,18 @@ def _manifest_facts(
                     repo, entry.descriptor.digest, f"{pull}@{entry.descriptor.digest}"
                 ),
                 "provenance": built.get(entry.descriptor.digest, []),
-                # Package lists only for the platform shown inline: the others' are on
-                # their digest pages (four platforms' lists would weigh megabytes).
+                # Package and finding lists only for the platform shown inline: the
+                # others' are on their digest pages (four platforms' lists would weigh
+                # megabytes).
                 "sboms": summarised(
                     inside.get(entry.descriptor.digest, []),
                     keep_packages=platform_label(entry.platform) == inline,
                 ),
                 "base": base_entry(bases, registry.name, repo.name, entry.descriptor.digest),
+                "vulnerabilities": scans.report_entries(
+                    entry.descriptor.digest,
+                    keep_findings=platform_label(entry.platform) == inline,
+                ),
             }
             for entry in manifest.entries
         ]

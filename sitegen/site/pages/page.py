@@ -15,10 +15,10 @@ from sitegen.site.pages.shapes import (
     RegistryData,
     RepositoryData,
     SearchData,
-    SearchRecord,
     TagData,
     TagListData,
 )
+from sitegen.site.pages.searchrecord import SearchRecord
 from sitegen.site.pages.supplychain_shapes import BasesData, RebuildData
 from sitegen.site.pages.views import NoView, PageView
 

@@ -30,14 +30,15 @@ from sitegen.site.pages.page import SCHEMA_VERSION, Page, repo_crumbs
 from sitegen.site.pages.shapes import (
     RecommendedTag,
     RepositoryData,
-    SearchRecord,
     TagListData,
     TagListFields,
     TagRow,
 )
+from sitegen.site.pages.searchrecord import SearchRecord
 from sitegen.site.pages.provenance import provenance_by_subject, provenanced
 from sitegen.site.pages.sbom import with_sbom
 from sitegen.site.pages.supplychain import is_signed
+from sitegen.site.pages.vulnerabilities import Vulnerabilities
 from sitegen.site.pages.views import matrix_view, repository_view
 
 PAGE_SIZE = 100
@@ -104,6 +105,7 @@ def tag_rows(
     built = provenanced(repo, provenance_by_subject(repo))
     inside = with_sbom(repo)
     moved = stale_bases(bases or {}, registry.name, repo)
+    scans = Vulnerabilities(repo)
     for tag in repo.tags:
         manifest = repo.manifest(tag)
         if manifest is None:
@@ -124,6 +126,7 @@ def tag_rows(
                 "provenance": tag.digest in built,
                 "sbom": tag.digest in inside,
                 "stale_base": tag.digest in moved,
+                "vulnerabilities": scans.badge(tag.digest),
             }
         )
     return rows

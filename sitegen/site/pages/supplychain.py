@@ -80,25 +80,32 @@ def _signature(signature: Signature, reference: str) -> SignatureEntry:
         "rekor_bundle": signature.rekor_bundle,
         "signed_at": signature.signed_at,
         "signed_at_source": signature.signed_at_source,
+        "predicate_type": signature.predicate_type,
         "note": signature.note,
         "verify": verify_command(reference, signature),
     }
 
 
 def verify_command(reference: str, signature: Signature) -> str:
-    """The command that checks ``signature``: ``cosign verify`` with the identity and
-    issuer it claims (keyless) or with a key (key-based), ``notation verify`` (whose
-    trust policy names the identities); ``""`` when its certificate could not be read."""
+    """The command that checks ``signature``: ``cosign verify`` (``cosign
+    verify-attestation --type`` for an attestation's) with the identity and issuer it
+    claims (keyless) or with a key (key-based), ``notation verify`` (whose trust policy
+    names the identities); ``""`` when its certificate could not be read."""
+    command = "cosign verify"
+    if signature.predicate_type:
+        command += f"-attestation --type {shell_word(signature.predicate_type)}"
     if signature.method == KEYLESS:
         if not (signature.identity and signature.issuer):
             return ""
         return (
-            f"cosign verify --certificate-identity {shell_word(signature.identity)}"
+            f"{command} --certificate-identity {shell_word(signature.identity)}"
             f" --certificate-oidc-issuer {shell_word(signature.issuer)} {reference}"
         )
     if signature.method == KEY:
-        return f"cosign verify --key <your key> {reference}"
-    return f"notation verify {reference}"
+        return f"{command} --key <your key> {reference}"
+    if signature.method == NOTATION:
+        return f"notation verify {reference}"
+    return ""
 
 
 def shell_word(value: str) -> str:
