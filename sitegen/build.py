@@ -221,7 +221,7 @@ def _build(
             state.prepare(cache_dir, site=stage.identity)
 
     count = write_site(
-        config, outcome.catalog, target, before_swap=before_swap, documents=cache.stored
+        config, outcome.catalog, target, before_swap=before_swap, stored_documents=cache.stored
     )
     render_seconds = time.monotonic() - rendering
     pruned = 0
@@ -300,6 +300,7 @@ def report(result: BuildResult) -> dict[str, Any]:
                 "tag": c.tag,
                 "old": c.old,
                 "new": c.new,
+                "base": c.base,
             }
             for c in result.changes
         ],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import catalog_size, packages, scale, snapshot
+from bench import bases, catalog_size, packages, scale, snapshot
 from bench.dataset import Spec, contents, moved_image, moved_tags
 from bench.measure import request_kind
 from bench.report import render, targets
@@ -101,6 +101,11 @@ def test_the_catalog_size_benchmark_resolves_every_tag() -> None:
         i["kind"] for r in document["registries"][0]["repositories"] for i in r["images"].values()
     }
     assert kinds == {"image", "index"}
+
+
+def test_the_bases_benchmark_finds_every_app_s_base() -> None:
+    figures = bases.measure(300)
+    assert figures["found"] == 300  # every app; a base has none
 
 
 def test_the_package_benchmark_measures_a_skewed_index(capsys: pytest.CaptureFixture[str]) -> None:

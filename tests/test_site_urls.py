@@ -19,11 +19,13 @@ from tests.helpers import write_config
 # The site's own top-level directories: docs/configuration.md and docs/site.md name them.
 SITE_DIRECTORIES = [
     "api",
+    "bases",
     "changes",
     "feeds",
     "health",
     "packages",
     "pagefind",
+    "rebuild",
     "sboms",
     "search",
     "static",

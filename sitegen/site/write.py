@@ -19,6 +19,7 @@ from sitegen.site.output import (
     Staging,
     staging,
 )
+from sitegen.site.pages.bases import bases_page, rebuild_document
 from sitegen.site.pages.catalog import Page, catalog_document, page_units
 from sitegen.site.pages.packages import package_files, package_index
 from sitegen.site.pages.sbom import downloads as sbom_downloads
@@ -42,7 +43,7 @@ def write_site(
     *,
     workers: int | None = None,
     before_swap: Callable[[Staging], None] | None = None,
-    documents: Documents | None = None,
+    stored_documents: Documents | None = None,
 ) -> int:
     """Render every page into a staging directory, index it, and swap it into place.
 
@@ -51,14 +52,14 @@ def write_site(
     (a repository with all its pages is one unit); the site is the same byte for byte
     either way. This process renders shard 0 and alone does everything that needs all
     pages (search index, sitemap). ``before_swap`` runs once the site is complete.
-    ``documents`` gives the bytes of a masked SBOM document by digest (the crawl left
+    ``stored_documents`` gives the bytes of a masked SBOM document by digest (the crawl left
     them in the content cache); without it, no SBOM is offered for download.
 
     Any ``OSError`` (a full or read-only disk) becomes an ``OutputError`` naming the
     path and the reason; the staging directory is removed and the site in place kept.
     """
     try:
-        return _write_site(config, catalog, target, workers, before_swap, documents)
+        return _write_site(config, catalog, target, workers, before_swap, stored_documents)
     except OSError as exc:
         raise OutputError(
             f"cannot write the site: {describe(exc)}; the site in place was not changed"
@@ -71,7 +72,7 @@ def _write_site(
     target: Path,
     workers: int | None,
     before_swap: Callable[[Staging], None] | None,
-    documents: Documents | None,
+    stored_documents: Documents | None,
 ) -> int:
     renderer = Renderer(config.site)
     _, static_dir = default_theme()
@@ -114,18 +115,17 @@ def _write_site(
         count = len(page_paths)
         if count > limit:
             raise _too_many_pages(limit)
-        stage.write(
-            paths.CATALOG_FILE,
-            json.dumps(
-                catalog_document(catalog),
-                sort_keys=True,
-                ensure_ascii=False,
-                separators=(",", ":"),
-            ),
-        )
+        documents: list[tuple[str, object]] = [
+            (paths.CATALOG_FILE, catalog_document(catalog)),
+            (paths.REBUILD_FILE, rebuild_document(catalog)),
+            (paths.BASES_FILE, bases_page(catalog).data),
+        ]
+        for path, document in documents:
+            text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+            stage.write(path, text)
         for path, text in package_files(packages):
             stage.write(path, text)
-        _write_downloads(stage, catalog, documents)
+        _write_downloads(stage, catalog, stored_documents)
         for path, xml in feeds(catalog, timeline, renderer):
             stage.write(path, xml)
         stage.write(paths.STAMP_FILE, stamp_script(catalog, config.site.stale_after))
@@ -151,12 +151,12 @@ class _Rendered:
     indexed: list[search.Entry]
 
 
-def _write_downloads(stage: Staging, catalog: Catalog, documents: Documents | None) -> None:
+def _write_downloads(stage: Staging, catalog: Catalog, stored: Documents | None) -> None:
     """Each SBOM document offered for download, once. Its bytes were masked by the crawl
     and are checked against their digest by the cache; one that is missing (a cache
     that could not be written) is left out, with a warning."""
     for digest, path in sbom_downloads(catalog).items():
-        data = documents(digest) if documents is not None else None
+        data = stored(digest) if stored is not None else None
         if data is None:
             log.warning("SBOM document %s is not in the cache: not offered for download", digest)
             continue

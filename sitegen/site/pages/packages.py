@@ -42,7 +42,7 @@ from sitegen.site.pages.packages_shapes import (
     ShardPackage,
 )
 from sitegen.site.pages.page import SCHEMA_VERSION, Page
-from sitegen.site.pages.shapes import SearchRecord
+from sitegen.site.pages.searchrecord import SearchRecord
 from sitegen.supplychain_model import Sbom
 
 LIST_PAGE_SIZE = 1000  # names on one page of the Packages list

@@ -16,10 +16,11 @@ from sitegen.site.pages.shapes import (
     RegistryData,
     RepositoryData,
     SearchData,
-    SearchRecord,
     TagData,
     TagListData,
 )
+from sitegen.site.pages.searchrecord import SearchRecord
+from sitegen.site.pages.supplychain_shapes import BasesData, RebuildData
 from sitegen.site.pages.views import NoView, PageView
 
 SCHEMA_VERSION = 1
@@ -35,6 +36,8 @@ PageData = (
     | ChangesData
     | DiffData
     | HealthData
+    | BasesData
+    | RebuildData
     | PackagesData
     | PackageData
 )
