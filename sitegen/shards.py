@@ -5,7 +5,9 @@ hash of registry and repository name: ``crawl.context.Shard``), with its own cac
 state, and writes what it found to ``DIR/catalog.json`` (``modeljson``). ``sitegen
 render DIR...`` merges any number of those into one catalog and writes the site, as
 ``sitegen build`` would have from the same data: registries in the config's order,
-repositories by name, the history newest first.
+repositories by name, the history newest first. The render has no shard's cache, so each
+part also carries the masked SBOM documents its pages offer for download
+(``DIR/sboms/sha256-<hex>``), checked against their digests when read.
 
 A shard whose registry fails shows that registry's last good data from its own cache,
 like any build; its part then carries the failure and the stale repositories, and the
@@ -17,9 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,24 +31,29 @@ import httpx
 from sitegen import modeljson
 from sitegen.build import ProgressCallback, gather, update_state
 from sitegen.config import Config
+from sitegen.config.schema import CACHED_DOCUMENT_BYTES
 from sitegen.crawl import Progress
 from sitegen.crawl.bases import find_bases
 from sitegen.crawl.cache import Cache
 from sitegen.crawl.cache import lock as lock_cache
 from sitegen.crawl.context import Shard
 from sitegen.crawl.state import DEFAULT_KEEP_BUILDS, HISTORY_LIMIT, State
-from sitegen.errors import OutputError
+from sitegen.errors import FileRefused, OutputError
 from sitegen.files import atomic_write, read_limited, reason
 from sitegen.model import Catalog, Registry
 from sitegen.registry.transport import Stats
 from sitegen.site.output import check_target, recover
 from sitegen.site.output import lock as lock_output
+from sitegen.site.pages.sbom import downloads as sbom_downloads
 from sitegen.site.write import write_site
 
 log = logging.getLogger("sitegen.shards")
 
 CATALOG_FILE = "catalog.json"
 MAX_CATALOG_BYTES = 4 << 30
+# The masked SBOM documents the site offers for download, by digest (``sha256-<hex>``):
+# the render has no shard's cache, so each part carries its own.
+DOCUMENTS_DIR = "sboms"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +103,7 @@ def crawl_shard(
             atomic_write(out / CATALOG_FILE, modeljson.dumps(outcome.catalog), prefix=".catalog-")
         except OSError as exc:
             raise OutputError(f"cannot write {out / CATALOG_FILE}: {reason(exc)}") from None
+        _write_documents(out, outcome.catalog, cache)
         if cache_dir is not None:
             expired = update_state(state, outcome, cache, keep_builds)
             state.save(cache_dir)
@@ -106,6 +115,42 @@ def crawl_shard(
         failures=tuple(progress.failures),
         seconds=time.monotonic() - started,
     )
+
+
+def _write_documents(out: Path, catalog: Catalog, cache: Cache) -> None:
+    """Each SBOM document the part's pages offer, from the cache the crawl put it in."""
+    for digest in sbom_downloads(catalog):
+        data = cache.stored(digest)
+        if data is None:
+            continue  # not offered by the render either (it logs it)
+        path = out / DOCUMENTS_DIR / digest.replace(":", "-")
+        try:
+            path.parent.mkdir(exist_ok=True)
+            atomic_write(path, data, prefix=".document-")
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {reason(exc)}") from None
+
+
+def _documents(directories: Sequence[Path]) -> Callable[[str], bytes | None]:
+    """The SBOM documents the parts in ``directories`` carry, by digest, each checked
+    against its digest (a part is a file anyone could have changed)."""
+
+    def stored(digest: str) -> bytes | None:
+        name = digest.replace(":", "-")
+        for directory in directories:
+            path = directory / DOCUMENTS_DIR / name
+            try:
+                data = read_limited(path, CACHED_DOCUMENT_BYTES)
+            except FileNotFoundError:
+                continue
+            except (OSError, FileRefused) as exc:
+                raise OutputError(f"cannot read {path}: {reason(exc)}") from None
+            if "sha256:" + hashlib.sha256(data).hexdigest() == digest:
+                return data
+            log.warning("%s does not hash to its name: not offered for download", path)
+        return None
+
+    return stored
 
 
 def read_part(directory: Path) -> Catalog:
@@ -170,5 +215,5 @@ def render(config: Config, output: Path, directories: Sequence[Path]) -> tuple[C
     target = check_target(output, protected=[config.path.resolve().parent])
     with lock_output(target, output):
         recover(target)
-        pages = write_site(config, catalog, target)
+        pages = write_site(config, catalog, target, stored_documents=_documents(directories))
     return catalog, pages

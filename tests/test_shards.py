@@ -152,3 +152,28 @@ def test_shard_shares_are_stable_and_cover_everything() -> None:
     for bad in ("0/4", "4", "a/b", "1/0", "1/1001"):
         with pytest.raises(ValueError):
             Shard.parse(bad)
+
+
+def test_each_part_carries_its_sbom_documents_and_a_changed_one_is_not_offered(
+    tmp_path: Path,
+) -> None:
+    with running_registry(tmp_path / "registry") as registry:
+        push_samples(registry)
+        config = _config(tmp_path, registry)
+        parts = _shards(tmp_path, config)
+    carried = sorted(p for part in parts for p in (part / "sboms").glob("sha256-*"))
+    assert carried
+    site = tmp_path / "merged"
+    render(load_config(config, environ={}), site, parts)
+    offered = sorted((site / paths.SBOMS_DIR).iterdir())
+    assert {p.name.split(".")[0] for p in offered} == {p.name for p in carried}
+    assert all((site / paths.SBOMS_DIR / p.name).read_bytes() for p in offered)
+    # A part is a file anyone could have changed: a document that no longer hashes to
+    # its name is not offered (its page's link then finds nothing), nor written.
+    # Another part's good copy would still serve: every copy is changed.
+    changed = carried[0].name
+    for copy in (p for p in carried if p.name == changed):
+        copy.write_bytes(b'{"spdxVersion": "SPDX-2.3", "name": "<script>changed</script>"}')
+    render(load_config(config, environ={}), tmp_path / "again", parts)
+    names = {p.name.split(".")[0] for p in (tmp_path / "again" / paths.SBOMS_DIR).iterdir()}
+    assert changed not in names and len(names) == len(offered) - 1
