@@ -71,6 +71,8 @@ class SupplyChainReader:
         self.ctx = ctx
         self.cap = ctx.supply_chain_cap
         self.report = report
+        # Tag -> digest from a vendor listing: a cosign tag named there needs no HEAD.
+        self.listed: Mapping[str, str] = {}
         self._manifests: SingleFlight[str, Document] = SingleFlight(keep=True)
         self._blobs: SingleFlight[str, bytes] = SingleFlight(keep=True)
 
@@ -239,6 +241,8 @@ class SupplyChainReader:
         return tuple(s for s in found if s is not None)
 
     async def _resolve(self, tag: str) -> tuple[str, int | None]:
+        if tag in self.listed:
+            return self.listed[tag], None
         session = self._online()
         head = await session.head_manifest(self.name, tag)
         if head.digest is not None:

@@ -214,6 +214,7 @@ def _tag_page(
         "kind": "tag",
         "tag": tag.name,
         "path": path,
+        "pushed": tag.pushed or "",
         "pull": {"tag": f"{pull}:{tag.name}", "digest": f"{pull}@{manifest.digest}"},
         "commands": _commands(pull, manifest, shared["facts"], tag.name),
         "aliases": [t for t in tags_by_digest.get(tag.digest, []) if t != tag.name],
