@@ -91,7 +91,7 @@ def profile_crawl(tags: int, work: Path, top: int) -> None:
                 f"{cpu / sent * 1e6:.0f} us of CPU per request ({stats.summary()})"
             )
             if round_ == "cold":
-                build._update_state(state, outcome, cache, 7)
+                build.update_state(state, outcome, cache, 7)
                 state.save(cache_dir)
         _print(profile, top)
     finally:

@@ -94,13 +94,18 @@ def dsse_envelope(payload: Mapping[str, Any] | None = None) -> bytes:
     return compact(envelope)
 
 
-def cosign_attestation(subject: Built, layers: Sequence[bytes]) -> Built:
+def cosign_attestation(
+    subject: Built, layers: Sequence[bytes], *, predicate_type: str = ""
+) -> Built:
     """A cosign attestation manifest (``sha256-<hex>.att``) for ``subject``, shaped like
     ``cosign-att-manifest-keyless-slsa02-2023.json``: an image config, one DSSE layer
-    per envelope with the real layer's annotations (``predicateType``, the keyless
-    certificate and Rekor bundle, the empty ``dev.cosignproject.cosign/signature``)."""
+    per envelope with the real layer's annotations (``predicateType``, or
+    ``predicate_type`` when given, the keyless certificate and Rekor bundle, the empty
+    ``dev.cosignproject.cosign/signature``)."""
     real = statement(COSIGN_ATTESTATION)
     annotations = real["layers"][0]["annotations"]
+    if predicate_type:
+        annotations["predicateType"] = predicate_type
     blobs = [Blob(DSSE, data) for data in layers]
     config = {
         "architecture": "",

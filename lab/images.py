@@ -218,9 +218,11 @@ def attestation_manifest(
     subject: Built,
     sbom_predicate: Mapping[str, Any] | None = None,
     provenance_predicate: Mapping[str, Any] | None = None,
+    more: Sequence[tuple[str, Mapping[str, Any]]] = (),
 ) -> Built:
     """A BuildKit attestation manifest for ``subject``: an SBOM and a provenance statement
-    (SPDX and SLSA v0.2 predicates; small placeholders unless given).
+    (SPDX and SLSA v0.2 predicates; small placeholders unless given), then a statement
+    per (predicate type, predicate) of ``more``.
 
     Same shape as BuildKit's (``buildkit-attestation-manifest-example.json``): OCI
     manifest, config with os/architecture ``unknown``, in-toto layers annotated with
@@ -250,7 +252,7 @@ def attestation_manifest(
             "metadata": {"buildStartedOn": created, "buildFinishedOn": created},
         },
     )
-    layers = [sbom, provenance]
+    layers = [sbom, provenance, *(_in_toto(t, subject, p) for t, p in more)]
     config = {
         "architecture": "unknown",
         "os": "unknown",
@@ -259,7 +261,8 @@ def attestation_manifest(
     }
     config_blob = Blob(OCI_CONFIG, dump_json(config))
     layer_descriptors = []
-    for layer, predicate in zip(layers, (SPDX_PREDICATE, SLSA_PREDICATE), strict=True):
+    predicates = (SPDX_PREDICATE, SLSA_PREDICATE, *(t for t, _ in more))
+    for layer, predicate in zip(layers, predicates, strict=True):
         descriptor = layer.descriptor()
         descriptor["annotations"] = {"in-toto.io/predicate-type": predicate}
         layer_descriptors.append(descriptor)

@@ -8,8 +8,9 @@ something a catalog must render or survive:
                    attestation manifests (real SLSA v0.2 provenance and SPDX statements);
                    four alias tags on one digest, one older index
 ``apps/web``       Docker v2 schema 2 image with a rich config (secret-looking Env, ports,
-                   volumes, user, history with empty layers), a cosign signature tag and
-                   an SPDX SBOM referrer under the referrers fallback tag
+                   volumes, user, history with empty layers), a cosign signature tag,
+                   an SPDX SBOM, a real Trivy report and an OpenVEX document as
+                   referrers under the referrers fallback tag
 ``apps/worker``    OCI image; version order and creation-date order disagree
 ``tools/cli``      Docker manifest list with a Windows entry (``os.version``), signed with
                    a cosign signature tag carrying a real keyless signature's certificate
@@ -45,6 +46,7 @@ from lab.images import (
 from lab.push import Pusher, skopeo_copy
 from lab.registry import RunningRegistry
 from lab.signatures import KEYLESS, layer_annotations
+from lab.vulnsamples import TRIVY_DEBIAN, openvex, plain, report_referrer, vex_referrer
 
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # A value that looks like a secret, so masking of Env values can be tested.
@@ -274,7 +276,22 @@ def sample_repos() -> list[SampleRepo]:
     }
     current = web["v1.2.0"]
     signature = cosign_signature(current, reference="registry.example/apps/web")
-    sbom_referrers = referrers_index([_spdx_sbom(current)])
+    # What a scan found (Trivy's report as a referrer), and the maintainers' word that
+    # one finding does not affect the image (an OpenVEX document naming its digest).
+    vex = openvex(
+        current.digest,
+        name="apps/web",
+        statuses=[
+            ("CVE-2019-18276", "bash", "not_affected", "vulnerable_code_not_in_execute_path")
+        ],
+    )
+    sbom_referrers = referrers_index(
+        [
+            _spdx_sbom(current),
+            report_referrer(current, plain(TRIVY_DEBIAN)),
+            vex_referrer(current, vex),
+        ]
+    )
     worker = {
         # v2.0.0-rc1 predates v2.0.0, and the v1.9.0 maintenance release came after both.
         "v2.0.0": _worker("v2.0.0", "2024-04-15T16:00:00Z"),

@@ -56,6 +56,9 @@ def shots(registry: str = DEMO_REGISTRY) -> list[Shot]:
         Shot("changes", paths.CHANGES_PATH),
         Shot("phone-repository", paths.repository_path(registry, "base/alpine"), phone=True),
         Shot("phone-tag", tag("apps/web", "latest"), phone=True),
+        # The release before latest carries a Trivy report and an OpenVEX document.
+        Shot("vulnerabilities", tag("apps/web", "v1.2.0")),
+        Shot("phone-vulnerabilities", tag("apps/web", "v1.2.0"), phone=True),
     ]
 
 

@@ -39,13 +39,16 @@ def notation_envelope() -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
 
 
-def notation_signature(subject: Built, envelope: bytes | None = None) -> Built:
+def notation_signature(
+    subject: Built, envelope: bytes | None = None, media_type: str = JWS
+) -> Built:
     """A notation signature manifest for ``subject``, shaped like
     ``notation-sig-manifest-jws-2025.json``: config ``application/vnd.cncf.notary.signature``
-    (the ``{}`` blob), one ``application/jose+json`` layer, a ``subject``, NO top-level
+    (the ``{}`` blob), one envelope layer (JWS unless ``media_type`` says
+    ``application/cose``), a ``subject``, NO top-level
     ``artifactType`` (a referrers index names it in its entry)."""
     config = Blob(NOTATION_SIGNATURE, EMPTY_JSON)
-    layer = Blob(JWS, notation_envelope() if envelope is None else envelope)
+    layer = Blob(media_type, notation_envelope() if envelope is None else envelope)
     manifest = {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,

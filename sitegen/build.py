@@ -26,6 +26,7 @@ from sitegen.config import Config
 from sitegen.crawl import Outcome, Progress, crawl
 from sitegen.crawl.cache import Cache
 from sitegen.crawl.cache import lock as lock_cache
+from sitegen.crawl.context import Shard
 from sitegen.crawl.state import DEFAULT_KEEP_BUILDS, State, promote
 from sitegen.model import Catalog, Change
 from sitegen.registry.client import RegistryClient
@@ -102,8 +103,10 @@ async def gather(
     progress: Progress,
     on_progress: ProgressCallback | None = None,
     interval: float = 1.0,
+    shard: Shard | None = None,
 ) -> tuple[Outcome, Stats]:
-    """Crawl every registry through one shared client, reporting progress periodically."""
+    """Crawl every registry (or ``shard``'s share of the repositories) through one
+    shared client, reporting progress periodically."""
     credentials = {r.name: resolve_credentials(r, os.environ) for r in config.registries}
     async with RegistryClient(
         config.registries, credentials=credentials, transport=transport, limits=config.limits
@@ -113,7 +116,13 @@ async def gather(
             reporter = asyncio.create_task(_report(progress, client.stats, on_progress, interval))
         try:
             outcome = await crawl(
-                config, client, cache, state=state, progress=progress, now=build_time()
+                config,
+                client,
+                cache,
+                state=state,
+                progress=progress,
+                now=build_time(),
+                shard=shard,
             )
         finally:
             if reporter is not None:
@@ -206,7 +215,7 @@ def _build(
     expired: list[str] = []
     before_swap = None
     if cache_dir is not None:
-        expired = _update_state(state, outcome, cache, keep_builds)
+        expired = update_state(state, outcome, cache, keep_builds)
 
         def before_swap(stage: Staging) -> None:
             state.prepare(cache_dir, site=stage.identity)
@@ -303,7 +312,7 @@ def _status(result: BuildResult) -> str:
     return "partial" if result.failures else "ok"
 
 
-def _update_state(state: State, outcome: Outcome, cache: Cache, keep_builds: int) -> list[str]:
+def update_state(state: State, outcome: Outcome, cache: Cache, keep_builds: int) -> list[str]:
     """Remember this build's successful crawls; return the digests nobody used for
     ``keep_builds`` builds (forgotten here, pruned from the cache later)."""
     for registry, names in outcome.listed.items():

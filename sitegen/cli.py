@@ -25,11 +25,13 @@ from sitegen import __version__
 from sitegen.build import build, report
 from sitegen.config import Config, load_config
 from sitegen.crawl import Progress
+from sitegen.crawl.context import Shard
 from sitegen.crawl.state import DEFAULT_KEEP_BUILDS
 from sitegen.errors import SitegenError
 from sitegen.oci.masking import Masker
 from sitegen.registry.check import check_registries
 from sitegen.registry.transport import Stats
+from sitegen.shards import crawl_shard, render
 from sitegen.site import paths
 
 log = logging.getLogger("sitegen")
@@ -116,24 +118,31 @@ def main() -> None:
     """Build a static, browsable catalog of container registries."""
 
 
-@main.command("build")
-@CONFIG_OPTION
-@OUTPUT_OPTION
-@click.option(
+CACHE_DIR_OPTION = click.option(
     "--cache-dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=".sitegen-cache",
     show_default=True,
     help="Where manifests, configs and the crawl state are kept between builds.",
 )
-@click.option("--no-cache", is_flag=True, help="Do not read or write the cache directory.")
-@click.option(
+NO_CACHE_OPTION = click.option(
+    "--no-cache", is_flag=True, help="Do not read or write the cache directory."
+)
+KEEP_BUILDS_OPTION = click.option(
     "--keep-builds",
     type=click.IntRange(1, 1000),
     default=DEFAULT_KEEP_BUILDS,
     show_default=True,
     help="Drop cache entries no build has used for this many builds.",
 )
+
+
+@main.command("build")
+@CONFIG_OPTION
+@OUTPUT_OPTION
+@CACHE_DIR_OPTION
+@NO_CACHE_OPTION
+@KEEP_BUILDS_OPTION
 @click.option("-v", "--verbose", count=True, help="More detail (-vv for every request).")
 @click.option("-q", "--quiet", count=True, help="Only warnings (-qq: only errors).")
 @click.option("--strict", is_flag=True, help="Exit 1 if any registry, repository or tag failed.")
@@ -192,6 +201,108 @@ def build_command(
     if strict and result.failures:
         click.echo(f"error: --strict: {len(result.failures)} failures", err=True)
         sys.exit(EXIT_ERROR)
+
+
+def _shard(ctx: click.Context, param: click.Parameter, value: str) -> Shard:
+    try:
+        return Shard.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@main.command("crawl")
+@CONFIG_OPTION
+@click.option(
+    "--shard",
+    required=True,
+    callback=_shard,
+    help="I/N: crawl the I-th of N shares of the repositories (1 to N; a repository "
+    "always falls in the same share).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Where to write this share's crawl (catalog.json), for sitegen render.",
+)
+@CACHE_DIR_OPTION
+@NO_CACHE_OPTION
+@KEEP_BUILDS_OPTION
+@click.option("-v", "--verbose", count=True, help="More detail (-vv for every request).")
+@click.option("-q", "--quiet", count=True, help="Only warnings (-qq: only errors).")
+@click.option("--strict", is_flag=True, help="Exit 1 if any registry, repository or tag failed.")
+def crawl_command(
+    config_path: Path,
+    shard: Shard,
+    out: Path,
+    cache_dir: Path,
+    no_cache: bool,
+    keep_builds: int,
+    verbose: int,
+    quiet: int,
+    strict: bool,
+) -> None:
+    """Crawl one share of the repositories, for sitegen render (a CI matrix job)."""
+    _setup_logging(verbose, quiet)
+    config = _load(config_path)
+    display = _ProgressDisplay(live=sys.stderr.isatty() and quiet == 0 and verbose == 0)
+    try:
+        result = crawl_shard(
+            config,
+            out,
+            shard,
+            cache_dir=None if no_cache else cache_dir,
+            keep_builds=keep_builds,
+            on_progress=display if quiet == 0 else None,
+        )
+    except SitegenError as exc:
+        display.clear()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    display.clear()
+    catalog = result.catalog
+    log.info(
+        "shard %s: %d repositories, %d tags in %.1fs; requests: %s; written to %s/",
+        shard,
+        catalog.repository_count,
+        catalog.tag_count,
+        result.seconds,
+        result.stats.summary(),
+        out,
+    )
+    if config.registries and all(r.error for r in catalog.registries):
+        click.echo("error: every registry failed; this share holds only errors", err=True)
+        sys.exit(EXIT_ERROR)
+    if strict and result.failures:
+        click.echo(f"error: --strict: {len(result.failures)} failures", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+@main.command("render")
+@CONFIG_OPTION
+@OUTPUT_OPTION
+@click.argument("parts", nargs=-1, required=True, type=click.Path(path_type=Path, file_okay=False))
+@click.option("-v", "--verbose", count=True, help="More detail.")
+@click.option("-q", "--quiet", count=True, help="Only warnings (-qq: only errors).")
+def render_command(
+    config_path: Path, output: Path, parts: tuple[Path, ...], verbose: int, quiet: int
+) -> None:
+    """Write the site from the shares sitegen crawl wrote (PARTS: their --out directories)."""
+    _setup_logging(verbose, quiet)
+    config = _load(config_path)
+    try:
+        catalog, pages = render(config, output, parts)
+    except SitegenError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    log.info(
+        "rendered %d pages from %d shares: %d repositories, %d tags; site written to %s/",
+        pages,
+        len(parts),
+        catalog.repository_count,
+        catalog.tag_count,
+        output,
+    )
 
 
 class _ProgressDisplay:

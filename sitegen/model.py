@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from sitegen.supplychain_model import Provenance, Referrer, Sbom
+from sitegen.supplychain_model import Provenance, Referrer, Sbom, Vex, VulnerabilityReport
 
 EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -167,6 +167,8 @@ class Attestation:
     predicate_types: tuple[str, ...] = ()
     provenance: tuple[Provenance, ...] = ()  # read by the crawl from its in-toto layers
     sboms: tuple[Sbom, ...] = ()  # likewise
+    vulnerabilities: tuple[VulnerabilityReport, ...] = ()  # likewise
+    vex: tuple[Vex, ...] = ()  # likewise
     note: str = ""  # why a statement of it was not read
 
 

@@ -1,6 +1,7 @@
-"""What the supply chain says about a manifest: signatures, provenance, SBOMs, and the
-referrers that carry them. Frozen dataclasses, no I/O; every string in them was masked
-and cut by ``sitegen.oci`` before it got here.
+"""What the supply chain says about a manifest: signatures, provenance, SBOMs,
+vulnerability reports and VEX documents, and the referrers that carry them. Frozen
+dataclasses, no I/O; every string in them was masked and cut by ``sitegen.oci`` before
+it got here.
 
 ``sitegen.model`` holds them in its catalog (a BuildKit ``Attestation`` of an index, a
 repository's ``referrers``); they depend on nothing else of it.
@@ -52,7 +53,8 @@ class Referrer:
     """Something that refers to a manifest: a signature, SBOM, attestation or other artifact."""
 
     digest: str
-    kind: str  # "signature", "sbom", "attestation", "provenance", "artifact"
+    kind: str  # "signature", "sbom", "attestation", "provenance", "vulnerability-report",
+    # "vex", "artifact"
     artifact_type: str = ""
     media_type: str = ""
     source: str = ""  # "referrers API", "tag sha256-<hex>.sig", "index attestation", ...
@@ -62,6 +64,8 @@ class Referrer:
     signatures: tuple[Signature, ...] = ()  # what its documents claim (kind "signature")
     provenance: tuple[Provenance, ...] = ()  # SLSA statements among its layers
     sboms: tuple[Sbom, ...] = ()  # SPDX and CycloneDX documents among its layers
+    vulnerabilities: tuple[VulnerabilityReport, ...] = ()  # Trivy, Grype, cosign vuln
+    vex: tuple[Vex, ...] = ()  # OpenVEX documents among its layers
     note: str = ""  # why its documents were not read (over the size cap, unreadable)
 
 
@@ -87,3 +91,65 @@ class Sbom:
     created: str = ""
     document: str = ""  # digest of the blob it was read from
     note: str = ""  # what could not be read of it
+
+
+# Severities from the worst down, as findings and counts name them.
+SEVERITIES = ("critical", "high", "medium", "low", "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One vulnerability a scanner reports in one package. Masked, cut."""
+
+    id: str  # "CVE-2024-9143", "GHSA-...", as the report names it
+    severity: str  # one of SEVERITIES
+    package: str
+    installed: str = ""  # the version in the image
+    fixed: str = ""  # the versions that fix it, "" when the report names none
+    status: str = ""  # the scanner's own word ("fixed", "affected", "not-fixed", ...)
+    purl: str = ""
+    url: str = ""  # an http(s) address the report gives for it
+
+
+@dataclass(frozen=True, slots=True)
+class VulnerabilityReport:
+    """What a scanner (Trivy, Grype, a cosign vuln attestation) reports about an image."""
+
+    format: str  # "Trivy", "Grype", "cosign vuln (Trivy)", ...; "" when it was not read
+    scanner: str = ""  # "trivy", "grype"
+    scanner_version: str = ""
+    scanned_at: str = ""  # RFC 3339; "" when unknown (Go's zero time too)
+    counts: tuple[int, ...] = ()  # findings per SEVERITIES, also those not kept
+    findings: tuple[Finding, ...] = ()  # worst first; at most oci.vulnerabilities.MAX_FINDINGS
+    finding_count: int = 0  # findings in the report, also those not kept
+    document: str = ""  # digest of the blob it was read from
+    note: str = ""  # what could not be read of it
+
+
+@dataclass(frozen=True, slots=True)
+class VexStatement:
+    """One OpenVEX statement: what its author says of a vulnerability in some products."""
+
+    vulnerability: str
+    status: str  # "not_affected", "affected", "fixed", "under_investigation"; "" unknown
+    aliases: tuple[str, ...] = ()
+    justification: str = ""
+    impact: str = ""  # impact_statement (not_affected) or action_statement (affected)
+    products: tuple[str, ...] = ()  # as the statement names them, for the page
+    digests: tuple[str, ...] = ()  # "sha256:<hex>" of images the products name
+    images: tuple[str, ...] = ()  # image names the products give without a digest
+    packages: tuple[str, ...] = ()  # package names (purl names of non-image products)
+    timestamp: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Vex:
+    """An OpenVEX document (v0.2.0, or the legacy v0.0.1 shape)."""
+
+    format: str  # "OpenVEX v0.2.0", "OpenVEX"; "" when it was not read
+    author: str = ""
+    timestamp: str = ""
+    statements: tuple[VexStatement, ...] = ()  # at most oci.vex.MAX_STATEMENTS
+    statement_count: int = 0
+    document: str = ""
+    note: str = ""

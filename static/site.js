@@ -190,6 +190,10 @@
       name.appendChild(document.createTextNode(" "));
       name.appendChild(el("span", { "class": "badge badge-sbom", title: "An SBOM lists the packages inside (shown, not checked by sitegen)", text: "SBOM" }));
     }
+    if (row.vulnerabilities) {
+      name.appendChild(document.createTextNode(" "));
+      name.appendChild(el("span", { "class": "badge badge-vuln badge-vuln-" + row.vulnerabilities.severity, title: row.vulnerabilities.title, text: row.vulnerabilities.text }));
+    }
     return el("tr", {}, [
       name,
       el("td", {}, [el("a", { href: pageLink(row.digest_path) }, [digestCode(row.digest)])]),
@@ -300,16 +304,18 @@
     draw();
   }
 
-  // -- an SBOM's package table: filtered in place by every word typed -----------------------
+  // -- an SBOM's package table, a report's findings: filtered in place by every word typed -----------------------
 
   function setUpPackageTables() {
-    document.querySelectorAll("table.packages").forEach(function (table) {
+    document.querySelectorAll("table.packages, table.findings").forEach(function (table) {
       var wrap = table.closest(".table-wrap");
       var rows = Array.prototype.slice.call(table.tBodies[0].rows);
-      var input = el("input", { type: "search", id: table.id + "-filter", placeholder: "Filter by name, version, type, license or purl", autocomplete: "off", spellcheck: "false" });
+      var noun = table.getAttribute("data-noun") || "packages";
+      var placeholder = table.getAttribute("data-filter") || "Filter by name, version, type, license or purl";
+      var input = el("input", { type: "search", id: table.id + "-filter", placeholder: placeholder, autocomplete: "off", spellcheck: "false" });
       var status = el("span", { "class": "muted", role: "status", "aria-live": "polite" });
       wrap.parentNode.insertBefore(el("div", { "class": "table-controls" }, [
-        el("label", { "for": input.id, "class": "visually-hidden", text: "Filter packages" }), input, status
+        el("label", { "for": input.id, "class": "visually-hidden", text: "Filter " + noun }), input, status
       ]), wrap);
       var texts = rows.map(function (row) { return row.textContent.toLowerCase(); });
       input.addEventListener("input", function () {
@@ -320,7 +326,7 @@
           row.hidden = !hit;
           if (hit) { shown += 1; }
         });
-        status.textContent = words.length ? shown + " of " + rows.length + " packages match" : "";
+        status.textContent = words.length ? shown + " of " + rows.length + " " + noun + " match" : "";
       });
     });
   }

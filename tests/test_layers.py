@@ -1,8 +1,8 @@
 """The package's layers, as docs/architecture.md draws them, held by reading every import.
 
-``model``/``supplychain_model``/``errors``/``dates``/``files`` < ``oci`` < ``config`` < ``registry`` <
-``crawl``, ``site`` < ``build`` < ``cli``: a module imports only from its own layer or
-the layers below it, and ``crawl`` and ``site`` (side by side) never import each other:
+``model``/``supplychain_model``/``modeljson``/``errors``/``dates``/``files`` < ``oci`` <
+``config`` < ``registry`` < ``crawl``, ``site`` < ``build`` < ``shards`` < ``cli``: a
+module imports only from its own layer or the layers below it, and ``crawl`` and ``site`` (side by side) never import each other:
 ``site`` reads the finished model, ``crawl`` writes no page.
 """
 
@@ -23,9 +23,10 @@ RANKS = {
     "crawl": 4,
     "site": 4,
     "build": 5,
-    "cli": 6,
+    "shards": 6,
+    "cli": 7,
 }
-BASE_MODULES = {"sitegen", "model", "supplychain_model", "errors", "dates", "files"}
+BASE_MODULES = {"sitegen", "model", "supplychain_model", "modeljson", "errors", "dates", "files"}
 
 
 def layer_of(module: str) -> str:

@@ -19,9 +19,16 @@ from sitegen.model import (
     Tag,
 )
 from sitegen.site.pages.catalog import build_pages
-from sitegen.site.pages.supplychain_shapes import PackageEntry, SbomEntry
+from sitegen.site.pages.supplychain_shapes import (
+    FindingEntry,
+    PackageEntry,
+    SbomEntry,
+    VulnerabilityReportEntry,
+)
 from sitegen.site.pages.views import sbom_view
+from sitegen.site.pages.vulnerabilities import Vulnerabilities, advisory_url, report_view
 from sitegen.site.render import Renderer
+from sitegen.supplychain_model import Finding, Referrer, Vex, VexStatement, VulnerabilityReport
 
 
 def test_problems_and_counts_are_said_in_words() -> None:
@@ -152,3 +159,105 @@ def test_sbom_counts_in_words_and_a_caption_that_says_when_packages_were_left_ou
     assert many["count"] == "5,000 packages"
     assert many["caption"] == "The first 2,000 of 5,000 packages"
     assert sbom_view(_sbom(0, 0))["caption"] == "0 packages"
+
+
+def _report(count: int, kept: int, *, scanner: str = "trivy") -> VulnerabilityReportEntry:
+    finding: FindingEntry = {
+        "id": "CVE-1",
+        "url": "",
+        "severity": "low",
+        "package": "p",
+        "installed": "",
+        "fixed": "",
+        "status": "",
+        "purl": "",
+        "vex_status": "",
+        "vex_justification": "",
+    }
+    counts = {"critical": 0, "high": 0, "medium": 0, "low": count, "unknown": 0}
+    return {
+        "format": "Trivy",
+        "scanner": scanner,
+        "scanner_version": "",
+        "scanned_at": "",
+        "finding_count": count,
+        "counts": counts,
+        "counts_after_vex": {**counts, "low": max(count - 3, 0)},
+        "vex_not_affected": min(count, 2),
+        "vex_fixed": min(count, 1),
+        "findings": [finding] * kept,
+        "found_through": "referrers API",
+        "attestation": "",
+        "document": "",
+        "note": "",
+    }
+
+
+def test_vulnerability_counts_vex_effect_and_captions_in_words() -> None:
+    clean = report_view(_report(0, 0))
+    assert clean["empty"] == "No findings reported by trivy."
+    assert (clean["summary"], clean["vex_effect"]) == ("no findings", "")
+    assert report_view(_report(0, 0, scanner=""))["empty"] == "No findings reported by Trivy."
+    one = report_view(_report(1, 1))
+    assert one["caption"] == "1 finding, worst first" and one["empty"] == ""
+    assert one["vex_effect"] == "1 not affected and 1 fixed per VEX, not counted after VEX"
+    many = report_view(_report(5000, 2000))
+    assert many["caption"] == "The first 2,000 of 5,000 findings, worst first"
+    assert many["summary"] == "4,997 low"
+    assert ("low", 5000, 4997) in many["counts"]
+    assert [s for s, _, _ in many["counts"]] == ["critical", "high", "medium", "low", "unknown"]
+
+
+def test_advisory_links_only_for_plain_ids() -> None:
+    assert advisory_url("CVE-2024-9143") == "https://nvd.nist.gov/vuln/detail/CVE-2024-9143"
+    assert (
+        advisory_url("GHSA-4w2j-2rg4-5mjw") == "https://github.com/advisories/GHSA-4w2j-2rg4-5mjw"
+    )
+    assert advisory_url("ALPINE-13661") == ""
+    assert advisory_url("CVE-1/../../x") == advisory_url('CVE-1"><x') == ""
+
+
+def test_the_newest_applying_vex_statement_decides_and_the_badge_follows() -> None:
+    digest = "sha256:" + "1" * 64
+    report = VulnerabilityReport(
+        "Trivy",
+        scanner="trivy",
+        counts=(1, 0, 0, 0, 0),
+        findings=(Finding("CVE-1", "critical", "openssl"),),
+        finding_count=1,
+        document="sha256:" + "2" * 64,
+    )
+
+    def vex(status: str, timestamp: str, n: str) -> Vex:
+        statement = VexStatement("CVE-1", status, timestamp=timestamp, digests=(digest,))
+        return Vex("OpenVEX v0.2.0", statements=(statement,), statement_count=1, document=n)
+
+    def scans(*documents: Vex) -> Vulnerabilities:
+        referrers = (
+            Referrer("sha256:" + "3" * 64, "vulnerability-report", vulnerabilities=(report,)),
+            Referrer("sha256:" + "4" * 64, "vex", vex=documents),
+        )
+        return Vulnerabilities(Repository(name="app", referrers={digest: referrers}))
+
+    # Listed later and later as text, but made earlier: the newer "affected" decides.
+    older_last = scans(
+        vex("affected", "2024-01-01T06:00:00Z", "a"),
+        vex("not_affected", "2024-01-01T10:00:00+05:00", "b"),  # 05:00 UTC: older
+    )
+    (entry,) = older_last.report_entries(digest)
+    assert entry["findings"][0]["vex_status"] == "affected"
+    assert entry["counts_after_vex"]["critical"] == 1
+    assert older_last.badge(digest) == {
+        "text": "1 critical",
+        "severity": "critical",
+        "title": "A vulnerability report: 1 critical, after VEX (shown, not checked by sitegen)",
+    }
+    newer = scans(
+        vex("affected", "2024-01-01T00:00:00Z", "a"),
+        vex("not_affected", "2024-06-01T00:00:00Z", "b"),
+    )
+    (entry,) = newer.report_entries(digest)
+    assert (entry["findings"][0]["vex_status"], entry["vex_not_affected"]) == ("not_affected", 1)
+    badge = newer.badge(digest)
+    assert badge is not None and (badge["text"], badge["severity"]) == ("no findings", "none")
+    assert scans().badge("sha256:" + "9" * 64) is None  # no report: no badge

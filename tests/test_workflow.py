@@ -39,6 +39,95 @@ def test_example_workflow_passes_actionlint() -> None:
     assert lint(WORKFLOW) == []
 
 
+SHARDED = ROOT / "examples" / "github-actions" / "catalog-sharded.yml"
+
+
+def test_sharded_workflow_passes_actionlint() -> None:
+    assert lint(SHARDED) == []
+
+
+def test_sharded_workflow_shape() -> None:
+    workflow = yaml.safe_load(SHARDED.read_text())
+    jobs = workflow["jobs"]
+    shards = workflow["env"]["SHARDS"]
+    assert jobs["crawl"]["strategy"]["matrix"]["shard"] == list(range(1, shards + 1))
+    assert jobs["crawl"]["strategy"]["fail-fast"] is False
+    crawl = jobs["crawl"]["steps"]
+    cache = next(s for s in crawl if s.get("uses", "").startswith("actions/cache"))
+    assert "matrix.shard" in cache["with"]["key"] and cache["with"]["path"] == ".sitegen-cache"
+    run = next(s["run"] for s in crawl if "sitegen crawl" in s.get("run", ""))
+    assert '--shard "${SHARD}/${SHARDS}"' in run and '--out "crawl-${SHARD}"' in run
+    upload = next(s for s in crawl if s.get("uses", "").startswith("actions/upload-artifact"))
+    assert upload["if"] == "${{ !cancelled() }}"
+    render = jobs["render"]
+    assert render["needs"] == "crawl" and render["if"] == "${{ !cancelled() }}"
+    script = next(s["run"] for s in render["steps"] if "sitegen render" in s.get("run", ""))
+    assert "crawls/crawl-*" in script
+    assert jobs["deploy"]["needs"] == "render"
+    assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+    assert workflow["permissions"] == {"contents": "read"}
+
+
+def test_sharded_workflow_commands_run(tmp_path: Path) -> None:
+    """The crawl and render steps' commands, as written, on a config whose registry is
+    down: each share is written (stale data: exit 1), the render writes the site."""
+    workflow = yaml.safe_load(SHARDED.read_text())
+    shards = workflow["env"]["SHARDS"]
+    crawl = next(
+        s["run"] for s in workflow["jobs"]["crawl"]["steps"] if "sitegen crawl" in s.get("run", "")
+    )
+    render = next(
+        s["run"]
+        for s in workflow["jobs"]["render"]["steps"]
+        if "sitegen render" in s.get("run", "")
+    )
+    (tmp_path / "registries.yaml").write_text(
+        "registries:\n  - name: down\n    url: http://127.0.0.1:9\n    timeout: 1\n"
+        "    retries: 0\n    repositories: [a/b, c/d, e/f]\n"
+    )
+    sitegen = Path(sys.executable).parent / "sitegen"
+    env = {
+        **os.environ,
+        "SHARDS": str(shards),
+        "PATH": f"{sitegen.parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    for shard in range(1, shards + 1):
+        done = subprocess.run(
+            ["bash", "-eo", "pipefail", "-c", crawl],
+            cwd=tmp_path,
+            env={**env, "SHARD": str(shard)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 1 and "every registry failed" in done.stderr
+        (tmp_path / "crawls").mkdir(exist_ok=True)
+        shutil.move(tmp_path / f"crawl-{shard}", tmp_path / "crawls" / f"crawl-{shard}")
+    done = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", render],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "site" / "down" / "index.html").is_file()
+    shutil.rmtree(tmp_path / "crawls" / "crawl-2")
+    missing = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", render],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert missing.returncode == 1 and "share 2 is missing" in missing.stderr
+
+
 def test_actionlint_does_find_mistakes(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yml"
     broken.write_text(

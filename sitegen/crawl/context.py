@@ -4,6 +4,7 @@ previous build's state, the masker, fetches under way and secrets found."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,7 @@ log = logging.getLogger("sitegen.crawl")
 
 _T = TypeVar("_T")
 VERBOSE = 15  # between DEBUG and INFO: one line per repository with -v
+MAX_SHARDS = 1000
 
 # What a registry error says before its reason: the request, naming the one digest or
 # tag it was for. Left out of a problem's cause, so that one cause hitting many tags
@@ -34,6 +36,37 @@ _REQUEST = re.compile(r"(?:get|check) (?:blob|manifest) \S+: ")
 def reason(exc: RegistryError) -> str:
     """Why a request failed, without which request it was."""
     return _REQUEST.sub("", exc.detail, count=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """``I/N`` (``sitegen crawl --shard``): the share of the repositories that the I-th
+    of N crawls takes. A repository's share is a hash of its registry's name and its
+    own, so it always lands in the same shard whatever else the registry holds."""
+
+    index: int  # 1 to count
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """``"2/4"`` -> ``Shard(2, 4)``; ``ValueError`` naming what is wrong."""
+        index, slash, count = text.partition("/")
+        if not (slash and index.isdigit() and count.isdigit()):
+            raise ValueError(f"{text!r} is not I/N (for example 1/4)")
+        shard = cls(int(index), int(count))
+        if not 1 <= shard.count <= MAX_SHARDS:
+            raise ValueError(f"N must be 1 to {MAX_SHARDS}, not {shard.count}")
+        if not 1 <= shard.index <= shard.count:
+            raise ValueError(f"I must be 1 to {shard.count}, not {shard.index}")
+        return shard
+
+    def owns(self, registry: str, repository: str) -> bool:
+        """Whether ``registry``'s ``repository`` is this shard's to crawl."""
+        digest = hashlib.sha256(f"{registry}\n{repository}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
 
 
 @dataclass
@@ -88,6 +121,11 @@ class CrawlContext:
     started: float = 0.0  # the crawl's start on the loop's clock
     build_budget: float = 0.0
     supply_chain_cap: int = 4 << 20  # limits.supply_chain_bytes
+    shard: Shard | None = None  # crawl only this share of the repositories
+
+    def owns(self, registry: str, repository: str) -> bool:
+        """Whether this crawl takes ``registry``'s ``repository`` (its shard's, or all)."""
+        return self.shard is None or self.shard.owns(registry, repository)
 
     def cancel_fetches(self, registry: str) -> None:
         """Stop the shared fetches a registry started (it ran out of time); whoever

@@ -27,7 +27,7 @@ from sitegen.config import (
 )
 from sitegen.crawl import changes
 from sitegen.crawl.cache import Cache
-from sitegen.crawl.context import CrawlContext, Outcome, Progress
+from sitegen.crawl.context import CrawlContext, Outcome, Progress, Shard
 from sitegen.crawl.loader import OfflineLoader
 from sitegen.crawl.repository import ReferrersSupport, RepositoryCrawler
 from sitegen.crawl.state import HISTORY_LIMIT, RegistryRun, State
@@ -53,9 +53,12 @@ async def crawl(
     state: State | None = None,
     progress: Progress | None = None,
     now: str = "",
+    shard: Shard | None = None,
 ) -> Outcome:
-    """Crawl every configured registry in parallel. ``now`` stamps successful crawls."""
+    """Crawl every configured registry in parallel (with a ``shard``, only its share of
+    the repositories). ``now`` stamps successful crawls."""
     context = CrawlContext(cache, state or State(), progress or Progress(), now, config.site.masker)
+    context.shard = shard
     context.progress.registries_total = len(config.registries)
     context.started = asyncio.get_running_loop().time()
     context.build_budget = config.limits.build_time_budget
@@ -141,6 +144,7 @@ async def _crawl_registry(
                 names = [n for n in await session.catalog() if rc.discovers(n)]
                 outcome.listed[rc.name] = tuple(names)
                 repo_configs = tuple(RepositoryConfig(name=n) for n in names)
+            repo_configs = tuple(r for r in repo_configs if ctx.owns(rc.name, r.name))
     except (RegistryError, TimeoutError) as exc:
         if isinstance(exc, RegistryError):
             message = ctx.fail(exc)
@@ -231,6 +235,8 @@ async def _stale_registry(
     found = []
     for (registry, name), _ in sorted(ctx.state.repositories.items()):
         if registry != rc.name or (wanted is not None and name not in wanted):
+            continue
+        if not ctx.owns(registry, name):
             continue
         repo = wanted[name] if wanted is not None else RepositoryConfig(name=name)
         found.append(await OfflineLoader(rc, repo, ctx).stale(error))

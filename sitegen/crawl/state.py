@@ -30,6 +30,7 @@ from typing import Any
 from sitegen.errors import FileRefused, OutputError
 from sitegen.files import atomic_write, read_limited, reason
 from sitegen.model import Change
+from sitegen.oci import kinds
 from sitegen.oci.references import is_digest, is_name, is_tag
 from sitegen.supplychain_model import Referrer
 
@@ -42,7 +43,6 @@ _TEMPORARY_PREFIX = ".state-"
 STATE_VERSION = 1
 DEFAULT_KEEP_BUILDS = 7
 HISTORY_LIMIT = 2000  # change events kept (newest first)
-REFERRER_KINDS = frozenset({"signature", "sbom", "attestation", "provenance", "artifact"})
 MAX_REFERRER_TEXT = 200  # a remembered referrer's source or tag
 CHANGE_KINDS = frozenset(
     {"tag-added", "tag-removed", "tag-moved", "repository-added", "repository-removed"}
@@ -285,7 +285,7 @@ def _referrers(value: Any) -> dict[str, tuple[Referrer, ...]]:
             and len(e) == 4
             and all(isinstance(part, str) for part in e)
             and is_digest(e[0])
-            and e[1] in REFERRER_KINDS
+            and e[1] in kinds.REFERRER_KINDS
             and len(e[2]) <= MAX_REFERRER_TEXT
             and (e[3] == "" or is_tag(e[3]))
         )

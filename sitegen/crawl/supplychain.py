@@ -7,7 +7,8 @@ sometimes a few small blobs (a notation envelope, an in-toto statement, an SBOM)
 client, from the content-addressed cache when it has them, and never one larger than
 ``limits.supply_chain_bytes``: a bigger one is skipped, and the referrer says so in its
 ``note``. What the documents mean is read in ``sitegen.oci`` (``oci.signatures``,
-``oci.provenance``, ``oci.sbom``), which masks and cuts every string it takes out.
+``oci.provenance``, ``oci.sbom``, ``oci.vulnerabilities``, ``oci.vex``), which masks and
+cuts every string it takes out.
 """
 
 from __future__ import annotations
@@ -22,10 +23,17 @@ from typing import Any
 from sitegen.crawl.context import CrawlContext, reason
 from sitegen.errors import ProtocolError, RegistryError, TooLarge
 from sitegen.model import Attestation
-from sitegen.oci import jsonload, kinds, mediatypes, provenance, sbom, signatures
+from sitegen.oci import jsonload, kinds, mediatypes, provenance, sbom, signatures, vulnerabilities
 from sitegen.registry.client import RegistrySession
 from sitegen.registry.flight import SingleFlight
-from sitegen.supplychain_model import Provenance, Referrer, Sbom, Signature
+from sitegen.supplychain_model import (
+    Provenance,
+    Referrer,
+    Sbom,
+    Signature,
+    Vex,
+    VulnerabilityReport,
+)
 
 log = logging.getLogger("sitegen.crawl")
 
@@ -48,6 +56,9 @@ class Document:
     size: int
     document: Mapping[str, Any]
 
+
+# The vulnerability reports and the VEX documents of a manifest.
+Scans = tuple[tuple[VulnerabilityReport, ...], tuple[Vex, ...]]
 
 # Called for a document that could not be fetched: (cause, the error, the digest).
 Report = Callable[[str, RegistryError, str], None]
@@ -156,6 +167,7 @@ class SupplyChainReader:
             claims = signatures.read(found.document, envelopes, self.ctx.masker)
             built = await self.provenance(found.document)
             inside = await self.sboms(found.document)
+            scans = await self.vulnerabilities(found.document, sniff=True)
         except Skipped as exc:
             return dataclasses.replace(referrer, digest=digest, note=str(exc))
         except RegistryError as exc:
@@ -171,6 +183,10 @@ class SupplyChainReader:
             kind = kinds.supply_chain_kind(artifact_type, *layer_types) or kind
         if any(signatures.is_bundle(t) for t in layer_types):
             kind = _bundle_kind(document, claims)
+        if kind == "artifact" and any(r.format for r in scans[0]):
+            kind = "vulnerability-report"  # a plain JSON layer that holds a report
+        elif kind == "artifact" and any(v.format for v in scans[1]):
+            kind = "vex"
         return dataclasses.replace(
             referrer,
             digest=found.digest,
@@ -181,6 +197,8 @@ class SupplyChainReader:
             signatures=claims,
             provenance=built,
             sboms=inside,
+            vulnerabilities=scans[0],
+            vex=scans[1],
         )
 
     async def attestation(self, attestation: Attestation) -> Attestation:
@@ -191,13 +209,16 @@ class SupplyChainReader:
             found = await self.manifest(digest, attestation.descriptor.size or None)
             built = await self.provenance(found.document)
             inside = await self.sboms(found.document)
+            reports, vex = await self.vulnerabilities(found.document, sniff=False)
         except Skipped as exc:
             return dataclasses.replace(attestation, note=str(exc))
         except RegistryError as exc:
             cause = f"attestation could not be read: {reason(exc)}"
             self.report(cause, exc, digest)
             return dataclasses.replace(attestation, note=self.ctx.masker.message(cause))
-        return dataclasses.replace(attestation, provenance=built, sboms=inside)
+        return dataclasses.replace(
+            attestation, provenance=built, sboms=inside, vulnerabilities=reports, vex=vex
+        )
 
     async def provenance(self, document: Mapping[str, Any]) -> tuple[Provenance, ...]:
         """The SLSA provenance in a manifest's in-toto, DSSE or sigstore bundle layers;
@@ -205,14 +226,9 @@ class SupplyChainReader:
         layers = provenance.statement_layers(document)
 
         async def one(media_type: str, digest: str, size: int) -> Provenance | None:
-            try:
-                data = await self.blob(digest, size)
-            except Skipped as exc:
-                return Provenance("", document=digest, note=str(exc))
-            except RegistryError as exc:
-                cause = f"provenance could not be read: {reason(exc)}"
-                self.report(cause, exc, digest)
-                return Provenance("", document=digest, note=self.ctx.masker.message(cause))
+            data = await self._layer(digest, size, "provenance")
+            if isinstance(data, str):
+                return Provenance("", document=digest, note=data)
             return provenance.read(data, media_type, digest, self.ctx.masker)
 
         found = await asyncio.gather(*(one(m, d, s) for m, d, s, _ in layers))
@@ -227,18 +243,43 @@ class SupplyChainReader:
         async def one(media_type: str, digest: str, size: int) -> Sbom | None:
             if unread := sbom.unread_format(media_type):
                 return Sbom("", document=digest, note=unread)
-            try:
-                data = await self.blob(digest, size)
-            except Skipped as exc:
-                return Sbom("", document=digest, note=str(exc))
-            except RegistryError as exc:
-                cause = f"SBOM could not be read: {reason(exc)}"
-                self.report(cause, exc, digest)
-                return Sbom("", document=digest, note=self.ctx.masker.message(cause))
+            data = await self._layer(digest, size, "SBOM")
+            if isinstance(data, str):
+                return Sbom("", document=digest, note=data)
             return sbom.read(data, media_type, digest, self.ctx.masker)
 
         found = await asyncio.gather(*(one(m, d, s) for m, d, s in layers))
         return tuple(s for s in found if s is not None)
+
+    async def vulnerabilities(self, document: Mapping[str, Any], *, sniff: bool) -> Scans:
+        """The vulnerability reports and VEX documents in a manifest's layers (Trivy,
+        Grype, OpenVEX, cosign vuln and OpenVEX statements); with ``sniff`` (a referrer's
+        layers) plain JSON layers are read too, and kept only when they hold one. A layer
+        that is not read gives a report with a ``note``; a layer that also holds an SBOM
+        or provenance is fetched once."""
+        layers = vulnerabilities.report_layers(document, sniff=sniff)
+
+        async def one(media_type: str, digest: str, size: int) -> vulnerabilities.Read:
+            data = await self._layer(digest, size, "vulnerability report")
+            if isinstance(data, str):
+                return VulnerabilityReport("", document=digest, note=data)
+            return vulnerabilities.read(data, media_type, digest, self.ctx.masker)
+
+        found = await asyncio.gather(*(one(m, d, s) for m, d, s in layers))
+        reports = tuple(r for r in found if isinstance(r, VulnerabilityReport))
+        return reports, tuple(v for v in found if isinstance(v, Vex))
+
+    async def _layer(self, digest: str, size: int, what: str) -> bytes | str:
+        """A layer's bytes, or the note that says why they were not read: over the cap,
+        or the registry's error (reported as ``what`` could not be read)."""
+        try:
+            return await self.blob(digest, size)
+        except Skipped as exc:
+            return str(exc)
+        except RegistryError as exc:
+            cause = f"{what} could not be read: {reason(exc)}"
+            self.report(cause, exc, digest)
+            return self.ctx.masker.message(cause)
 
     async def _resolve(self, tag: str) -> tuple[str, int | None]:
         if tag in self.listed:

@@ -50,7 +50,8 @@ HELM_CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 
 # Substrings of artifactType / media types that say what a supply-chain artifact is,
 # checked in order (a cosign attestation's DSSE layer is not a signature of the image).
-# "provenance" is what ``Referrer.kind`` calls SLSA provenance, an attestation here.
+# "provenance" is what ``Referrer.kind`` calls SLSA provenance, and "vulnerability-report"
+# and "vex" what it calls scan reports and VEX documents: attestations here.
 SUPPLY_CHAIN: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "signature",
@@ -64,12 +65,20 @@ SUPPLY_CHAIN: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("sbom", ("spdx", "cyclonedx", "syft", "sbom")),
     ("provenance", ("slsa", "provenance")),
-    ("attestation", ("in-toto", "dsse.envelope", "attestation", "vex")),
+    ("vulnerability-report", ("trivy", "grype", "vuln")),
+    ("vex", ("openvex", "vex")),
+    ("attestation", ("in-toto", "dsse.envelope", "attestation")),
 )
 
 
+# Every kind a referrer can have (``Referrer.kind``): the supply-chain kinds, and
+# "artifact" for any other.
+REFERRER_KINDS = frozenset({*(kind for kind, _ in SUPPLY_CHAIN), ARTIFACT})
+
+
 def supply_chain_kind(*media_types: str) -> str:
-    """``signature``, ``sbom``, ``provenance``, ``attestation``, or ``""`` when none of
+    """``signature``, ``sbom``, ``provenance``, ``vulnerability-report``, ``vex``,
+    ``attestation``, or ``""`` when none of
     ``media_types`` names a supply-chain artifact."""
     haystack = " ".join(media_types).lower()
     for kind, needles in SUPPLY_CHAIN:
@@ -109,7 +118,7 @@ def _artifact_kind(supply_chain: str) -> Kind:
         return SIGNATURE
     if supply_chain == "sbom":
         return SBOM
-    if supply_chain in ("provenance", "attestation"):
+    if supply_chain in ("provenance", "vulnerability-report", "vex", "attestation"):
         return ATTESTATION
     return ARTIFACT
 

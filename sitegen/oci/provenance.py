@@ -27,6 +27,7 @@ from typing import Any
 
 from sitegen.oci import jsonload
 from sitegen.oci.masking import Masker, Secrets
+from sitegen.oci.values import as_dict, as_text, cut
 from sitegen.supplychain_model import Provenance
 
 IN_TOTO = "application/vnd.in-toto+json"
@@ -92,10 +93,12 @@ def read(data: bytes, media_type: str, digest: str, masker: Masker) -> Provenanc
     try:
         claim = statement(jsonload.load_object(data), media_type)
     except jsonload.JSONRefused as exc:
-        return Provenance("", document=digest, note=_cut(f"the statement could not be read: {exc}"))
+        return Provenance(
+            "", document=digest, note=cut(f"the statement could not be read: {exc}", MAX_TEXT)
+        )
     if claim is None:
         return Provenance("", document=digest, note="the layer holds no in-toto statement")
-    predicate_type = _text(claim.get("predicateType"))
+    predicate_type = as_text(claim.get("predicateType"))
     if not is_provenance(predicate_type):
         return None
     predicate = claim.get("predicate")
@@ -135,45 +138,45 @@ def statement(document: dict[str, Any], media_type: str) -> dict[str, Any] | Non
 
 
 def _v02(predicate: dict[str, Any]) -> Provenance:
-    invocation = _dict(predicate.get("invocation"))
-    config_source = _dict(invocation.get("configSource"))
-    environment = _dict(invocation.get("environment"))
-    parameters = _dict(invocation.get("parameters"))
+    invocation = as_dict(predicate.get("invocation"))
+    config_source = as_dict(invocation.get("configSource"))
+    environment = as_dict(invocation.get("environment"))
+    parameters = as_dict(invocation.get("parameters"))
     source, commit = _source(config_source)
-    vcs = _dict(_dict(_dict(predicate.get("metadata")).get(_BUILDKIT_V02)).get("vcs"))
+    vcs = as_dict(as_dict(as_dict(predicate.get("metadata")).get(_BUILDKIT_V02)).get("vcs"))
     return Provenance(
         "",
-        builder_id=_text(_dict(predicate.get("builder")).get("id")),
-        build_type=_text(predicate.get("buildType")),
-        source=source or _text(vcs.get("source")),
-        commit=commit or _text(vcs.get("revision")),
-        trigger=_text(environment.get("github_event_name")),
+        builder_id=as_text(as_dict(predicate.get("builder")).get("id")),
+        build_type=as_text(predicate.get("buildType")),
+        source=source or as_text(vcs.get("source")),
+        commit=commit or as_text(vcs.get("revision")),
+        trigger=as_text(environment.get("github_event_name")),
         build_args=_build_args(parameters.get("args")),
         materials=_materials(predicate.get("materials")),
     )
 
 
 def _v1(predicate: dict[str, Any]) -> Provenance:
-    definition = _dict(predicate.get("buildDefinition"))
-    details = _dict(predicate.get("runDetails"))
-    external = _dict(definition.get("externalParameters"))
-    internal = _dict(definition.get("internalParameters"))
-    workflow = _dict(external.get("workflow"))
-    source, commit = _source(_dict(external.get("configSource")))
-    vcs = _dict(_dict(_dict(details.get("metadata")).get("buildkit_metadata")).get("vcs"))
+    definition = as_dict(predicate.get("buildDefinition"))
+    details = as_dict(predicate.get("runDetails"))
+    external = as_dict(definition.get("externalParameters"))
+    internal = as_dict(definition.get("internalParameters"))
+    workflow = as_dict(external.get("workflow"))
+    source, commit = _source(as_dict(external.get("configSource")))
+    vcs = as_dict(as_dict(as_dict(details.get("metadata")).get("buildkit_metadata")).get("vcs"))
     dependencies = _materials(definition.get("resolvedDependencies"))
     if not source:
-        source = _text(workflow.get("repository")) or _text(vcs.get("source"))
+        source = as_text(workflow.get("repository")) or as_text(vcs.get("source"))
     if not commit:
-        commit = _text(vcs.get("revision")) or _git_commit(definition, source)
+        commit = as_text(vcs.get("revision")) or _git_commit(definition, source)
     return Provenance(
         "",
-        builder_id=_text(_dict(details.get("builder")).get("id")),
-        build_type=_text(definition.get("buildType")),
+        builder_id=as_text(as_dict(details.get("builder")).get("id")),
+        build_type=as_text(definition.get("buildType")),
         source=source,
         commit=commit,
-        trigger=_text(_dict(internal.get("github")).get("event_name")),
-        build_args=_build_args(_dict(external.get("request")).get("args")),
+        trigger=as_text(as_dict(internal.get("github")).get("event_name")),
+        build_args=_build_args(as_dict(external.get("request")).get("args")),
         materials=dependencies,
     )
 
@@ -181,9 +184,9 @@ def _v1(predicate: dict[str, Any]) -> Provenance:
 def _source(config_source: dict[str, Any]) -> tuple[str, str]:
     """(repository, commit) of a ``configSource``: ``git+https://host/repo@ref`` and its
     ``sha1`` or ``gitCommit`` digest."""
-    uri = _text(config_source.get("uri"))
-    digest = _dict(config_source.get("digest"))
-    commit = _text(digest.get("sha1")) or _text(digest.get("gitCommit"))
+    uri = as_text(config_source.get("uri"))
+    digest = as_dict(config_source.get("digest"))
+    commit = as_text(digest.get("sha1")) or as_text(digest.get("gitCommit"))
     return _without_ref(uri), commit
 
 
@@ -191,13 +194,13 @@ def _git_commit(definition: dict[str, Any], source: str) -> str:
     """The commit of the resolved dependency that is the source repository (v1)."""
     found = definition.get("resolvedDependencies")
     for entry in found if isinstance(found, list) else []:
-        item = _dict(entry)
-        uri = _text(item.get("uri"))
+        item = as_dict(entry)
+        uri = as_text(item.get("uri"))
         if uri.startswith("git+") and (
             not source or _without_ref(uri) in (source, "git+" + source)
         ):
-            digest = _dict(item.get("digest"))
-            return _text(digest.get("gitCommit")) or _text(digest.get("sha1"))
+            digest = as_dict(item.get("digest"))
+            return as_text(digest.get("gitCommit")) or as_text(digest.get("sha1"))
     return ""
 
 
@@ -212,7 +215,7 @@ def _without_ref(uri: str) -> str:
 def _build_args(args: Any) -> tuple[tuple[str, str], ...]:
     found = [
         (key.removeprefix(_BUILD_ARG), value)
-        for key, value in _dict(args).items()
+        for key, value in as_dict(args).items()
         if isinstance(key, str) and key.startswith(_BUILD_ARG) and isinstance(value, str)
     ]
     return tuple(sorted(found)[:MAX_ITEMS])
@@ -221,11 +224,11 @@ def _build_args(args: Any) -> tuple[tuple[str, str], ...]:
 def _materials(value: Any) -> tuple[tuple[str, str], ...]:
     found = []
     for entry in value if isinstance(value, list) else []:
-        item = _dict(entry)
-        uri = _text(item.get("uri"))
-        digests = _dict(item.get("digest"))
+        item = as_dict(entry)
+        uri = as_text(item.get("uri"))
+        digests = as_dict(item.get("digest"))
         algorithm = "sha256" if "sha256" in digests else next(iter(sorted(digests)), "")
-        digest = _text(digests.get(algorithm))
+        digest = as_text(digests.get(algorithm))
         if uri or digest:
             found.append((uri, f"{algorithm}:{digest}" if digest else ""))
         if len(found) >= MAX_ITEMS:
@@ -240,7 +243,10 @@ def _masked(found: Provenance, masker: Masker) -> Provenance:
     secrets = Secrets(secret) if secret else Secrets()
 
     def clean(value: str) -> str:
-        return _cut(masker.text(value, secrets))
+        return cut(masker.text(value, secrets), MAX_TEXT)
+
+    def clean_value(entry: str) -> str:  # the value of a masked NAME=value
+        return cut(entry.partition("=")[2], MAX_TEXT)
 
     return Provenance(
         clean(found.predicate_type),
@@ -250,22 +256,13 @@ def _masked(found: Provenance, masker: Masker) -> Provenance:
         commit=clean(found.commit),
         trigger=clean(found.trigger),
         build_args=tuple(
-            (clean(name), _cut(masker.env_entry(f"{name}={value}", secrets).partition("=")[2]))
+            (
+                clean(name),
+                cut(masker.env_entry(f"{name}={value}", secrets).partition("=")[2], MAX_TEXT),
+            )
             for name, value in found.build_args
         ),
         materials=tuple((clean(uri), clean(digest)) for uri, digest in found.materials),
         document=found.document,
         note=clean(found.note),
     )
-
-
-def _cut(value: str) -> str:
-    return value if len(value) <= MAX_TEXT else value[: MAX_TEXT - 1] + "…"
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}

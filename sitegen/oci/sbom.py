@@ -28,6 +28,7 @@ from typing import Any
 
 from sitegen.oci import jsonload, provenance
 from sitegen.oci.masking import Masker
+from sitegen.oci.values import as_dict, as_list, as_text, cut
 from sitegen.supplychain_model import Package, Sbom
 
 SPDX_PREDICATE = "https://spdx.dev/Document"
@@ -93,14 +94,14 @@ def read(data: bytes, media_type: str, digest: str, masker: Masker) -> Sbom | No
         claim = provenance.statement(loaded, media_type)
         if claim is None:
             return _failed(digest, "the layer holds no in-toto statement", masker)
-        if not is_sbom(_text(claim.get("predicateType"))):
+        if not is_sbom(as_text(claim.get("predicateType"))):
             return None
         document = _unwrapped(claim.get("predicate"))
     if not isinstance(document, dict):
         return _failed(digest, "the statement holds no SBOM document", masker)
     kind = _format(document)
     if kind == "spdx":
-        version = _text(document.get("spdxVersion"))
+        version = as_text(document.get("spdxVersion"))
         if not version.startswith("SPDX-2."):
             return _failed(digest, f"{version} is not read (SPDX 2.x JSON is)", masker)
         found = _spdx(document, version)
@@ -136,35 +137,35 @@ def _spdx(document: dict[str, Any], version: str) -> Sbom:
     for entry in entries[:MAX_PACKAGES]:
         purl = next(
             (
-                _text(ref.get("referenceLocator"))
-                for ref in _list(entry.get("externalRefs"))
+                as_text(ref.get("referenceLocator"))
+                for ref in as_list(entry.get("externalRefs"))
                 if isinstance(ref, dict) and ref.get("referenceType") == "purl"
             ),
             "",
         )
-        concluded = _text(entry.get("licenseConcluded"))
+        concluded = as_text(entry.get("licenseConcluded"))
         license_ = concluded if concluded not in _NO_LICENSE else ""
         if not license_:
-            declared = _text(entry.get("licenseDeclared"))
+            declared = as_text(entry.get("licenseDeclared"))
             license_ = declared if declared not in _NO_LICENSE else ""
         found.append(
             Package(
-                _text(entry.get("name")),
-                version=_text(entry.get("versionInfo")),
+                as_text(entry.get("name")),
+                version=as_text(entry.get("versionInfo")),
                 ecosystem=_purl_type(purl),
                 license=license_,
                 purl=purl,
             )
         )
-    info = _dict(document.get("creationInfo"))
-    creators = [_text(c) for c in _list(info.get("creators"))]
+    info = as_dict(document.get("creationInfo"))
+    creators = [as_text(c) for c in as_list(info.get("creators"))]
     tools = [c.removeprefix("Tool:").strip() for c in creators if c.startswith("Tool:")]
     return Sbom(
         version,
         packages=tuple(found),
         package_count=len(entries),
         tool=", ".join(tools),
-        created=_text(info.get("created")),
+        created=as_text(info.get("created")),
     )
 
 
@@ -172,39 +173,39 @@ def _cyclonedx(document: dict[str, Any]) -> Sbom:
     components = list(_components(document.get("components"), 0))
     found = []
     for entry in components[:MAX_PACKAGES]:
-        purl = _text(entry.get("purl"))
-        group, name = _text(entry.get("group")), _text(entry.get("name"))
+        purl = as_text(entry.get("purl"))
+        group, name = as_text(entry.get("group")), as_text(entry.get("name"))
         found.append(
             Package(
                 f"{group}/{name}" if group and name else name,
-                version=_text(entry.get("version")),
-                ecosystem=_purl_type(purl) or _text(entry.get("type")),
+                version=as_text(entry.get("version")),
+                ecosystem=_purl_type(purl) or as_text(entry.get("type")),
                 license=_cyclonedx_license(entry.get("licenses")),
                 purl=purl,
             )
         )
-    metadata = _dict(document.get("metadata"))
+    metadata = as_dict(document.get("metadata"))
     tools = metadata.get("tools")
     if isinstance(tools, dict):  # CycloneDX 1.5: {"components": [...], "services": [...]}
         tools = tools.get("components")
     names = [
-        " ".join(p for p in (_text(t.get("name")), _text(t.get("version"))) if p)
-        for t in _list(tools)
+        " ".join(p for p in (as_text(t.get("name")), as_text(t.get("version"))) if p)
+        for t in as_list(tools)
         if isinstance(t, dict)
     ]
     return Sbom(
-        f"CycloneDX {_text(document.get('specVersion'))}".strip(),
+        f"CycloneDX {as_text(document.get('specVersion'))}".strip(),
         packages=tuple(found),
         package_count=len(components),
         tool=", ".join(n for n in names if n),
-        created=_text(metadata.get("timestamp")),
+        created=as_text(metadata.get("timestamp")),
     )
 
 
 def _components(value: Any, depth: int) -> Iterator[dict[str, Any]]:
     if depth >= _MAX_DEPTH:
         return
-    for entry in _list(value):
+    for entry in as_list(value):
         if isinstance(entry, dict):
             yield entry
             yield from _components(entry.get("components"), depth + 1)
@@ -212,13 +213,13 @@ def _components(value: Any, depth: int) -> Iterator[dict[str, Any]]:
 
 def _cyclonedx_license(value: Any) -> str:
     found = []
-    for choice in _list(value):
-        item = _dict(choice)
-        license_ = _dict(item.get("license"))
+    for choice in as_list(value):
+        item = as_dict(choice)
+        license_ = as_dict(item.get("license"))
         text = (
-            _text(item.get("expression"))
-            or _text(license_.get("id"))
-            or _text(license_.get("name"))
+            as_text(item.get("expression"))
+            or as_text(license_.get("id"))
+            or as_text(license_.get("name"))
         )
         if text and text not in found:
             found.append(text)
@@ -235,7 +236,7 @@ def _purl_type(purl: str) -> str:
 
 def _masked(found: Sbom, digest: str, masker: Masker) -> Sbom:
     def clean(value: str) -> str:
-        return _cut(masker.text(value))
+        return cut(masker.text(value), MAX_TEXT)
 
     packages = tuple(
         Package(
@@ -262,20 +263,4 @@ def _order(package: Package) -> tuple[str, str, str, str, str]:
 
 
 def _failed(digest: str, note: str, masker: Masker) -> Sbom:
-    return Sbom("", document=digest, note=_cut(masker.text(note)))
-
-
-def _cut(value: str) -> str:
-    return value if len(value) <= MAX_TEXT else value[: MAX_TEXT - 1] + "…"
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+    return Sbom("", document=digest, note=cut(masker.text(note), MAX_TEXT))

@@ -16,11 +16,13 @@ signed and when, read so that a person can check them with ``cosign verify`` or
   entries (``integratedTime``, a JSON string in v0.3) and either a message signature or a
   DSSE envelope whose statement names what is attested (sigstore protobuf-specs
   ``sigstore_bundle.proto``).
-- notation keeps a JWS (``application/jose+json``) or COSE envelope as the one layer of a
-  manifest whose config or ``artifactType`` is ``application/vnd.cncf.notary.signature``
-  (notaryproject specs ``signature-envelope-jws.md``): the certificate chain is in the
-  unprotected header ``x5c`` (base64 DER, leaf first), the signing time in the protected
-  header ``io.cncf.notary.signingTime``.
+- notation keeps a JWS (``application/jose+json``) or COSE (``application/cose``)
+  envelope as the one layer of a manifest whose config or ``artifactType`` is
+  ``application/vnd.cncf.notary.signature`` (notaryproject specs
+  ``signature-envelope-jws.md``, ``signature-envelope-cose.md``): the certificate chain
+  is in the unprotected header (JWS ``x5c``: base64 DER; COSE ``x5chain``: DER byte
+  strings; leaf first), the signing time in the protected header
+  ``io.cncf.notary.signingTime`` (COSE: an epoch time).
 
 Every string that comes out is registry data: masked and cut to ``MAX_TEXT`` characters.
 A document that cannot be read gives a ``Signature`` with a ``note``, never an exception.
@@ -30,16 +32,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import ObjectIdentifier
 
-from sitegen.oci import jsonload, provenance
+from sitegen.oci import cbor, certificates, jsonload, provenance
 from sitegen.oci.masking import Masker
 from sitegen.supplychain_model import Signature
 
@@ -53,10 +52,8 @@ COSE = "application/cose"
 
 MAX_TEXT = 512  # characters of one value shown; a certificate SAN is far shorter
 MAX_ANNOTATION = 64 << 10  # a certificate or bundle annotation longer than this is not read
-# Fulcio's certificate extensions (sigstore/fulcio docs/oid-info.md): the issuer, first
-# as raw bytes (deprecated), then as a DER UTF8String.
-_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
-_ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
+_COSE_SIGN1 = 18  # the CBOR tag of a COSE_Sign1 (RFC 9052)
+_X5CHAIN = 33  # the COSE header label of the certificate chain (RFC 9360)
 
 
 def is_notation(document: Mapping[str, Any]) -> bool:
@@ -119,20 +116,23 @@ def _cosign(annotations: Mapping[str, str]) -> Signature:
     certificate = None
     pem = annotations.get(COSIGN_CERTIFICATE, "")
     if pem:
-        certificate = _pem_certificate(pem, notes)
+        certificate = certificates.pem_certificate(pem, notes)
     bundle = annotations.get(COSIGN_BUNDLE, "")
     integrated, bundle_key = _bundle(bundle, notes) if bundle else (None, "")
     if certificate is not None:
-        identity = _san(certificate)
-        issuer = _issuer(certificate)
+        identity = certificates.identity(certificate)
+        issuer = certificates.oidc_issuer(certificate)
         if not identity:
             notes.append("the certificate names no identity")
     elif not pem and bundle_key:
-        fingerprint = _key_fingerprint(bundle_key, notes)
+        fingerprint = certificates.key_fingerprint(bundle_key, notes)
     if integrated is not None:
-        signed_at, source = _rfc3339(integrated), "Rekor integratedTime"
+        signed_at, source = certificates.rfc3339(integrated), "Rekor integratedTime"
     elif certificate is not None:
-        signed_at, source = _rfc3339(certificate.not_valid_before_utc), "certificate notBefore"
+        signed_at, source = (
+            certificates.rfc3339(certificate.not_valid_before_utc),
+            "certificate notBefore",
+        )
     return Signature(
         "cosign",
         "keyless" if pem else "key",
@@ -147,17 +147,6 @@ def _cosign(annotations: Mapping[str, str]) -> Signature:
     )
 
 
-def _pem_certificate(pem: str, notes: list[str]) -> x509.Certificate | None:
-    if len(pem) > MAX_ANNOTATION:
-        notes.append("the certificate annotation is too long to read")
-        return None
-    try:
-        return x509.load_pem_x509_certificate(pem.encode())
-    except ValueError:
-        notes.append("the certificate could not be read")
-        return None
-
-
 def _bundle(value: str, notes: list[str]) -> tuple[datetime | None, str]:
     """(Rekor integratedTime, the signer's key or certificate PEM) of a cosign bundle."""
     if len(value) > MAX_ANNOTATION:
@@ -169,7 +158,7 @@ def _bundle(value: str, notes: list[str]) -> tuple[datetime | None, str]:
         notes.append("the Rekor bundle could not be read")
         return None, ""
     payload = _dict(bundle.get("Payload"))
-    when = _unix_time(payload.get("integratedTime"), notes)
+    when = certificates.unix_time(payload.get("integratedTime"), notes)
     key = ""
     body = _b64_json(payload.get("body"))
     spec = body.get("spec") if isinstance(body, dict) else None
@@ -178,65 +167,6 @@ def _bundle(value: str, notes: list[str]) -> tuple[datetime | None, str]:
     if isinstance(public_key, dict):
         key = _b64_text(public_key.get("content"))
     return when, key
-
-
-def _key_fingerprint(pem: str, notes: list[str]) -> str:
-    """``sha256:<hex>`` of the DER SubjectPublicKeyInfo of a PEM public key."""
-    try:
-        key = serialization.load_pem_public_key(pem.encode())
-    except (ValueError, TypeError, binascii.Error):
-        if "BEGIN CERTIFICATE" not in pem:
-            notes.append("the public key could not be read")
-        return ""
-    der = key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return "sha256:" + hashlib.sha256(der).hexdigest()
-
-
-def _san(certificate: x509.Certificate) -> str:
-    """The first URI or e-mail address of the subject alternative name (Fulcio puts the
-    OIDC subject there: a workflow URI, a service account's or a person's e-mail)."""
-    try:
-        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except (x509.ExtensionNotFound, ValueError):
-        return ""
-    for kind in (x509.UniformResourceIdentifier, x509.RFC822Name, x509.DNSName):
-        values = names.get_values_for_type(kind)
-        if values:
-            return str(values[0])
-    return ""
-
-
-def _issuer(certificate: x509.Certificate) -> str:
-    try:
-        extensions = {e.oid: e.value for e in certificate.extensions}
-    except ValueError:
-        return ""
-    v2 = extensions.get(_ISSUER_V2)
-    if isinstance(v2, x509.UnrecognizedExtension):
-        decoded = _der_utf8(v2.value)
-        if decoded:
-            return decoded
-    v1 = extensions.get(_ISSUER_V1)
-    if isinstance(v1, x509.UnrecognizedExtension):
-        return v1.value.decode("utf-8", "replace")
-    return ""
-
-
-def _der_utf8(data: bytes) -> str:
-    """A DER UTF8String (tag 12), short or long length form; '' for anything else."""
-    if len(data) < 2 or data[0] != 0x0C:
-        return ""
-    length, start = data[1], 2
-    if length & 0x80:
-        count = length & 0x7F
-        if count == 0 or count > 4 or len(data) < 2 + count:
-            return ""
-        length, start = int.from_bytes(data[2 : 2 + count], "big"), 2 + count
-    if len(data) != start + length:
-        return ""
-    return data[start:].decode("utf-8", "replace")
 
 
 # -- sigstore bundles ---------------------------------------------------------------------
@@ -265,16 +195,21 @@ def _sigstore(data: bytes) -> Signature:
         notes.append(f"signed with a key; its hint: {hint}")
     entries = material.get("tlogEntries")
     entries = [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
-    integrated = _unix_time(entries[0].get("integratedTime"), notes) if entries else None
+    integrated = (
+        certificates.unix_time(entries[0].get("integratedTime"), notes) if entries else None
+    )
     identity = issuer = signed_at = source = ""
     if certificate is not None:
-        identity, issuer = _san(certificate), _issuer(certificate)
+        identity, issuer = certificates.identity(certificate), certificates.oidc_issuer(certificate)
         if not identity:
             notes.append("the certificate names no identity")
     if integrated is not None:
-        signed_at, source = _rfc3339(integrated), "Rekor integratedTime"
+        signed_at, source = certificates.rfc3339(integrated), "Rekor integratedTime"
     elif certificate is not None:
-        signed_at, source = _rfc3339(certificate.not_valid_before_utc), "certificate notBefore"
+        signed_at, source = (
+            certificates.rfc3339(certificate.not_valid_before_utc),
+            "certificate notBefore",
+        )
     claim = provenance.statement(bundle, "") if "dsseEnvelope" in bundle else None
     predicate = claim.get("predicateType") if claim is not None else None
     if "dsseEnvelope" in bundle and not isinstance(predicate, str):
@@ -292,19 +227,6 @@ def _sigstore(data: bytes) -> Signature:
     )
 
 
-def _unix_time(value: Any, notes: list[str]) -> datetime | None:
-    """A Unix time as a number or, as protobuf JSON writes int64, a decimal string."""
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12:
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool):
-        return None
-    try:
-        return datetime.fromtimestamp(value, UTC)
-    except (OverflowError, OSError, ValueError):
-        notes.append("the Rekor integratedTime is out of range")
-        return None
-
-
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -314,7 +236,7 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _notation(media_type: str, envelope: bytes) -> Signature:
     if media_type == COSE:
-        return Signature("notation", "notation", note="COSE envelope: the certificate is not read")
+        return _cose(envelope)
     if media_type != JWS:
         return Signature("notation", "notation", note=f"unknown envelope type {media_type[:100]}")
     try:
@@ -327,21 +249,74 @@ def _notation(media_type: str, envelope: bytes) -> Signature:
     signed_at = signing_time if isinstance(signing_time, str) else ""
     header = document.get("header")
     chain = header.get("x5c") if isinstance(header, dict) else None
-    identity = ""
+    leaf = None
     if isinstance(chain, list) and chain and isinstance(chain[0], str):
         try:
-            leaf = x509.load_der_x509_certificate(base64.b64decode(chain[0], validate=True))
-            identity = leaf.subject.rfc4514_string()
+            leaf = base64.b64decode(chain[0], validate=True)
         except (ValueError, binascii.Error):
             notes.append("the signing certificate could not be read")
+    return _notation_claims(leaf, signed_at, "notation signingTime", notes)
+
+
+def _cose(envelope: bytes) -> Signature:
+    """A ``COSE_Sign1_Tagged`` envelope (notaryproject specs
+    ``signature-envelope-cose.md``): the protected header (a CBOR map in a byte string)
+    holds the signing time as an epoch time; the unprotected header's ``x5chain``
+    (label 33) the DER certificates, leaf first."""
+    try:
+        item = cbor.loads(envelope)
+        if isinstance(item, cbor.Tagged) and item.tag == _COSE_SIGN1:
+            item = item.value
+        if not (isinstance(item, list) and len(item) == 4 and isinstance(item[0], bytes)):
+            raise cbor.CBORError("not a COSE_Sign1 array")
+        protected = cbor.loads(item[0]) if item[0] else {}
+    except cbor.CBORError:
+        return Signature("notation", "notation", note="the COSE envelope could not be read")
+    protected = protected if isinstance(protected, dict) else {}
+    unprotected = item[1] if isinstance(item[1], dict) else {}
+    notes: list[str] = []
+    signed_at, source = "", ""
+    for key, label in (
+        ("io.cncf.notary.signingTime", "notation signingTime"),
+        ("io.cncf.notary.authenticSigningTime", "notation authenticSigningTime"),
+    ):
+        when = protected.get(key)
+        when = when.value if isinstance(when, cbor.Tagged) and when.tag == 1 else when
+        if isinstance(when, float) and when.is_integer():
+            when = int(when)
+        found = certificates.unix_time(when, notes)
+        if found is not None:
+            signed_at, source = certificates.rfc3339(found), label
+            break
+    leaf = None  # x5chain: in the unprotected header, or the protected one; one or many
+    for header in (unprotected, protected):
+        chain = header.get(_X5CHAIN)
+        first = chain[0] if isinstance(chain, list) and chain else chain
+        if isinstance(first, bytes):
+            leaf = first
+            break
+    return _notation_claims(leaf, signed_at, source, notes)
+
+
+def _notation_claims(
+    leaf: bytes | None, signed_at: str, source: str, notes: list[str]
+) -> Signature:
+    """A notation signature: its signing certificate's subject (``leaf``, DER) and time."""
+    identity = ""
+    if leaf is None:
+        if not notes:
+            notes.append("the envelope has no certificate chain")
     else:
-        notes.append("the envelope has no certificate chain")
+        try:
+            identity = x509.load_der_x509_certificate(leaf).subject.rfc4514_string()
+        except ValueError:
+            notes.append("the signing certificate could not be read")
     return Signature(
         "notation",
         "notation",
         identity=identity,
         signed_at=signed_at,
-        signed_at_source="notation signingTime" if signed_at else "",
+        signed_at_source=source if signed_at else "",
         note="; ".join(notes),
     )
 
@@ -382,10 +357,6 @@ def _b64_json(value: Any, *, urlsafe: bool = False) -> dict[str, Any]:
         return jsonload.load_object(decoded) if decoded else {}
     except jsonload.JSONRefused:
         return {}
-
-
-def _rfc3339(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _masked(signature: Signature, masker: Masker) -> Signature:

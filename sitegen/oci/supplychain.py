@@ -47,7 +47,8 @@ def subject_of_referrers_tag(tag: str) -> str:
 
 
 def kind_of(artifact_type: str, media_type: str = "") -> str:
-    """``signature``, ``sbom``, ``provenance``, ``attestation`` or ``artifact``."""
+    """``signature``, ``sbom``, ``provenance``, ``vulnerability-report``, ``vex``,
+    ``attestation`` or ``artifact``."""
     return kinds.supply_chain_kind(artifact_type, media_type) or "artifact"
 
 

@@ -26,6 +26,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from sitegen.oci import cbor
+
 log = logging.getLogger(__name__)
 
 SIGNATURE = b"pagefind_dcd"
@@ -100,59 +102,18 @@ def _read(path: Path) -> Any:
     if not raw.startswith(SIGNATURE):
         raise Unexpected(f"{path.name}: no Pagefind signature")
     body = raw[len(SIGNATURE) :]
-    value, end = _decode(body, 0)
-    if end != len(body) or _encode(value) != body:
-        raise Unexpected(f"{path.name}: not in the CBOR shape expected")
+    try:
+        value = cbor.loads(body)
+        if _encode(value) != body:
+            raise Unexpected(f"{path.name}: not in the CBOR shape expected")
+    except cbor.CBORError as exc:
+        raise Unexpected(f"{path.name}: {exc}") from None
     return value
 
 
-def _decode(data: bytes, at: int) -> tuple[Any, int]:
-    """One CBOR item at ``at`` -> (value, where the next item starts): unsigned
-    integers, text and arrays, the three Pagefind writes in these files."""
-    head = data[at]
-    major, info = head >> 5, head & 31
-    at += 1
-    if info < 24:
-        argument = info
-    elif info <= 27:
-        width = 1 << (info - 24)
-        argument = int.from_bytes(data[at : at + width], "big")
-        at += width
-    else:
-        raise Unexpected(f"CBOR additional information {info}")
-    if major == 0:
-        return argument, at
-    if major == 3:
-        return data[at : at + argument].decode("utf-8"), at + argument
-    if major == 4:
-        items = []
-        for _ in range(argument):
-            item, at = _decode(data, at)
-            items.append(item)
-        return items, at
-    raise Unexpected(f"CBOR major type {major}")
-
-
 def _encode(value: Any) -> bytes:
-    """The shortest CBOR encoding of ``value`` (as Pagefind writes it)."""
-    if isinstance(value, bool) or value is None:
-        raise Unexpected(f"CBOR value {value!r}")
-    if isinstance(value, int):
-        return _head(0, value)
-    if isinstance(value, str):
-        text = value.encode("utf-8")
-        return _head(3, len(text)) + text
-    if isinstance(value, list):
-        return _head(4, len(value)) + b"".join(_encode(item) for item in value)
-    raise Unexpected(f"CBOR value of type {type(value).__name__}")
-
-
-def _head(major: int, argument: int) -> bytes:
-    if argument < 0:
-        raise Unexpected("negative CBOR argument")
-    if argument < 24:
-        return bytes([major << 5 | argument])
-    for info, width in ((24, 1), (25, 2), (26, 4), (27, 8)):
-        if argument < 1 << (8 * width):
-            return bytes([major << 5 | info]) + argument.to_bytes(width, "big")
-    raise Unexpected("CBOR argument too large")
+    """``value`` as Pagefind writes it: shortest-form CBOR of integers, text, arrays."""
+    try:
+        return cbor.dumps(value)
+    except cbor.CBORError as exc:
+        raise Unexpected(str(exc)) from None

@@ -192,3 +192,15 @@ def test_docker_hub_aliases_and_library_names(tmp_path: Path) -> None:
     tag = page(tmp_path, "library", "alpine", "_tags", "3")
     assert tag["digest"] == built.digest
     assert "docker.io/library/alpine" in json.dumps(tag["pull"])
+
+
+def test_recently_updated_lists_each_image_once_with_its_other_tags(tmp_path: Path) -> None:
+    build_fake(tmp_path, from_samples().transport)
+    home = json.loads((tmp_path / "site" / "index.json").read_text())
+    digests = [(r["repository"], r["digest"]) for r in home["recent"]]
+    assert len(digests) == len(set(digests))
+    alpine = next(r for r in home["recent"] if r["repository"] == "base/alpine")
+    assert (alpine["tag"], alpine["aliases"]) == ("3.20.1", ["3.20", "3", "latest"])
+    html = (tmp_path / "site" / "index.html").read_text()
+    assert 'base/alpine:3.20.1</a> <span class="muted">also 3.20, 3, latest</span>' in html
+    assert "base/alpine:latest</a>" not in html

@@ -17,9 +17,11 @@ import pytest
 
 from lab.fakeregistry import from_samples
 from lab.fakevendor import FakeVendorAPI
+from sitegen import modeljson
 from sitegen.build import BuildResult, build
 from sitegen.config import load_config
 from sitegen.crawl.vendor import SAMPLE
+from sitegen.model import Catalog, Registry, Repository, Tag
 from tests.helpers import write_config
 
 REPOSITORIES = ["apps/web", "apps/worker", "base/alpine", "charts/demo", "old/empty",
@@ -222,3 +224,13 @@ def test_stock_registry_sends_no_api_request(tmp_path: Path) -> None:
 
 def _tag_pages(site: Path) -> list[dict[str, Any]]:
     return [json.loads(p.read_text()) for p in site.rglob("_tags/*/index.json")]
+
+
+def test_push_times_survive_a_shard_s_catalog_file() -> None:
+    # sitegen crawl --shard writes the model as JSON; render reads it back.
+    tags = (Tag("1.0", "sha256:" + "a" * 64, DEFAULT_PUSHED), Tag("2.0", "sha256:" + "b" * 64))
+    repository = Repository(name="team/app", tags=tags)
+    registry = Registry(name="r", url="", pull_host="r.example", repositories=(repository,))
+    catalog = Catalog(title="t", registries=(registry,))
+    back = modeljson.loads(modeljson.dumps(catalog))
+    assert back.registries[0].repositories[0].tags == tags

@@ -26,6 +26,7 @@ from sitegen.model import (
     Repository,
     platform_label,
 )
+from sitegen.oci.versions import version_key
 from sitegen.site import paths
 from sitegen.site.markup import excerpt, render_markdown
 from sitegen.site.pages.history import Timeline, changes_page, health_page
@@ -183,19 +184,24 @@ def home_page(catalog: Catalog) -> Page:
     recent: list[RecentImage] = []
     for registry in catalog.registries:
         for repo in registry.repositories:
-            for tag in repo.tags:
-                manifest = repo.manifest(tag)
-                if manifest is not None and manifest.created:
-                    recent.append(
-                        {
-                            "registry": registry.name,
-                            "repository": repo.name,
-                            "tag": tag.name,
-                            "digest": tag.digest,
-                            "created": manifest.created,
-                            "path": paths.tag_path(registry.name, repo.name, tag.name),
-                        }
-                    )
+            # One row per image: its tags (``3.20.1``, ``3.20``, ``latest``) together,
+            # named by the first in version order, as the repository page lists them.
+            for digest, names in repo.tags_by_digest().items():
+                manifest = repo.manifests.get(digest)
+                if manifest is None or not manifest.created:
+                    continue
+                names.sort(key=version_key, reverse=True)
+                recent.append(
+                    {
+                        "registry": registry.name,
+                        "repository": repo.name,
+                        "tag": names[0],
+                        "aliases": names[1:],
+                        "digest": digest,
+                        "created": manifest.created,
+                        "path": paths.tag_path(registry.name, repo.name, names[0]),
+                    }
+                )
     recent.sort(
         key=lambda r: (r["created"], r["registry"], r["repository"], r["tag"]), reverse=True
     )

@@ -52,6 +52,7 @@ from sitegen.site.pages.supplychain import (
     referrer_entries,
 )
 from sitegen.site.pages.views import ManifestView, manifest_view
+from sitegen.site.pages.vulnerabilities import Vulnerabilities
 
 
 
@@ -132,12 +133,13 @@ def manifest_pages(
     attested = attestations_by_subject(repo)  # a platform's page shows its own
     built = provenance_by_subject(repo)
     inside = sboms_by_subject(repo)
+    scans = Vulnerabilities(repo)
 
     def facts(manifest: Manifest) -> ManifestView:
         found = known.get(manifest.digest)
         if found is None:
             made = _manifest_facts(
-                registry, repo, manifest, locations, default_platform, built, inside
+                registry, repo, manifest, locations, default_platform, built, inside, scans
             )
             if not isinstance(manifest, Index):
                 made["attestations"] = attested.get(manifest.digest, [])
@@ -300,6 +302,7 @@ def _manifest_facts(
     default_platform: str,
     built: dict[str, list[ProvenanceEntry]],
     inside: dict[str, list[SbomEntry]],
+    scans: Vulnerabilities,
 ) -> ManifestFacts:
     """What tag and digest pages share: the manifest, its platforms, its supply chain."""
     cells = platform_cells(registry.name, repo.name, manifest)
@@ -326,6 +329,8 @@ def _manifest_facts(
         "attestations": [],
         "provenance": built.get(manifest.digest, []),
         "sboms": inside.get(manifest.digest, []),
+        "vulnerabilities": scans.report_entries(manifest.digest),
+        "vex": scans.vex_entries(manifest.digest),
         "image": None,
         "manifest": None,
         "redacted": manifest.redacted,
@@ -346,11 +351,16 @@ def _manifest_facts(
                     repo, entry.descriptor.digest, f"{pull}@{entry.descriptor.digest}"
                 ),
                 "provenance": built.get(entry.descriptor.digest, []),
-                # Package lists only for the platform shown inline: the others' are on
-                # their digest pages (four platforms' lists would weigh megabytes).
+                # Package and finding lists only for the platform shown inline: the
+                # others' are on their digest pages (four platforms' lists would weigh
+                # megabytes).
                 "sboms": summarised(
                     inside.get(entry.descriptor.digest, []),
                     keep_packages=platform_label(entry.platform) == inline,
+                ),
+                "vulnerabilities": scans.report_entries(
+                    entry.descriptor.digest,
+                    keep_findings=platform_label(entry.platform) == inline,
                 ),
             }
             for entry in manifest.entries

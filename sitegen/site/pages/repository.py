@@ -37,6 +37,7 @@ from sitegen.site.pages.shapes import (
 from sitegen.site.pages.provenance import provenance_by_subject, provenanced
 from sitegen.site.pages.sbom import with_sbom
 from sitegen.site.pages.supplychain import is_signed
+from sitegen.site.pages.vulnerabilities import Vulnerabilities
 from sitegen.site.pages.views import matrix_view, repository_view
 
 PAGE_SIZE = 100
@@ -99,6 +100,7 @@ def tag_rows(registry: Registry, repo: Repository, default_platform: str) -> lis
     rows: list[TagRow] = []
     built = provenanced(repo, provenance_by_subject(repo))
     inside = with_sbom(repo)
+    scans = Vulnerabilities(repo)
     for tag in repo.tags:
         manifest = repo.manifest(tag)
         if manifest is None:
@@ -119,6 +121,7 @@ def tag_rows(registry: Registry, repo: Repository, default_platform: str) -> lis
                 "signed": is_signed(repo, tag.digest),
                 "provenance": tag.digest in built,
                 "sbom": tag.digest in inside,
+                "vulnerabilities": scans.badge(tag.digest),
             }
         )
     return rows

@@ -4,11 +4,9 @@ Each kind of page has a ``TypedDict`` here (changes, diffs and health in
 ``history_shapes``; ``page.PageData`` is any of them), and its builder returns one, so
 ``mypy`` holds the builders to these shapes; ``docs/json.md`` documents them table by table (a
 test compares each table with the keys here, both ways). The data is also the
-template's ``data``: what a page shows is what scripts read.
-
-Keys are written sorted, so their order here is free: it follows the documentation.
-Values are plain JSON values: text, numbers, lists, objects, ``null``. ``Any`` marks a
-registry's own document, parsed (a manifest, a config) and shown as it is.
+template's ``data``: what a page shows is what scripts read. Keys are written sorted,
+so their order here follows the documentation. Values are plain JSON values (text,
+numbers, lists, objects, ``null``); ``Any`` marks a registry's own document, shown as parsed.
 """
 
 from __future__ import annotations
@@ -16,6 +14,8 @@ from __future__ import annotations
 from typing import Any, Literal, NotRequired, TypedDict
 
 from sitegen.site.pages.supplychain_shapes import ProvenanceEntry, ReferrerEntry, SbomEntry
+from sitegen.site.pages.supplychain_shapes import VexEntry, VulnerabilityBadge
+from sitegen.site.pages.supplychain_shapes import VulnerabilityReportEntry
 
 # -- every document --------------------------------------------------------------------
 
@@ -79,6 +79,7 @@ class RecentImage(TypedDict):
     registry: str
     repository: str
     tag: str
+    aliases: list[str]  # the image's other tags
     digest: str
     created: str
     path: str
@@ -158,6 +159,7 @@ class TagRow(ManifestSummary):
     signed: bool  # a signature refers to its digest (read, not verified)
     provenance: bool  # a provenance statement about it (or its platforms) was read
     sbom: bool  # an SBOM about it (or its platforms) was read
+    vulnerabilities: VulnerabilityBadge | None  # a report was read: its worst severity
 
 
 class RecommendedTag(TagRow):
@@ -257,6 +259,7 @@ class PlatformEntry(PlatformCell):
     referrers: list[ReferrerEntry]
     provenance: list[ProvenanceEntry]
     sboms: list[SbomEntry]
+    vulnerabilities: list[VulnerabilityReportEntry]
 
 
 class AttestationEntry(TypedDict):
@@ -343,6 +346,8 @@ class ManifestFacts(ManifestSummary):
     referrers: list[ReferrerEntry]
     provenance: list[ProvenanceEntry]
     sboms: list[SbomEntry]
+    vulnerabilities: list[VulnerabilityReportEntry]
+    vex: list[VexEntry]
     image: ImageDocument | None
     manifest: Any
     redacted: bool

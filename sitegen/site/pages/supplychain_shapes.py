@@ -1,6 +1,6 @@
 """The shapes of what tag and digest pages say about a manifest's supply chain:
 its referrers (signatures, SBOMs, attestations), what each signature claims, how it
-was built and what is inside it.
+was built, what is inside it and what scanners found in it.
 docs/json.md documents them field by field."""
 
 from __future__ import annotations
@@ -76,3 +76,62 @@ class SbomEntry(TypedDict):
     attestation: str
     document: str
     note: str
+
+
+class FindingEntry(TypedDict):
+    id: str
+    url: str
+    severity: str
+    package: str
+    installed: str
+    fixed: str
+    status: str
+    purl: str
+    vex_status: str
+    vex_justification: str
+
+
+class VulnerabilityReportEntry(TypedDict):
+    format: str
+    scanner: str
+    scanner_version: str
+    scanned_at: str
+    finding_count: int
+    counts: dict[str, int]  # severity -> findings: critical, high, medium, low, unknown
+    counts_after_vex: dict[str, int]
+    vex_not_affected: int
+    vex_fixed: int
+    findings: list[FindingEntry]
+    found_through: str
+    attestation: str
+    document: str
+    note: str
+
+
+class VexStatementEntry(TypedDict):
+    vulnerability: str
+    status: str
+    justification: str
+    impact: str
+    products: list[str]
+    timestamp: str
+    applies: bool
+
+
+class VexEntry(TypedDict):
+    format: str
+    author: str
+    timestamp: str
+    statement_count: int
+    applied: int
+    statements: list[VexStatementEntry]
+    found_through: str
+    attestation: str
+    document: str
+    note: str
+
+
+class VulnerabilityBadge(TypedDict):
+    text: str
+    severity: str
+    title: str

@@ -32,8 +32,9 @@ from sitegen.site.pages.supplychain_shapes import (
     ReferrerEntry,
     SbomEntry,
     SignatureEntry,
+    VulnerabilityReportEntry,
 )
-
+from sitegen.site.pages.vulnerabilities import ReportView, report_view
 
 # The kinds of manifest that are built for platforms (a matrix has columns for them).
 PLATFORM_KINDS = ("image", "index")
@@ -129,6 +130,14 @@ class ManifestView(TypedDict):
     sboms: list[SbomView]
     sbom_platforms: list[tuple[PlatformEntry, SbomView]]
     inline_sboms: list[SbomView]
+    # An image's (or multi-platform image's) page has a Vulnerabilities section, which
+    # says so when no report is attached; the manifest's reports; each platform with the
+    # report its row summarises (the first one read; None: no report attached), when
+    # any platform has one; the reports of the platform shown inline.
+    vulnerability_section: bool
+    vulnerabilities: list[ReportView]
+    vulnerability_platforms: list[tuple[PlatformEntry, ReportView | None]]
+    inline_vulnerabilities: list[ReportView]
 
 
 class SbomView(TypedDict):
@@ -343,7 +352,28 @@ def manifest_view(facts: ManifestFacts, inline: ImageDocument | None = None) -> 
             ),
             [],
         ),
+        "vulnerability_section": is_image or facts["manifest_kind"] == "index",
+        "vulnerabilities": [report_view(r) for r in facts["vulnerabilities"]],
+        "vulnerability_platforms": [
+            (p, _first_report(p["vulnerabilities"])) for p in facts["platform_list"]
+        ]
+        if any(p["vulnerabilities"] for p in facts["platform_list"])
+        else [],
+        "inline_vulnerabilities": next(
+            (
+                [report_view(r) for r in p["vulnerabilities"]]
+                for p in facts["platform_list"]
+                if inline is not None and p["platform"] == facts["default_platform"]
+            ),
+            [],
+        ),
     }
+
+
+def _first_report(reports: list[VulnerabilityReportEntry]) -> ReportView | None:
+    """The report a platform's row summarises: the first one read, else the first."""
+    first = next((r for r in reports if r["format"]), reports[0] if reports else None)
+    return report_view(first) if first is not None else None
 
 
 def sbom_view(entry: SbomEntry) -> SbomView:

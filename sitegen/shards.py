@@ -1,0 +1,170 @@
+"""One catalog crawled in shards on several machines, rendered once.
+
+``sitegen crawl --shard I/N --out DIR`` crawls the repositories whose share is I (a
+hash of registry and repository name: ``crawl.context.Shard``), with its own cache and
+state, and writes what it found to ``DIR/catalog.json`` (``modeljson``). ``sitegen
+render DIR...`` merges any number of those into one catalog and writes the site, as
+``sitegen build`` would have from the same data: registries in the config's order,
+repositories by name, the history newest first.
+
+A shard whose registry fails shows that registry's last good data from its own cache,
+like any build; its part then carries the failure and the stale repositories, and the
+merged site shows them so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from sitegen import modeljson
+from sitegen.build import ProgressCallback, gather, update_state
+from sitegen.config import Config
+from sitegen.crawl import Progress
+from sitegen.crawl.cache import Cache
+from sitegen.crawl.cache import lock as lock_cache
+from sitegen.crawl.context import Shard
+from sitegen.crawl.state import DEFAULT_KEEP_BUILDS, HISTORY_LIMIT, State
+from sitegen.errors import OutputError
+from sitegen.files import atomic_write, read_limited, reason
+from sitegen.model import Catalog, Registry
+from sitegen.registry.transport import Stats
+from sitegen.site.output import check_target, recover
+from sitegen.site.output import lock as lock_output
+from sitegen.site.write import write_site
+
+log = logging.getLogger("sitegen.shards")
+
+CATALOG_FILE = "catalog.json"
+MAX_CATALOG_BYTES = 4 << 30
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlResult:
+    """What one shard's crawl found, for its summary line and exit code."""
+
+    catalog: Catalog
+    stats: Stats
+    failures: tuple[str, ...]
+    seconds: float
+
+
+def crawl_shard(
+    config: Config,
+    out: Path,
+    shard: Shard,
+    *,
+    cache_dir: Path | None,
+    keep_builds: int = DEFAULT_KEEP_BUILDS,
+    transport: httpx.AsyncBaseTransport | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> CrawlResult:
+    """Crawl ``shard``'s repositories and write ``out/catalog.json``; with a cache
+    directory, remember the crawl there as a build does. ``OutputError`` when ``out``
+    cannot be written."""
+    started = time.monotonic()
+    with contextlib.ExitStack() as held:
+        if cache_dir is not None:
+            held.enter_context(lock_cache(cache_dir))
+        cache = Cache(cache_dir)
+        state = State.load(cache_dir)
+        state.build += 1
+        progress = Progress()
+        outcome, stats = asyncio.run(
+            gather(
+                config,
+                cache,
+                state=state,
+                transport=transport,
+                progress=progress,
+                on_progress=on_progress,
+                shard=shard,
+            )
+        )
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            atomic_write(out / CATALOG_FILE, modeljson.dumps(outcome.catalog), prefix=".catalog-")
+        except OSError as exc:
+            raise OutputError(f"cannot write {out / CATALOG_FILE}: {reason(exc)}") from None
+        if cache_dir is not None:
+            expired = update_state(state, outcome, cache, keep_builds)
+            state.save(cache_dir)
+            cache.prune(expired)
+    log.info("shard %s: %d repositories", shard, outcome.catalog.repository_count)
+    return CrawlResult(
+        catalog=outcome.catalog,
+        stats=stats,
+        failures=tuple(progress.failures),
+        seconds=time.monotonic() - started,
+    )
+
+
+def read_part(directory: Path) -> Catalog:
+    """The catalog a shard wrote into ``directory``; ``OutputError`` naming the file
+    and what is wrong with it."""
+    path = directory / CATALOG_FILE
+    try:
+        return modeljson.loads(read_limited(path, MAX_CATALOG_BYTES))
+    except OSError as exc:
+        raise OutputError(f"cannot read {path}: {reason(exc)}") from None
+    except modeljson.ModelJSONError as exc:
+        raise OutputError(f"{path}: {exc}") from None
+
+
+def merge(config: Config, parts: Sequence[Catalog]) -> Catalog:
+    """One catalog from the shards' parts, as one build of the same data makes it."""
+    registries = []
+    for rc in config.registries:
+        found = [r for part in parts for r in part.registries if r.name == rc.name]
+        if found:
+            registries.append(_merged_registry(found))
+    changes = sorted({c for part in parts for c in part.changes}, reverse=True)
+    first = parts[0]
+    return dataclasses.replace(
+        first,
+        registries=tuple(registries),
+        changes=tuple(changes[:HISTORY_LIMIT]),
+        previous={k: v for part in parts for k, v in part.previous.items()},
+        rate_limits={k: v for part in parts for k, v in part.rate_limits.items()},
+        built=min(part.built for part in parts),
+    )
+
+
+def _merged_registry(found: list[Registry]) -> Registry:
+    """A registry crawled by several shards: all their repositories; failed when a
+    shard could not crawl it; its last full crawl as old as the oldest shard's."""
+    repositories = sorted((r for part in found for r in part.repositories), key=lambda r: r.name)
+    names = [r.name for r in repositories]
+    if len(names) != len(set(names)):
+        raise OutputError(f"{found[0].name}: a repository is in two shards' parts")
+    successes = [r.last_success for r in found]
+    return dataclasses.replace(
+        found[0],
+        repositories=tuple(repositories),
+        error=next((r.error for r in found if r.error), ""),
+        catalog_listed=any(r.catalog_listed for r in found),
+        last_success="" if "" in successes else min(successes),
+        last_success_seconds=max(r.last_success_seconds for r in found),
+    )
+
+
+def render(config: Config, output: Path, directories: Sequence[Path]) -> tuple[Catalog, int]:
+    """Merge the shards' parts in ``directories`` and write the site to ``output``:
+    (the catalog, pages written). ``OutputError`` for a part that cannot be used."""
+    if not directories:
+        raise OutputError("no crawl directories to render")
+    parts = [read_part(directory) for directory in directories]
+    catalog = merge(config, parts)
+    target = check_target(output, protected=[config.path.resolve().parent])
+    with lock_output(target, output):
+        recover(target)
+        pages = write_site(config, catalog, target)
+    return catalog, pages
