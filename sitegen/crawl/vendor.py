@@ -25,6 +25,11 @@ from sitegen.registry.vendors import Doubt, ListedTag, VendorAPI
 log = logging.getLogger("sitegen.crawl")
 
 SAMPLE = 2  # tags HEADed per registry and build to check the API against the registry
+# API errors before any listing worked, after which the registry stops asking: an API
+# that is not there (a Harbor too old for /api/v2.0) costs a few requests, not one per
+# repository and build.
+FAILURES_BEFORE_OFF = 3
+CHECK_TRIES = 10  # repositories the check lists, one after another, to find its sample
 
 
 class VendorListings:
@@ -38,6 +43,8 @@ class VendorListings:
         # build (the seed is the build's time), the same for the same build time.
         self.order = sorted(repositories, key=self._rank)
         self.off: str | None = None  # why this registry uses HEADs in this build
+        self._listed = 0  # listings read in this build
+        self._failed = 0  # API errors before the first listing was read
         self._api: SingleFlight[None, VendorAPI | None] = SingleFlight(keep=True)
         self._listings: SingleFlight[str, dict[str, ListedTag] | None] = SingleFlight(keep=True)
         self._checked: SingleFlight[None, bool] = SingleFlight(keep=True)
@@ -46,10 +53,11 @@ class VendorListings:
         """The repository's tags with digests, or None: list them with ``tags/list``."""
         if self.session.config.api == "none" or await self._api.run(None, self._open) is None:
             return None
-        listing = await self._listing(repository)
-        if listing is None or not await self._checked.run(None, self._check):
+        # The check lists repositories one at a time, so an API that fails (or is not
+        # there) is found out after a few requests, before every repository asks it.
+        if not await self._checked.run(None, self._check):
             return None
-        return listing
+        return await self._listing(repository)
 
     async def _listing(self, repository: str) -> dict[str, ListedTag] | None:
         """The repository's listing, read once in this build (the sample check and the
@@ -73,21 +81,29 @@ class VendorListings:
         if api is None or self.off is not None:
             return None
         try:
-            return await api.tags(repository)
+            found = await api.tags(repository)
         except Doubt as exc:
             self._say(logging.INFO, f"{repository}: {exc}; listing with tags/list and HEADs")
         except AuthError as exc:
             self._off(f"the {api.label} API refused our access ({exc.detail})")
         except RegistryError as exc:
             self._say(logging.INFO, f"{repository}: {exc.detail}; listing with tags/list and HEADs")
+            self._failed += not self._listed
+            if self._failed >= FAILURES_BEFORE_OFF:
+                self._off(
+                    f"the {api.label} API failed for {self._failed} repositories, none listed"
+                )
+        else:
+            self._listed += 1
+            return found
         return None
 
     async def _check(self) -> bool:
         """HEAD ``SAMPLE`` listed tags, taken from the repositories in this build's order,
-        and compare; False (the registry falls back) on any disagreement, or when no
-        repository has a listed tag to check."""
+        and compare; False (the registry falls back) on any disagreement, or when none of
+        the first ``CHECK_TRIES`` repositories has a listed tag to check."""
         checked = 0
-        for repository in self.order:
+        for repository in self.order[:CHECK_TRIES]:
             if self.off is not None:
                 return False
             listing = await self._listing(repository)

@@ -20,7 +20,7 @@ from lab.fakevendor import FakeVendorAPI
 from sitegen import modeljson
 from sitegen.build import BuildResult, build
 from sitegen.config import load_config
-from sitegen.crawl.vendor import SAMPLE
+from sitegen.crawl.vendor import FAILURES_BEFORE_OFF, SAMPLE
 from sitegen.model import Catalog, Registry, Repository, Tag
 from tests.helpers import write_config
 
@@ -234,3 +234,16 @@ def test_push_times_survive_a_shard_s_catalog_file() -> None:
     catalog = Catalog(title="t", registries=(registry,))
     back = modeljson.loads(modeljson.dumps(catalog))
     assert back.registries[0].repositories[0].tags == tags
+
+
+def test_an_api_that_is_not_there_costs_three_requests(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    api = fake("harbor")
+    missing = httpx.Response(404, json={"errors": [{"code": "NOT_FOUND", "message": "no"}]})
+    api.fail = dict.fromkeys(REPOSITORIES, missing)
+    with caplog.at_level(logging.WARNING, logger="sitegen.crawl"):
+        assert build_with(tmp_path, api).failures == ()
+    assert len(api.requests) == FAILURES_BEFORE_OFF < len(REPOSITORIES)
+    assert "failed for 3 repositories, none listed" in caplog.text
+    assert kinds(api)["tags/list"] == len(REPOSITORIES)
