@@ -3,11 +3,12 @@ trusted only after a sample of them agrees with the registry itself.
 
 Each repository's listing is read once (``VendorListings.tags``); any doubt about it -
 an API error, a tag without a valid digest, a page cap - sends that repository back to
-``tags/list`` and a HEAD per tag. Before any listing is used, a few of its tags are
-HEADed (``SAMPLE`` of them, in one repository, both chosen anew by every build and the
-same for the same build time) and the digests compared; a disagreement, or an API that
-refuses our credentials, sends the whole registry back to HEADs for this build, with
-the reason in the log (docs/protocol.md, "Vendor listing APIs").
+``tags/list`` and a HEAD per tag. Before any listing is used, ``SAMPLE`` listed tags
+are HEADed (repositories listed one at a time, in an order and with tags chosen anew by
+every build and the same for the same build time) and the digests compared; a
+disagreement, an API that refuses our credentials, or one that fails for the first
+repositories asked sends the whole registry back to HEADs for this build, with the
+reason in the log (docs/protocol.md, "Vendor listing APIs").
 """
 
 from __future__ import annotations
