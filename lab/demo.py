@@ -3,9 +3,13 @@
 1. start a registry without auth on 127.0.0.1 (port ``$DEMO_REGISTRY_PORT`` or a free
    one) with its storage in a temporary directory;
 2. push ``lab.samples`` (``base/alpine`` with skopeo from an OCI layout when skopeo is
-   installed, the rest through the registry API);
+   installed, the rest through the registry API) and ``lab.basesamples`` (images built
+   on ``base/alpine``);
 3. run ``sitegen build -c CONFIG -o OUTPUT`` with ``DEMO_REGISTRY=127.0.0.1:PORT`` in
    its environment (the demo ``registries.yaml`` refers to ``${DEMO_REGISTRY}``);
+   then, unless ``--one-build``, the next night's news (``release_update``: a new
+   ``apps/web``, and ``base/alpine:3.20`` moves, so the Rebuild page lists the images
+   built on it) and build again;
 4. stop the registry (or, with ``--keep-running``, leave it up until Ctrl-C) and say
    how to look at the site.
 
@@ -25,6 +29,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from lab.basesamples import push_base_samples
 from lab.registry import RunningRegistry, start_registry
 from lab.samples import SampleRepo, push_samples, release_update
 
@@ -118,13 +123,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             print(f"registry running at {registry.url} (storage {registry.root})", flush=True)
             repos = push_samples(registry, via_skopeo=via_skopeo, workdir=Path(scratch))
+            repos += push_base_samples(registry)
             how = f"{', '.join(via_skopeo)} with skopeo, the rest" if via_skopeo else "all"
             print(f"pushed {len(repos)} repositories ({how} through the API):")
             print(_summary(repos), flush=True)
             status = _build(registry, args.config, args.output)
             if status == 0 and not args.one_build:
                 release_update(registry)
-                print("\nnext night: apps/web v1.3.0 released, latest moved to it", flush=True)
+                print(
+                    "\nnext night: apps/web v1.3.0 released, latest moved to it; "
+                    "base/alpine 3.20.2 released, 3.20, 3 and latest moved to it",
+                    flush=True,
+                )
                 status = _build(registry, args.config, args.output)
             if args.keep_running:
                 print(

@@ -95,6 +95,18 @@ def _oci_labels(
     }
 
 
+ALPINE_PLATFORMS = (("amd64", None), ("arm64", "v8"), ("arm", "v7"))
+
+
+def alpine_rootfs(version: str, platform: str) -> dict[str, bytes]:
+    """The files of ``base/alpine``'s one layer: an image built on it starts with them."""
+    return {
+        "/etc/alpine-release": f"{version}\n".encode(),
+        "/etc/os-release": f'NAME="Alpine Linux"\nVERSION_ID={version}\n'.encode(),
+        "/bin/busybox": f"busybox for {platform}\n".encode(),
+    }
+
+
 def _alpine(version: str, created: str) -> Built:
     labels = _oci_labels(
         "alpine",
@@ -106,13 +118,9 @@ def _alpine(version: str, created: str) -> Built:
     labels["org.opencontainers.image.licenses"] = "MIT"
     labels["org.opencontainers.image.url"] = "https://example.com/alpine"
     children = []
-    for architecture, variant in (("amd64", None), ("arm64", "v8"), ("arm", "v7")):
+    for architecture, variant in ALPINE_PLATFORMS:
         platform = architecture + (f"/{variant}" if variant else "")
-        rootfs = {
-            "/etc/alpine-release": f"{version}\n".encode(),
-            "/etc/os-release": f'NAME="Alpine Linux"\nVERSION_ID={version}\n'.encode(),
-            "/bin/busybox": f"busybox for {platform}\n".encode(),
-        }
+        rootfs = alpine_rootfs(version, platform)
         children.append(
             image(
                 architecture=architecture,
@@ -419,14 +427,18 @@ def _push_with_skopeo(registry: RunningRegistry, repo: SampleRepo, layouts: Path
 
 
 def release_update(target: RunningRegistry | Pusher) -> None:
-    """The next night's news: ``apps/web`` v1.3.0 is released and ``latest`` moves to it.
+    """The next night's news: ``apps/web`` v1.3.0 is released and ``latest`` moves to it;
+    ``base/alpine`` 3.20.2 is released and ``3.20``, ``3`` and ``latest`` move to it, so
+    the images built on them (``lab.basesamples``) have a stale base.
 
     The demo builds once, applies this, and builds again, so its site shows a change,
-    the feeds and a diff page as a nightly build would.
+    the feeds, a diff page and the Rebuild page as a nightly build would.
     """
     pusher = target.pusher() if isinstance(target, RunningRegistry) else target
     try:
         pusher.push("apps/web", _web("v1.3.0", "2024-06-20T09:00:00Z"), ["v1.3.0", "latest"])
+        alpine = _alpine("3.20.2", "2024-06-25T10:00:00Z")
+        pusher.push("base/alpine", alpine, ["3.20.2", "3.20", "3", "latest"])
     finally:
         if pusher is not target:
             pusher.close()

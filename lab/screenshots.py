@@ -9,8 +9,8 @@ It serves SITE on 127.0.0.1 and opens each view in Debian's Chromium (through
 Playwright) at a desktop width (1366 px) or a phone's (390 px), light or dark, and saves
 the whole page. The set is the README's and docs/site.md's: the repository header, a
 tag, a multi-platform tag in dark mode, a Helm chart, an emptied repository, the
-registry table, the matrix, search, recent changes, a diff, and a phone's repository and
-tag pages.
+registry table, the matrix, search, recent changes, the Rebuild and Bases pages, a diff,
+and a phone's repository and tag pages.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ def shots(registry: str = DEMO_REGISTRY) -> list[Shot]:
         Shot("matrix", paths.matrix_path(registry, "tools/cli")),
         Shot("search", paths.SEARCH_PATH, query="registry.example.com/base/alpine:3.20"),
         Shot("changes", paths.CHANGES_PATH),
+        Shot("rebuild", paths.REBUILD_PATH),
+        Shot("bases", paths.BASES_PATH),
         Shot("phone-repository", paths.repository_path(registry, "base/alpine"), phone=True),
         Shot("phone-tag", tag("apps/web", "latest"), phone=True),
         # The release before latest carries a Trivy report and an OpenVEX document.

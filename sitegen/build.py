@@ -298,6 +298,7 @@ def report(result: BuildResult) -> dict[str, Any]:
                 "tag": c.tag,
                 "old": c.old,
                 "new": c.new,
+                "base": c.base,
             }
             for c in result.changes
         ],

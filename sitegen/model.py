@@ -13,7 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from sitegen.supplychain_model import Provenance, Referrer, Sbom, Vex, VulnerabilityReport
+from sitegen.supplychain_model import (
+    BaseImage,
+    Provenance,
+    Referrer,
+    Sbom,
+    Vex,
+    VulnerabilityReport,
+)
 
 EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -363,7 +370,8 @@ class Change:
     """Something that changed between two builds.
 
     ``kind`` is ``tag-added``, ``tag-removed``, ``tag-moved`` (``old`` -> ``new`` digest),
-    ``repository-added`` or ``repository-removed``.
+    ``repository-added``, ``repository-removed``, or ``base-moved``: the tag's image is
+    built on ``base`` (``registry/repository:tag``), which moved from ``old`` to ``new``.
     """
 
     time: str  # RFC 3339, the build that saw it
@@ -373,6 +381,7 @@ class Change:
     tag: str = ""
     old: str = ""
     new: str = ""
+    base: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,6 +397,8 @@ class Catalog:
     rate_limits: Mapping[str, tuple[int | None, int | None]] = field(default_factory=dict)
     default_platform: str = "linux/amd64"  # shown first on multi-platform pages
     built: str = ""  # RFC 3339: when this build's crawl started
+    # (registry, repository, platform manifest digest) -> what it is built on
+    bases: Mapping[tuple[str, str, str], BaseImage] = field(default_factory=dict)
 
     @property
     def repository_count(self) -> int:

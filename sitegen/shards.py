@@ -29,6 +29,7 @@ from sitegen import modeljson
 from sitegen.build import ProgressCallback, gather, update_state
 from sitegen.config import Config
 from sitegen.crawl import Progress
+from sitegen.crawl.bases import find_bases
 from sitegen.crawl.cache import Cache
 from sitegen.crawl.cache import lock as lock_cache
 from sitegen.crawl.context import Shard
@@ -128,7 +129,7 @@ def merge(config: Config, parts: Sequence[Catalog]) -> Catalog:
             registries.append(_merged_registry(found))
     changes = sorted({c for part in parts for c in part.changes}, reverse=True)
     first = parts[0]
-    return dataclasses.replace(
+    merged = dataclasses.replace(
         first,
         registries=tuple(registries),
         changes=tuple(changes[:HISTORY_LIMIT]),
@@ -136,6 +137,9 @@ def merge(config: Config, parts: Sequence[Catalog]) -> Catalog:
         rate_limits={k: v for part in parts for k, v in part.rate_limits.items()},
         built=min(part.built for part in parts),
     )
+    # Each shard found bases among its own repositories only: found again over the
+    # whole catalog, as one build would (a base may be in another shard's share).
+    return dataclasses.replace(merged, bases=find_bases(merged, config.site.masker))
 
 
 def _merged_registry(found: list[Registry]) -> Registry:

@@ -93,6 +93,25 @@ class Sbom:
     note: str = ""  # what could not be read of it
 
 
+@dataclass(frozen=True, slots=True)
+class BaseImage:
+    """What one image (a platform manifest) is built on, how that was found, and whether
+    the base has moved since. Strings named by documents were masked and cut."""
+
+    method: str  # "provenance", "annotation" or "layers": which one found it
+    status: str  # "current", "stale", "unchecked" (base not in the catalog), "ambiguous"
+    reference: str = ""  # the base as named ("docker.io/library/alpine:3.20")
+    digest: str = ""  # the digest built on, as named or matched (an index's, perhaps)
+    platform_digest: str = ""  # when ``digest`` is an index: its entry for this platform
+    registry: str = ""  # the configured registry that holds the base ("": not in the catalog)
+    repository: str = ""
+    tag: str = ""
+    current: str = ""  # the digest ``tag`` points to now
+    current_platform: str = ""  # when ``current`` is an index: its entry for this platform
+    candidates: tuple[str, ...] = ()  # the image materials, when they leave it ambiguous
+    note: str = ""  # why it was not checked, or how a candidate was chosen
+
+
 # Severities from the worst down, as findings and counts name them.
 SEVERITIES = ("critical", "high", "medium", "low", "unknown")
 

@@ -194,6 +194,10 @@
       name.appendChild(document.createTextNode(" "));
       name.appendChild(el("span", { "class": "badge badge-vuln badge-vuln-" + row.vulnerabilities.severity, title: row.vulnerabilities.title, text: row.vulnerabilities.text }));
     }
+    if (row.stale_base) {
+      name.appendChild(document.createTextNode(" "));
+      name.appendChild(el("span", { "class": "badge badge-stale-base", title: "The base image has moved since this was built: rebuild to pick it up", text: "stale base" }));
+    }
     return el("tr", {}, [
       name,
       el("td", {}, [el("a", { href: pageLink(row.digest_path) }, [digestCode(row.digest)])]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from bench import catalog_size, scale, snapshot, vendor
+from bench import bases, catalog_size, scale, snapshot, vendor
 from bench.dataset import Spec, contents, moved_image, moved_tags
 from bench.measure import request_kind
 from bench.report import render, targets
@@ -109,3 +109,8 @@ def test_the_vendor_benchmark_compares_both_paths_on_the_same_tags() -> None:
     assert result["request_ratio"] == round(listed["requests"] / head["requests"], 6)
     # 100 tags in two repositories: the fixed requests weigh too much for the target.
     assert not result["passed"] and "FAIL" in vendor.table(result)
+
+
+def test_the_bases_benchmark_finds_every_app_s_base() -> None:
+    figures = bases.measure(300)
+    assert figures["found"] == 300  # every app; a base has none

@@ -17,7 +17,17 @@ from sitegen.site import paths
 from tests.helpers import write_config
 
 # The site's own top-level directories: docs/configuration.md and docs/site.md name them.
-SITE_DIRECTORIES = ["api", "changes", "feeds", "health", "pagefind", "search", "static"]
+SITE_DIRECTORIES = [
+    "api",
+    "bases",
+    "changes",
+    "feeds",
+    "health",
+    "pagefind",
+    "rebuild",
+    "search",
+    "static",
+]
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 

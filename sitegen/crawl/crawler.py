@@ -25,7 +25,7 @@ from sitegen.config import (
     RegistryConfig,
     RepositoryConfig,
 )
-from sitegen.crawl import changes
+from sitegen.crawl import bases, changes
 from sitegen.crawl.cache import Cache
 from sitegen.crawl.context import CrawlContext, Outcome, Progress, Shard
 from sitegen.crawl.loader import OfflineLoader
@@ -77,9 +77,9 @@ async def crawl(
             for rc in config.registries
         )
     )
-    outcome.changes = changes.compute(context.state, outcome.fresh, outcome.listed, now)
-    history = (*sorted(outcome.changes, reverse=True), *context.state.history)
-    outcome.catalog = Catalog(
+    found = changes.compute(context.state, outcome.fresh, outcome.listed, now)
+    history = (*sorted(found, reverse=True), *context.state.history)
+    catalog = Catalog(
         title=config.site.title,
         url=config.site.url,
         description=(
@@ -92,6 +92,12 @@ async def crawl(
         default_platform=config.site.default_platform,
         built=now,
     )
+    # Bases over the whole catalog, then the images whose base moved in this build.
+    found_bases = bases.find_bases(catalog, context.masker)
+    moves = bases.base_moves(found_bases, catalog, found, now)
+    outcome.changes = [*found, *moves]
+    history = (*sorted(outcome.changes, reverse=True), *context.state.history)
+    outcome.catalog = replace(catalog, bases=found_bases, changes=history[:HISTORY_LIMIT])
     return outcome
 
 

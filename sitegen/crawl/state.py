@@ -45,7 +45,14 @@ DEFAULT_KEEP_BUILDS = 7
 HISTORY_LIMIT = 2000  # change events kept (newest first)
 MAX_REFERRER_TEXT = 200  # a remembered referrer's source or tag
 CHANGE_KINDS = frozenset(
-    {"tag-added", "tag-removed", "tag-moved", "repository-added", "repository-removed"}
+    {
+        "tag-added",
+        "tag-removed",
+        "tag-moved",
+        "repository-added",
+        "repository-removed",
+        "base-moved",
+    }
 )
 
 
@@ -190,6 +197,7 @@ class State:
                     "tag": c.tag,
                     "old": c.old,
                     "new": c.new,
+                    **({"base": c.base} if c.base else {}),
                 }
                 for c in self.history
             ],
@@ -255,7 +263,21 @@ def _change(item: Any) -> Change | None:
         return None
     if any(fields[k] and not is_digest(str(fields[k])) for k in ("old", "new")):
         return None
-    return Change(**{k: str(v) for k, v in fields.items()})
+    base = item.get("base", "")
+    if (
+        not isinstance(base, str)
+        or (base and not is_base(base))
+        or ((fields["kind"] == "base-moved") != bool(base))
+    ):
+        return None
+    return Change(**{k: str(v) for k, v in fields.items()}, base=base)
+
+
+def is_base(value: str) -> bool:
+    """A ``base-moved`` change's base: ``registry/repository:tag``."""
+    registry, _, rest = value.partition("/")
+    name, _, tag = rest.rpartition(":")
+    return bool(registry) and is_name(name) and is_tag(tag)
 
 
 def _int(value: object) -> int:

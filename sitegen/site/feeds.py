@@ -114,6 +114,8 @@ def _entry(timeline: Timeline, change: Change, link: Callable[[str], str]) -> En
     subject = f"{change.repository}:{change.tag}" if change.tag else change.repository
     title = f"{subject}: {row['what']}"
     summary = f"{change.registry}/{title}"
+    if change.base:
+        summary += f": {change.base}, a rebuild picks up the new base"
     if change.old:
         summary += f" (was {change.old})"
     if change.new:

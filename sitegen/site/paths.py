@@ -86,6 +86,10 @@ HOME_PATH = ""
 SEARCH_PATH = "search/"
 CHANGES_PATH = "changes/"
 HEALTH_PATH = "health/"
+BASES_PATH = "bases/"
+REBUILD_PATH = "rebuild/"
+REBUILD_FILE = "api/rebuild.json"  # the Rebuild page's data, at a stable address
+BASES_FILE = "api/bases.json"  # the Bases page's data, likewise
 SITE_FEED = "feeds/changes.xml"
 CATALOG_FILE = "api/catalog.json"
 STATIC_DIR = "static/"
@@ -105,6 +109,8 @@ TOP_LEVEL_NAMES = frozenset(
         SEARCH_PATH,
         CHANGES_PATH,
         HEALTH_PATH,
+        BASES_PATH,
+        REBUILD_PATH,
         SITE_FEED,
         CATALOG_FILE,
         STAMP_FILE,
@@ -134,6 +140,8 @@ class SiteUrls:
     search: str = SEARCH_PATH
     changes: str = CHANGES_PATH
     health: str = HEALTH_PATH
+    bases: str = BASES_PATH
+    rebuild: str = REBUILD_PATH
     feed: str = SITE_FEED
     catalog: str = CATALOG_FILE
     stamp: str = STAMP_FILE

@@ -40,7 +40,7 @@ from sitegen.files import read_limited
 from sitegen.oci import kinds
 from sitegen.site import paths, searchorder
 from sitegen.site.pages.page import Page
-from sitegen.site.pages.shapes import SearchRecord
+from sitegen.site.pages.searchrecord import SearchRecord
 
 log = logging.getLogger("sitegen.site.search")
 

@@ -19,6 +19,7 @@ from sitegen.site.output import (
     Staging,
     staging,
 )
+from sitegen.site.pages.bases import bases_page, rebuild_document
 from sitegen.site.pages.catalog import Page, catalog_document, page_units
 from sitegen.site.pages.repository import tag_data_file
 from sitegen.site.pages.history import Timeline
@@ -104,15 +105,14 @@ def _write_site(
         count = len(page_paths)
         if count > limit:
             raise _too_many_pages(limit)
-        stage.write(
-            paths.CATALOG_FILE,
-            json.dumps(
-                catalog_document(catalog),
-                sort_keys=True,
-                ensure_ascii=False,
-                separators=(",", ":"),
-            ),
-        )
+        documents: list[tuple[str, object]] = [
+            (paths.CATALOG_FILE, catalog_document(catalog)),
+            (paths.REBUILD_FILE, rebuild_document(catalog)),
+            (paths.BASES_FILE, bases_page(catalog).data),
+        ]
+        for path, document in documents:
+            text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+            stage.write(path, text)
         for path, xml in feeds(catalog, timeline, renderer):
             stage.write(path, xml)
         stage.write(paths.STAMP_FILE, stamp_script(catalog, config.site.stale_after))

@@ -29,6 +29,7 @@ from sitegen.model import (
 from sitegen.oci.versions import version_key
 from sitegen.site import paths
 from sitegen.site.markup import excerpt, render_markdown
+from sitegen.site.pages.bases import bases_page, rebuild_document, rebuild_page
 from sitegen.site.pages.history import Timeline, changes_page, health_page
 from sitegen.site.pages.manifest import manifest_kind, manifest_pages
 from sitegen.site.pages.page import SCHEMA_VERSION, Locations, Page
@@ -79,19 +80,21 @@ def page_units(catalog: Catalog, timeline: Timeline | None = None) -> list[PageU
         yield search_page(catalog)
         yield changes_page(timeline)
         yield health_page(catalog)
+        yield bases_page(catalog)
+        yield rebuild_page(catalog)
 
     def registry_unit(registry: Registry) -> Iterator[Page]:
         yield registry_page(registry)
 
     def repository_unit(registry: Registry, repository: Repository) -> Iterator[Page]:
-        rows = tag_rows(registry, repository, catalog.default_platform)
+        rows = tag_rows(registry, repository, catalog.default_platform, catalog.bases)
         yield from repository_pages(registry, repository, rows, timeline)
         yield from manifest_pages(
-            registry, repository, locations, timeline, catalog.default_platform
+            registry, repository, locations, timeline, catalog.default_platform, catalog.bases
         )
         yield from timeline.diff_pages(registry, repository)
 
-    units = [PageUnit(4, site_pages)]
+    units = [PageUnit(6, site_pages)]
     for registry in catalog.registries:
         units.append(PageUnit(1, functools.partial(registry_unit, registry)))
         for repository in registry.repositories:
@@ -212,6 +215,7 @@ def home_page(catalog: Catalog) -> Page:
         "description_html": render_markdown(catalog.description) if catalog.description else "",
         "registries": [_registry_summary(r) for r in catalog.registries],
         "recent": recent[:RECENT_LIMIT],
+        "rebuild": rebuild_document(catalog)["images"],
     }
     return Page(
         path=paths.HOME_PATH,

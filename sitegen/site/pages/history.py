@@ -36,6 +36,7 @@ _VERBS = {
     "tag-moved": "tag moved",
     "repository-added": "new repository",
     "repository-removed": "repository removed",
+    "base-moved": "base moved",
 }
 
 
@@ -139,7 +140,19 @@ class Timeline:
             "old": change.old,
             "new": change.new,
             "diff_path": diff,
+            "base": change.base,
+            "base_path": self._base_path(change.base),
         }
+
+    def _base_path(self, base: str) -> str:
+        """The page of a ``base-moved`` change's base tag (``registry/name:tag``), while
+        it is shown."""
+        registry, _, rest = base.partition("/")
+        name, _, tag = rest.rpartition(":")
+        repo = self.repositories.get((registry, name))
+        if repo is None or not any(t.name == tag for t in repo.tags):
+            return ""
+        return paths.tag_path(registry, name, tag)
 
     def repository_history(self, registry: str, repository: str) -> list[ChangeRow]:
         """The newest changes of one repository."""

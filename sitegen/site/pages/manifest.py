@@ -25,6 +25,7 @@ from sitegen.oci import kinds
 from sitegen.oci.supplychain import is_supply_chain_tag, subject_of_referrers_tag
 from sitegen.oci.versions import version_key
 from sitegen.site import paths
+from sitegen.site.pages.bases import Bases, base_entry
 from sitegen.site.pages.commands import use_commands
 from sitegen.site.pages.history import Timeline
 from sitegen.site.pages.image import described, image_document, parsed
@@ -39,10 +40,10 @@ from sitegen.site.pages.shapes import (
     ManifestSummary,
     Parent,
     PlatformCell,
-    SearchRecord,
     Sibling,
     TagData,
 )
+from sitegen.site.pages.searchrecord import SearchRecord
 from sitegen.site.pages.provenance import provenance_by_subject
 from sitegen.site.pages.sbom import sboms_by_subject, summarised
 from sitegen.site.pages.supplychain_shapes import ProvenanceEntry, SbomEntry
@@ -53,7 +54,6 @@ from sitegen.site.pages.supplychain import (
 )
 from sitegen.site.pages.views import ManifestView, manifest_view
 from sitegen.site.pages.vulnerabilities import Vulnerabilities
-
 
 
 def manifest_summary(manifest: Manifest, default_platform: str) -> ManifestSummary:
@@ -117,8 +117,9 @@ def manifest_pages(
     locations: Locations,
     timeline: Timeline | None = None,
     default_platform: str = DEFAULT_PLATFORM,
+    bases: Bases | None = None,
 ) -> Iterator[Page]:
-    """Every tag page and every digest page of one repository."""
+    """Every tag page and digest page of one repository (``bases``: ``Catalog.bases``)."""
     tags_by_digest = repo.tags_by_digest()
     for names in tags_by_digest.values():
         names.sort(key=version_key, reverse=True)
@@ -139,7 +140,8 @@ def manifest_pages(
         found = known.get(manifest.digest)
         if found is None:
             made = _manifest_facts(
-                registry, repo, manifest, locations, default_platform, built, inside, scans
+                registry, repo, manifest, locations, default_platform, built, inside, scans,
+                bases or {},
             )
             if not isinstance(manifest, Index):
                 made["attestations"] = attested.get(manifest.digest, [])
@@ -303,6 +305,7 @@ def _manifest_facts(
     built: dict[str, list[ProvenanceEntry]],
     inside: dict[str, list[SbomEntry]],
     scans: Vulnerabilities,
+    bases: Bases,
 ) -> ManifestFacts:
     """What tag and digest pages share: the manifest, its platforms, its supply chain."""
     cells = platform_cells(registry.name, repo.name, manifest)
@@ -329,6 +332,7 @@ def _manifest_facts(
         "attestations": [],
         "provenance": built.get(manifest.digest, []),
         "sboms": inside.get(manifest.digest, []),
+        "base": base_entry(bases, registry.name, repo.name, manifest.digest),
         "vulnerabilities": scans.report_entries(manifest.digest),
         "vex": scans.vex_entries(manifest.digest),
         "image": None,
@@ -358,6 +362,7 @@ def _manifest_facts(
                     inside.get(entry.descriptor.digest, []),
                     keep_packages=platform_label(entry.platform) == inline,
                 ),
+                "base": base_entry(bases, registry.name, repo.name, entry.descriptor.digest),
                 "vulnerabilities": scans.report_entries(
                     entry.descriptor.digest,
                     keep_findings=platform_label(entry.platform) == inline,

@@ -15,10 +15,11 @@ from sitegen.site.pages.shapes import (
     RegistryData,
     RepositoryData,
     SearchData,
-    SearchRecord,
     TagData,
     TagListData,
 )
+from sitegen.site.pages.searchrecord import SearchRecord
+from sitegen.site.pages.supplychain_shapes import BasesData, RebuildData
 from sitegen.site.pages.views import NoView, PageView
 
 SCHEMA_VERSION = 1
@@ -34,6 +35,8 @@ PageData = (
     | ChangesData
     | DiffData
     | HealthData
+    | BasesData
+    | RebuildData
 )
 """Any page's data (the 404 page has none: it is served for every missing path)."""
 

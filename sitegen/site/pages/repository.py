@@ -20,6 +20,7 @@ from sitegen.oci import kinds
 from sitegen.oci.versions import is_prerelease, is_version, version_key
 from sitegen.site import paths
 from sitegen.site.markup import excerpt, render_markdown
+from sitegen.site.pages.bases import Bases, stale_bases
 from sitegen.site.pages.commands import use_commands
 from sitegen.site.pages.history import Timeline
 from sitegen.site.pages.image import described
@@ -29,11 +30,11 @@ from sitegen.site.pages.page import SCHEMA_VERSION, Page, repo_crumbs
 from sitegen.site.pages.shapes import (
     RecommendedTag,
     RepositoryData,
-    SearchRecord,
     TagListData,
     TagListFields,
     TagRow,
 )
+from sitegen.site.pages.searchrecord import SearchRecord
 from sitegen.site.pages.provenance import provenance_by_subject, provenanced
 from sitegen.site.pages.sbom import with_sbom
 from sitegen.site.pages.supplychain import is_signed
@@ -93,13 +94,17 @@ def description(repo: Repository) -> str:
     return ""
 
 
-def tag_rows(registry: Registry, repo: Repository, default_platform: str) -> list[TagRow]:
-    """One row per shown tag, newest version first: what every tag list shows."""
+def tag_rows(
+    registry: Registry, repo: Repository, default_platform: str, bases: Bases | None = None
+) -> list[TagRow]:
+    """One row per shown tag, newest version first: what every tag list shows
+    (``bases``: the catalog's, for the ``stale base`` badge)."""
     by_digest = repo.tags_by_digest()
     ranks = {t.name: i for i, t in enumerate(sorted(repo.tags, key=lambda t: version_key(t.name)))}
     rows: list[TagRow] = []
     built = provenanced(repo, provenance_by_subject(repo))
     inside = with_sbom(repo)
+    moved = stale_bases(bases or {}, registry.name, repo)
     scans = Vulnerabilities(repo)
     for tag in repo.tags:
         manifest = repo.manifest(tag)
@@ -121,6 +126,7 @@ def tag_rows(registry: Registry, repo: Repository, default_platform: str) -> lis
                 "signed": is_signed(repo, tag.digest),
                 "provenance": tag.digest in built,
                 "sbom": tag.digest in inside,
+                "stale_base": tag.digest in moved,
                 "vulnerabilities": scans.badge(tag.digest),
             }
         )

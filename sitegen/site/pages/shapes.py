@@ -1,12 +1,14 @@
 """The declared shape of every page's data: what its ``index.json`` holds.
 
-Each kind of page has a ``TypedDict`` here (changes, diffs and health in
-``history_shapes``; ``page.PageData`` is any of them), and its builder returns one, so
-``mypy`` holds the builders to these shapes; ``docs/json.md`` documents them table by table (a
-test compares each table with the keys here, both ways). The data is also the
-template's ``data``: what a page shows is what scripts read. Keys are written sorted,
-so their order here follows the documentation. Values are plain JSON values (text,
-numbers, lists, objects, ``null``); ``Any`` marks a registry's own document, shown as parsed.
+Each kind of page has a ``TypedDict`` here (changes, diffs and health in ``history_shapes``;
+``page.PageData`` is any of them), and its builder returns one, so ``mypy`` holds the builders to
+these shapes; ``docs/json.md`` documents them table by table (a test compares each table with the
+keys here, both ways). The data is also the template's ``data``: what a page shows is what scripts
+read.
+
+Keys are written sorted, so their order here is free: it follows the documentation. Values are plain
+JSON values: text, numbers, lists, objects, ``null``. ``Any`` marks a registry's own document,
+parsed (a manifest, a config) and shown as it is.
 """
 
 from __future__ import annotations
@@ -14,15 +16,11 @@ from __future__ import annotations
 from typing import Any, Literal, NotRequired, TypedDict
 
 from sitegen.site.pages.supplychain_shapes import ProvenanceEntry, ReferrerEntry, SbomEntry
-from sitegen.site.pages.supplychain_shapes import VexEntry, VulnerabilityBadge
+from sitegen.site.pages.supplychain_shapes import BaseEntry, VexEntry, VulnerabilityBadge
 from sitegen.site.pages.supplychain_shapes import VulnerabilityReportEntry
 
-# -- every document --------------------------------------------------------------------
 
-
-class Document(TypedDict):
-    """What every JSON document of the site carries."""
-
+class Document(TypedDict):  # what every JSON document of the site carries
     schema: int  # 1; fields may be added, existing fields keep their meaning
 
 
@@ -91,6 +89,7 @@ class HomeData(Document):
     description_html: str
     registries: list[RegistrySummary]
     recent: list[RecentImage]
+    rebuild: int
 
 
 class SearchData(Document):
@@ -159,6 +158,7 @@ class TagRow(ManifestSummary):
     signed: bool  # a signature refers to its digest (read, not verified)
     provenance: bool  # a provenance statement about it (or its platforms) was read
     sbom: bool  # an SBOM about it (or its platforms) was read
+    stale_base: bool  # its base (or a platform's) has moved since it was built
     vulnerabilities: VulnerabilityBadge | None  # a report was read: its worst severity
 
 
@@ -197,6 +197,8 @@ class ChangeRow(TypedDict):
     old: str
     new: str
     diff_path: str
+    base: str
+    base_path: str
 
 
 class TagListFields(TypedDict):
@@ -259,6 +261,7 @@ class PlatformEntry(PlatformCell):
     referrers: list[ReferrerEntry]
     provenance: list[ProvenanceEntry]
     sboms: list[SbomEntry]
+    base: BaseEntry | None
     vulnerabilities: list[VulnerabilityReportEntry]
 
 
@@ -346,6 +349,7 @@ class ManifestFacts(ManifestSummary):
     referrers: list[ReferrerEntry]
     provenance: list[ProvenanceEntry]
     sboms: list[SbomEntry]
+    base: BaseEntry | None
     vulnerabilities: list[VulnerabilityReportEntry]
     vex: list[VexEntry]
     image: ImageDocument | None
@@ -420,31 +424,3 @@ class DigestData(Document, ManifestFacts):
     tags: list[TagLink]
     parents: list[Parent]
     siblings: list[Sibling]
-
-
-# -- what the search index learns of a page ---------------------------------------------
-
-
-class SearchRecord(TypedDict):
-    """A page's record in the search index (``search.py``): not written as JSON.
-
-    ``names`` find the page by name and rank above ``keywords`` (digests, label and
-    annotation values). The other fields are set on tag pages, whose tags of one image
-    share a record: ``rank`` orders an image's versions among its repository's,
-    ``manifest_kind`` and ``artifact_type`` decide its kind, ``platforms`` its facets.
-    """
-
-    title: str
-    registry: str
-    repository: str
-    kind: Literal["repository", "tag"]
-    summary: str
-    names: str
-    keywords: str
-    image: NotRequired[str]
-    tag: NotRequired[str]
-    tags: NotRequired[list[str]]  # all the image's tags, once they share the record
-    rank: NotRequired[int]
-    manifest_kind: NotRequired[ManifestKind]
-    artifact_type: NotRequired[str]
-    platforms: NotRequired[list[str]]

@@ -5,7 +5,7 @@ docs/json.md documents them field by field."""
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Literal, TypedDict
 
 
 class SignatureEntry(TypedDict):
@@ -78,6 +78,61 @@ class SbomEntry(TypedDict):
     note: str
 
 
+class BaseEntry(TypedDict):
+    method: str  # "provenance", "annotation" or "layers"
+    status: str  # "current", "stale", "unchecked" or "ambiguous"
+    reference: str
+    path: str
+    digest: str
+    platform_digest: str
+    registry: str
+    repository: str
+    tag: str
+    current: str
+    current_platform: str
+    candidates: list[str]
+    note: str
+
+
+class BuiltImage(TypedDict):
+    registry: str
+    repository: str
+    tag: str
+    path: str
+    platform: str
+    digest: str
+    digest_path: str
+    method: str
+    status: str
+    built_on: str
+
+
+class BaseGroup(TypedDict):
+    reference: str
+    registry: str
+    repository: str
+    tag: str
+    path: str
+    current: str
+    images: list[BuiltImage]
+    count: int
+    stale: int
+
+
+class BasesData(TypedDict):
+    schema: int
+    kind: Literal["bases"]
+    path: str
+    bases: list[BaseGroup]
+    ambiguous: list[BuiltImage]
+
+
+class RebuildData(TypedDict):
+    schema: int
+    kind: Literal["rebuild"]
+    path: str
+    groups: list[BaseGroup]
+    images: int
 class FindingEntry(TypedDict):
     id: str
     url: str
