@@ -1,8 +1,10 @@
 """``python -m bench``: see ``bench.run``.
 
-Standalone measures, each against its budget (bench/README.md): ``python -m
-bench.catalog_size`` (``api/catalog.json``) and ``python -m bench.packages`` (the package
-index: 10,000 images x 300 packages)."""
+Benchmarks run on their own: ``python -m bench.scale``, ``python -m bench.profile``,
+``python -m bench.catalog_size``, ``python -m bench.vendor`` (a warm rebuild through
+a vendor listing API against a HEAD per tag) and ``python -m bench.packages`` (the
+package index: 10,000 images x 300 packages); bench/README.md describes each.
+"""
 
 import sys
 

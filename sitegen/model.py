@@ -247,6 +247,9 @@ class Tag:
 
     name: str
     digest: str
+    # When the tag was pushed (RFC 3339 UTC), where a vendor listing API says so;
+    # the distribution API does not.
+    pushed: str | None = None
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bench import bases, catalog_size, packages, scale, snapshot
+from bench import bases, catalog_size, packages, scale, snapshot, vendor
 from bench.dataset import Spec, contents, moved_image, moved_tags
 from bench.measure import request_kind
 from bench.report import render, targets
+from sitegen.crawl.vendor import SAMPLE
 from sitegen.site import paths
 from sitegen.site.pages.catalog import catalog_document
 from sitegen.site.pages.packages import IMAGES_SHOWN, package_index, package_pages
@@ -101,6 +102,17 @@ def test_the_catalog_size_benchmark_resolves_every_tag() -> None:
         i["kind"] for r in document["registries"][0]["repositories"] for i in r["images"].values()
     }
     assert kinds == {"image", "index"}
+
+
+def test_the_vendor_benchmark_compares_both_paths_on_the_same_tags() -> None:
+    result = vendor.run(tags=100, delay=0.0, concurrency=8, vendor="hub")
+    head, listed = result["head"], result["vendor_api"]
+    assert head["tags"] == listed["tags"] == 100
+    assert head["by_kind"] == {"ping": 1, "list": 2, "head": 100, "referrers": 1}
+    assert listed["by_kind"] == {"ping": 1, "api": 2, "head": SAMPLE, "referrers": 1}
+    assert result["request_ratio"] == round(listed["requests"] / head["requests"], 6)
+    # 100 tags in two repositories: the fixed requests weigh too much for the target.
+    assert not result["passed"] and "FAIL" in vendor.table(result)
 
 
 def test_the_bases_benchmark_finds_every_app_s_base() -> None:

@@ -583,3 +583,49 @@ def test_supply_chain_bytes_is_a_limit_like_the_others(tmp_path: Path) -> None:
     )
     message = error(tmp_path, base + "limits:\n  supply_chain_bytes: 0\n")
     assert message.startswith("registries.yaml:5:23: limits.supply_chain_bytes: ")
+
+
+def test_vendor_api_keys(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        """
+        registries:
+          - {name: a, url: registry.example.com}
+          - {name: b, url: harbor.example.com, api: harbor}
+          - {name: c, url: docker.io, api: hub, api_url: "https://hub.mirror.example/"}
+          - {name: d, url: 127.0.0.1:5000, api: quay, api_url: "http://127.0.0.1:8080/api/v1"}
+          - {name: e, url: quay.io, api: NONE}
+        """,
+    )
+    got = [(r.api, r.api_url) for r in config.registries]
+    assert got == [
+        ("auto", None),
+        ("harbor", None),
+        ("hub", "https://hub.mirror.example"),
+        ("quay", "http://127.0.0.1:8080/api/v1"),
+        ("none", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            "api: hrbor",
+            "registries.yaml:4:10: registries[0].api: 'hrbor' is not one of auto, none, harbor, hub, "
+            "quay, ghcr; did you mean 'harbor'?",
+        ),
+        ("api: gitlab", "4:10: registries[0].api: GitLab's API lists tags without their digests"),
+        ("api_url: https://x.example", "4:14: registries[0].api_url: api_url needs the vendor"),
+        ("{api: hub, api_url: ftp://x}", "registries[0].api_url: expected an http(s) URL"),
+        ("{api: hub, api_url: 'https://u:p@x.example'}", "do not put credentials in the URL"),
+        ("{api: hub, api_url: 'https://x.example/?a=1'}", "must not have a query or fragment"),
+        ("{api: hub, api_url: 'http://hub.example'}", "plain http to a host other than loopback"),
+    ],
+)
+def test_vendor_api_errors_are_located(tmp_path: Path, entry: str, message: str) -> None:
+    if entry.startswith("{"):
+        text = f"registries:\n  - {{name: a, url: r.example, {entry[1:-1]}}}\n"
+    else:
+        text = f"registries:\n  - name: a\n    url: r.example\n    {entry}\n"
+    assert message in error(tmp_path, text)

@@ -38,6 +38,7 @@ from sitegen.config.schema import (
     SiteConfig,
     TagFilter,
 )
+from sitegen.config.vendorapi import vendor_api
 from sitegen.config.yamlreader import Field, Reader
 from sitegen.errors import ConfigError, FileRefused
 from sitegen.files import read_limited, reason, require_regular
@@ -187,6 +188,8 @@ class _Builder:
                 "retries",
                 "time_budget",
                 "show_url",
+                "api",
+                "api_url",
             ),
             required=("name", "url"),
         )
@@ -226,6 +229,7 @@ class _Builder:
                 tls.context(ca_file, client_cert, client_key, insecure)
             except ConfigError as exc:
                 self.r.fail(keys[exc.key], exc.detail)
+        api, api_url = vendor_api(self.r, keys, insecure=insecure, loopback=_is_loopback)
         return RegistryConfig(
             name=name,
             url=url,
@@ -263,6 +267,8 @@ class _Builder:
                 else DEFAULT_TIME_BUDGET
             ),
             show_url=self.r.boolean(keys["show_url"]) if "show_url" in keys else False,
+            api=api,
+            api_url=api_url,
         )
 
     def url(self, node: Field, insecure: bool) -> tuple[str, str, str]:

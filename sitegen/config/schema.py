@@ -23,6 +23,9 @@ DEFAULT_BUILD_TIME_BUDGET = 3000
 DEFAULT_TITLE = "Image catalog"
 DEFAULT_PLATFORM = "linux/amd64"
 DEFAULT_STALE_AFTER = 48 * 3600.0
+# Listing APIs beside /v2/ that give tags with digests (docs/configuration.md#vendor-apis).
+VENDOR_APIS = ("harbor", "hub", "quay", "ghcr")
+API_CHOICES = ("auto", "none", *VENDOR_APIS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,8 @@ class RegistryConfig:
     retries: int = DEFAULT_RETRIES  # extra attempts after a 429, 5xx or broken connection
     time_budget: float = DEFAULT_TIME_BUDGET  # seconds for the whole crawl of this registry
     show_url: bool = False  # the crawl address may appear on the site (else the pull host)
+    api: str = "auto"  # one of API_CHOICES: a vendor listing API, detected, or none
+    api_url: str | None = None  # the vendor API's base URL when not its default
 
     @property
     def hidden_addresses(self) -> tuple[str, ...]:

@@ -31,6 +31,7 @@ from sitegen.crawl.context import CrawlContext, Outcome, Progress, Shard
 from sitegen.crawl.loader import OfflineLoader
 from sitegen.crawl.repository import ReferrersSupport, RepositoryCrawler
 from sitegen.crawl.state import HISTORY_LIMIT, RegistryRun, State
+from sitegen.crawl.vendor import VendorListings
 from sitegen.errors import RegistryError
 from sitegen.model import (
     Catalog,
@@ -162,10 +163,11 @@ async def _crawl_registry(
         return _crawled(rc, ctx, stale, message, listed)
     ctx.progress.repositories_total += len(repo_configs)
     referrers = ReferrersSupport(session, ctx.masker)
+    vendor = VendorListings(session, ctx, [repo.name for repo in repo_configs])
     runs = {
-        asyncio.ensure_future(RepositoryCrawler(rc, session, repo, ctx, referrers).run(outcome)): (
-            repo
-        )
+        asyncio.ensure_future(
+            RepositoryCrawler(rc, session, repo, ctx, referrers, vendor).run(outcome)
+        ): repo
         for repo in repo_configs
     }
     error = ""

@@ -17,6 +17,7 @@ from sitegen.config import (
 from sitegen.crawl.context import VERBOSE, CrawlContext, Outcome, reason
 from sitegen.crawl.loader import ManifestLoader, remembered, shown_digests
 from sitegen.crawl.state import RepositoryState
+from sitegen.crawl.vendor import VendorListings
 from sitegen.errors import NotFoundError, RegistryError
 from sitegen.model import (
     Index,
@@ -84,12 +85,16 @@ class RepositoryCrawler(ManifestLoader):
         repo: RepositoryConfig,
         ctx: CrawlContext,
         referrers: ReferrersSupport,
+        vendor: VendorListings | None = None,
     ) -> None:
         super().__init__(rc, repo, ctx)
         self.session = session
         self.filter: TagFilter = repo.tags.merged_over(rc.tags)
         self.referrers = referrers
+        self.vendor = vendor
         self.supply_chain = self._supply_chain_reader(session)
+        # Tag -> (digest, push time) from a vendor listing; empty: a HEAD per tag.
+        self.listed: dict[str, tuple[str, str | None]] = {}
 
     # -- whole repository ---------------------------------------------------------------
 
@@ -97,7 +102,7 @@ class RepositoryCrawler(ManifestLoader):
         """The repository as the registry shows it now; where its tags cannot be
         listed, the last good data (``stale``) or just the error."""
         try:
-            listed = await self.session.tags(self.name)
+            listed = await self._list()
         except RegistryError as exc:
             self.ctx.progress.repositories_done += 1
             message = self.ctx.fail(exc)
@@ -131,6 +136,16 @@ class RepositoryCrawler(ManifestLoader):
         )
         return repository
 
+    async def _list(self) -> list[str]:
+        """The repository's tags: from the vendor's listing with their digests (no HEAD
+        per tag), or, without one or in doubt, from ``tags/list``."""
+        found = await self.vendor.tags(self.name) if self.vendor is not None else None
+        if found is None:
+            return await self.session.tags(self.name)
+        self.listed = {name: (tag.digest, tag.pushed) for name, tag in found.items()}
+        self.supply_chain.listed = {name: digest for name, (digest, _) in self.listed.items()}
+        return list(found)
+
     async def _assemble(
         self,
         resolved: dict[str, Manifest],
@@ -141,7 +156,8 @@ class RepositoryCrawler(ManifestLoader):
         tags = []
         for name in sorted(resolved, key=version_key, reverse=True):
             manifest = resolved[name]
-            tags.append(Tag(name=name, digest=manifest.digest))
+            pushed = self.listed.get(name, ("", None))[1]
+            tags.append(Tag(name=name, digest=manifest.digest, pushed=pushed))
             by_digest[manifest.digest] = manifest
         referrers: dict[str, list[Referrer]] = {}
         for subject, found in supplychain.from_cosign_tags(listed).items():
@@ -207,6 +223,8 @@ class RepositoryCrawler(ManifestLoader):
 
     async def _resolve(self, tag: str, count: bool) -> Manifest | None:
         try:
+            if tag in self.listed:
+                return await self.load(self.listed[tag][0])
             head = await self.session.head_manifest(self.name, tag)
             if head.digest is None:
                 # No usable Docker-Content-Digest: GET and hash (docs/protocol.md item 17).

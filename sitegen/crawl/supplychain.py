@@ -86,6 +86,8 @@ class SupplyChainReader:
         self.cap = ctx.supply_chain_cap
         self.sbom_cap = ctx.sbom_cap
         self.report = report
+        # Tag -> digest from a vendor listing: a cosign tag named there needs no HEAD.
+        self.listed: Mapping[str, str] = {}
         self._manifests: SingleFlight[str, Document] = SingleFlight(keep=True)
         self._blobs: SingleFlight[tuple[str, int], bytes] = SingleFlight(keep=True)
 
@@ -291,6 +293,8 @@ class SupplyChainReader:
             return self.ctx.masker.message(cause)
 
     async def _resolve(self, tag: str) -> tuple[str, int | None]:
+        if tag in self.listed:
+            return self.listed[tag], None
         session = self._online()
         head = await session.head_manifest(self.name, tag)
         if head.digest is not None:

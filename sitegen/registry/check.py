@@ -11,11 +11,13 @@ from sitegen.config import Config, RegistryConfig
 from sitegen.errors import CatalogUnavailable, CredentialsRefused, RegistryError
 from sitegen.registry.client import RegistryClient, RegistrySession
 from sitegen.registry.credentials import resolve_credentials
+from sitegen.registry.vendors.api import LABELS, detect
 
 
 async def check_registries(config: Config) -> tuple[bool, list[str]]:
     """(every registry fine, the report's lines): per registry whether it answers, the
-    auth it asks for, as whom we connect and whether the credentials are accepted, the
+    auth it asks for, as whom we connect, the vendor listing API a build would use (when
+    one is recognised or configured), whether the credentials are accepted, the
     catalog, the tag count of each listed repository and the rate limit left."""
     credentials = {r.name: resolve_credentials(r, os.environ) for r in config.registries}
     async with RegistryClient(config.registries, credentials=credentials) as client:
@@ -55,6 +57,9 @@ async def _check_one(session: RegistrySession, registry: RegistryConfig) -> tupl
         if ping.challenge.realm and ping.challenge.scheme == "bearer":
             detail += f" token from {ping.challenge.realm}"
         lines.append(f"  auth: {detail}; connecting {who}")
+    vendor, why = detect(registry, ping.challenge)  # no request: the ping's challenge
+    if vendor is not None:
+        lines.append(f"  vendor API: {LABELS[vendor]}, tags with their digests ({why})")
     try:
         await session.login()
     except CredentialsRefused as exc:

@@ -38,7 +38,7 @@ log = logging.getLogger("sitegen.registry")
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-KINDS = ("ping", "token", "list", "head", "manifest", "blob", "referrers")
+KINDS = ("ping", "token", "list", "api", "head", "manifest", "blob", "referrers")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +72,7 @@ class Stats:
             "ping": "ping",
             "token": "token",
             "list": "list",
+            "api": "vendor API",
             "head": "HEAD",
             "manifest": "manifest GET",
             "blob": "blob GET",
@@ -146,12 +147,14 @@ class Transport:
         kind: str,
         headers: Mapping[str, str],
         max_body: int,
-        data: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | bytes | None = None,
         follow_redirects: bool = True,
         what: str = "",
         repository: str = "",
     ) -> Reply:
-        """Send with retries; return the final reply (any status) or raise on transport failure."""
+        """Send with retries; return the final reply (any status) or raise on transport failure.
+
+        ``data`` is a form, or the bytes of a body whose type ``headers`` gives."""
         idempotent = method in ("GET", "HEAD")
         attempts = max(1, self.retry.attempts)
         for attempt in range(attempts):
@@ -217,13 +220,16 @@ class Transport:
         url: str,
         headers: Mapping[str, str],
         max_body: int,
-        data: Mapping[str, str] | None,
+        data: Mapping[str, str] | bytes | None,
         follow_redirects: bool,
         repository: str,
     ) -> Reply:
         outgoing = dict(headers)
         for _hop in range(self.limits.redirects + 1):
-            request = self.client.build_request(method, url, headers=outgoing, data=data)
+            form, content = (None, data) if isinstance(data, bytes) else (data, None)
+            request = self.client.build_request(
+                method, url, headers=outgoing, data=form, content=content
+            )
             started = time.perf_counter()
             response = await self.client.send(request, stream=True)
             try:

@@ -181,7 +181,8 @@ def test_docker_hub_aliases_and_library_names(tmp_path: Path) -> None:
     build_fake(
         tmp_path,
         httpx.MockTransport(handler),
-        "url: docker.io\n    repositories: [alpine]",
+        # Docker Hub's listing API (hub.docker.com) is tested in test_vendor_crawl.py.
+        "url: docker.io\n    api: none\n    repositories: [alpine]",
     )
     hosts = {r.url.host for r in seen}
     assert hosts == {"registry-1.docker.io", "auth.docker.io"}

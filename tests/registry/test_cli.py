@@ -112,6 +112,26 @@ def test_check_reports_each_registry(tmp_path: Path) -> None:
         assert secret not in result.output
 
 
+def test_check_names_the_vendor_api_a_build_would_use(tmp_path: Path) -> None:
+    env = isolated_env(tmp_path)
+    with serve(no_catalog_fake) as url:
+        write_config(
+            tmp_path,
+            f"""
+            registries:
+              - name: quay
+                url: {url}
+                api: quay
+                repositories: [team/app]
+            """,
+        )
+        result = run_cli(["check"], tmp_path, env)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "  vendor API: Quay, tags with their digests (api: quay)" in lines
+    assert lines.index("  vendor API: Quay, tags with their digests (api: quay)") == 4  # after auth
+
+
 def test_check_with_an_unreadable_docker_config_is_a_clear_error(tmp_path: Path) -> None:
     env = isolated_env(tmp_path)
     (Path(env["DOCKER_CONFIG"]) / "config.json").write_text("{not json")

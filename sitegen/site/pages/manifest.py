@@ -119,8 +119,7 @@ def manifest_pages(
     default_platform: str = DEFAULT_PLATFORM,
     bases: Bases | None = None,
 ) -> Iterator[Page]:
-    """Every tag page and every digest page of one repository (``bases``: the
-    catalog's, ``Catalog.bases``)."""
+    """Every tag page and digest page of one repository (``bases``: ``Catalog.bases``)."""
     tags_by_digest = repo.tags_by_digest()
     for names in tags_by_digest.values():
         names.sort(key=version_key, reverse=True)
@@ -219,6 +218,7 @@ def _tag_page(
         "kind": "tag",
         "tag": tag.name,
         "path": path,
+        "pushed": tag.pushed or "",
         "pull": {"tag": f"{pull}:{tag.name}", "digest": f"{pull}@{manifest.digest}"},
         "commands": _commands(pull, manifest, shared["facts"], tag.name),
         "aliases": [t for t in tags_by_digest.get(tag.digest, []) if t != tag.name],

@@ -115,6 +115,7 @@ def tag_rows(
                 "name": tag.name,
                 "path": paths.tag_path(registry.name, repo.name, tag.name),
                 "digest": tag.digest,
+                "pushed": tag.pushed or "",
                 "digest_path": paths.digest_path(registry.name, repo.name, tag.digest),
                 "version_rank": ranks[tag.name],
                 "prerelease": is_prerelease(tag.name),

@@ -148,6 +148,7 @@ class TagRow(ManifestSummary):
     name: str
     path: str
     digest: str
+    pushed: str  # when the tag was pushed, from a vendor listing API; "" when unknown
     digest_path: str
     version_rank: int
     prerelease: bool
@@ -385,6 +386,7 @@ class TagData(Document, ManifestFacts):
     kind: Literal["tag"]
     tag: str
     path: str
+    pushed: str
     pull: TagPull
     commands: list[Command]
     aliases: list[str]

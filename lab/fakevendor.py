@@ -1,0 +1,168 @@
+"""A vendor listing API beside a ``lab.fakeregistry.FakeRegistry``, behind the same
+``httpx.MockTransport``: Docker Hub, Harbor, Quay or GitHub Packages, paging as each one
+does.
+
+Every entry it serves is a real captured entry (tests/fixtures/real-world/vendor-apis)
+with its name, digest and push time replaced, so the fields around them - the
+attestation entry in a Hub index's ``images``, Harbor's ``null`` lists, Quay's
+``size: null`` - are the vendor's own. ``lie`` makes the API list a different digest
+for a tag than the registry serves; ``hide`` leaves a tag's digest out; ``fail`` answers
+a repository's listing with a status. Requests are recorded like the registry's.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+import httpx
+
+from lab.fakeregistry import FakeRegistry
+
+FIXTURES = Path(__file__).resolve().parent.parent / "tests/fixtures/real-world/vendor-apis"
+PUSHED = "2024-05-21T18:05:32.852009Z"
+HOSTS = {"hub": "hub.docker.com", "ghcr": "api.github.com"}  # else the registry's host
+_ROUTES = {
+    "hub": re.compile(r"/v2/namespaces/(?P<ns>[^/]+)/repositories/(?P<repo>[^/]+)/tags"),
+    "harbor": re.compile(
+        r"/api/v2\.0/projects/(?P<ns>[^/]+)/repositories/(?P<repo>[^/]+)/artifacts"
+    ),
+    "quay": re.compile(r"/api/v1/repository/(?P<ns>[^/]+)/(?P<repo>[^/]+)/tag/"),
+    "ghcr": re.compile(
+        r"/(?:orgs|users)/(?P<ns>[^/]+)/packages/container/(?P<repo>[^/]+)/versions"
+    ),
+}
+
+
+def _template(name: str, pick: Callable[[Any], Any]) -> dict[str, Any]:
+    found: dict[str, Any] = pick(json.loads((FIXTURES / name).read_text()))
+    return found
+
+
+@dataclass
+class FakeVendorAPI:
+    """``vendor``'s listing API for ``registry``'s repositories."""
+
+    registry: FakeRegistry
+    vendor: str  # hub | harbor | quay | ghcr
+    registry_host: str = "registry.test"
+    page_size: int = 100  # the largest page it serves
+    lie: dict[tuple[str, str], str] = field(default_factory=dict)  # (repo, tag) -> digest
+    hide: set[tuple[str, str]] = field(default_factory=set)  # listed without a digest
+    fail: dict[str, httpx.Response] = field(default_factory=dict)  # repo -> answer
+    next_host: str | None = None  # Hub's next pages on another host (a hostile API)
+    requests: list[httpx.Request] = field(default_factory=list)
+
+    @property
+    def host(self) -> str:
+        """Where the API answers."""
+        return HOSTS.get(self.vendor, self.registry_host)
+
+    @property
+    def transport(self) -> httpx.MockTransport:
+        """The API and the registry behind one transport."""
+        return httpx.MockTransport(self.handle)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """The API's answer, or the registry's."""
+        path = request.url.path
+        if request.url.host != self.host or (self.vendor != "hub" and path.startswith("/v2/")):
+            return self.registry.handle(request)
+        self.requests.append(request)
+        if self.vendor == "ghcr" and re.fullmatch(r"/orgs/[^/]+", request.url.path):
+            return httpx.Response(200, json={"login": request.url.path.rsplit("/", 1)[1]})
+        match = _ROUTES[self.vendor].fullmatch(request.url.path)
+        if match is None:
+            return httpx.Response(404, json={"message": "Not Found"})
+        name = unquote(unquote(match["repo"]))
+        repository = f"{match['ns']}/{name}"
+        if repository in self.fail:
+            return self.fail[repository]
+        tags = self.registry.repositories.get(repository)
+        if tags is None:
+            return httpx.Response(404, json={"message": "httperror 404: not found"})
+        params = request.url.params
+        size = int(params.get("page_size") or params.get("limit") or params.get("per_page") or 10)
+        if self.vendor == "harbor" and size > 100:
+            body = (FIXTURES / "harbor-artifacts-422-page-size-over-100.json").read_bytes()
+            return httpx.Response(422, content=body)
+        size = min(size, self.page_size)
+        page = int(params.get("page", "1"))
+        entries = self._entries(repository, tags)
+        chunk = entries[(page - 1) * size : page * size]
+        more = page * size < len(entries)
+        return self._page(request, chunk, page, more, len(entries))
+
+    def _digest(self, repository: str, tag: str, digest: str) -> str | None:
+        if (repository, tag) in self.hide:
+            return None
+        return self.lie.get((repository, tag), digest)
+
+    def _entries(self, repository: str, tags: dict[str, str]) -> list[dict[str, Any]]:
+        """The repository's rows: one per tag, or one per digest with its tags."""
+        if self.vendor in ("hub", "quay"):
+            rows = []
+            for tag in sorted(tags):
+                digest = self._digest(repository, tag, tags[tag])
+                rows.append(self._tag_row(tag, digest))
+            return rows
+        by_digest: dict[str | None, list[str]] = {}
+        for tag in sorted(tags):
+            by_digest.setdefault(self._digest(repository, tag, tags[tag]), []).append(tag)
+        return [self._digest_row(d, names) for d, names in by_digest.items()]
+
+    def _tag_row(self, tag: str, digest: str | None) -> dict[str, Any]:
+        if self.vendor == "hub":
+            row = _template(
+                "dockerhub-namespaces-tags-page1-oci-index-2024.json", lambda d: d["results"][0]
+            )
+            row.update(name=tag, tag_last_pushed=PUSHED, last_updated=PUSHED, digest=digest)
+        else:
+            row = _template(
+                "quay-tag-list-specific-tag-manifest-list-2024.json", lambda d: d["tags"][0]
+            )
+            row.update(name=tag, manifest_digest=digest, start_ts=1716314732)
+        if digest is None:
+            row.pop("digest", None)
+            row.pop("manifest_digest", None)
+        return row
+
+    def _digest_row(self, digest: str | None, names: list[str]) -> dict[str, Any]:
+        if self.vendor == "harbor":
+            row = _template("harbor-artifacts-list-untagged-oci-artifact-2024.json", lambda d: d[0])
+            row["tags"] = [{"name": n, "push_time": PUSHED} for n in names]
+            row["digest"] = digest
+            return row
+        row = _template("ghpkg-user-package-versions-2024.json", lambda d: d[0])
+        row = copy.deepcopy(row)
+        row["name"] = digest
+        row["metadata"]["container"]["tags"] = names
+        return row
+
+    def _page(
+        self, request: httpx.Request, rows: list[dict[str, Any]], page: int, more: bool, total: int
+    ) -> httpx.Response:
+        url = request.url
+        following = url.copy_set_param("page", page + 1)
+        if self.vendor == "hub":
+            if self.next_host is not None:
+                following = following.copy_with(host=self.next_host)
+            body: Any = {"count": total, "next": str(following) if more else None,
+                         "previous": None, "results": rows}  # fmt: skip
+            return httpx.Response(200, json=body)
+        if self.vendor == "quay":
+            return httpx.Response(200, json={"tags": rows, "page": page, "has_additional": more})
+        headers = {}
+        if more:
+            relative = f"{quote(url.path)}?{following.query.decode()}"
+            target = relative if self.vendor == "harbor" else str(following)
+            headers["Link"] = f'<{target}>; rel="next"'
+        if self.vendor == "harbor":
+            headers["X-Total-Count"] = str(total)
+        return httpx.Response(200, json=rows, headers=headers)

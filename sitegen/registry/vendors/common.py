@@ -1,0 +1,137 @@
+"""What every vendor listing adapter shares: the parsed page, the doubt that sends the
+crawl back to ``tags/list``, and the checks on each entry (pure, no I/O).
+
+An adapter's parser turns one page of its API into a :class:`Page`; anything it cannot
+vouch for - a tagged entry without a valid digest, a tag listed twice with two
+digests, a body that is not what the API documents - is a :class:`Doubt`, never a
+guess (docs/protocol.md, "Vendor listing APIs").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from sitegen.dates import parse_rfc3339
+from sitegen.oci import jsonload
+from sitegen.oci.references import is_digest, is_tag
+from sitegen.registry.pagination import next_link
+
+PAGE_SIZE = 100  # every vendor's maximum (Harbor answers 422 above it, Quay clamps)
+# Harbor writes this for "never" (its swagger; goharbor/harbor#13567).
+NEVER = "0001-01-01T00:00:00"
+
+
+class Doubt(Exception):
+    """The listing cannot be trusted as it stands; the message says why, in words
+    without any registry string longer than a tag."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListedTag:
+    """One tag as the vendor API lists it."""
+
+    name: str
+    digest: str
+    pushed: str | None = None  # RFC 3339 UTC, seconds: when the API says it was pushed
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a listing: its tags (untagged entries left out) and the next page."""
+
+    tags: tuple[ListedTag, ...]
+    next_url: str | None
+    entries: int  # entries on the page, tagged or not: a page of none makes no progress
+
+
+def load(body: bytes, what: str) -> Any:
+    """The JSON document of a page, through the one loader for registry JSON."""
+    try:
+        return jsonload.load(body)
+    except jsonload.JSONRefused as exc:
+        raise Doubt(f"{what}: the answer is {exc}") from None
+
+
+def object_list(document: Any, what: str, key: str | None = None) -> list[dict[str, Any]]:
+    """The entries of a page: ``document`` itself or ``document[key]``, a list of objects
+    (``null`` is an empty page)."""
+    items = document.get(key) if key is not None and isinstance(document, dict) else document
+    if key is not None and not isinstance(document, dict):
+        raise Doubt(f"{what}: the answer is not a JSON object")
+    if items is None:
+        return []
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise Doubt(f"{what}: the entries are not a list of objects")
+    return items
+
+
+Entry = tuple[Any, Any, "str | None"]  # (name, digest, push time) as a page gives them
+
+
+def linked_page(
+    body: bytes,
+    headers: httpx.Headers,
+    url: str,
+    what: str,
+    entries: Callable[[list[dict[str, Any]]], Iterable[Entry]],
+) -> Page:
+    """A page that is a JSON list of rows, the next one in ``Link: rel="next"`` as given
+    (Harbor, GitHub); ``entries`` reads the rows."""
+    rows = object_list(load(body, what), what)
+    return Page(tags_of(entries(rows), what), next_link(headers.get_list("link"), url), len(rows))
+
+
+def tags_of(entries: Iterable[Entry], what: str) -> tuple[ListedTag, ...]:
+    """The checked tags of a page's entries; a name that is not a tag is dropped."""
+    found = (tag(name, digest, pushed, what) for name, digest, pushed in entries)
+    return tuple(t for t in found if t is not None)
+
+
+def tag(name: Any, digest: Any, pushed: str | None, what: str) -> ListedTag | None:
+    """A checked tag; None for a name that is not a tag (dropped, as ``tags/list``
+    drops it); ``Doubt`` for a tag without a valid digest."""
+    if not isinstance(name, str) or not is_tag(name):
+        return None
+    if not isinstance(digest, str) or not is_digest(digest):
+        raise Doubt(f"{what}: tag {name} is listed without a valid digest")
+    return ListedTag(name=name, digest=digest, pushed=pushed)
+
+
+def rfc3339(value: Any) -> str | None:
+    """An RFC 3339 time as ``YYYY-MM-DDTHH:MM:SSZ``; None for "never" or anything else."""
+    if isinstance(value, str) and value.startswith(NEVER):
+        return None
+    moment = parse_rfc3339(value)
+    return None if moment is None else _text(moment)
+
+
+def epoch(value: Any) -> str | None:
+    """Seconds since the epoch (Quay's ``start_ts``) as RFC 3339; None if not a time."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return _text(datetime.fromtimestamp(value, UTC))
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def merged(pages: Iterable[tuple[ListedTag, ...]], what: str) -> dict[str, ListedTag]:
+    """Tag -> entry over all pages, in the API's order; the same tag with two digests
+    is a doubt (a listing that changed while it was read, or tag history)."""
+    found: dict[str, ListedTag] = {}
+    for page in pages:
+        for entry in page:
+            seen = found.get(entry.name)
+            if seen is not None and seen.digest != entry.digest:
+                raise Doubt(f"{what}: tag {entry.name} is listed with two digests")
+            found.setdefault(entry.name, entry)
+    return found
