@@ -202,5 +202,8 @@ def test_recently_updated_lists_each_image_once_with_its_other_tags(tmp_path: Pa
     alpine = next(r for r in home["recent"] if r["repository"] == "base/alpine")
     assert (alpine["tag"], alpine["aliases"]) == ("3.20.1", ["3.20", "3", "latest"])
     html = (tmp_path / "site" / "index.html").read_text()
-    assert 'base/alpine:3.20.1</a> <span class="muted">also 3.20, 3, latest</span>' in html
+    assert (
+        'base/alpine:3.20.1</a></td>\n    <td><span class="alias">3.20</span> '
+        '<span class="alias">3</span> <span class="alias">latest</span></td>'
+    ) in html
     assert "base/alpine:latest</a>" not in html
