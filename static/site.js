@@ -145,6 +145,37 @@
 
   function badge(text) { return el("span", { "class": "badge", text: text }); }
 
+  // The supply-chain badges, as the templates draw them (_partials/tags.html): by
+  // token, the same tokens search results carry ("signed", "vuln-high:2 high", ...).
+  var BADGES = {
+    "signed": ["badge-signed", "signed", "A signature refers to this digest (shown, not verified by sitegen)"],
+    "provenance": ["badge-provenance", "provenance", "A provenance statement says how this was built (shown, not verified by sitegen)"],
+    "sbom": ["badge-sbom", "SBOM", "An SBOM lists the packages inside (shown, not checked by sitegen)"],
+    "stale-base": ["badge-stale-base", "stale base", "The base image has moved since this was built: rebuild to pick it up"]
+  };
+
+  function rowBadges(row) {
+    var tokens = ["signed", "provenance", "sbom"].filter(function (name) { return row[name]; });
+    if (row.vulnerabilities) {
+      tokens.push({ severity: row.vulnerabilities.severity, text: row.vulnerabilities.text, title: row.vulnerabilities.title });
+    }
+    if (row.stale_base) { tokens.push("stale-base"); }
+    return tokens;
+  }
+
+  function supplyBadge(token) {
+    if (typeof token === "string" && token.indexOf("vuln-") === 0) {
+      var colon = token.indexOf(":");
+      token = { severity: token.slice(5, colon), text: token.slice(colon + 1),
+        title: "A vulnerability report (shown, not checked by sitegen)" };
+    }
+    if (typeof token !== "string") {
+      return el("span", { "class": "badge badge-vuln badge-vuln-" + token.severity, title: token.title, text: token.text });
+    }
+    var known = BADGES[token] || ["", token, ""];
+    return el("span", { "class": "badge " + known[0], title: known[2], text: known[1] });
+  }
+
   function digestCode(digest) {
     return el("code", { "class": "digest", title: digest, text: shortDigest(digest) });
   }
@@ -178,26 +209,10 @@
       name.appendChild(document.createTextNode(" "));
       name.appendChild(el("span", { "class": "badge badge-pre", text: "pre-release" }));
     }
-    if (row.signed) {
+    rowBadges(row).forEach(function (token) {
       name.appendChild(document.createTextNode(" "));
-      name.appendChild(el("span", { "class": "badge badge-signed", title: "A signature refers to this digest (shown, not verified by sitegen)", text: "signed" }));
-    }
-    if (row.provenance) {
-      name.appendChild(document.createTextNode(" "));
-      name.appendChild(el("span", { "class": "badge badge-provenance", title: "A provenance statement says how this was built (shown, not verified by sitegen)", text: "provenance" }));
-    }
-    if (row.sbom) {
-      name.appendChild(document.createTextNode(" "));
-      name.appendChild(el("span", { "class": "badge badge-sbom", title: "An SBOM lists the packages inside (shown, not checked by sitegen)", text: "SBOM" }));
-    }
-    if (row.vulnerabilities) {
-      name.appendChild(document.createTextNode(" "));
-      name.appendChild(el("span", { "class": "badge badge-vuln badge-vuln-" + row.vulnerabilities.severity, title: row.vulnerabilities.title, text: row.vulnerabilities.text }));
-    }
-    if (row.stale_base) {
-      name.appendChild(document.createTextNode(" "));
-      name.appendChild(el("span", { "class": "badge badge-stale-base", title: "The base image has moved since this was built: rebuild to pick it up", text: "stale base" }));
-    }
+      name.appendChild(supplyBadge(token));
+    });
     return el("tr", {}, [
       name,
       el("td", {}, [el("a", { href: pageLink(row.digest_path) }, [digestCode(row.digest)])]),
@@ -514,7 +529,7 @@
     return items.filter(named).concat(items.filter(function (item) { return !named(item); }));
   }
 
-  var FACETS = [["registry", "Registry"], ["kind", "Kind"], ["platform", "Platform"]];
+  var FACETS = [["registry", "Registry"], ["kind", "Kind"], ["platform", "Platform"], ["has", "Supply chain"]];
   var RESULTS_SHOWN = 40;
 
   function setUpSearch() {
@@ -634,6 +649,7 @@
       return el("li", {}, [
         el("a", { href: root + path + (path === "" || path.slice(-1) === "/" ? "index.html" : ""), text: meta.title || path }),
         meta.kind ? el("span", { "class": "badge", text: meta.kind }) : document.createTextNode(""),
+        el("span", { "class": "result-badges" }, (meta.badges ? meta.badges.split("|") : []).map(supplyBadge)),
         meta.summary ? el("p", { "class": "excerpt", text: meta.summary }) : el("p", { "class": "excerpt" }, excerpt(item.excerpt))
       ]);
     }

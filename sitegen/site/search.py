@@ -40,7 +40,7 @@ from sitegen.files import read_limited
 from sitegen.oci import kinds
 from sitegen.site import paths, searchorder
 from sitegen.site.pages.page import Page
-from sitegen.site.pages.searchrecord import SearchRecord
+from sitegen.site.pages.searchrecord import SearchRecord, badge_facet
 
 log = logging.getLogger("sitegen.site.search")
 
@@ -159,8 +159,9 @@ def document(entry: Entry) -> str:
 
     Results show the ``summary`` meta (not Pagefind's excerpt): keywords such as
     digests and label values make a page findable but would make a poor excerpt.
-    Filters (registry, kind, platform) and the metadata the results page sorts by
-    (repository, rank) sit in an element that is not indexed as text.
+    Filters (registry, kind, platform, supply-chain badges) and the metadata the
+    results page sorts by and shows (repository, rank, badges) sit in an element that
+    is not indexed as text.
     """
     record = entry.record
     esc = html.escape
@@ -169,7 +170,11 @@ def document(entry: Entry) -> str:
     facets = [("registry", record["registry"])] if record["registry"] else []
     facets.append(("kind", kind))
     facets += [("platform", p) for p in sorted(set(record.get("platforms", [])))]
+    badges = record.get("badges", [])
+    facets += [("has", f) for f in sorted({badge_facet(b) for b in badges})]
     meta = [("repository", record["repository"]), ("kind", kind)]
+    if badges:
+        meta.append(("badges", "|".join(badges)))
     if "rank" in record:
         meta.append(("rank", str(record["rank"])))
     if "tag" in record:

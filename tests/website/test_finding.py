@@ -154,6 +154,24 @@ def test_facets_narrow_the_results(page: Page, finding_url: str, artifacts: Path
     page.screenshot(path=str(artifacts / "search-facets.png"), full_page=True)
 
 
+def test_results_carry_supply_chain_badges_and_filter_by_them(page: Page, finding_url: str) -> None:
+    search(page, finding_url, "apps/web")
+    web = page.locator("ol.results li").filter(has=page.get_by_role("link", name="apps/web:v1.2.0"))
+    expect(web.locator(".result-badges .badge")).to_have_text(["signed", "SBOM", "1 critical"])
+    expect(web.locator(".badge-vuln-critical")).to_have_count(1)
+    older = page.locator("ol.results li").filter(
+        has=page.get_by_role("link", name="apps/web:v1.1.0")
+    )
+    expect(older.locator(".result-badges .badge")).to_have_count(0)
+    search(page, finding_url, "a")
+    page.get_by_role("checkbox", name=re.compile("^signed")).check()
+    expect(page.locator("ol.results li > a")).to_have_text(["apps/web:v1.2.0", "tools/cli:1.0"])
+    expect(page).to_have_url(re.compile(r"has=signed"))
+    page.get_by_role("checkbox", name=re.compile("^signed")).uncheck()
+    page.get_by_role("checkbox", name=re.compile("^vulnerability report")).check()
+    expect(page.locator("ol.results li > a")).to_have_text(["apps/web:v1.2.0"])
+
+
 def test_an_empty_result_says_what_to_try(page: Page, finding_url: str) -> None:
     page.goto(f"{finding_url}search/index.html?q=zebrafish")
     status = page.locator(".no-match")

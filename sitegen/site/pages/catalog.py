@@ -35,6 +35,7 @@ from sitegen.site.pages.manifest import manifest_kind, manifest_pages
 from sitegen.site.pages.packages import PackageIndex, package_index, package_pages
 from sitegen.site.pages.page import SCHEMA_VERSION, Locations, Page
 from sitegen.site.pages.repository import PAGE_SIZE, description, repository_pages, tag_rows
+from sitegen.site.pages.searchrecord import badge_tokens
 from sitegen.site.pages.shapes import (
     CatalogDocument,
     CatalogImage,
@@ -94,8 +95,15 @@ def page_units(
     def repository_unit(registry: Registry, repository: Repository) -> Iterator[Page]:
         rows = tag_rows(registry, repository, catalog.default_platform, catalog.bases)
         yield from repository_pages(registry, repository, rows, timeline)
+        badges = {row["digest"]: badge_tokens(row) for row in rows}
         yield from manifest_pages(
-            registry, repository, locations, timeline, catalog.default_platform, catalog.bases
+            registry,
+            repository,
+            locations,
+            timeline,
+            catalog.default_platform,
+            catalog.bases,
+            badges,
         )
         yield from timeline.diff_pages(registry, repository)
 

@@ -43,7 +43,7 @@ from sitegen.site.pages.shapes import (
     Sibling,
     TagData,
 )
-from sitegen.site.pages.searchrecord import SearchRecord
+from sitegen.site.pages.searchrecord import SearchRecord, search_text
 from sitegen.site.pages.provenance import provenance_by_subject
 from sitegen.site.pages.sbom import sboms_by_subject, summarised
 from sitegen.site.pages.supplychain_shapes import ProvenanceEntry, SbomEntry
@@ -118,8 +118,10 @@ def manifest_pages(
     timeline: Timeline | None = None,
     default_platform: str = DEFAULT_PLATFORM,
     bases: Bases | None = None,
+    badges: Mapping[str, list[str]] | None = None,
 ) -> Iterator[Page]:
-    """Every tag page and digest page of one repository (``bases``: ``Catalog.bases``)."""
+    """Every tag page and digest page of one repository (``bases``: ``Catalog.bases``;
+    ``badges``: digest -> its tag row's ``badge_tokens``, for search results)."""
     tags_by_digest = repo.tags_by_digest()
     for names in tags_by_digest.values():
         names.sort(key=version_key, reverse=True)
@@ -151,10 +153,9 @@ def manifest_pages(
     def search(manifest: Manifest, tag: str) -> SearchRecord:
         found = searched.get(manifest.digest)
         if found is None:
-            cells = facts(manifest)["facts"]["platforms"]
-            found = searched[manifest.digest] = _search_text(
-                manifest, cells, default_platform
-            )
+            platforms = [c["platform"] for c in facts(manifest)["facts"]["platforms"]]
+            brief = manifest_summary(manifest, default_platform)
+            found = searched[manifest.digest] = search_text(manifest, brief, platforms)
         summary, keywords = found
         return {
             "title": f"{repo.name}:{tag}",
@@ -171,6 +172,7 @@ def manifest_pages(
             "manifest_kind": manifest_kind(manifest),
             "artifact_type": manifest.artifact_type,
             "platforms": [c["platform"] for c in facts(manifest)["facts"]["platforms"]],
+            "badges": list((badges or {}).get(manifest.digest, ())),
         }
 
     for tag in repo.tags:
@@ -421,30 +423,3 @@ def _commands(pull: str, manifest: Manifest, facts: ManifestFacts, tag: str | No
         else kinds.HelmChart(chart["name"], chart["version"], chart["app_version"]),
         subject=subject,
     )
-
-
-def _search_text(
-    manifest: Manifest, cells: list[PlatformCell], default_platform: str
-) -> tuple[str, str]:
-    """(summary, keywords) of a manifest's search record: a readable summary, and words
-    that find it (digests, platforms, labels). The same for every tag of the manifest.
-
-    ``cells`` are the manifest's ``platform_cells``.
-    """
-    summary = manifest_summary(manifest, default_platform)
-    platforms = [c["platform"] for c in cells]
-    parts = [
-        kinds.NAMES[summary["manifest_kind"]] + (f" ({', '.join(platforms)})" if platforms else ""),
-    ]
-    if summary["created"]:
-        parts.append(f"created {summary['created'][:10]}")
-    if described(manifest):
-        parts.append(described(manifest))
-    keywords = [manifest.digest, manifest.artifact_type, *platforms]
-    for image in images_of(manifest):
-        keywords.append(image.digest)
-        if image.config:
-            keywords.append(image.config.digest)
-            keywords.extend(f"{k} {v}" for k, v in image.config.labels.items())
-    keywords.extend(f"{k} {v}" for k, v in manifest.annotations.items())
-    return " · ".join(parts), " ".join(k for k in keywords if k)
