@@ -11,7 +11,9 @@ something a catalog must render or survive:
                    volumes, user, history with empty layers), a cosign signature tag,
                    an SPDX SBOM, a real Trivy report and an OpenVEX document as
                    referrers under the referrers fallback tag
-``apps/worker``    OCI image; version order and creation-date order disagree
+``apps/worker``    OCI image; version order and creation-date order disagree; a notation
+                   signature and a sigstore bundle (``lab.signedsamples``, which also
+                   signs ``apps/web:v1.1.0`` with a key)
 ``tools/cli``      Docker manifest list with a Windows entry (``os.version``), signed with
                    a cosign signature tag carrying a real keyless signature's certificate
 ``charts/demo``    a Helm chart: an OCI artifact that is not an image
@@ -46,6 +48,7 @@ from lab.push import Pusher, skopeo_copy
 from lab.registry import RunningRegistry
 from lab.sboms import alpine_spdx, sbom_referrer
 from lab.signatures import KEYLESS, layer_annotations
+from lab.signedsamples import bundle_signed, key_signed, notation_signed
 from lab.vulnsamples import TRIVY_DEBIAN, openvex, plain, report_referrer, vex_referrer
 
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -332,13 +335,22 @@ def sample_repos() -> list[SampleRepo]:
                 **web,
                 "latest": current,
                 f"{fallback_tag(current.digest)}.sig": signature,
+                **key_signed(web["v1.1.0"], "registry.example/apps/web"),
                 # Registry 2.8 has no referrers API, so referrers go in an index under
                 # the fallback tag (distribution-spec 1.1 "Referrers Tag Schema").
                 fallback_tag(current.digest): sbom_referrers,
             },
             DESCRIPTIONS["apps/web"],
         ),
-        SampleRepo("apps/worker", worker, DESCRIPTIONS["apps/worker"]),
+        SampleRepo(
+            "apps/worker",
+            {
+                **worker,
+                **notation_signed(worker["v2.0.0"]),
+                **bundle_signed(worker["v1.9.0"]),
+            },
+            DESCRIPTIONS["apps/worker"],
+        ),
         SampleRepo(
             "tools/cli",
             {

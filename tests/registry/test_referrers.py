@@ -83,14 +83,14 @@ def test_an_answer_that_is_not_an_index_is_ignored() -> None:
 
 
 def test_cosign_tags_are_resolved_with_one_head_each_and_read_by_digest(tmp_path: Path) -> None:
-    fake = from_samples()  # apps/web and tools/cli carry a cosign sha256-<hex>.sig tag
+    fake = from_samples()  # apps/web (twice) and tools/cli carry cosign sha256-<hex>.sig tags
     signature_tags = {
         (repository, t)
         for repository, tags in fake.repositories.items()
         for t in tags
         if t.endswith(".sig")
     }
-    assert len(signature_tags) == 2
+    assert len(signature_tags) == 3
     config = write_config(tmp_path, "registries:\n  - name: f\n    url: https://registry.test\n")
     build(
         load_config(config, environ={}), tmp_path / "site", cache_dir=None, transport=fake.transport
