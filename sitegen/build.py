@@ -140,6 +140,49 @@ async def _report(
         callback(progress, stats)
 
 
+@dataclass(frozen=True, slots=True)
+class Crawled:
+    """One crawl with what it used and saw: the cache, the state (this build counted),
+    the progress counters, the outcome and the client's numbers."""
+
+    cache: Cache
+    state: State
+    progress: Progress
+    outcome: Outcome
+    stats: Stats
+
+
+def crawl_counted(
+    config: Config,
+    cache_dir: Path | None,
+    *,
+    site: str | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    on_progress: ProgressCallback | None = None,
+    interval: float = 1.0,
+    shard: Shard | None = None,
+) -> Crawled:
+    """Crawl with the cache and the state of ``cache_dir`` (the state that goes with the
+    site ``site``), counted as one more build: a whole build's crawl, or a shard's."""
+    cache = Cache(cache_dir)
+    state = State.load(cache_dir, site=site)
+    state.build += 1
+    progress = Progress()
+    outcome, stats = asyncio.run(
+        gather(
+            config,
+            cache,
+            state=state,
+            transport=transport,
+            progress=progress,
+            on_progress=on_progress,
+            interval=interval,
+            shard=shard,
+        )
+    )
+    return Crawled(cache, state, progress, outcome, stats)
+
+
 def build(
     config: Config,
     output: Path,
@@ -184,21 +227,16 @@ def _build(
     progress_interval: float,
 ) -> BuildResult:
     """``build`` once the target is checked, both directories locked, leftovers gone."""
-    cache = Cache(cache_dir)
-    state = State.load(cache_dir, site=site_identity(target))
-    state.build += 1
-    progress = Progress()
-    outcome, stats = asyncio.run(
-        gather(
-            config,
-            cache,
-            state=state,
-            transport=transport,
-            progress=progress,
-            on_progress=on_progress,
-            interval=progress_interval,
-        )
+    crawled = crawl_counted(
+        config,
+        cache_dir,
+        site=site_identity(target),
+        transport=transport,
+        on_progress=on_progress,
+        interval=progress_interval,
     )
+    cache, state, progress = crawled.cache, crawled.state, crawled.progress
+    outcome, stats = crawled.outcome, crawled.stats
     if on_progress is not None:
         on_progress(progress, stats)
     for registry in outcome.catalog.registries:

@@ -16,8 +16,9 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -28,6 +29,7 @@ from sitegen.crawl import Progress
 from sitegen.crawl.context import Shard
 from sitegen.crawl.state import DEFAULT_KEEP_BUILDS
 from sitegen.errors import SitegenError
+from sitegen.model import Catalog
 from sitegen.oci.masking import Masker
 from sitegen.registry.check import check_registries
 from sitegen.registry.transport import Stats
@@ -36,6 +38,7 @@ from sitegen.site import paths
 
 log = logging.getLogger("sitegen")
 
+_Result = TypeVar("_Result")
 EXIT_OK, EXIT_ERROR = 0, 1  # a usage error exits with 2, click's own code for it
 
 
@@ -167,21 +170,18 @@ def build_command(
     """Crawl the registries and write the site."""
     _setup_logging(verbose, quiet)
     config = _load(config_path)
-    display = _ProgressDisplay(live=sys.stderr.isatty() and quiet == 0 and verbose == 0)
-    try:
-        result = build(
+    result = _with_progress(
+        verbose,
+        quiet,
+        lambda display: build(
             config,
             output,
             cache_dir=None if no_cache else cache_dir,
             keep_builds=keep_builds,
             on_progress=display if quiet == 0 else None,
             progress_interval=display.interval,
-        )
-    except SitegenError as exc:
-        display.clear()
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
-    display.clear()
+        ),
+    )
     log.info("%s", result.summary())
     if report_path is not None:
         try:
@@ -195,12 +195,7 @@ def build_command(
         output,
         output,
     )
-    if result.failed_registries == len(config.registries):
-        click.echo("error: every registry failed; the site shows only errors", err=True)
-        sys.exit(EXIT_ERROR)
-    if strict and result.failures:
-        click.echo(f"error: --strict: {len(result.failures)} failures", err=True)
-        sys.exit(EXIT_ERROR)
+    _exit_on_failures(config, result.catalog, result.failures, strict, "the site")
 
 
 def _shard(ctx: click.Context, param: click.Parameter, value: str) -> Shard:
@@ -245,21 +240,18 @@ def crawl_command(
     """Crawl one share of the repositories, for sitegen render (a CI matrix job)."""
     _setup_logging(verbose, quiet)
     config = _load(config_path)
-    display = _ProgressDisplay(live=sys.stderr.isatty() and quiet == 0 and verbose == 0)
-    try:
-        result = crawl_shard(
+    result = _with_progress(
+        verbose,
+        quiet,
+        lambda display: crawl_shard(
             config,
             out,
             shard,
             cache_dir=None if no_cache else cache_dir,
             keep_builds=keep_builds,
             on_progress=display if quiet == 0 else None,
-        )
-    except SitegenError as exc:
-        display.clear()
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
-    display.clear()
+        ),
+    )
     catalog = result.catalog
     log.info(
         "shard %s: %d repositories, %d tags in %.1fs; requests: %s; written to %s/",
@@ -270,12 +262,7 @@ def crawl_command(
         result.stats.summary(),
         out,
     )
-    if config.registries and all(r.error for r in catalog.registries):
-        click.echo("error: every registry failed; this share holds only errors", err=True)
-        sys.exit(EXIT_ERROR)
-    if strict and result.failures:
-        click.echo(f"error: --strict: {len(result.failures)} failures", err=True)
-        sys.exit(EXIT_ERROR)
+    _exit_on_failures(config, catalog, result.failures, strict, "this share")
 
 
 @main.command("render")
@@ -303,6 +290,32 @@ def render_command(
         catalog.tag_count,
         output,
     )
+
+
+def _with_progress(verbose: int, quiet: int, run: Callable[[_ProgressDisplay], _Result]) -> _Result:
+    """``run`` with a progress display; an error it raises ends the command (exit 1)."""
+    display = _ProgressDisplay(live=sys.stderr.isatty() and quiet == 0 and verbose == 0)
+    try:
+        result = run(display)
+    except SitegenError as exc:
+        display.clear()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    display.clear()
+    return result
+
+
+def _exit_on_failures(
+    config: Config, catalog: Catalog, failures: tuple[str, ...], strict: bool, what: str
+) -> None:
+    """Exit 1 when every registry failed (``what`` then holds only errors), or with
+    ``--strict`` when anything did."""
+    if config.registries and all(r.error for r in catalog.registries):
+        click.echo(f"error: every registry failed; {what} holds only errors", err=True)
+        sys.exit(EXIT_ERROR)
+    if strict and failures:
+        click.echo(f"error: --strict: {len(failures)} failures", err=True)
+        sys.exit(EXIT_ERROR)
 
 
 class _ProgressDisplay:

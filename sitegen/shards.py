@@ -16,7 +16,6 @@ merged site shows them so.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import hashlib
@@ -29,15 +28,14 @@ from pathlib import Path
 import httpx
 
 from sitegen import modeljson
-from sitegen.build import ProgressCallback, gather, update_state
+from sitegen.build import ProgressCallback, crawl_counted, update_state
 from sitegen.config import Config
 from sitegen.config.schema import CACHED_DOCUMENT_BYTES
-from sitegen.crawl import Progress
 from sitegen.crawl.bases import find_bases
 from sitegen.crawl.cache import Cache
 from sitegen.crawl.cache import lock as lock_cache
 from sitegen.crawl.context import Shard
-from sitegen.crawl.state import DEFAULT_KEEP_BUILDS, HISTORY_LIMIT, State
+from sitegen.crawl.state import DEFAULT_KEEP_BUILDS, HISTORY_LIMIT
 from sitegen.errors import FileRefused, OutputError
 from sitegen.files import atomic_write, read_limited, reason
 from sitegen.model import Catalog, Registry
@@ -83,21 +81,10 @@ def crawl_shard(
     with contextlib.ExitStack() as held:
         if cache_dir is not None:
             held.enter_context(lock_cache(cache_dir))
-        cache = Cache(cache_dir)
-        state = State.load(cache_dir)
-        state.build += 1
-        progress = Progress()
-        outcome, stats = asyncio.run(
-            gather(
-                config,
-                cache,
-                state=state,
-                transport=transport,
-                progress=progress,
-                on_progress=on_progress,
-                shard=shard,
-            )
+        crawled = crawl_counted(
+            config, cache_dir, transport=transport, on_progress=on_progress, shard=shard
         )
+        cache, state, outcome = crawled.cache, crawled.state, crawled.outcome
         try:
             out.mkdir(parents=True, exist_ok=True)
             atomic_write(out / CATALOG_FILE, modeljson.dumps(outcome.catalog), prefix=".catalog-")
@@ -111,8 +98,8 @@ def crawl_shard(
     log.info("shard %s: %d repositories", shard, outcome.catalog.repository_count)
     return CrawlResult(
         catalog=outcome.catalog,
-        stats=stats,
-        failures=tuple(progress.failures),
+        stats=crawled.stats,
+        failures=tuple(crawled.progress.failures),
         seconds=time.monotonic() - started,
     )
 

@@ -111,3 +111,13 @@ def unix_time(value: Any, notes: list[str]) -> datetime | None:
 def rfc3339(when: datetime) -> str:
     """``when`` as RFC 3339 in UTC, to the second."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def signed_at(logged: datetime | None, certificate: x509.Certificate | None) -> tuple[str, str]:
+    """(when, where that comes from) of a sigstore signature: its Rekor entry's time,
+    else its certificate's start (Fulcio certificates live for minutes); ``("", "")``."""
+    if logged is not None:
+        return rfc3339(logged), "Rekor integratedTime"
+    if certificate is not None:
+        return rfc3339(certificate.not_valid_before_utc), "certificate notBefore"
+    return "", ""

@@ -112,7 +112,7 @@ def read(
 
 def _cosign(annotations: Mapping[str, str]) -> Signature:
     notes: list[str] = []
-    identity = issuer = fingerprint = signed_at = source = ""
+    identity = issuer = fingerprint = ""
     certificate = None
     pem = annotations.get(COSIGN_CERTIFICATE, "")
     if pem:
@@ -126,13 +126,7 @@ def _cosign(annotations: Mapping[str, str]) -> Signature:
             notes.append("the certificate names no identity")
     elif not pem and bundle_key:
         fingerprint = certificates.key_fingerprint(bundle_key, notes)
-    if integrated is not None:
-        signed_at, source = certificates.rfc3339(integrated), "Rekor integratedTime"
-    elif certificate is not None:
-        signed_at, source = (
-            certificates.rfc3339(certificate.not_valid_before_utc),
-            "certificate notBefore",
-        )
+    signed_at, source = certificates.signed_at(integrated, certificate)
     return Signature(
         "cosign",
         "keyless" if pem else "key",
@@ -198,18 +192,12 @@ def _sigstore(data: bytes) -> Signature:
     integrated = (
         certificates.unix_time(entries[0].get("integratedTime"), notes) if entries else None
     )
-    identity = issuer = signed_at = source = ""
+    identity = issuer = ""
     if certificate is not None:
         identity, issuer = certificates.identity(certificate), certificates.oidc_issuer(certificate)
         if not identity:
             notes.append("the certificate names no identity")
-    if integrated is not None:
-        signed_at, source = certificates.rfc3339(integrated), "Rekor integratedTime"
-    elif certificate is not None:
-        signed_at, source = (
-            certificates.rfc3339(certificate.not_valid_before_utc),
-            "certificate notBefore",
-        )
+    signed_at, source = certificates.signed_at(integrated, certificate)
     claim = provenance.statement(bundle, "") if "dsseEnvelope" in bundle else None
     predicate = claim.get("predicateType") if claim is not None else None
     if "dsseEnvelope" in bundle and not isinstance(predicate, str):
