@@ -69,7 +69,7 @@ def test_two_orders_of_one_index_come_out_identical(index: Path, tmp_path: Path)
     entry = json.loads((one / searchorder.ENTRY_FILE).read_text())
     meta_hash = entry["languages"]["en"]["hash"]
     meta = searchorder._read(one / f"pagefind.{meta_hash}.pf_meta")
-    assert [name for name, _ in meta[3]] == sorted(["registry", "kind", "platform"])
+    assert [name for name, _ in meta[3]] == sorted(["registry", "kind", "platform", "has"])
     named = {f"filter/{h}.pf_filter" for _, h in meta[3]}
     assert named == {n for n in files(one) if n.startswith("filter/")}
     for _, h in meta[3]:

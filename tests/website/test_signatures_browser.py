@@ -74,7 +74,7 @@ def test_signed_badge_in_the_tag_list_drawn_by_script(page: Page, site_url: str)
     expect(rows).to_have_count(2)
     expect(rows.locator(".badge-signed")).to_have_count(2)
     # An unsigned repository's rows have none.
-    page.goto(site_url + "lab/apps/worker/index.html")
+    page.goto(site_url + "lab/public/hello/index.html")
     page.wait_for_load_state("networkidle")
     expect(page.locator("#tag-table tbody tr").first).to_be_visible()
     expect(page.locator(".badge-signed")).to_have_count(0)
