@@ -8,10 +8,10 @@ is checked with ``cosign verify-attestation``, which sitegen does not run).
 
 from __future__ import annotations
 
-from sitegen.model import Index, Repository
-from sitegen.supplychain_model import Provenance
+from sitegen.model import Attestation, Index, Repository
+from sitegen.supplychain_model import Provenance, Referrer
 from sitegen.site.pages.labels import commit_url, repository_url
-from sitegen.site.pages.supplychain import unique_documents
+from sitegen.site.pages.supplychain import documents_by_subject
 from sitegen.site.pages.supplychain_shapes import ProvenanceEntry
 
 _IMAGE_MATERIALS = ("pkg:docker/", "pkg:oci/", "docker-image://", "oci://")
@@ -21,23 +21,15 @@ def provenance_by_subject(repo: Repository) -> dict[str, list[ProvenanceEntry]]:
     """Every provenance statement of the repository, by the digest it is about: from the
     BuildKit attestations of its indexes, then from the referrers (cosign ``.att`` tags,
     the referrers API and tag). Built once per repository."""
-    found: dict[str, list[ProvenanceEntry]] = {}
-    for manifest in repo.manifests.values():
-        if not isinstance(manifest, Index):
-            continue
-        for attestation in manifest.attestations:
-            into = found.setdefault(attestation.subject, [])
-            through, digest = "BuildKit attestation", attestation.descriptor.digest
-            if attestation.note:
-                into.append(_entry(Provenance("", note=attestation.note), through, digest))
-            into += [_entry(item, through, digest) for item in attestation.provenance]
-    for subject, referrers in repo.referrers.items():
-        for referrer in referrers:
-            through = referrer.source + (f" {referrer.tag}" if referrer.tag else "")
-            found.setdefault(subject, []).extend(
-                _entry(item, through, referrer.digest) for item in referrer.provenance
-            )
-    return {subject: unique_documents(entries) for subject, entries in found.items() if entries}
+    found = documents_by_subject(repo, _statements)
+    return {s: [_entry(*entry) for entry in entries] for s, entries in found.items() if entries}
+
+
+def _statements(item: Attestation | Referrer) -> tuple[Provenance, ...]:
+    """An attestation's provenance; a BuildKit one that could not be read, as a note."""
+    if isinstance(item, Attestation) and item.note:
+        return (Provenance("", note=item.note), *item.provenance)
+    return item.provenance
 
 
 def provenanced(repo: Repository, by_subject: dict[str, list[ProvenanceEntry]]) -> set[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sitegen.model import Catalog, Index, Repository
 from sitegen.site import paths
-from sitegen.site.pages.supplychain import unique_documents
+from sitegen.site.pages.supplychain import documents_by_subject
 from sitegen.site.pages.supplychain_shapes import SbomEntry
 from sitegen.supplychain_model import Sbom
 
@@ -18,22 +18,8 @@ from sitegen.supplychain_model import Sbom
 def sboms_by_subject(repo: Repository) -> dict[str, list[SbomEntry]]:
     """Every SBOM of the repository, by the digest it is about: from the BuildKit
     attestations of its indexes, then from the referrers. Built once per repository."""
-    found: dict[str, list[SbomEntry]] = {}
-    for manifest in repo.manifests.values():
-        if not isinstance(manifest, Index):
-            continue
-        for attestation in manifest.attestations:
-            through, digest = "BuildKit attestation", attestation.descriptor.digest
-            found.setdefault(attestation.subject, []).extend(
-                _entry(item, through, digest) for item in attestation.sboms
-            )
-    for subject, referrers in repo.referrers.items():
-        for referrer in referrers:
-            through = referrer.source + (f" {referrer.tag}" if referrer.tag else "")
-            found.setdefault(subject, []).extend(
-                _entry(item, through, referrer.digest) for item in referrer.sboms
-            )
-    return {subject: unique_documents(entries) for subject, entries in found.items() if entries}
+    found = documents_by_subject(repo, lambda item: item.sboms)
+    return {s: [_entry(*entry) for entry in entries] for s, entries in found.items() if entries}
 
 
 def with_sbom(repo: Repository) -> set[str]:

@@ -7,7 +7,8 @@ runs to do that, with the identity the signature claims filled in.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Callable, Iterable
+from typing import Protocol, TypeVar
 
 from sitegen.model import Attestation, Index, Repository
 from sitegen.supplychain_model import Referrer, Signature
@@ -115,18 +116,42 @@ def shell_word(value: str) -> str:
     return "'" + value.replace("'", "'\"'\"'") + "'"
 
 
-Documented = TypeVar("Documented", ProvenanceEntry, SbomEntry)
+class _Document(Protocol):
+    @property
+    def document(self) -> str: ...
 
 
-def unique_documents(found: list[Documented]) -> list[Documented]:
-    """One entry per document: a manifest found through two routes (its cosign tag and
-    the referrers tag) is read once and shown once."""
-    seen: set[tuple[str, str]] = set()
-    kept = []
-    for entry in found:
-        key = (entry["attestation"], entry["document"])
-        if entry["document"] and key in seen:
-            continue
-        seen.add(key)
-        kept.append(entry)
-    return kept
+Document = TypeVar("Document", bound=_Document)
+# A document, where it was found ("BuildKit attestation", "referrers API sha256-…") and
+# the digest of the manifest it is a layer of.
+Found = tuple[Document, str, str]
+
+
+def documents_by_subject(
+    repo: Repository, pick: Callable[[Attestation | Referrer], Iterable[Document]]
+) -> dict[str, list[Found[Document]]]:
+    """The documents ``pick`` takes from the BuildKit attestations of the repository's
+    indexes, then from its referrers, by the digest they are about. Each document once:
+    a manifest found through two routes (its cosign tag and the referrers tag) is read
+    once and shown once."""
+    found: dict[str, list[Found[Document]]] = {}
+    seen: set[tuple[str, str, str]] = set()
+
+    def add(subject: str, items: Iterable[Document], through: str, digest: str) -> None:
+        for item in items:
+            key = (subject, digest, item.document)
+            if item.document and key in seen:
+                continue
+            seen.add(key)
+            found.setdefault(subject, []).append((item, through, digest))
+
+    for manifest in repo.manifests.values():
+        if isinstance(manifest, Index):
+            for attestation in manifest.attestations:
+                digest = attestation.descriptor.digest
+                add(attestation.subject, pick(attestation), "BuildKit attestation", digest)
+    for subject, referrers in repo.referrers.items():
+        for referrer in referrers:
+            through = referrer.source + (f" {referrer.tag}" if referrer.tag else "")
+            add(subject, pick(referrer), through, referrer.digest)
+    return found

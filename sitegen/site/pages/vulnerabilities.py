@@ -18,6 +18,7 @@ from typing import TypedDict, TypeVar
 from sitegen.dates import parse_rfc3339
 from sitegen.model import Attestation, Index, Repository
 from sitegen.oci import vex as openvex
+from sitegen.site.pages.supplychain import Found, documents_by_subject
 from sitegen.site.pages.supplychain_shapes import (
     FindingEntry,
     VexStatementEntry,
@@ -34,9 +35,6 @@ from sitegen.supplychain_model import (
     VulnerabilityReport,
 )
 
-Document = TypeVar("Document", VulnerabilityReport, Vex)
-# A document, where it was found ("referrers API", ...) and the manifest it is a layer of.
-Found = tuple[Document, str, str]
 
 _UNDATED = datetime.min.replace(tzinfo=UTC)
 _ADVISORIES = (
@@ -70,8 +68,8 @@ class Vulnerabilities:
     children: dict[str, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.reports = _collected(self.repo, lambda item: item.vulnerabilities)
-        self.vex = _collected(self.repo, lambda item: item.vex)
+        self.reports = documents_by_subject(self.repo, lambda item: item.vulnerabilities)
+        self.vex = documents_by_subject(self.repo, lambda item: item.vex)
         for digest, manifest in self.repo.manifests.items():
             if isinstance(manifest, Index):
                 for entry in manifest.entries:
@@ -143,38 +141,6 @@ class Vulnerabilities:
             "title": f"A vulnerability report{where}: {_summary(worst)}, after VEX"
             " (shown, not checked by sitegen)",
         }
-
-
-def _collected(
-    repo: Repository, pick: Callable[[Attestation | Referrer], Iterable[Document]]
-) -> dict[str, list[Found[Document]]]:
-    """The documents ``pick`` takes from the BuildKit attestations of the repository's
-    indexes and from its referrers, by the digest they are about; each once."""
-    found: dict[str, list[Found[Document]]] = {}
-    seen: set[tuple[str, str, str]] = set()
-
-    def add(subject: str, items: Iterable[Document], through: str, digest: str) -> None:
-        for item in items:
-            key = (subject, digest, item.document)
-            if item.document and key in seen:
-                continue
-            seen.add(key)
-            found.setdefault(subject, []).append((item, through, digest))
-
-    for manifest in repo.manifests.values():
-        if isinstance(manifest, Index):
-            for attestation in manifest.attestations:
-                add(
-                    attestation.subject,
-                    pick(attestation),
-                    "BuildKit attestation",
-                    attestation.descriptor.digest,
-                )
-    for subject, referrers in repo.referrers.items():
-        for referrer in referrers:
-            through = referrer.source + (f" {referrer.tag}" if referrer.tag else "")
-            add(subject, pick(referrer), through, referrer.digest)
-    return found
 
 
 def _report_entry(
