@@ -63,11 +63,15 @@ class Cache:
     def get(self, digest: str) -> bytes | None:
         """The verified bytes for ``digest`` (counted as a hit), or None."""
         data = self.stored(digest)
-        if data is None:
-            return None
+        if data is not None:
+            self.hit(digest)
+        return data
+
+    def hit(self, digest: str) -> None:
+        """Count a read of ``digest`` that this build made before and kept (``get``
+        would have found the same verified bytes)."""
         self.hits += 1
         self.touched.add(digest)
-        return data
 
     def stored(self, digest: str) -> bytes | None:
         """The verified bytes for ``digest``, or None; not counted as a hit: the site

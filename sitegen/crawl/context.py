@@ -17,9 +17,12 @@ from sitegen.errors import RegistryError
 from sitegen.model import (
     Catalog,
     Change,
+    Image,
+    Index,
 )
 from sitegen.oci.masking import Masker, Secrets
 from sitegen.registry.flight import SingleFlight
+from sitegen.registry.results import RawManifest
 
 log = logging.getLogger("sitegen.crawl")
 
@@ -99,6 +102,26 @@ class Outcome:
 
 
 @dataclass
+class Built:
+    """What this build made of each digest, shared by every repository that holds it
+    (mirrors, promotion between environments, many tags on one manifest).
+
+    A digest names its bytes, and the cache directory is this build's alone (``lock``),
+    so a cache entry read, verified and parsed once cannot change for the rest of the
+    build: it is verified once per digest per build, not once per repository. What is
+    built from it depends on nothing else but the masker, which is the build's, and
+    (for an index) the platforms shown. Only what was made without a problem is kept:
+    a failure may be one repository's alone (denied, or broken there).
+    """
+
+    manifests: dict[str, RawManifest] = field(default_factory=dict)  # cached, parsed
+    configs: dict[tuple[str, bool], bytes] = field(default_factory=dict)  # (digest, image?)
+    images: dict[tuple[str, str], Image] = field(default_factory=dict)  # (digest, media type)
+    # (digest, media type, platforms shown) -> the index with its platforms and attestations
+    indexes: dict[tuple[str, str, tuple[str, ...]], Index] = field(default_factory=dict)
+
+
+@dataclass
 class CrawlContext:
     """What every repository crawl of one run reads and feeds."""
 
@@ -118,6 +141,7 @@ class CrawlContext:
     # Digest -> the secret values found in that image's config, to mask them in the
     # index that holds it. Only in memory, never in the model or on disk.
     secrets: dict[str, Secrets] = field(default_factory=dict)
+    built: Built = field(default_factory=Built)
     started: float = 0.0  # the crawl's start on the loop's clock
     build_budget: float = 0.0
     supply_chain_cap: int = 4 << 20  # limits.supply_chain_bytes

@@ -39,6 +39,8 @@ from sitegen.registry.client import RawManifest, RegistrySession
 from sitegen.registry.flight import SingleFlight
 from sitegen.supplychain_model import Referrer
 
+_NESTED = "nested index (not shown)"  # an index's platform that is an index itself
+
 
 @dataclass(frozen=True, slots=True)
 class Trouble:
@@ -204,12 +206,14 @@ class ManifestLoader(abc.ABC):
         needed = image_config or manifests.artifact_config_wanted(raw.document)
         if needed is not None:
             try:
-                config_data = await self._blob(needed.digest)
-                self._check_config(config_data, image=image_config is not None)
+                config_data = await self._config(needed.digest, image=image_config is not None)
             except RegistryError as exc:
                 config_data = None
                 problem = self.ctx.masker.message(f"config {needed.digest[:19]}: {exc.detail}")
                 self._problem(f"config blob could not be read: {reason(exc)}", exc, digest=digest)
+        key = (digest, raw.media_type)
+        if not problem and key in self.ctx.built.images:
+            return self.ctx.built.images[key]  # its secrets are in ctx.secrets already
         image, secrets = manifests.image(
             raw.document,
             digest=digest,
@@ -221,7 +225,21 @@ class ManifestLoader(abc.ABC):
         )
         if secrets:
             self.ctx.secrets[digest] = secrets
+        if not problem:
+            self.ctx.built.images[key] = image
         return image
+
+    async def _config(self, digest: str, *, image: bool) -> bytes:
+        """A config blob, verified and checked once per build (``context.Built``)."""
+        key = (digest, image)
+        data = self.ctx.built.configs.get(key)
+        if data is not None:
+            self.cache.hit(digest)
+            return data
+        data = await self._blob(digest)
+        self._check_config(data, image=image)
+        self.ctx.built.configs[key] = data
+        return data
 
     def _check_config(self, data: bytes, *, image: bool) -> None:
         """``ProtocolError`` for a config blob whose JSON cannot be used: shown as the
@@ -246,7 +264,7 @@ class ManifestLoader(abc.ABC):
                 self._problem(cause, exc, digest=entry.digest)
                 return None, detail
             if isinstance(found, Index):
-                return None, "nested index (not shown)"
+                return None, _NESTED
             return found, ""
 
         async def attestation(entry: Descriptor) -> Mapping[str, Any] | None:
@@ -260,6 +278,15 @@ class ManifestLoader(abc.ABC):
 
         children = await asyncio.gather(*(child(e) for e in platforms))
         statements = await asyncio.gather(*(attestation(e) for e in attestation_entries))
+        # Shared with other repositories only when nothing in it is this repository's
+        # own: every platform and attestation read, none with a problem.
+        key = (raw.digest, raw.media_type, self.platforms)
+        clean = all(s is not None for s in statements) and all(
+            problem == _NESTED if image is None else not image.problem
+            for image, problem in children
+        )
+        if clean and key in self.ctx.built.indexes:
+            return self.ctx.built.indexes[key]
         # What the platforms' configs hold secret is masked in the index too (an
         # annotation may repeat it); then the entries are read from the masked index.
         secrets = NO_SECRETS
@@ -267,7 +294,7 @@ class ManifestLoader(abc.ABC):
             secrets = secrets | self.ctx.secrets.get(entry.digest, NO_SECRETS)
         data, document, redacted = manifests.publish(raw.data, raw.document, masker, secrets)
         platforms, attestation_entries = self._shown_entries(document)
-        return Index(
+        index = Index(
             digest=raw.digest,
             media_type=raw.media_type,
             manifest_size=len(raw.data),
@@ -288,6 +315,9 @@ class ManifestLoader(abc.ABC):
                 raw.media_type, artifact_type=manifests.text(document.get("artifactType"))
             ),
         )
+        if clean:
+            self.ctx.built.indexes[key] = index
+        return index
 
     def _shown_entries(
         self, document: Mapping[str, Any]
@@ -309,13 +339,20 @@ class ManifestLoader(abc.ABC):
         return platforms, attestation_entries
 
     async def _manifest(self, digest: str) -> RawManifest:
-        """A manifest by digest: from the cache, else ``_fetch_manifest``."""
+        """A manifest by digest: from the cache (read, verified and parsed once per build:
+        ``context.Built``), else ``_fetch_manifest``."""
+        kept = self.ctx.built.manifests.get(digest)
+        if kept is not None:
+            self.cache.hit(digest)
+            return kept
         data = self.cache.get(digest)
-        if data is not None:
-            document = self._cached_document(digest, data)
-            media_type, _ = mediatypes.resolve_media_type(None, document)
-            return RawManifest(digest=digest, media_type=media_type, data=data, document=document)
-        return await self._fetch_manifest(digest)
+        if data is None:
+            return await self._fetch_manifest(digest)
+        document = self._cached_document(digest, data)
+        media_type, _ = mediatypes.resolve_media_type(None, document)
+        raw = RawManifest(digest=digest, media_type=media_type, data=data, document=document)
+        self.ctx.built.manifests[digest] = raw
+        return raw
 
     def _cached_document(self, digest: str, data: bytes) -> dict[str, Any]:
         """A cached manifest, parsed. Only a cache written by a version that accepted
