@@ -130,6 +130,7 @@ class Transport:
         self.registry = registry
         self.base_url = base_url
         self.origin = origin(base_url)
+        self._base_path = base_url.rstrip("/") + "/"  # what URLs on the registry start with
         self.timeout = timeout
         self.semaphore = asyncio.Semaphore(concurrency)
         self.stats = stats
@@ -162,12 +163,12 @@ class Transport:
             try:
                 async with self.semaphore:
                     self.stats.requests[(self.registry, kind)] += 1
-                    reply = await asyncio.wait_for(
-                        self._exchange(
+                    # A deadline on this task rather than ``wait_for``, which runs the
+                    # exchange as one more task per request.
+                    async with asyncio.timeout(self.timeout):
+                        reply = await self._exchange(
                             method, url, headers, max_body, data, follow_redirects, repository
-                        ),
-                        self.timeout,
-                    )
+                        )
             except (httpx.TransportError, TimeoutError, ssl.SSLError) as exc:
                 # The server's TLS alert (no or wrong client certificate) can surface as a
                 # bare ssl.SSLError from inside httpcore rather than an httpx error.
@@ -233,15 +234,16 @@ class Transport:
             started = time.perf_counter()
             response = await self.client.send(request, stream=True)
             try:
-                log.debug(
-                    "%s: %s %s -> %d %s (%.0f ms)",
-                    self.registry,
-                    method,
-                    loggable(url),
-                    response.status_code,
-                    response.http_version,
-                    (time.perf_counter() - started) * 1000,
-                )
+                if log.isEnabledFor(logging.DEBUG):  # loggable() parses the URL again
+                    log.debug(
+                        "%s: %s %s -> %d %s (%.0f ms)",
+                        self.registry,
+                        method,
+                        loggable(url),
+                        response.status_code,
+                        response.http_version,
+                        (time.perf_counter() - started) * 1000,
+                    )
                 location = response.headers.get("location")
                 if follow_redirects and response.status_code in REDIRECT_STATUSES and location:
                     target = urljoin(url, location)
@@ -269,7 +271,7 @@ class Transport:
                 headers=response.headers,
                 body=body,
                 url=url,
-                cross_origin=origin(url) != self.origin,
+                cross_origin=not self._same_origin(url),
             )
         raise ProtocolError(
             f"more than {self.limits.redirects} redirects",
@@ -319,7 +321,14 @@ class Transport:
         self.stats.bytes_received += size
         return b"".join(chunks)
 
+    def _same_origin(self, url: str) -> bool:
+        """Whether ``url`` is on the registry's origin; most are under its base URL,
+        which says so without parsing them."""
+        return url.startswith(self._base_path) or origin(url) == self.origin
+
     async def _wait_for_host(self, url: str) -> None:
+        if not self._not_before:
+            return  # no host has throttled us: no URL to parse
         not_before = self._not_before.get(origin(url))
         if not_before is not None:
             delay = not_before - self.clock.monotonic()
