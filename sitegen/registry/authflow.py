@@ -13,6 +13,7 @@ redirects by hand), and single flight needs the waiting to happen between reques
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -99,8 +100,11 @@ class AuthFlow:
             )
         # docs/protocol.md item 7: the scope is ours, never the challenge's (GHCR's ping challenge
         # carries a placeholder scope). An empty ``scopes`` asks for none (a login).
-        wanted = canonical_scopes(scopes if scopes is not None else (Scope.repository(repository),))
-        endpoint = "catalog" if CATALOG_SCOPE in [Scope.parse(s) for s in wanted] else "repo"
+        if scopes is None:
+            wanted, endpoint = _pull_scope(repository), "repo"
+        else:
+            wanted = canonical_scopes(scopes)
+            endpoint = "catalog" if CATALOG_SCOPE in [Scope.parse(s) for s in wanted] else "repo"
         base_headers = {"Accept": accept} if accept else {}
         challenge = self._challenges.get(endpoint, ping)
         auth = await self._authorize(challenge, wanted, renew=None)
@@ -282,6 +286,12 @@ class AuthFlow:
                 url=loggable(realm),
             )
         return realm
+
+
+@functools.lru_cache(maxsize=4096)
+def _pull_scope(repository: str) -> tuple[str, ...]:
+    """A repository's pull scope, canonical; made once, not once per request."""
+    return canonical_scopes((Scope.repository(repository),))
 
 
 def _refusal(reply: Reply) -> bool:

@@ -56,6 +56,9 @@ class SingleFlight(Generic[K, V]):
             flight = self._flights.get(key)
             if flight is None:
                 return await self._wait(self._start(key, fetch, owner))
+            done = flight.task
+            if done.done() and not done.cancelled() and done.exception() is None:
+                return done.result()  # a kept result: nothing to wait for
             try:
                 return await self._wait(flight)
             except asyncio.CancelledError:
