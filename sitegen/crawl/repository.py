@@ -229,7 +229,7 @@ class RepositoryCrawler(ManifestLoader):
             if head.digest is None:
                 # No usable Docker-Content-Digest: GET and hash (docs/protocol.md item 17).
                 raw = await self.session.manifest(self.name, tag)
-                self.cache.put(raw.digest, raw.data)
+                self.cache.put(raw.digest, raw.data, verified=True)
                 return await self.load(raw.digest, raw)
             return await self.load(head.digest)
         except RegistryError as exc:
@@ -261,7 +261,7 @@ class RepositoryCrawler(ManifestLoader):
 
         async def fetch() -> RawManifest:
             raw = await self.session.manifest(self.name, digest)
-            self.cache.put(digest, raw.data)
+            self.cache.put(digest, raw.data, verified=True)
             return raw
 
         return await self.ctx.shared(digest, fetch, self.registry)
@@ -271,7 +271,7 @@ class RepositoryCrawler(ManifestLoader):
 
         async def fetch() -> bytes:
             found = await self.session.blob(self.name, digest)
-            self.cache.put(digest, found)
+            self.cache.put(digest, found, verified=True)
             return found
 
         return await self.ctx.shared(digest, fetch, self.registry)

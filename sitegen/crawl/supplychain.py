@@ -121,7 +121,7 @@ class SupplyChainReader:
                     raw = await session.manifest(self.name, digest, max_bytes=self.cap)
                 except TooLarge:
                     raise Skipped(f"not read: over the {self.cap:,}-byte {LIMIT_KEY}") from None
-                self.ctx.cache.put(digest, raw.data)
+                self.ctx.cache.put(digest, raw.data, verified=True)
                 return raw.data
 
             data = await self.ctx.shared(digest, fetch, session.name)
@@ -145,7 +145,7 @@ class SupplyChainReader:
                     found = await session.blob(self.name, digest, max_bytes=cap)
                 except TooLarge:
                     raise Skipped(f"not read: over the {cap:,}-byte {key}") from None
-                self.ctx.cache.put(digest, found)
+                self.ctx.cache.put(digest, found, verified=True)
                 return found
 
             # Shared by digest and cap: a layer read as provenance (the smaller cap) and
@@ -304,7 +304,7 @@ class SupplyChainReader:
             raw = await session.manifest(self.name, tag, max_bytes=self.cap)
         except TooLarge:
             raise Skipped(f"not read: over the {self.cap:,}-byte {LIMIT_KEY}") from None
-        self.ctx.cache.put(raw.digest, raw.data)
+        self.ctx.cache.put(raw.digest, raw.data, verified=True)
         return raw.digest, len(raw.data)
 
     async def _envelopes(self, document: Mapping[str, Any]) -> dict[str, bytes | str]:
