@@ -98,7 +98,19 @@ def rebuild_document(catalog: Catalog) -> RebuildData:
     }
 
 
-def _groups(catalog: Catalog) -> tuple[list[BaseGroup], list[BuiltImage]]:
+_Grouped = tuple[list[BaseGroup], list[BuiltImage]]
+_last: list[tuple[Catalog, _Grouped]] = []  # the last catalog grouped, and its groups
+
+
+def _groups(catalog: Catalog) -> _Grouped:
+    """``_grouped(catalog)``, once per catalog: a build asks for it for the Bases and
+    Rebuild pages, their JSON and the home page. Read only."""
+    if not _last or _last[0][0] is not catalog:
+        _last[:] = [(catalog, _grouped(catalog))]
+    return _last[0][1]
+
+
+def _grouped(catalog: Catalog) -> _Grouped:
     """The bases with the tags built on them (one row per tag and platform), and the
     rows whose provenance left the base ambiguous."""
     hosts = {registry.name: registry.pull_host for registry in catalog.registries}
