@@ -14,7 +14,7 @@ import functools
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
@@ -165,6 +165,14 @@ class _Environment(jinja2.Environment):
             except KeyError:
                 return self.undefined(obj=obj, name=attribute)
         return super().getattr(obj, attribute)
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """A template's globals as a plain dict, not Jinja2's ``ChainMap`` over the
+        environment's: every render, include and import reads them (a context copies
+        them, an import compares their keys), a few times a page, and a ``ChainMap``
+        answers each key by asking each of its maps. The same names and values; the
+        environment's globals are all set before the first template is loaded."""
+        return {**self.globals, **(d or {})}
 
 
 class _RememberedPrettyJson:
