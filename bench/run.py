@@ -116,12 +116,20 @@ class Bench:
         write_config(self.work / "direct.yaml", self.registry.url, concurrency=self.concurrency)
 
     def builds(self) -> None:
-        """Cold, warm, the relay check, then 1% of the tags moved."""
+        """Cold and warm, each also with every page rendered after the crawl (its own
+        cache); the relay check; then 1% of the tags moved."""
         assert self.registry is not None
         runs: dict[str, Any] = {}
-        cache = self.work / "cache"
+        cache, after = self.work / "cache", self.work / "cache-after"
         runs["cold"] = self.sitegen("cold", "proxied.yaml", cache, self.proxy)
+        runs["cold_after"] = self.sitegen(
+            "cold, render after crawl", "proxied.yaml", after, self.proxy, stream=False
+        )
         runs["warm"] = self.sitegen("warm", "proxied.yaml", cache, self.proxy)
+        runs["warm_after"] = self.sitegen(
+            "warm, render after crawl", "proxied.yaml", after, self.proxy, stream=False
+        )
+        shutil.rmtree(after, ignore_errors=True)
         with ProxyProcess(self.registry.url, 0.0) as instant:
             write_config(self.work / "instant.yaml", instant.url, concurrency=self.concurrency)
             direct = self.sitegen("warm, 0 ms, direct", "direct.yaml", cache, None)
@@ -229,8 +237,11 @@ class Bench:
         config: str,
         cache: Path,
         relay: ProxyProcess | None,
+        *,
+        stream: bool = True,
     ) -> dict[str, Any]:
-        """``sitegen build`` in a child process, measured from every side."""
+        """``sitegen build`` in a child process, measured from every side; ``stream``:
+        repositories rendered as their crawl ends (else every page after the crawl)."""
         assert self.log is not None and self.registry is not None
         say(f"sitegen: {label}")
         site, report = self.work / "site", self.work / "report.json"
@@ -246,7 +257,7 @@ class Bench:
                 *("-c", str(self.work / config), "-o", str(site), "--cache-dir", str(cache)),
                 *("--report", str(report)),
             ],
-            env=self.env,
+            env={**self.env, "SITEGEN_STREAM": "1" if stream else "0"},
             cwd=self.work,
         )
         check(measured, f"sitegen build ({label})")

@@ -1,8 +1,11 @@
 """The build pipeline: config -> crawl -> model -> pages -> staged site -> swap.
 
-mkdocs' rule: gather all data first, then write. No request is sent while rendering
-and no site file is written while crawling. Before any request, the output and cache
-directories are checked and locked (one build at a time in each). The crawl state is
+No request is sent while rendering. A repository's pages may be rendered into the
+staging directory as soon as its crawl ends, from what the rest of the catalog most
+likely says of it, and are kept only if that turns out to be what it says
+(``sitegen.site.stream``); everything else is rendered once all data is in. Before any
+request, the output and cache directories are checked and locked (one build at a time
+in each). The crawl state is
 committed together with the site's swap (``sitegen.crawl.state``), so a failed or killed
 build changes nothing a reader can see, and the state always goes with the site.
 """
@@ -12,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,19 +32,15 @@ from sitegen.crawl.cache import Cache
 from sitegen.crawl.cache import lock as lock_cache
 from sitegen.crawl.context import Shard
 from sitegen.crawl.state import DEFAULT_KEEP_BUILDS, State, promote
-from sitegen.model import Catalog, Change
+from sitegen.model import Catalog, Change, Registry, Repository
 from sitegen.registry.client import RegistryClient
 from sitegen.registry.credentials import resolve_credentials
 from sitegen.registry.transport import KINDS, Stats
-from sitegen.site.output import (
-    Staging,
-    check_cache_dir,
-    check_target,
-    recover,
-    site_identity,
-)
+from sitegen.site.output import Staging, check_cache_dir, check_target, recover, site_identity
 from sitegen.site.output import lock as lock_output
-from sitegen.site.write import write_site
+from sitegen.site.stream import Stream, save_guess
+from sitegen.site.workers import PARALLEL_MIN_TAGS, usable_cpus
+from sitegen.site.write import Streamed, render_site, writing
 
 log = logging.getLogger("sitegen.build")
 
@@ -104,6 +104,7 @@ async def gather(
     on_progress: ProgressCallback | None = None,
     interval: float = 1.0,
     shard: Shard | None = None,
+    on_repository: Callable[[Registry, Repository], None] | None = None,
 ) -> tuple[Outcome, Stats]:
     """Crawl every registry (or ``shard``'s share of the repositories) through one
     shared client, reporting progress periodically."""
@@ -123,6 +124,7 @@ async def gather(
                 progress=progress,
                 now=build_time(),
                 shard=shard,
+                on_repository=on_repository,
             )
         finally:
             if reporter is not None:
@@ -161,6 +163,7 @@ def crawl_counted(
     on_progress: ProgressCallback | None = None,
     interval: float = 1.0,
     shard: Shard | None = None,
+    on_repository: Callable[[Registry, Repository], None] | None = None,
 ) -> Crawled:
     """Crawl with the cache and the state of ``cache_dir`` (the state that goes with the
     site ``site``), counted as one more build: a whole build's crawl, or a shard's."""
@@ -178,6 +181,7 @@ def crawl_counted(
             on_progress=on_progress,
             interval=interval,
             shard=shard,
+            on_repository=on_repository,
         )
     )
     return Crawled(cache, state, progress, outcome, stats)
@@ -226,20 +230,56 @@ def _build(
     on_progress: ProgressCallback | None,
     progress_interval: float,
 ) -> BuildResult:
-    """``build`` once the target is checked, both directories locked, leftovers gone."""
-    crawled = crawl_counted(
-        config,
-        cache_dir,
-        site=site_identity(target),
-        transport=transport,
-        on_progress=on_progress,
-        interval=progress_interval,
+    """``build`` once the target is checked, both directories locked, leftovers gone.
+
+    The staging directory is made first: repositories' pages are rendered into it as
+    their crawl ends (``sitegen.site.stream``), and the rest once the catalog is whole.
+    """
+    with writing():
+        stage = Staging(target)
+    try:
+        with Stream(config, stage, cache_dir, min_tags=_stream_from()) as stream:
+            crawled = crawl_counted(
+                config,
+                cache_dir,
+                site=site_identity(target),
+                transport=transport,
+                on_progress=on_progress,
+                interval=progress_interval,
+                on_repository=stream.submit,
+            )
+            streamed = stream.finish()
+        if on_progress is not None:
+            on_progress(crawled.progress, crawled.stats)
+        _warn_recommended(crawled.outcome.catalog)
+        rendering = time.monotonic()
+        count, pruned = _finish(config, stage, crawled, streamed, cache_dir, keep_builds)
+    except BaseException:
+        stage.discard()
+        raise
+    return BuildResult(
+        catalog=crawled.outcome.catalog,
+        pages=count,
+        stats=crawled.stats,
+        cache_hits=crawled.cache.hits,
+        failures=tuple(crawled.progress.failures),
+        seconds=time.monotonic() - started,
+        pruned=pruned,
+        render_seconds=time.monotonic() - rendering,
+        changes=tuple(crawled.outcome.changes),
     )
-    cache, state, progress = crawled.cache, crawled.state, crawled.progress
-    outcome, stats = crawled.outcome, crawled.stats
-    if on_progress is not None:
-        on_progress(progress, stats)
-    for registry in outcome.catalog.registries:
+
+
+def _stream_from() -> float:
+    """How many tags the crawl hands over before their pages are rendered beside it:
+    ``PARALLEL_MIN_TAGS``; never with one CPU, or with ``SITEGEN_STREAM=0``."""
+    if os.environ.get("SITEGEN_STREAM", "").strip() == "0" or usable_cpus() < 2:
+        return math.inf
+    return PARALLEL_MIN_TAGS
+
+
+def _warn_recommended(catalog: Catalog) -> None:
+    for registry in catalog.registries:
         for repo in registry.repositories:
             if repo.recommended_missing and not repo.error:
                 # A config mistake, not a registry failure: the page says so too.
@@ -249,37 +289,38 @@ def _build(
                     repo.name,
                     repo.recommended_tag,
                 )
-    rendering = time.monotonic()
+
+
+def _finish(
+    config: Config,
+    stage: Staging,
+    crawled: Crawled,
+    streamed: Mapping[tuple[str, str], Streamed],
+    cache_dir: Path | None,
+    keep_builds: int,
+) -> tuple[int, int]:
+    """Render the rest of the site, swap it in with its state; prune the cache. Return
+    the pages and the cache entries pruned."""
+    outcome, cache, state = crawled.outcome, crawled.cache, crawled.state
     expired: list[str] = []
-    before_swap = None
     if cache_dir is not None:
         expired = update_state(state, outcome, cache, keep_builds)
-
-        def before_swap(stage: Staging) -> None:
+    with writing():
+        count = render_site(
+            config, outcome.catalog, stage, stored_documents=cache.stored, streamed=streamed
+        )
+        if cache_dir is not None:
             state.prepare(cache_dir, site=stage.identity)
-
-    count = write_site(
-        config, outcome.catalog, target, before_swap=before_swap, stored_documents=cache.stored
-    )
-    render_seconds = time.monotonic() - rendering
-    pruned = 0
-    if cache_dir is not None:
-        promote(cache_dir)
-        # Only now: until the new state is in place, the old one may still name them.
-        pruned = cache.prune(expired)
-        if pruned:
-            log.info("cache: removed %d entries unused for %d builds", pruned, keep_builds)
-    return BuildResult(
-        catalog=outcome.catalog,
-        pages=count,
-        stats=stats,
-        cache_hits=cache.hits,
-        failures=tuple(progress.failures),
-        seconds=time.monotonic() - started,
-        pruned=pruned,
-        render_seconds=render_seconds,
-        changes=tuple(outcome.changes),
-    )
+        stage.commit()
+    if cache_dir is None:
+        return count, 0
+    promote(cache_dir)
+    save_guess(cache_dir, outcome.catalog)
+    # Only now: until the new state is in place, the old one may still name them.
+    pruned = cache.prune(expired)
+    if pruned:
+        log.info("cache: removed %d entries unused for %d builds", pruned, keep_builds)
+    return count, pruned
 
 
 def report(result: BuildResult) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from sitegen.errors import RegistryError
 from sitegen.model import (
     Catalog,
     Change,
+    Registry,
+    Repository,
 )
 from sitegen.oci.masking import Masker, Secrets
 from sitegen.registry.flight import SingleFlight
@@ -123,6 +125,9 @@ class CrawlContext:
     supply_chain_cap: int = 4 << 20  # limits.supply_chain_bytes
     sbom_cap: int = 64 << 20  # limits.sbom_bytes: one SBOM layer
     shard: Shard | None = None  # crawl only this share of the repositories
+    # Called with each repository as its crawl ends (its registry's name and pull host
+    # alone: the registry is not done yet); not for one shown from an earlier build.
+    on_repository: Callable[[Registry, Repository], None] | None = None
 
     def owns(self, registry: str, repository: str) -> bool:
         """Whether this crawl takes ``registry``'s ``repository`` (its shard's, or all)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 
 from sitegen.config import (
@@ -54,11 +54,14 @@ async def crawl(
     progress: Progress | None = None,
     now: str = "",
     shard: Shard | None = None,
+    on_repository: Callable[[Registry, Repository], None] | None = None,
 ) -> Outcome:
     """Crawl every configured registry in parallel (with a ``shard``, only its share of
-    the repositories). ``now`` stamps successful crawls."""
+    the repositories). ``now`` stamps successful crawls; ``on_repository`` is given each
+    repository as its crawl ends."""
     context = CrawlContext(cache, state or State(), progress or Progress(), now, config.site.masker)
     context.shard = shard
+    context.on_repository = on_repository
     context.progress.registries_total = len(config.registries)
     context.started = asyncio.get_running_loop().time()
     context.build_budget = config.limits.build_time_budget
@@ -166,7 +169,9 @@ async def _crawl_registry(
     vendor = VendorListings(session, ctx, [repo.name for repo in repo_configs])
     runs = {
         asyncio.ensure_future(
-            RepositoryCrawler(rc, session, repo, ctx, referrers, vendor).run(outcome)
+            _handed_over(
+                rc, ctx, RepositoryCrawler(rc, session, repo, ctx, referrers, vendor).run(outcome)
+            )
         ): repo
         for repo in repo_configs
     }
@@ -193,6 +198,16 @@ async def _crawl_registry(
         outcome.runs[rc.name] = RegistryRun(ctx.now, round(loop.time() - started, 3))
     repositories = tuple(sorted(crawled, key=lambda r: r.name))
     return _crawled(rc, ctx, repositories, error, listed, outcome.runs.get(rc.name))
+
+
+async def _handed_over(
+    rc: RegistryConfig, ctx: CrawlContext, crawling: Awaitable[Repository]
+) -> Repository:
+    """A repository's crawl; its result handed to ``ctx.on_repository`` as it ends."""
+    repository = await crawling
+    if ctx.on_repository is not None and not repository.stale_since:
+        ctx.on_repository(Registry(name=rc.name, url="", pull_host=rc.pull_host), repository)
+    return repository
 
 
 def _crawled(

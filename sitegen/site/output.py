@@ -190,6 +190,19 @@ class Staging:
         self._root = str(self.root)
         self._made: set[str] = {self._root}
 
+    @classmethod
+    def at(cls, root: Path, target: Path) -> Staging:
+        """The staging directory ``root`` another process made for ``target`` (a render
+        process writes into it)."""
+        stage = cls.__new__(cls)
+        stage.target, stage.root, stage._root = target, root, str(root)
+        stage._made = {stage._root}
+        return stage
+
+    def forget(self, directory: str) -> None:
+        """``directory`` was removed: make it again before writing into it."""
+        self._made.discard(directory)
+
     @property
     def identity(self) -> str | None:
         """The staged site's ``site_identity``: it stays the same once swapped in."""

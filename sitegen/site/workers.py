@@ -47,7 +47,14 @@ def worker_count(catalog: Catalog) -> int:
         return 1
     if catalog.tag_count < PARALLEL_MIN_TAGS:
         return 1
-    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
+    return max(1, min(usable_cpus(), MAX_WORKERS))
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def assign_shards(weights: list[int], shards: int) -> list[int]:
@@ -148,14 +155,19 @@ def _work(shard: Shard, number: int, channel: Connection) -> None:
     try:
         summary = shard(number)
     except BaseException as exc:  # every failure goes back to the parent
-        text = traceback.format_exc()
-        try:
-            pickle.dumps(exc)
-            error: BaseException = exc
-        except Exception:  # an exception that cannot be pickled
-            error = RuntimeError(f"{type(exc).__name__}: {exc}")
-        channel.send(("failed", (error, text)))
+        channel.send(("failed", failure(exc)))
     else:
         channel.send(("done", summary))
     finally:
         channel.close()
+
+
+def failure(exc: BaseException) -> tuple[BaseException, str]:
+    """A worker's failure as it goes back to its parent: the exception (or, one that
+    cannot be pickled, its text) and the traceback."""
+    text = traceback.format_exc()
+    try:
+        pickle.dumps(exc)
+    except Exception:  # an exception that cannot be pickled
+        return RuntimeError(f"{type(exc).__name__}: {exc}"), text
+    return exc, text

@@ -3,24 +3,24 @@ search, and swapped into place as a whole (``output.py``)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sitegen.config import Config
 from sitegen.errors import OutputError
 from sitegen.files import describe
-from sitegen.model import Catalog
+from sitegen.model import Catalog, Repository
 from sitegen.site import paths, search
 from sitegen.site.feeds import feeds
-from sitegen.site.output import (
-    Staging,
-    staging,
-)
+from sitegen.site.output import Staging, staging
 from sitegen.site.pages.bases import bases_page, rebuild_document
-from sitegen.site.pages.catalog import Page, catalog_document, page_units
+from sitegen.site.pages.catalog import Page, PageUnit, catalog_document, page_units
+from sitegen.site.pages.inputs import RepositoryInputs
 from sitegen.site.pages.packages import package_files, package_index
 from sitegen.site.pages.sbom import downloads as sbom_downloads
 from sitegen.site.pages.repository import tag_data_file
@@ -58,97 +58,173 @@ def write_site(
     Any ``OSError`` (a full or read-only disk) becomes an ``OutputError`` naming the
     path and the reason; the staging directory is removed and the site in place kept.
     """
+    with writing():
+        with staging(target, before_swap) as stage:
+            return render_site(
+                config, catalog, stage, workers=workers, stored_documents=stored_documents
+            )
+
+
+@contextlib.contextmanager
+def writing() -> Iterator[None]:
+    """An ``OSError`` while writing the site, as the ``OutputError`` that says so."""
     try:
-        return _write_site(config, catalog, target, workers, before_swap, stored_documents)
+        yield
     except OSError as exc:
         raise OutputError(
             f"cannot write the site: {describe(exc)}; the site in place was not changed"
         ) from None
 
 
-def _write_site(
+@dataclass(frozen=True, slots=True)
+class Streamed:
+    """A repository's pages rendered before the catalog was complete
+    (``sitegen.site.stream``): from what, and what was written."""
+
+    repository: Repository
+    inputs: RepositoryInputs
+    rendered: Rendered
+
+    def matches(self, unit: PageUnit) -> bool:
+        """Its pages are ``unit``'s: the same repository object, with equal inputs."""
+        return self.repository is unit.repository and self.inputs == unit.inputs
+
+
+def render_site(
     config: Config,
     catalog: Catalog,
-    target: Path,
-    workers: int | None,
-    before_swap: Callable[[Staging], None] | None,
-    stored_documents: Documents | None,
+    stage: Staging,
+    *,
+    workers: int | None = None,
+    stored_documents: Documents | None = None,
+    streamed: Mapping[tuple[str, str], Streamed] | None = None,
 ) -> int:
+    """Render the whole site into ``stage`` (see ``write_site``); return its pages.
+
+    ``streamed``: repositories already rendered into ``stage``, by registry and name.
+    Those rendered from the inputs they have in ``catalog`` are kept as they are; the
+    files of the others are removed, and they are rendered again.
+    """
     renderer = Renderer(config.site)
     _, static_dir = default_theme()
     limit = config.limits.site_pages
     timeline = Timeline(catalog)
     packages = package_index(catalog)
     units = page_units(catalog, timeline, packages)
+    rendered, leftover = _kept(units, streamed or {})
+    for files in leftover:
+        discard(stage, files)
+    done = {r.unit for r in rendered}
     shards = worker_count(catalog) if workers is None else max(1, workers)
-    owners = assign_shards([unit.weight for unit in units], shards)
-    with staging(target, before_swap) as stage:
+    owners = assign_shards([0 if n in done else u.weight for n, u in enumerate(units)], shards)
 
-        def render_shard(shard: int) -> list[_Rendered]:
-            """Build and render the shard's units: what the parent needs of each."""
-            done: list[_Rendered] = []
-            count = 0
-            for number, unit in enumerate(units):
-                if owners[number] != shard:
-                    continue
-                page_paths: list[str] = []
-                indexed: list[search.Entry] = []
-                for page in unit.pages():
-                    count += 1
-                    if count > limit:
-                        raise _too_many_pages(limit)
-                    _write_page(stage, renderer, page)
-                    page_paths.append(page.path)
-                    # Only what the search index reads: whole pages (with their data)
-                    # would hold every tag page of the site in memory.
-                    indexed.extend(search.entries([page]))
-                done.append(_Rendered(number, page_paths, indexed))
-            return done
-
-        with RenderWorkers(shards, render_shard) as pool:
-            rendered = render_shard(0)
-            for summary in pool.wait().values():
-                rendered.extend(summary)
-        rendered.sort(key=lambda r: r.unit)
-        page_paths = [path for r in rendered for path in r.paths]
-        indexed = [page for r in rendered for page in r.indexed]
-        count = len(page_paths)
-        if count > limit:
-            raise _too_many_pages(limit)
-        documents: list[tuple[str, object]] = [
-            (paths.CATALOG_FILE, catalog_document(catalog)),
-            (paths.REBUILD_FILE, rebuild_document(catalog)),
-            (paths.BASES_FILE, bases_page(catalog).data),
+    def render_shard(shard: int) -> list[Rendered]:
+        """Build and render the shard's units: what the parent needs of each."""
+        budget = PageBudget(limit, sum(len(r.paths) for r in rendered))
+        return [
+            render_unit(stage, renderer, number, unit.pages(), budget)
+            for number, unit in enumerate(units)
+            if owners[number] == shard and number not in done
         ]
-        for path, document in documents:
-            text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-            stage.write(path, text)
-        for path, text in package_files(packages):
-            stage.write(path, text)
-        _write_downloads(stage, catalog, stored_documents)
-        for path, xml in feeds(catalog, timeline, renderer):
-            stage.write(path, xml)
-        stage.write(paths.STAMP_FILE, stamp_script(catalog, config.site.stale_after))
-        stage.write(paths.NOT_FOUND_FILE, renderer.not_found())
-        stage.write(paths.NO_JEKYLL_FILE, "")
-        if config.site.url:
-            for name, text in sitemaps(renderer, config.site.url, page_paths).items():
-                stage.write(name, text)
-        stage.copy_tree(static_dir, paths.STATIC_DIR)
-        theme_static = config.site.theme_dir / "static" if config.site.theme_dir else None
-        if theme_static is not None and theme_static.is_dir():
-            stage.copy_tree(theme_static, paths.STATIC_DIR)
-        search.build_index(search.searchable(indexed), stage.root, previous=target)
+
+    with RenderWorkers(shards, render_shard) as pool:
+        rendered.extend(render_shard(0))
+        for summary in pool.wait().values():
+            rendered.extend(summary)
+    rendered.sort(key=lambda r: r.unit)
+    page_paths = [path for r in rendered for path in r.paths]
+    indexed = [page for r in rendered for page in r.indexed]
+    count = len(page_paths)
+    PageBudget(limit, count)
+    documents: list[tuple[str, object]] = [
+        (paths.CATALOG_FILE, catalog_document(catalog)),
+        (paths.REBUILD_FILE, rebuild_document(catalog)),
+        (paths.BASES_FILE, bases_page(catalog).data),
+    ]
+    for path, document in documents:
+        text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        stage.write(path, text)
+    for path, text in package_files(packages):
+        stage.write(path, text)
+    _write_downloads(stage, catalog, stored_documents)
+    for path, xml in feeds(catalog, timeline, renderer):
+        stage.write(path, xml)
+    stage.write(paths.STAMP_FILE, stamp_script(catalog, config.site.stale_after))
+    stage.write(paths.NOT_FOUND_FILE, renderer.not_found())
+    stage.write(paths.NO_JEKYLL_FILE, "")
+    if config.site.url:
+        for name, text in sitemaps(renderer, config.site.url, page_paths).items():
+            stage.write(name, text)
+    stage.copy_tree(static_dir, paths.STATIC_DIR)
+    theme_static = config.site.theme_dir / "static" if config.site.theme_dir else None
+    if theme_static is not None and theme_static.is_dir():
+        stage.copy_tree(theme_static, paths.STATIC_DIR)
+    search.build_index(search.searchable(indexed), stage.root, previous=stage.target)
     return count
 
 
+def _kept(
+    units: list[PageUnit], streamed: Mapping[tuple[str, str], Streamed]
+) -> tuple[list[Rendered], list[list[str]]]:
+    """The streamed repositories kept, as rendered units; the files of the others."""
+    kept: list[Rendered] = []
+    used: set[tuple[str, str]] = set()
+    for number, unit in enumerate(units):
+        if unit.repository is None or unit.inputs is None:
+            continue
+        key = (unit.inputs.registry, unit.repository.name)
+        found = streamed.get(key)
+        if found is not None and found.matches(unit):
+            kept.append(replace(found.rendered, unit=number))
+            used.add(key)
+    leftover = [found.rendered.files for key, found in streamed.items() if key not in used]
+    if streamed:
+        log.info("rendered during the crawl: %d repositories kept, %d rendered again",
+                 len(used), len(leftover))
+    return kept, leftover
+
+
 @dataclass(frozen=True, slots=True)
-class _Rendered:
-    """One rendered page unit: its number, its pages' paths and search records."""
+class Rendered:
+    """One rendered page unit: its number, its files, its pages' paths and search
+    records (only what the search index reads: whole pages, with their data, would
+    hold every tag page of the site in memory)."""
 
     unit: int
-    paths: list[str]
-    indexed: list[search.Entry]
+    files: list[str] = field(default_factory=list)  # relative to the site's root
+    paths: list[str] = field(default_factory=list)
+    indexed: list[search.Entry] = field(default_factory=list)
+
+
+class PageBudget:
+    """Counts pages against ``limits.site_pages``."""
+
+    def __init__(self, limit: int, count: int = 0) -> None:
+        self.limit = limit
+        self.count = count
+        self.take(0)
+
+    def take(self, pages: int = 1) -> None:
+        """Count ``pages`` more; raise once the site would be over its limit."""
+        self.count += pages
+        if self.count > self.limit:
+            raise OutputError(
+                f"the site would have more than {self.limit} pages; narrow "
+                "the repositories or tags shown, or raise limits.site_pages"
+            )
+
+
+def render_unit(
+    stage: Staging, renderer: Renderer, number: int, pages: Iterable[Page], budget: PageBudget
+) -> Rendered:
+    """Render and write unit ``number``'s pages."""
+    done = Rendered(number)
+    for page in pages:
+        budget.take()
+        done.files.extend(write_page(stage, renderer, page))
+        done.paths.append(page.path)
+        done.indexed.extend(search.entries([page]))
+    return done
 
 
 def _write_downloads(stage: Staging, catalog: Catalog, stored: Documents | None) -> None:
@@ -163,17 +239,36 @@ def _write_downloads(stage: Staging, catalog: Catalog, stored: Documents | None)
         stage.write(path, data)
 
 
-def _too_many_pages(limit: int) -> OutputError:
-    return OutputError(
-        f"the site would have more than {limit} pages; narrow "
-        "the repositories or tags shown, or raise limits.site_pages"
-    )
-
-
-def _write_page(stage: Staging, renderer: Renderer, page: Page) -> None:
-    """One page's files: its HTML, its JSON, and a repository's tag data."""
-    stage.write(f"{page.path}{paths.PAGE_HTML}", renderer.html(page))
-    stage.write(f"{page.path}{paths.PAGE_JSON}", renderer.json(page))
+def write_page(stage: Staging, renderer: Renderer, page: Page) -> list[str]:
+    """One page's files: its HTML, its JSON, and a repository's tag data; return each
+    file's place in the site."""
+    files = [
+        (f"{page.path}{paths.PAGE_HTML}", renderer.html(page)),
+        (f"{page.path}{paths.PAGE_JSON}", renderer.json(page)),
+    ]
     data_file = tag_data_file(page)
     if data_file is not None:
-        stage.write(*data_file)
+        files.append(data_file)
+    for relative, text in files:
+        stage.write(relative, text)
+    return [relative for relative, _ in files]
+
+
+def discard(stage: Staging, files: list[str]) -> None:
+    """Remove files written earlier (a streamed repository's pages that do not stand)
+    and the directories that leaves empty."""
+    root = str(stage.root)
+    directories: set[str] = set()
+    for relative in files:
+        path = os.path.join(root, relative)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        directories.add(os.path.dirname(path))
+    for directory in sorted(directories, key=len, reverse=True):
+        while directory.startswith(root + os.sep):
+            try:
+                os.rmdir(directory)
+            except OSError:  # not empty
+                break
+            stage.forget(directory)
+            directory = os.path.dirname(directory)

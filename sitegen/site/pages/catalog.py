@@ -31,11 +31,11 @@ from sitegen.site import paths
 from sitegen.site.markup import excerpt, render_markdown
 from sitegen.site.pages.bases import bases_page, rebuild_document, rebuild_page
 from sitegen.site.pages.history import Timeline, changes_page, health_page
-from sitegen.site.pages.manifest import manifest_kind, manifest_pages
+from sitegen.site.pages.inputs import CatalogInputs, RepositoryInputs, repository_unit
+from sitegen.site.pages.manifest import manifest_kind
 from sitegen.site.pages.packages import PackageIndex, package_index, package_pages
 from sitegen.site.pages.page import SCHEMA_VERSION, Locations, Page
-from sitegen.site.pages.repository import PAGE_SIZE, description, repository_pages, tag_rows
-from sitegen.site.pages.searchrecord import badge_tokens
+from sitegen.site.pages.repository import PAGE_SIZE, description
 from sitegen.site.pages.shapes import (
     CatalogDocument,
     CatalogImage,
@@ -70,6 +70,9 @@ class PageUnit:
 
     weight: int
     pages: Callable[[], Iterator[Page]]
+    # A repository's unit: the repository and what its pages read of the rest.
+    repository: Repository | None = None
+    inputs: RepositoryInputs | None = None
 
 
 def page_units(
@@ -78,7 +81,7 @@ def page_units(
     """The site's pages as units, in page order; building a unit builds only its pages.
     ``packages``: the catalog's package index, when the caller has built it already."""
     timeline = timeline or Timeline(catalog)
-    locations = digest_locations(catalog)
+    inputs = CatalogInputs(catalog, timeline, digest_locations(catalog))
     index = packages if packages is not None else package_index(catalog)
 
     def site_pages() -> Iterator[Page]:
@@ -92,29 +95,17 @@ def page_units(
     def registry_unit(registry: Registry) -> Iterator[Page]:
         yield registry_page(registry)
 
-    def repository_unit(registry: Registry, repository: Repository) -> Iterator[Page]:
-        rows = tag_rows(registry, repository, catalog.default_platform, catalog.bases)
-        yield from repository_pages(registry, repository, rows, timeline)
-        badges = {row["digest"]: badge_tokens(row) for row in rows}
-        yield from manifest_pages(
-            registry,
-            repository,
-            locations,
-            timeline,
-            catalog.default_platform,
-            catalog.bases,
-            badges,
-        )
-        yield from timeline.diff_pages(registry, repository)
-
     units = [PageUnit(6, site_pages), PageUnit(1 + len(index.packages), lambda: package_pages(index))]
     for registry in catalog.registries:
         units.append(PageUnit(1, functools.partial(registry_unit, registry)))
         for repository in registry.repositories:
+            found = inputs(registry, repository)
             units.append(
                 PageUnit(
                     1 + len(repository.tags) + len(repository.manifests),
-                    functools.partial(repository_unit, registry, repository),
+                    functools.partial(repository_unit, repository, found),
+                    repository,
+                    found,
                 )
             )
     return units

@@ -8,7 +8,7 @@ show their own history and link to diffs: between a tag's previous and current d
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
 from sitegen.model import Catalog, Change, Manifest, Registry, Repository
@@ -43,8 +43,11 @@ _VERBS = {
 class Timeline:
     """The change history of a catalog, indexed for the pages that show it."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, base_paths: Mapping[str, str] | None = None) -> None:
+        """``base_paths``: the page of each base tag that ``base-moved`` changes name, for
+        a catalog that does not hold those bases (one repository's share of it)."""
         self.catalog = catalog
+        self.base_paths = base_paths
         self.repositories: dict[tuple[str, str], Repository] = {
             (registry.name, repo.name): repo
             for registry in catalog.registries
@@ -141,12 +144,14 @@ class Timeline:
             "new": change.new,
             "diff_path": diff,
             "base": change.base,
-            "base_path": self._base_path(change.base),
+            "base_path": self.base_path(change.base),
         }
 
-    def _base_path(self, base: str) -> str:
+    def base_path(self, base: str) -> str:
         """The page of a ``base-moved`` change's base tag (``registry/name:tag``), while
         it is shown."""
+        if self.base_paths is not None:
+            return self.base_paths.get(base, "")
         registry, _, rest = base.partition("/")
         name, _, tag = rest.rpartition(":")
         repo = self.repositories.get((registry, name))

@@ -1,0 +1,345 @@
+"""Render each repository's pages while the crawl goes on, on another core.
+
+A repository's pages depend on the repository and on its ``RepositoryInputs``: what
+other repositories decide about it (where else its digests are tagged, its images'
+bases, its history). The crawl hands each repository over as soon as it is done;
+its inputs are guessed then from the previous build's catalog (kept in the cache
+directory as ``render-guess.json``) with the repository's own tags, and a separate
+process renders its pages into the staging directory while the crawl goes on.
+
+Once the whole catalog is known, the site is rendered as usual, except that a
+repository streamed with exactly the inputs it turns out to have (and the very
+repository object the catalog holds) is not rendered again. A wrong guess costs the
+files of that repository, removed and rendered again; never a different site. A
+nightly build in which little changed keeps almost everything it streamed.
+
+The process is started (``spawn``: the crawl's process has threads and sockets by
+then) once the repositories handed over hold ``min_tags`` tags: a small site renders
+in about a second after the crawl and is not worth a process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copyreg
+import io
+import logging
+import multiprocessing
+import os
+import pickle
+import queue
+import threading
+import types
+from collections import defaultdict
+from dataclasses import replace
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sitegen import modeljson
+from sitegen.config import Config, SiteConfig
+from sitegen.errors import FileRefused, OutputError
+from sitegen.files import read_limited
+from sitegen.model import Catalog, Registry, Repository
+from sitegen.site import paths, search
+from sitegen.site.output import Staging
+from sitegen.site.pages.catalog import digest_locations
+from sitegen.site.pages.history import Timeline
+from sitegen.site.pages.inputs import CatalogInputs, RepositoryInputs, repository_unit
+from sitegen.site.pages.shapes import Location
+from sitegen.site.render import Renderer
+from sitegen.site.workers import failure
+from sitegen.site.write import PageBudget, Rendered, Streamed, render_unit
+
+log = logging.getLogger("sitegen.site")
+
+GUESS_FILE = "render-guess.json"
+MAX_GUESS_BYTES = 256 << 20
+
+Key = tuple[str, str]  # (registry, repository)
+
+
+# -- the guess: last build's catalog -----------------------------------------------------
+
+
+def save_guess(cache_dir: Path, catalog: Catalog) -> None:
+    """Keep what the next build's guess needs of ``catalog``: its registries and
+    repositories with their tags alone, its history, old manifests and bases."""
+    kept = replace(
+        catalog,
+        registries=tuple(
+            replace(
+                registry,
+                repositories=tuple(
+                    Repository(name=repo.name, tags=repo.tags) for repo in registry.repositories
+                ),
+            )
+            for registry in catalog.registries
+        ),
+    )
+    path = cache_dir / GUESS_FILE
+    temporary = path.with_name(f".{GUESS_FILE}.{os.getpid()}")
+    try:
+        temporary.write_bytes(modeljson.dumps(kept))
+        temporary.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        log.debug("cache: cannot keep %s (%s)", GUESS_FILE, exc)
+
+
+def load_guess(path: Path | None) -> Catalog | None:
+    """The catalog ``save_guess`` kept at ``path``, or None (none, unreadable, another
+    version): only a guess, so any doubt is no guess."""
+    if path is None:
+        return None
+    try:
+        return modeljson.loads(read_limited(path, MAX_GUESS_BYTES))
+    except (OSError, FileRefused, ValueError) as exc:
+        log.debug("cache: no render guess (%s)", exc)
+        return None
+
+
+class Guess:
+    """Each repository's likely inputs: the previous build's, with its own tags now.
+    ``registries``: their names in the config's order (the catalog's)."""
+
+    def __init__(self, site: SiteConfig, registries: list[str], previous: Catalog | None) -> None:
+        self.order = {name: n for n, name in enumerate(registries)}
+        catalog = previous or Catalog(title="", registries=())
+        catalog = replace(catalog, default_platform=site.default_platform)
+        self.locations = digest_locations(catalog)
+        self.previous = CatalogInputs(catalog, Timeline(catalog), self.locations)
+
+    def __call__(self, registry: Registry, repo: Repository) -> RepositoryInputs:
+        """The inputs ``repo`` of ``registry`` (its name and pull host) will likely have."""
+        before = self.previous(registry, repo)
+        place = (self.order.get(registry.name, len(self.order)), repo.name)
+        own: dict[str, list[Location]] = defaultdict(list)
+        for tag in repo.tags:
+            own[tag.digest].append(
+                {
+                    "registry": registry.name,
+                    "repository": repo.name,
+                    "tag": tag.name,
+                    "path": paths.tag_path(registry.name, repo.name, tag.name),
+                }
+            )
+        return replace(
+            before,
+            locations={d: self._merged(self.locations.get(d, []), own[d], place) for d in sorted(own)},
+        )
+
+    def _merged(
+        self, before: list[Location], own: list[Location], place: tuple[int, str]
+    ) -> list[Location]:
+        """Where a digest was tagged elsewhere, with the repository's own tags now, in
+        the catalog's order (registries as configured, repositories by name)."""
+        others = [
+            entry
+            for entry in before
+            if (entry["registry"], entry["repository"]) != (own[0]["registry"], own[0]["repository"])
+        ]
+        at = 0
+        while at < len(others) and self._place(others[at]) < place:
+            at += 1
+        return [*others[:at], *own, *others[at:]]
+
+    def _place(self, entry: Location) -> tuple[int, str]:
+        return (self.order.get(entry["registry"], len(self.order)), entry["repository"])
+
+
+# -- the process that renders during the crawl -------------------------------------------
+
+
+class Stream:
+    """Hands finished repositories to a rendering process during the crawl.
+
+    ``submit`` is called from the crawl's event loop and never blocks it: a thread
+    sends (and pickles) the repositories. ``finish`` waits for the process to render
+    what it was given and returns what it rendered. Leaving the block early stops it.
+    """
+
+    def __init__(
+        self, config: Config, stage: Staging, cache_dir: Path | None, *, min_tags: float
+    ) -> None:
+        self.config = config
+        self.stage = stage
+        self.guess_file = cache_dir / GUESS_FILE if cache_dir is not None else None
+        self.min_tags = min_tags
+        self.submitted: dict[Key, Repository] = {}
+        self._tags = 0
+        self._backlog: list[tuple[Registry, Repository]] = []
+        self._queue: queue.SimpleQueue[tuple[Registry, Repository] | None] = queue.SimpleQueue()
+        self._process: BaseProcess | None = None
+        self._sender: threading.Thread | None = None
+        self._results: Connection | None = None
+        self._units: Connection | None = None
+        self._error: Exception | None = None
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop()
+
+    def submit(self, registry: Registry, repo: Repository) -> None:
+        """A repository whose crawl is done (not one shown from an earlier build)."""
+        if repo.error or repo.stale_since:
+            return
+        self.submitted[(registry.name, repo.name)] = repo
+        self._tags += len(repo.tags)
+        if self._process is None:
+            self._backlog.append((registry, repo))
+            if self._tags < self.min_tags:
+                return
+            self._start()
+            for item in self._backlog:
+                self._queue.put(item)
+            self._backlog = []
+            return
+        self._queue.put((registry, repo))
+
+    def finish(self) -> dict[Key, Streamed]:
+        """Everything the process rendered, once it has rendered all it was given."""
+        if self._process is None:
+            return {}
+        self._queue.put(None)
+        assert self._sender is not None and self._results is not None
+        self._sender.join()
+        if self._error is not None:
+            self._stop()
+            raise self._error
+        try:
+            outcome, value = pickle.loads(self._results.recv_bytes())  # noqa: S301 (ours)
+        except EOFError:
+            self._process.join()
+            code = self._process.exitcode
+            self._stop()
+            raise OutputError(f"the render process ended unexpectedly (exit code {code})") from None
+        self._stop()
+        if outcome == "failed":
+            error, text = value
+            error.add_note(f"in the render process:\n{text}")
+            raise error
+        done: dict[Key, Streamed] = {}
+        for key, (inputs, rendered) in value.items():
+            done[key] = Streamed(self.submitted[key], inputs, rendered)
+        return done
+
+    def _start(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        units_in, units_out = context.Pipe(duplex=False)
+        results_in, results_out = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_serve,
+            args=(
+                units_in,
+                results_out,
+                self.config.site,
+                [registry.name for registry in self.config.registries],
+                self.guess_file,
+                (self.stage.root, self.stage.target, self.config.limits.site_pages),
+            ),
+            name="sitegen-render-stream",
+            daemon=True,
+        )
+        self._process.start()
+        units_in.close()
+        results_out.close()
+        self._units, self._results = units_out, results_in
+        self._sender = threading.Thread(target=self._send, name="sitegen-stream", daemon=True)
+        self._sender.start()
+
+    def _send(self) -> None:
+        """The thread that sends each repository to the process, then the end. A
+        repository that cannot be sent ends the process's input: ``finish`` raises."""
+        assert self._units is not None
+        while True:
+            item = self._queue.get()
+            try:
+                self._units.send_bytes(_pickled(item))
+            except OSError:  # the process is gone: ``finish`` says why
+                return
+            except Exception as exc:
+                self._error = exc
+                self._units.close()
+                return
+            if item is None:
+                return
+
+    def _stop(self) -> None:
+        """Stop the process (if still running), then the thread; idempotent."""
+        process, self._process = self._process, None
+        if process is not None:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+        if self._sender is not None:
+            self._queue.put(None)  # a thread still sending fails: the process is gone
+            self._sender.join()
+            self._sender = None
+        for channel in (self._units, self._results):
+            if channel is not None:
+                channel.close()
+        self._units = self._results = None
+
+
+def _pickled(value: object) -> bytes:
+    """``value`` pickled, with the model's read-only mappings (``MappingProxyType``,
+    which pickle refuses) sent as what they wrap, and read back read-only."""
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = copyreg.dispatch_table.copy()
+    pickler.dispatch_table[types.MappingProxyType] = _proxy
+    pickler.dump(value)
+    return out.getvalue()
+
+
+def _proxy(mapping: types.MappingProxyType[Any, Any]) -> tuple[Any, tuple[dict[Any, Any]]]:
+    return _read_only, (dict(mapping),)
+
+
+def _read_only(mapping: dict[Any, Any]) -> types.MappingProxyType[Any, Any]:
+    return types.MappingProxyType(mapping)
+
+
+def _serve(
+    units: Connection,
+    results: Connection,
+    site: SiteConfig,
+    registries: list[str],
+    guess_file: Path | None,
+    into: tuple[Path, Path, int],
+) -> None:
+    """The render process: guess the inputs of each repository it is sent and render
+    its pages into the staging directory ``into`` (root, target, page limit); at the
+    end, send back the inputs and what was written of each."""
+    try:
+        renderer = Renderer(site)
+        root, target, limit = into
+        stage = Staging.at(root, target)
+        budget = PageBudget(limit)
+        guess = Guess(site, registries, load_guess(guess_file))
+        done: dict[Key, tuple[RepositoryInputs, Rendered]] = {}
+        while (item := pickle.loads(units.recv_bytes())) is not None:  # noqa: S301 (ours)
+            registry, repo = item
+            inputs = guess(registry, repo)
+            pages = repository_unit(repo, inputs)
+            done[(registry.name, repo.name)] = (
+                inputs,
+                render_unit(stage, renderer, 0, pages, budget),
+            )
+    except BaseException as exc:  # every failure goes back to the parent
+        results.send_bytes(_pickled(("failed", failure(exc))))
+    else:
+        results.send_bytes(_pickled(("done", done)))
+    finally:
+        results.close()

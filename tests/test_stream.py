@@ -1,0 +1,153 @@
+"""Repositories rendered while the crawl goes on (``sitegen.site.stream``), against the
+real registry: the site is the one a build that renders after its crawl writes, file
+for file, whether the guess of each repository's inputs held or not (a cold build, a
+night in which tags and a base moved, a guess file from another night or garbage),
+and a failure in the render process fails the build and keeps the old site."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import jinja2
+import pytest
+
+import sitegen.build
+from lab.registry import RunningRegistry, running_registry
+from lab.samples import push_samples, release_update
+from sitegen.build import build
+from sitegen.config import load_config
+from sitegen.site.stream import GUESS_FILE
+from tests.helpers import tree, write_config
+
+STAMP = "api/stamp.js"  # holds the crawls' durations: the one file two builds differ in
+KEPT = re.compile(r"rendered during the crawl: (\d+) repositories kept, (\d+) rendered again")
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
+    work = tmp_path_factory.mktemp("stream-registry")
+    with running_registry(work) as running:
+        push_samples(running)
+        yield running
+
+
+def _config(tmp_path: Path, registry: RunningRegistry, theme: Path | None = None) -> Path:
+    # Two registries over the same repositories: digests tagged in several places.
+    site = f"site:\n  theme_dir: {theme}\n" if theme else ""
+    return write_config(
+        tmp_path,
+        f"{site}registries:\n  - name: lab\n    url: {registry.url}\n"
+        "  - name: again\n"
+        f"    url: {registry.url}\n    repositories: [apps/web, tools/cli, base/alpine]\n",
+    )
+
+
+class Builds:
+    """The same nights built twice: streamed (from the first repository on) and with
+    every page rendered after the crawl, each with its own cache."""
+
+    def __init__(self, tmp_path: Path, config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.tmp_path = tmp_path
+        self.config = config
+        self.monkeypatch = monkeypatch
+        self.night = 0
+
+    def both(self, caplog: pytest.LogCaptureFixture) -> tuple[int, int]:
+        """Build the night both ways, check the sites are the same; return (kept,
+        rendered again) of the streamed build."""
+        self.night += 1
+        self.monkeypatch.setenv("SOURCE_DATE_EPOCH", str(1717200000 + 86400 * self.night))
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="sitegen.site"):
+            streamed = self.build("streamed", stream=True)
+        counts = [m.groups() for m in map(KEPT.search, caplog.messages) if m]
+        after = self.build("after", stream=False)
+        assert streamed.failures == after.failures == ()
+        one, other = tree(self.tmp_path / "streamed"), tree(self.tmp_path / "after")
+        one.pop(STAMP)
+        other.pop(STAMP)
+        assert sorted(one) == sorted(other)
+        assert [name for name in one if one[name] != other[name]] == []
+        assert multiprocessing.active_children() == []
+        assert len(counts) == 1, caplog.messages
+        return int(counts[0][0]), int(counts[0][1])
+
+    def build(self, name: str, *, stream: bool) -> sitegen.build.BuildResult:
+        self.monkeypatch.setattr(sitegen.build, "PARALLEL_MIN_TAGS", 1)
+        self.monkeypatch.setenv("SITEGEN_STREAM", "1" if stream else "0")
+        config = load_config(self.config, environ={})
+        return build(config, self.tmp_path / name, cache_dir=self.tmp_path / f"cache-{name}")
+
+
+def test_a_streamed_build_writes_the_site_a_build_after_the_crawl_writes(
+    tmp_path: Path,
+    registry: RunningRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    builds = Builds(tmp_path, _config(tmp_path, registry), monkeypatch)
+    kept, again = builds.both(caplog)  # cold: guessed from each repository alone
+    repositories = kept + again
+    assert repositories >= 8
+    # The next night: tags and a base moved, so some guesses fail; the site is the same.
+    release_update(registry)
+    kept, again = builds.both(caplog)
+    assert kept + again == repositories
+    assert again >= 1
+    # A night without news: every guess holds, nothing is rendered twice.
+    kept, again = builds.both(caplog)
+    assert (kept, again) == (repositories, 0)
+
+
+def test_a_wrong_or_broken_guess_file_changes_nothing_but_the_time(
+    tmp_path: Path,
+    registry: RunningRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    (tmp_path / "alone").mkdir()
+    lab_alone = write_config(
+        tmp_path / "alone", f"registries:\n  - name: lab\n    url: {registry.url}\n"
+    )
+    builds = Builds(tmp_path, lab_alone, monkeypatch)
+    builds.both(caplog)
+    guess = tmp_path / "cache-streamed" / GUESS_FILE
+    assert guess.is_file()
+    wrong = tmp_path / "lab-alone-guess.json"
+    shutil.copy(guess, wrong)
+    # With a second registry holding the same digests, every guess of the repositories
+    # they share is wrong: where else each digest is tagged.
+    builds.config = _config(tmp_path, registry)
+    kept, again = builds.both(caplog)
+    assert again >= 3
+    assert builds.both(caplog)[1] == 0
+    shutil.copy(wrong, guess)
+    assert builds.both(caplog)[1] >= 3
+    for broken in (b"{", b'{"format": "sitegen-catalog", "version": "old"}', b"\xff" * 64):
+        guess.write_bytes(broken)
+        kept, again = builds.both(caplog)
+        assert kept + again >= 8
+
+
+def test_a_failure_in_the_render_process_fails_the_build_and_keeps_the_site(
+    tmp_path: Path, registry: RunningRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    theme = tmp_path / "theme"
+    builds = Builds(tmp_path, _config(tmp_path, registry), monkeypatch)
+    builds.build("streamed", stream=True)
+    before = tree(tmp_path / "streamed")
+    # Tag pages break: the render process meets them first.
+    theme.mkdir()
+    (theme / "tag.html").write_text("{{ no_such_value.at_all }}\n")
+    builds.config = _config(tmp_path, registry, theme)
+    with pytest.raises(jinja2.UndefinedError) as raised:
+        builds.build("streamed", stream=True)
+    assert any("in the render process" in note for note in raised.value.__notes__)
+    assert tree(tmp_path / "streamed") == before
+    assert multiprocessing.active_children() == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".sitegen-staging")] == []
