@@ -125,7 +125,7 @@ def _split(config: Any, catalog: Any, site: Path) -> tuple[int, defaultdict[str,
 
     patches: list[tuple[Any, str, Any]] = [
         (write, "page_units", timed_units),
-        (write, "_write_page", clock.timed("page", write._write_page)),
+        (write, "write_page", clock.timed("page", write.write_page)),
         (Renderer, "html", clock.timed("page html", Renderer.html)),
         (Renderer, "_manifest_body", clock.timed("shared html", Renderer._manifest_body)),
         (Renderer, "_image_section", clock.timed("shared html", Renderer._image_section)),
@@ -143,7 +143,7 @@ def _split(config: Any, catalog: Any, site: Path) -> tuple[int, defaultdict[str,
         clock.stop()
     spent = clock.spent
     # "page" only marks the writes that belong to a page: what is left of it is
-    # ``_write_page``'s own few lines.
+    # ``write_page``'s own few lines.
     spent["page files"] += spent.pop("page", 0.0)
     return pages, spent, clock.calls * _timer_cost()
 
