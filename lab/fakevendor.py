@@ -1,6 +1,6 @@
 """A vendor listing API beside a ``lab.fakeregistry.FakeRegistry``, behind the same
-``httpx.MockTransport``: Docker Hub, Harbor, Quay or GitHub Packages, paging as each one
-does.
+``httpx.MockTransport``: Docker Hub, Harbor, Quay, GitHub Packages or Azure Container
+Registry, paging as each one does.
 
 Every entry it serves is a real captured entry (tests/fixtures/real-world/vendor-apis)
 with its name, digest and push time replaced, so the fields around them - the
@@ -37,6 +37,7 @@ _ROUTES = {
     "ghcr": re.compile(
         r"/(?:orgs|users)/(?P<ns>[^/]+)/packages/container/(?P<repo>[^/]+)/versions"
     ),
+    "acr": re.compile(r"/acr/v1/(?P<ns>[^/]+)/(?P<repo>[^/]+)/_tags"),
 }
 
 
@@ -50,7 +51,7 @@ class FakeVendorAPI:
     """``vendor``'s listing API for ``registry``'s repositories."""
 
     registry: FakeRegistry
-    vendor: str  # hub | harbor | quay | ghcr
+    vendor: str  # hub | harbor | quay | ghcr | acr
     registry_host: str = "registry.test"
     page_size: int = 100  # the largest page it serves
     lie: dict[tuple[str, str], str] = field(default_factory=dict)  # (repo, tag) -> digest
@@ -88,13 +89,19 @@ class FakeVendorAPI:
         if tags is None:
             return httpx.Response(404, json={"message": "httperror 404: not found"})
         params = request.url.params
-        size = int(params.get("page_size") or params.get("limit") or params.get("per_page") or 10)
+        size = int(
+            params.get("page_size") or params.get("limit") or params.get("per_page")
+            or params.get("n") or 10
+        )  # fmt: skip
         if self.vendor == "harbor" and size > 100:
             body = (FIXTURES / "harbor-artifacts-422-page-size-over-100.json").read_bytes()
             return httpx.Response(422, content=body)
         size = min(size, self.page_size)
-        page = int(params.get("page", "1"))
         entries = self._entries(repository, tags)
+        if self.vendor == "acr":  # ACR pages after the last tag of the previous page
+            after = [e for e in entries if e["name"] > params.get("last", "")]
+            return self._acr_page(request, after[:size], len(after) > size, size)
+        page = int(params.get("page", "1"))
         chunk = entries[(page - 1) * size : page * size]
         more = page * size < len(entries)
         return self._page(request, chunk, page, more, len(entries))
@@ -106,7 +113,7 @@ class FakeVendorAPI:
 
     def _entries(self, repository: str, tags: dict[str, str]) -> list[dict[str, Any]]:
         """The repository's rows: one per tag, or one per digest with its tags."""
-        if self.vendor in ("hub", "quay"):
+        if self.vendor in ("hub", "quay", "acr"):
             rows = []
             for tag in sorted(tags):
                 digest = self._digest(repository, tag, tags[tag])
@@ -123,6 +130,9 @@ class FakeVendorAPI:
                 "dockerhub-namespaces-tags-page1-oci-index-2024.json", lambda d: d["results"][0]
             )
             row.update(name=tag, tag_last_pushed=PUSHED, last_updated=PUSHED, digest=digest)
+        elif self.vendor == "acr":
+            row = _template("acr-tags-page1-n1-2023.json", lambda d: d["tags"][0])
+            row.update(name=tag, digest=digest, lastUpdateTime=PUSHED)
         else:
             row = _template(
                 "quay-tag-list-specific-tag-manifest-list-2024.json", lambda d: d["tags"][0]
@@ -166,3 +176,15 @@ class FakeVendorAPI:
         if self.vendor == "harbor":
             headers["X-Total-Count"] = str(total)
         return httpx.Response(200, json=rows, headers=headers)
+
+    def _acr_page(
+        self, request: httpx.Request, rows: list[dict[str, Any]], more: bool, size: int
+    ) -> httpx.Response:
+        # As captured: a path-relative Link with ``last`` and an empty ``orderby``.
+        headers = {}
+        if more:
+            last = quote(rows[-1]["name"], safe="")
+            headers["Link"] = f'<{request.url.raw_path.decode().partition("?")[0]}' \
+                f'?last={last}&n={size}&orderby=>; rel="next"'  # fmt: skip
+        body = {"registry": self.host, "imageName": "", "tags": rows}
+        return httpx.Response(200, json=body, headers=headers)

@@ -595,6 +595,7 @@ def test_vendor_api_keys(tmp_path: Path) -> None:
           - {name: c, url: docker.io, api: hub, api_url: "https://hub.mirror.example/"}
           - {name: d, url: 127.0.0.1:5000, api: quay, api_url: "http://127.0.0.1:8080/api/v1"}
           - {name: e, url: quay.io, api: NONE}
+          - {name: f, url: r.azurecr.us, api: acr}
         """,
     )
     got = [(r.api, r.api_url) for r in config.registries]
@@ -604,6 +605,7 @@ def test_vendor_api_keys(tmp_path: Path) -> None:
         ("hub", "https://hub.mirror.example"),
         ("quay", "http://127.0.0.1:8080/api/v1"),
         ("none", None),
+        ("acr", None),
     ]
 
 
@@ -613,7 +615,7 @@ def test_vendor_api_keys(tmp_path: Path) -> None:
         (
             "api: hrbor",
             "registries.yaml:4:10: registries[0].api: 'hrbor' is not one of auto, none, harbor, hub, "
-            "quay, ghcr; did you mean 'harbor'?",
+            "quay, ghcr, acr; did you mean 'harbor'?",
         ),
         ("api: gitlab", "4:10: registries[0].api: GitLab's API lists tags without their digests"),
         ("api_url: https://x.example", "4:14: registries[0].api_url: api_url needs the vendor"),

@@ -24,7 +24,7 @@ DEFAULT_TITLE = "Image catalog"
 DEFAULT_PLATFORM = "linux/amd64"
 DEFAULT_STALE_AFTER = 48 * 3600.0
 # Listing APIs beside /v2/ that give tags with digests (docs/configuration.md#vendor-apis).
-VENDOR_APIS = ("harbor", "hub", "quay", "ghcr")
+VENDOR_APIS = ("harbor", "hub", "quay", "ghcr", "acr")
 API_CHOICES = ("auto", "none", *VENDOR_APIS)
 
 

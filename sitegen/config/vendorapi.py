@@ -48,7 +48,7 @@ def vendor_api(
     node = keys["api_url"]
     if api in ("auto", "none"):
         reader.fail(
-            node, "api_url needs the vendor it belongs to: set api (harbor, hub, quay or ghcr)"
+            node, "api_url needs the vendor it belongs to: set api (harbor, hub, quay, ghcr or acr)"
         )
     url = reader.string(node).strip().rstrip("/")
     parts = urlsplit(url)

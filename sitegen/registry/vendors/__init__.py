@@ -2,7 +2,7 @@
 
 ``api.py`` detects the vendor and pages through its API with the session's transport
 and credentials; ``common.py`` holds what the adapters share; ``harbor.py``, ``hub.py``,
-``quay.py`` and ``ghcr.py`` build each vendor's URLs and parse its pages (pure). A
+``quay.py``, ``ghcr.py`` and ``acr.py`` build each vendor's URLs and parse its pages (pure). A
 listing the API cannot vouch for raises ``Doubt``: the crawl then lists with
 ``tags/list`` and sends a HEAD per tag, as without an API.
 """

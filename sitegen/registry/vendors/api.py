@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote, urlsplit
+
+import httpx
 
 from sitegen.config import RegistryConfig
 from sitegen.errors import RegistryError
 from sitegen.oci import jsonload
 from sitegen.oci.references import is_docker_hub
+from sitegen.registry.auth import Scope
 from sitegen.registry.challenge import Challenge
 from sitegen.registry.errorbody import error_for
 from sitegen.registry.flight import SingleFlight
 from sitegen.registry.transport import Reply, loggable, origin
-from sitegen.registry.vendors import ghcr, harbor, hub, quay
+from sitegen.registry.vendors import acr, ghcr, harbor, hub, quay
 from sitegen.registry.vendors.common import Doubt, ListedTag, Page, merged
 
 if TYPE_CHECKING:
@@ -30,17 +34,30 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sitegen.registry")
 
-ADAPTERS: dict[str, ModuleType] = {"harbor": harbor, "hub": hub, "quay": quay, "ghcr": ghcr}
-LABELS = {"harbor": "Harbor", "hub": "Docker Hub", "quay": "Quay", "ghcr": "GitHub Packages"}
+ADAPTERS: dict[str, ModuleType] = {
+    "harbor": harbor,
+    "hub": hub,
+    "quay": quay,
+    "ghcr": ghcr,
+    "acr": acr,
+}
+LABELS = {
+    "harbor": "Harbor",
+    "hub": "Docker Hub",
+    "quay": "Quay",
+    "ghcr": "GitHub Packages",
+    "acr": "Azure Container Registry",
+}
+T = TypeVar("T")
 
 
 def detect(config: RegistryConfig, challenge: Challenge | None) -> tuple[str | None, str]:
     """(the vendor whose API to use or None, how that was decided - for the log).
 
-    ``auto`` recognises Docker Hub, ghcr.io and quay.io by their hosts, Harbor by its
-    token service (``service="harbor-registry"`` or a realm at ``/service/token``, or a
-    Basic challenge with ``realm="harbor"``), and GitLab by its (``/jwt/auth`` realm,
-    ``service="container_registry"``), whose API lists no digests.
+    ``auto`` recognises Docker Hub, ghcr.io, quay.io and ``*.azurecr.io`` by their hosts,
+    Harbor by its token service (``service="harbor-registry"`` or a realm at
+    ``/service/token``, or a Basic challenge with ``realm="harbor"``), and GitLab by its
+    (``/jwt/auth`` realm, ``service="container_registry"``), whose API lists no digests.
     """
     if config.api == "none":
         return None, "api: none"
@@ -51,6 +68,8 @@ def detect(config: RegistryConfig, challenge: Challenge | None) -> tuple[str | N
         return "hub", "Docker Hub's host"
     if host in ("ghcr.io", "quay.io"):
         return ("ghcr" if host == "ghcr.io" else "quay"), f"the host {host}"
+    if host.endswith(".azurecr.io"):
+        return "acr", f"the host {host}"
     if challenge is None:
         return None, "no vendor recognised (anonymous ping)"
     realm = urlsplit(challenge.realm).path
@@ -105,42 +124,71 @@ class VendorAPI:
             url = ghcr.first_url(self.api_url, repository, kind)
         else:
             url = self.adapter.first_url(self.api_url, repository)
+        limit = (self.session.limits.tags, "tags", "limits.tags_per_repository")
+        found = await self.walk(url, self.adapter.parse, what, repository, limit)
+        return merged([tuple(found)], what)
+
+    async def walk(
+        self,
+        url: str,
+        parse: Callable[[bytes, httpx.Headers, str, str], Page[T]],
+        what: str,
+        repository: str,
+        limit: tuple[int, str, str],
+    ) -> list[T]:
+        """The items of every page from ``url`` on, each page read with ``parse``;
+        ``limit`` is (most items, what they are, the setting), for the doubt past it."""
+        most, noun, setting = limit
+        pages = self.session.limits.pages
         headers = await self._headers()
-        limits = self.session.limits
-        pages: list[tuple[ListedTag, ...]] = []
+        found: list[T] = []
         visited: set[str] = set()
-        count = 0
         next_url: str | None = url
         while next_url is not None:
-            if len(visited) >= limits.pages or count > limits.tags:
-                raise Doubt(f"{what}: stopped at the limit ({len(visited)} pages, {count} tags)")
+            if len(visited) >= pages or len(found) > most:
+                raise Doubt(
+                    f"{what}: stopped at the limit ({len(visited)} pages, {len(found)} {noun})"
+                )
             if origin(next_url) != self.origin:
                 raise Doubt(f"{what}: the next page is on another host ({loggable(next_url)})")
             if next_url in visited:
                 raise Doubt(f"{what}: a next page that was read before")
             visited.add(next_url)
             reply = await self._get(next_url, headers, repository, what)
-            page: Page = self.adapter.parse(reply.body, reply.headers, reply.url, what)
+            page = parse(reply.body, reply.headers, reply.url, what)
             if page.entries == 0 and page.next_url is not None:
                 raise Doubt(f"{what}: an empty page that names a next one")
-            pages.append(page.tags)
-            count += len(page.tags)
+            found.extend(page.items)
             next_url = page.next_url
-        found = merged(pages, what)
-        if len(found) > limits.tags:
-            raise Doubt(f"{what}: more than {limits.tags} tags (limits.tags_per_repository)")
+        if len(found) > most:
+            raise Doubt(f"{what}: more than {most} {noun} ({setting})")
         return found
 
     async def _get(self, url: str, headers: dict[str, str], repository: str, what: str) -> Reply:
-        reply = await self.session.transport.send(
-            "GET",
-            url,
-            kind="api",
-            headers=headers,
-            max_body=self.session.limits.listing_bytes,
-            what=what,
-            repository=repository,
-        )
+        if self.vendor == "acr":
+            # ACR's API takes the registry's own token, for its own scope.
+            ping = await self.session.ping()
+            reply = await self.session.auth.send(
+                "GET",
+                url,
+                ping=ping.challenge,
+                kind="api",
+                repository=repository,
+                what=what,
+                max_body=self.session.limits.listing_bytes,
+                scopes=(Scope.repository(repository, acr.SCOPE_ACTION),),
+                accept="application/json",
+            )
+        else:
+            reply = await self.session.transport.send(
+                "GET",
+                url,
+                kind="api",
+                headers=headers,
+                max_body=self.session.limits.listing_bytes,
+                what=what,
+                repository=repository,
+            )
         if origin(reply.url) != self.origin:
             raise Doubt(f"{what}: redirected to another host ({loggable(reply.url)})")
         if reply.status != 200:

@@ -17,7 +17,14 @@ from urllib.parse import quote
 
 import httpx
 
-from sitegen.registry.vendors.common import PAGE_SIZE, Doubt, Entry, Page, linked_page, rfc3339
+from sitegen.registry.vendors.common import (
+    PAGE_SIZE,
+    Doubt,
+    Entry,
+    TagPage,
+    linked_page,
+    rfc3339,
+)
 
 DEFAULT_URL = "https://api.github.com"
 OWNER_KINDS = ("orgs", "users")  # tried in this order, the answer kept per owner
@@ -46,7 +53,7 @@ def first_url(api_url: str, repository: str, kind: str = "orgs") -> str:
     )
 
 
-def parse(body: bytes, headers: httpx.Headers, url: str, what: str) -> Page:
+def parse(body: bytes, headers: httpx.Headers, url: str, what: str) -> TagPage:
     """One page of versions -> their tags."""
     return linked_page(body, headers, url, what, lambda rows: _entries(rows, what))
 

@@ -20,7 +20,7 @@ from sitegen.registry.vendors.common import (
     PAGE_SIZE,
     Doubt,
     Entry,
-    Page,
+    TagPage,
     linked_page,
     object_list,
     rfc3339,
@@ -44,7 +44,7 @@ def first_url(api_url: str, repository: str) -> str:
     )
 
 
-def parse(body: bytes, headers: httpx.Headers, url: str, what: str) -> Page:
+def parse(body: bytes, headers: httpx.Headers, url: str, what: str) -> TagPage:
     """One page of artifacts -> their tags."""
     return linked_page(body, headers, url, what, lambda rows: _entries(rows, what))
 

@@ -18,7 +18,7 @@ import httpx
 from sitegen.registry.vendors.common import (
     PAGE_SIZE,
     Doubt,
-    Page,
+    TagPage,
     load,
     object_list,
     rfc3339,
@@ -49,7 +49,7 @@ def login_url(api_url: str) -> str:
     return f"{api_url}/v2/users/login"
 
 
-def parse(body: bytes, headers: httpx.Headers, url: str, what: str) -> Page:
+def parse(body: bytes, headers: httpx.Headers, url: str, what: str) -> TagPage:
     """One page of tags."""
     document = load(body, what)
     results = object_list(document, what, "results")
@@ -65,4 +65,4 @@ def parse(body: bytes, headers: httpx.Headers, url: str, what: str) -> Page:
     following = document.get("next")
     if following is not None and not isinstance(following, str):
         raise Doubt(f"{what}: 'next' is not a URL")
-    return Page(found, following or None, len(results))
+    return TagPage(found, following or None, len(results))
