@@ -1,6 +1,7 @@
 """A vendor listing API beside a ``lab.fakeregistry.FakeRegistry``, behind the same
 ``httpx.MockTransport``: Docker Hub, Harbor, Quay, GitHub Packages or Azure Container
-Registry, paging as each one does.
+Registry, paging as each one does; GitHub's packages and GitLab's registry repositories
+list the registry's repositories (discovery).
 
 Every entry it serves is a real captured entry (tests/fixtures/real-world/vendor-apis)
 with its name, digest and push time replaced, so the fields around them - the
@@ -27,7 +28,8 @@ from lab.fakeregistry import FakeRegistry
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests/fixtures/real-world/vendor-apis"
 PUSHED = "2024-05-21T18:05:32.852009Z"
-HOSTS = {"hub": "hub.docker.com", "ghcr": "api.github.com"}  # else the registry's host
+HOSTS = {"hub": "hub.docker.com", "ghcr": "api.github.com", "gitlab": "gitlab.com"}
+# else the registry's host
 _ROUTES = {
     "hub": re.compile(r"/v2/namespaces/(?P<ns>[^/]+)/repositories/(?P<repo>[^/]+)/tags"),
     "harbor": re.compile(
@@ -39,6 +41,8 @@ _ROUTES = {
     ),
     "acr": re.compile(r"/acr/v1/(?P<ns>[^/]+)/(?P<repo>[^/]+)/_tags"),
 }
+_PACKAGES = re.compile(r"/(?:orgs|users)/(?P<owner>[^/]+)/packages")
+_GITLAB = re.compile(r"/api/v4/(?P<kind>groups|projects)/(?P<path>.+)/registry/repositories")
 
 
 def _template(name: str, pick: Callable[[Any], Any]) -> dict[str, Any]:
@@ -51,7 +55,7 @@ class FakeVendorAPI:
     """``vendor``'s listing API for ``registry``'s repositories."""
 
     registry: FakeRegistry
-    vendor: str  # hub | harbor | quay | ghcr | acr
+    vendor: str  # hub | harbor | quay | ghcr | acr | gitlab (discovery only)
     registry_host: str = "registry.test"
     page_size: int = 100  # the largest page it serves
     lie: dict[tuple[str, str], str] = field(default_factory=dict)  # (repo, tag) -> digest
@@ -78,6 +82,8 @@ class FakeVendorAPI:
         self.requests.append(request)
         if self.vendor == "ghcr" and re.fullmatch(r"/orgs/[^/]+", request.url.path):
             return httpx.Response(200, json={"login": request.url.path.rsplit("/", 1)[1]})
+        if (found := _PACKAGES.fullmatch(path) or _GITLAB.fullmatch(path)) is not None:
+            return self._repositories(request, found)
         match = _ROUTES[self.vendor].fullmatch(request.url.path)
         if match is None:
             return httpx.Response(404, json={"message": "Not Found"})
@@ -188,3 +194,33 @@ class FakeVendorAPI:
                 f'?last={last}&n={size}&orderby=>; rel="next"'  # fmt: skip
         body = {"registry": self.host, "imageName": "", "tags": rows}
         return httpx.Response(200, json=body, headers=headers)
+
+    def _repositories(self, request: httpx.Request, found: re.Match[str]) -> httpx.Response:
+        """An owner's container packages (GitHub) or a group's or project's repositories
+        (GitLab), from the captured rows, paged as each does."""
+        prefix = found.groupdict().get("owner") or found["path"]
+        names = sorted(
+            r for r in self.registry.repositories
+            if r.partition("/")[0] == prefix.lower() or r == prefix or r.startswith(prefix + "/")
+        )  # fmt: skip
+        if self.vendor == "ghcr":
+            row = _template("ghpkg-user-packages-container-2024.json", lambda d: d[0])
+            rows = [dict(row, name=n.partition("/")[2]) for n in names]
+        else:
+            row = _template(
+                "gitlab-project-registry-repositories-tags-count-2024.json", lambda d: d[1]
+            )
+            rows = [dict(row, name=n.rpartition("/")[2], path=n) for n in names]
+        params = request.url.params
+        size = min(int(params.get("per_page", "20")), self.page_size)
+        page = int(params.get("page", "1"))
+        chunk, more = rows[(page - 1) * size : page * size], page * size < len(rows)
+        following = request.url.copy_set_param("page", page + 1)
+        if self.vendor == "ghcr":
+            headers = {"link": f'<{following}>; rel="next"'} if more else {}
+            return httpx.Response(200, json=chunk, headers=headers)
+        # As captured: the page numbers, and links on the instance's internal host.
+        internal = following.copy_with(scheme="http", host="gitlab-web")
+        headers = {"x-page": str(page), "x-next-page": str(page + 1) if more else "",
+                   "link": f'<{internal}>; rel="next"' if more else ""}  # fmt: skip
+        return httpx.Response(200, json=chunk, headers=headers)

@@ -182,7 +182,7 @@ def test_github_version_named_other_than_a_digest_is_a_doubt() -> None:
 
 
 def test_gitlab_tag_list_has_no_digest_to_use() -> None:
-    # Why api: gitlab is refused in the config: the list names tags, nothing more.
+    # Why api: gitlab is used to discover repositories only: the list names tags, nothing more.
     tags = fixture_json("vendor-apis/gitlab-registry-repository-tags-list-2024.json")
     assert all("digest" not in t for t in tags)
 

@@ -26,7 +26,7 @@ from sitegen.registry.challenge import Challenge
 from sitegen.registry.errorbody import error_for
 from sitegen.registry.flight import SingleFlight
 from sitegen.registry.transport import Reply, loggable, origin
-from sitegen.registry.vendors import acr, ghcr, harbor, hub, quay
+from sitegen.registry.vendors import acr, ghcr, gitlab, harbor, hub, quay
 from sitegen.registry.vendors.common import Doubt, ListedTag, Page, merged
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ ADAPTERS: dict[str, ModuleType] = {
     "quay": quay,
     "ghcr": ghcr,
     "acr": acr,
+    "gitlab": gitlab,  # discovery only
 }
 LABELS = {
     "harbor": "Harbor",
@@ -47,6 +48,7 @@ LABELS = {
     "quay": "Quay",
     "ghcr": "GitHub Packages",
     "acr": "Azure Container Registry",
+    "gitlab": "GitLab",
 }
 T = TypeVar("T")
 
@@ -107,6 +109,8 @@ class VendorAPI:
         vendor, why = detect(config, ping.challenge)
         if vendor is None:
             return None, why
+        if vendor == "gitlab":
+            return None, f"{why}; GitLab's API lists tags without digests"
         if vendor == "ghcr" and session.credentials.password is None:
             return None, f"{why}; GitHub's packages API needs a token, and there is none"
         url = config.api_url or ADAPTERS[vendor].default_url(config.url)
@@ -120,7 +124,7 @@ class VendorAPI:
         """
         what = f"list tags through the {self.label} API"
         if self.vendor == "ghcr":
-            kind = await self._owners.run(ghcr.owner(repository), lambda: self._owner(repository))
+            kind = await self.owner_kind(ghcr.owner(repository), repository)
             url = ghcr.first_url(self.api_url, repository, kind)
         else:
             url = self.adapter.first_url(self.api_url, repository)
@@ -147,7 +151,8 @@ class VendorAPI:
         while next_url is not None:
             if len(visited) >= pages or len(found) > most:
                 raise Doubt(
-                    f"{what}: stopped at the limit ({len(visited)} pages, {len(found)} {noun})"
+                    f"{what}: stopped at the limit ({len(visited)} pages, {len(found)} {noun}; "
+                    f"limits.listing_pages, {setting})"
                 )
             if origin(next_url) != self.origin:
                 raise Doubt(f"{what}: the next page is on another host ({loggable(next_url)})")
@@ -206,6 +211,8 @@ class VendorAPI:
         elif self.vendor == "ghcr" and creds.password is not None:
             headers["Authorization"] = f"Bearer {creds.password.reveal()}"
             headers["Accept"] = ghcr.ACCEPT
+        elif self.vendor == "gitlab" and creds.password is not None:
+            headers[gitlab.token_header(creds.username)] = creds.password.reveal()
         return headers
 
     async def _hub_login(self) -> str | None:
@@ -236,10 +243,12 @@ class VendorAPI:
         self.session.redact.add(token)
         return token
 
-    async def _owner(self, repository: str) -> str:
-        """``orgs`` or ``users``: whether a ghcr.io owner is an organisation (asked once
+    async def owner_kind(self, name: str, repository: str = "") -> str:
+        """``orgs`` or ``users``: whether a GitHub owner is an organisation (asked once
         per owner and run: ``GET /orgs/{owner}`` answers 404 for a user)."""
-        name = ghcr.owner(repository)
+        return await self._owners.run(name, lambda: self._owner(name, repository))
+
+    async def _owner(self, name: str, repository: str) -> str:
         reply = await self.session.transport.send(
             "GET",
             f"{self.api_url}/orgs/{quote(name, safe='')}",

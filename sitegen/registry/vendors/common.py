@@ -18,7 +18,7 @@ import httpx
 
 from sitegen.dates import parse_rfc3339
 from sitegen.oci import jsonload
-from sitegen.oci.references import is_digest, is_tag
+from sitegen.oci.references import is_digest, is_name, is_tag
 from sitegen.registry.pagination import next_link
 
 PAGE_SIZE = 100  # every vendor's maximum (Harbor answers 422 above it, Quay clamps)
@@ -83,14 +83,18 @@ def linked_page(
     headers: httpx.Headers,
     url: str,
     what: str,
-    entries: Callable[[list[dict[str, Any]]], Iterable[Entry]],
-) -> TagPage:
+    items: Callable[[list[dict[str, Any]]], tuple[T, ...]],
+) -> Page[T]:
     """A page that is a JSON list of rows, the next one in ``Link: rel="next"`` as given
-    (Harbor, GitHub); ``entries`` reads the rows."""
+    (Harbor, GitHub); ``items`` reads the rows."""
     rows = object_list(load(body, what), what)
-    return TagPage(
-        tags_of(entries(rows), what), next_link(headers.get_list("link"), url), len(rows)
-    )
+    return Page(items(rows), next_link(headers.get_list("link"), url), len(rows))
+
+
+def names_of(values: Iterable[Any]) -> tuple[str, ...]:
+    """The valid repository names among ``values``; anything else is dropped, as
+    ``_catalog`` drops it."""
+    return tuple(v for v in values if isinstance(v, str) and is_name(v))
 
 
 def tags_of(entries: Iterable[Entry], what: str) -> tuple[ListedTag, ...]:
