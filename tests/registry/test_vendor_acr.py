@@ -166,3 +166,17 @@ def test_refused_access_is_an_auth_error_without_the_password() -> None:
 def test_the_captured_refusal_asks_for_metadata_read() -> None:
     challenge = parse_challenges([fixture_header(f"{REFUSED}.txt", "www-authenticate")])[0]
     assert challenge.scopes == (f"repository:{REPOSITORY}:metadata_read",)
+
+
+def test_an_api_url_on_another_host_is_not_used() -> None:
+    # The registry's token would go with every page: it goes to the registry only.
+    config = registry_config(url=URL, api="acr", api_url="https://elsewhere.test/acr/v1",
+                             username="me", password=PASSWORD)  # fmt: skip
+    client = make_client(FakeACR(), config)
+
+    async def go() -> tuple[object, str]:
+        async with client:
+            return await VendorAPI.open(client[config.name])
+
+    api, why = run(go())
+    assert api is None and "on the registry's host" in why

@@ -114,6 +114,9 @@ class VendorAPI:
         if vendor == "ghcr" and session.credentials.password is None:
             return None, f"{why}; GitHub's packages API needs a token, and there is none"
         url = config.api_url or ADAPTERS[vendor].default_url(config.url)
+        if vendor == "acr" and origin(url) != origin(config.url):
+            # ACR's API takes the registry's own token: it goes to the registry's host only.
+            return None, f"{why}; an ACR api_url must be on the registry's host"
         return cls(session, vendor, url), why
 
     async def tags(self, repository: str) -> dict[str, ListedTag]:

@@ -19,7 +19,6 @@ from sitegen.errors import (
     CatalogUnavailable,
     NotFoundError,
     ProtocolError,
-    RegistryError,
 )
 from sitegen.registry.vendors import ghcr, gitlab
 from sitegen.registry.vendors.api import ADAPTERS, VendorAPI
@@ -79,8 +78,6 @@ async def discover(session: RegistrySession) -> list[str] | None:
                 status=exc.status,
                 code=exc.code,
             ) from None
-        except RegistryError:
-            raise
         found.update(dict.fromkeys(names))
         log.info("%s: %d repositories of the %s %s", session.name, len(names), kind, name)
     return list(found)
