@@ -1,7 +1,7 @@
 """A vendor listing API beside a ``lab.fakeregistry.FakeRegistry``, behind the same
 ``httpx.MockTransport``: Docker Hub, Harbor, Quay, GitHub Packages or Azure Container
 Registry, paging as each one does; GitHub's packages and GitLab's registry repositories
-list the registry's repositories (discovery).
+and Docker Hub's namespaces list the registry's repositories (discovery).
 
 Every entry it serves is a real captured entry (tests/fixtures/real-world/vendor-apis)
 with its name, digest and push time replaced, so the fields around them - the
@@ -43,6 +43,7 @@ _ROUTES = {
 }
 _PACKAGES = re.compile(r"/(?:orgs|users)/(?P<owner>[^/]+)/packages")
 _GITLAB = re.compile(r"/api/v4/(?P<kind>groups|projects)/(?P<path>.+)/registry/repositories")
+_HUB_NAMESPACE = re.compile(r"/v2/repositories/(?P<owner>[^/]+)")
 
 
 def _template(name: str, pick: Callable[[Any], Any]) -> dict[str, Any]:
@@ -82,7 +83,10 @@ class FakeVendorAPI:
         self.requests.append(request)
         if self.vendor == "ghcr" and re.fullmatch(r"/orgs/[^/]+", request.url.path):
             return httpx.Response(200, json={"login": request.url.path.rsplit("/", 1)[1]})
-        if (found := _PACKAGES.fullmatch(path) or _GITLAB.fullmatch(path)) is not None:
+        found = (
+            _PACKAGES.fullmatch(path) or _GITLAB.fullmatch(path) or _HUB_NAMESPACE.fullmatch(path)
+        )
+        if found is not None:
             return self._repositories(request, found)
         match = _ROUTES[self.vendor].fullmatch(request.url.path)
         if match is None:
@@ -196,8 +200,8 @@ class FakeVendorAPI:
         return httpx.Response(200, json=body, headers=headers)
 
     def _repositories(self, request: httpx.Request, found: re.Match[str]) -> httpx.Response:
-        """An owner's container packages (GitHub) or a group's or project's repositories
-        (GitLab), from the captured rows, paged as each does."""
+        """An owner's container packages (GitHub), a group's or project's repositories
+        (GitLab) or a namespace's (Docker Hub), from the captured rows, paged as each does."""
         prefix = found.groupdict().get("owner") or found["path"]
         names = sorted(
             r for r in self.registry.repositories
@@ -206,19 +210,28 @@ class FakeVendorAPI:
         if self.vendor == "ghcr":
             row = _template("ghpkg-user-packages-container-2024.json", lambda d: d[0])
             rows = [dict(row, name=n.partition("/")[2]) for n in names]
+        elif self.vendor == "hub":
+            row = _template(
+                "dockerhub-namespace-repositories-page1-2026.json", lambda d: d["results"][0]
+            )
+            rows = [dict(row, name=n.partition("/")[2], namespace=prefix) for n in names]
         else:
             row = _template(
                 "gitlab-project-registry-repositories-tags-count-2024.json", lambda d: d[1]
             )
             rows = [dict(row, name=n.rpartition("/")[2], path=n) for n in names]
         params = request.url.params
-        size = min(int(params.get("per_page", "20")), self.page_size)
+        size = min(int(params.get("per_page") or params.get("page_size") or 20), self.page_size)
         page = int(params.get("page", "1"))
         chunk, more = rows[(page - 1) * size : page * size], page * size < len(rows)
         following = request.url.copy_set_param("page", page + 1)
         if self.vendor == "ghcr":
             headers = {"link": f'<{following}>; rel="next"'} if more else {}
             return httpx.Response(200, json=chunk, headers=headers)
+        if self.vendor == "hub":
+            body = {"count": len(rows), "next": str(following) if more else None,
+                    "previous": None, "results": chunk}  # fmt: skip
+            return httpx.Response(200, json=body)
         # As captured: the page numbers, and links on the instance's internal host.
         internal = following.copy_with(scheme="http", host="gitlab-web")
         headers = {"x-page": str(page), "x-next-page": str(page + 1) if more else "",

@@ -645,6 +645,7 @@ def test_discover_keys(tmp_path: Path) -> None:
             api_url: https://gitlab.example.com/api/v4
             discover: {projects: [acme/tools.cli]}
           - {name: d, url: r.example.com}
+          - {name: e, url: docker.io, discover: {namespaces: [acme, my-org]}}
         """,
     )
     got = [r.discover for r in config.registries]
@@ -653,7 +654,9 @@ def test_discover_keys(tmp_path: Path) -> None:
         Discovery(groups=("acme/platform",), projects=("42",)),
         Discovery(projects=("acme/tools.cli",)),
         None,
+        Discovery(namespaces=("acme", "my-org")),
     ]
+    assert [d.vendor for d in got if d is not None] == ["ghcr", "gitlab", "gitlab", "hub"]
     assert config.registries[2].api == "gitlab"
 
 
@@ -670,6 +673,10 @@ def test_discover_keys(tmp_path: Path) -> None:
         ("{url: ghcr.io, discover: {owners: ['a/../b']}}", "discover.owners[0]: 'a/../b' is not"),
         ("{url: ghcr.io, discover: {owners: ['<b>x']}}", "is not a GitHub organisation"),
         ("{url: ghcr.io, discover: {owners: [a], groups: [b]}}", "choose one"),
+        ("{url: docker.io, discover: {namespaces: [a], owners: [b]}}", "choose one"),
+        ("{url: ghcr.io, discover: {namespaces: [a]}}", "for docker.io, or set api: hub"),
+        ("{url: docker.io, discover: {namespaces: [Acme]}}", "'Acme' is not a Docker Hub"),
+        ("{url: docker.io, discover: {namespaces: ['a/b']}}", "is not a Docker Hub namespace"),
         ("{url: quay.io, discover: {owners: [a]}}", "for ghcr.io, or set api: ghcr"),
         ("{url: ghcr.io, api: none, discover: {owners: [a]}}", "for ghcr.io, or set api: ghcr"),
         ("{url: r.example, discover: {groups: [a]}}", "set api: gitlab"),

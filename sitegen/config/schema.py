@@ -94,11 +94,12 @@ class Discovery:
     owners: tuple[str, ...] = ()  # GitHub organisations or users (ghcr.io)
     groups: tuple[str, ...] = ()  # GitLab groups: full paths or numeric ids
     projects: tuple[str, ...] = ()  # GitLab projects: full paths or numeric ids
+    namespaces: tuple[str, ...] = ()  # Docker Hub users or organisations
 
     @property
     def vendor(self) -> str:
-        """``ghcr`` or ``gitlab``: whose API lists them."""
-        return "ghcr" if self.owners else "gitlab"
+        """``ghcr``, ``hub`` or ``gitlab``: whose API lists them."""
+        return "ghcr" if self.owners else "hub" if self.namespaces else "gitlab"
 
 
 @dataclass(frozen=True, slots=True)

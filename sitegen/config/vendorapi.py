@@ -4,8 +4,8 @@ A vendor API lists a repository's tags with their digests in pages of 100, so a 
 rebuild needs no HEAD per tag (docs/configuration.md#vendor-apis). ``auto`` uses one
 only where the registry is recognised; the detection itself lives in
 ``sitegen.registry.vendors``, since part of it reads the registry's answer to its ping.
-``discover`` names where GitHub's or GitLab's API lists the repositories of a registry
-whose ``_catalog`` is refused (docs/configuration.md#discovery).
+``discover`` names where GitHub's, GitLab's or Docker Hub's API lists the repositories of
+a registry whose ``_catalog`` is refused (docs/configuration.md#discovery).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from sitegen.config.schema import API_CHOICES, Discovery
 from sitegen.config.yamlreader import Field, Reader
-from sitegen.oci.references import HOST_RE
+from sitegen.oci.references import HOST_RE, is_docker_hub
 
 # A GitHub login: letters, digits and inner single hyphens, at most 39 characters.
 GITHUB_LOGIN_RE = re.compile(r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}")
@@ -27,6 +27,8 @@ GITLAB_PATH_RE = re.compile(
     r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,254}(?:/[A-Za-z0-9_][A-Za-z0-9_.+-]{0,254}){0,19}"
 )
 GITLAB_COM = ("registry.gitlab.com", "https://gitlab.com/api/v4")
+# A Docker Hub namespace: a repository name component (distribution's grammar).
+HUB_NAMESPACE_RE = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 
 
 def vendor_api(
@@ -83,7 +85,7 @@ def discovery(
     node = keys["discover"]
     if "repositories" in keys:
         reader.fail(node, "discover finds repositories; it has no effect with a repositories list")
-    parts = reader.mapping(node, ("owners", "groups", "projects"))
+    parts = reader.mapping(node, ("owners", "groups", "projects", "namespaces"))
 
     def names(key: str, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
         def check(item: Field, value: str) -> None:
@@ -96,11 +98,25 @@ def discovery(
         owners=names("owners", GITHUB_LOGIN_RE, "a GitHub organisation or user name"),
         groups=names("groups", GITLAB_PATH_RE, "a GitLab group path or id"),
         projects=names("projects", GITLAB_PATH_RE, "a GitLab project path or id"),
+        namespaces=names("namespaces", HUB_NAMESPACE_RE, "a Docker Hub namespace"),
     )
-    if not (found.owners or found.groups or found.projects):
-        reader.fail(node, "name at least one owner (ghcr.io), or group or project (GitLab)")
-    if found.owners and (found.groups or found.projects):
-        reader.fail(node, "owners are GitHub's, groups and projects GitLab's: choose one")
+    kinds = [bool(found.owners), bool(found.groups or found.projects), bool(found.namespaces)]
+    if not any(kinds):
+        reader.fail(
+            node,
+            "name at least one owner (ghcr.io), group or project (GitLab), or namespace "
+            "(Docker Hub)",
+        )
+    if sum(kinds) > 1:
+        reader.fail(
+            node,
+            "owners are GitHub's, groups and projects GitLab's, namespaces Docker Hub's: "
+            "choose one",
+        )
+    if found.namespaces and not (api == "hub" or (api == "auto" and is_docker_hub(host))):
+        reader.fail(
+            node, "namespaces are listed through Docker Hub's API: for docker.io, or set api: hub"
+        )
     if found.owners and not (api == "ghcr" or (api == "auto" and host == "ghcr.io")):
         reader.fail(
             node, "owners are listed through GitHub's packages API: for ghcr.io, or set api: ghcr"

@@ -219,7 +219,7 @@ def test_a_link_to_another_host_is_refused() -> None:
 
 HINT = (
     "list them under 'repositories' for this registry in the config "
-    "(on ghcr.io or GitLab, 'discover' can list them)"
+    "(on ghcr.io, GitLab or Docker Hub, 'discover' can list them)"
 )
 
 

@@ -1,5 +1,5 @@
-"""Repositories discovered through GitHub's packages API (ghcr.io) and GitLab's registry
-repositories API where ``/v2/_catalog`` is refused: fakes built from the captured
+"""Repositories discovered through GitHub's packages API (ghcr.io), GitLab's registry
+repositories API and Docker Hub's namespace listing where ``/v2/_catalog`` is refused: fakes built from the captured
 responses, paging, refusals with what to do, hostile values, and whole builds where a
 failed discovery is a message on its registry's page (docs/configuration.md#discovery)."""
 
@@ -289,6 +289,71 @@ def test_without_discover_nothing_is_asked() -> None:
     assert discovered(handler, None) is None  # type: ignore[arg-type]
 
 
+# -- Docker Hub --------------------------------------------------------------------------
+
+HUB_PAGE1 = "vendor-apis/dockerhub-namespace-repositories-page1-2026.json"
+HUB_SIZE1 = "vendor-apis/dockerhub-namespace-repositories-page1-size1-2026.json"
+
+
+def test_docker_hub_namespace_pages_follow_next() -> None:
+    seen: list[httpx.Request] = []
+    captured = fixture_json(HUB_PAGE1)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if (answer := ping(request)) is not None:
+            return answer
+        seen.append(request)
+        if "page" not in request.url.params:
+            return httpx.Response(200, content=fixture_bytes(HUB_PAGE1))
+        assert str(request.url) == captured["next"]  # followed as given
+        rows = [dict(captured["results"][0], name="last-one")]
+        return json_response(200, dict(captured, next=None, results=rows))
+
+    names = discovered(handler, Discovery(namespaces=("aciliadevops",)),
+                       url="https://registry-1.docker.io", password=None)  # fmt: skip
+    assert names == [f"aciliadevops/{r['name']}" for r in captured["results"]] + [
+        "aciliadevops/last-one"
+    ]
+    assert str(seen[0].url) == "https://hub.docker.com/v2/repositories/aciliadevops?page_size=100"
+    assert "authorization" not in seen[0].headers  # anonymous: public repositories
+
+
+def test_docker_hub_page_size_is_kept_in_next() -> None:
+    from sitegen.registry.vendors import hub
+
+    page = hub.repositories("aciliadevops")(fixture_bytes(HUB_SIZE1), httpx.Headers(), "", "l")
+    assert page.items == ("aciliadevops/memcached",) and page.entries == 1
+    assert page.next_url == fixture_json(HUB_SIZE1)["next"]
+
+
+def test_docker_hub_hostile_rows_are_dropped() -> None:
+    captured = fixture_json(HUB_PAGE1)
+    row = captured["results"][0]
+    rows = [dict(row, namespace="someone-else"), dict(row, name=".."), dict(row, name="UP"),
+            dict(row, name="a<b>"), dict(row, name=None), dict(row, name="ok")]  # fmt: skip
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if (answer := ping(request)) is not None:
+            return answer
+        return json_response(200, dict(captured, next=None, results=rows))
+
+    names = discovered(handler, Discovery(namespaces=("aciliadevops",)),
+                       url="https://registry-1.docker.io", password=None)  # fmt: skip
+    assert names == ["aciliadevops/ok"]
+
+
+def test_docker_hub_unknown_namespace_says_what_to_check() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if (answer := ping(request)) is not None:
+            return answer
+        body = fixture_bytes("vendor-apis/dockerhub-tag-detail-404-httperror.json")
+        return httpx.Response(404, content=body)
+
+    with pytest.raises(NotFoundError, match="check the namespace"):
+        discovered(handler, Discovery(namespaces=("nobody",)),
+                   url="https://registry-1.docker.io", password=None)  # fmt: skip
+
+
 # -- whole builds -------------------------------------------------------------------------
 
 
@@ -316,6 +381,25 @@ def test_a_build_discovers_through_the_api_and_include_exclude_still_apply(
     assert (tmp_path / "site/gh/apps/web/index.html").exists()
     packages = [r for r in api.requests if r.url.path.endswith("/packages")]
     assert len(packages) == 2 + 1  # apps: two pages of one package each; tools: one
+
+
+def test_a_docker_hub_build_discovers_its_namespace(tmp_path: Path) -> None:
+    api = FakeVendorAPI(from_samples(), "hub", registry_host="registry-1.docker.io", page_size=2)
+    config = write_config(
+        tmp_path,
+        """
+        registries:
+          - name: hub
+            url: docker.io
+            discover: {namespaces: [apps, base]}
+        """,
+    )
+    result = build(load_config(config, environ={}), tmp_path / "site",
+                   cache_dir=tmp_path / "cache", transport=api.transport)  # fmt: skip
+    assert result.failures == ()
+    [registry] = result.catalog.registries
+    assert [r.name for r in registry.repositories] == ["apps/web", "apps/worker", "base/alpine"]
+    assert ("GET", "/v2/_catalog") not in api.registry.requests
 
 
 def test_a_failed_discovery_is_a_message_on_its_registry_only(tmp_path: Path) -> None:

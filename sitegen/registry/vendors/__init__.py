@@ -5,8 +5,8 @@ and credentials; ``common.py`` holds what the adapters share; ``harbor.py``, ``h
 ``quay.py``, ``ghcr.py`` and ``acr.py`` build each vendor's URLs and parse its pages (pure). A
 listing the API cannot vouch for raises ``Doubt``: the crawl then lists with
 ``tags/list`` and sends a HEAD per tag, as without an API. ``discovery.py`` lists a
-registry's repositories through GitHub's or GitLab's API (``gitlab.py``) where
-``/v2/_catalog`` is refused.
+registry's repositories through GitHub's, GitLab's (``gitlab.py``) or Docker Hub's API
+where ``/v2/_catalog`` is refused.
 """
 
 from sitegen.registry.vendors.api import VendorAPI, detect

@@ -1,6 +1,7 @@
 """Repositories listed through a vendor API where ``/v2/_catalog`` is refused: the
-packages of GitHub owners (ghcr.io) and the registry repositories of GitLab groups and
-projects, as the registry's ``discover`` key names them (docs/configuration.md#discovery).
+packages of GitHub owners (ghcr.io), the registry repositories of GitLab groups and
+projects, and the repositories of Docker Hub namespaces, as the registry's ``discover``
+key names them (docs/configuration.md#discovery).
 
 Used only when the config lists no ``repositories``; the crawl filters the names with
 ``include``/``exclude`` as it does ``_catalog``'s. Names are checked like ``_catalog``'s
@@ -20,7 +21,7 @@ from sitegen.errors import (
     NotFoundError,
     ProtocolError,
 )
-from sitegen.registry.vendors import ghcr, gitlab
+from sitegen.registry.vendors import ghcr, gitlab, hub
 from sitegen.registry.vendors.api import ADAPTERS, VendorAPI
 from sitegen.registry.vendors.common import Doubt
 
@@ -35,6 +36,9 @@ HINTS = {
     "gitlab": (
         "the token in auth needs the read_api scope (read_registry is not enough); "
         "without a token a private group or project answers 404"
+    ),
+    "hub": (
+        "check the namespace; its private repositories are listed only with the credentials in auth"
     ),
 }
 
@@ -57,7 +61,8 @@ async def discover(session: RegistrySession) -> list[str] | None:
     most = session.limits.repositories
     found: dict[str, None] = {}
     sources = [("owner", o) for o in spec.owners] + [("group", g) for g in spec.groups]
-    for kind, name in [*sources, *(("project", p) for p in spec.projects)]:
+    sources += [("project", p) for p in spec.projects]
+    for kind, name in [*sources, *(("namespace", n) for n in spec.namespaces)]:
         what = f"list the repositories of the {kind} {name} through the {api.label} API"
         limit = (most - len(found), "repositories", "limits.repositories_per_registry")
         try:
@@ -65,6 +70,9 @@ async def discover(session: RegistrySession) -> list[str] | None:
                 owner = name.lower()
                 url = ghcr.packages_url(api.api_url, owner, await api.owner_kind(owner))
                 names = await api.walk(url, ghcr.packages(owner), what, "", limit)
+            elif kind == "namespace":
+                url = hub.repositories_url(api.api_url, name)
+                names = await api.walk(url, hub.repositories(name), what, "", limit)
             else:
                 url = gitlab.repositories_url(api.api_url, f"{kind}s", name)
                 names = await api.walk(url, gitlab.parse, what, "", limit)
