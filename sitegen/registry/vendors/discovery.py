@@ -51,18 +51,22 @@ async def discover(session: RegistrySession) -> list[str] | None:
     if spec is None or config.repositories is not None:
         return None
     vendor = spec.vendor
-    api = VendorAPI(session, vendor, config.api_url or ADAPTERS[vendor].default_url(config.url))
     if vendor == "ghcr" and session.credentials.password is None:
         raise CatalogUnavailable(
             "GitHub's packages API lists an owner's packages only with a token "
             "(read:packages): set auth for this registry",
             registry=session.name,
         )
+    api = VendorAPI(session, vendor, config.api_url or ADAPTERS[vendor].default_url(config.url))
     most = session.limits.repositories
     found: dict[str, None] = {}
-    sources = [("owner", o) for o in spec.owners] + [("group", g) for g in spec.groups]
-    sources += [("project", p) for p in spec.projects]
-    for kind, name in [*sources, *(("namespace", n) for n in spec.namespaces)]:
+    sources = [
+        *(("owner", name) for name in spec.owners),
+        *(("group", name) for name in spec.groups),
+        *(("project", name) for name in spec.projects),
+        *(("namespace", name) for name in spec.namespaces),
+    ]
+    for kind, name in sources:
         what = f"list the repositories of the {kind} {name} through the {api.label} API"
         limit = (most - len(found), "repositories", "limits.repositories_per_registry")
         try:
