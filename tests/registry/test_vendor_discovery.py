@@ -269,6 +269,24 @@ def test_gitlab_next_page_that_makes_no_progress_fails(following: str) -> None:
         discovered(handler, Discovery(groups=("g",)), url="https://registry.gitlab.com")
 
 
+def test_gitlab_token_does_not_follow_a_redirect_to_another_host() -> None:
+    elsewhere: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if (answer := ping(request)) is not None:
+            return answer
+        if request.url.host == "gitlab.com":
+            return httpx.Response(302, headers={"Location": "https://evil.test/steal"})
+        elsewhere.append(request)
+        return httpx.Response(200, content=fixture_bytes(GITLAB_REPOS))
+
+    with pytest.raises(ProtocolError, match="redirected to another host"):
+        discovered(handler, Discovery(groups=("g",)), url="https://registry.gitlab.com")
+    assert elsewhere and all(
+        name not in r.headers for r in elsewhere for name in ("private-token", "job-token")
+    )
+
+
 def test_gitlab_hostile_paths_are_dropped() -> None:
     row = fixture_json(GITLAB_REPOS)[0]
     rows = [dict(row, path=p) for p in ("a/../b", "a/<b>", None, ["x"], "", "a/ok")]
