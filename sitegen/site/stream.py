@@ -43,9 +43,9 @@ from sitegen.config import Config, SiteConfig
 from sitegen.errors import FileRefused, OutputError
 from sitegen.files import read_limited
 from sitegen.model import Catalog, Registry, Repository
-from sitegen.site import paths, search
+from sitegen.site import search
 from sitegen.site.output import Staging
-from sitegen.site.pages.catalog import digest_locations
+from sitegen.site.pages.catalog import digest_locations, tag_locations
 from sitegen.site.pages.history import Timeline
 from sitegen.site.pages.inputs import CatalogInputs, RepositoryInputs, repository_unit
 from sitegen.site.pages.shapes import Location
@@ -103,52 +103,40 @@ def load_guess(path: Path | None) -> Catalog | None:
 
 
 class Guess:
-    """Each repository's likely inputs: the previous build's, with its own tags now.
-    ``registries``: their names in the config's order (the catalog's)."""
+    """Each repository's likely inputs: the previous build's, except where its digests
+    are tagged: this build's tags of the repositories seen so far (itself included),
+    the previous build's of the others. ``registries``: their names in the config's
+    order (the catalog's)."""
 
     def __init__(self, site: SiteConfig, registries: list[str], previous: Catalog | None) -> None:
         self.order = {name: n for n, name in enumerate(registries)}
         catalog = previous or Catalog(title="", registries=())
         catalog = replace(catalog, default_platform=site.default_platform)
-        self.locations = digest_locations(catalog)
-        self.previous = CatalogInputs(catalog, Timeline(catalog), self.locations)
+        self.before = digest_locations(catalog)
+        self.previous = CatalogInputs(catalog, Timeline(catalog), self.before)
+        self.now: dict[str, list[Location]] = defaultdict(list)
+        self.seen: set[tuple[str, str]] = set()
 
     def __call__(self, registry: Registry, repo: Repository) -> RepositoryInputs:
         """The inputs ``repo`` of ``registry`` (its name and pull host) will likely have."""
+        self.seen.add((registry.name, repo.name))
+        own = set()
+        for digest, entry in tag_locations(registry.name, repo):
+            self.now[digest].append(entry)
+            own.add(digest)
         before = self.previous(registry, repo)
-        place = (self.order.get(registry.name, len(self.order)), repo.name)
-        own: dict[str, list[Location]] = defaultdict(list)
-        for tag in repo.tags:
-            own[tag.digest].append(
-                {
-                    "registry": registry.name,
-                    "repository": repo.name,
-                    "tag": tag.name,
-                    "path": paths.tag_path(registry.name, repo.name, tag.name),
-                }
-            )
-        return replace(
-            before,
-            locations={d: self._merged(self.locations.get(d, []), own[d], place) for d in sorted(own)},
-        )
+        return replace(before, locations={d: self._where(d) for d in sorted(own)})
 
-    def _merged(
-        self, before: list[Location], own: list[Location], place: tuple[int, str]
-    ) -> list[Location]:
-        """Where a digest was tagged elsewhere, with the repository's own tags now, in
-        the catalog's order (registries as configured, repositories by name)."""
-        others = [
+    def _where(self, digest: str) -> list[Location]:
+        found = [
             entry
-            for entry in before
-            if (entry["registry"], entry["repository"]) != (own[0]["registry"], own[0]["repository"])
+            for entry in self.before.get(digest, [])
+            if (entry["registry"], entry["repository"]) not in self.seen
         ]
-        at = 0
-        while at < len(others) and self._place(others[at]) < place:
-            at += 1
-        return [*others[:at], *own, *others[at:]]
-
-    def _place(self, entry: Location) -> tuple[int, str]:
-        return (self.order.get(entry["registry"], len(self.order)), entry["repository"])
+        found.extend(self.now[digest])
+        # The catalog's order; stable, so each repository's tags keep theirs.
+        found.sort(key=lambda e: (self.order.get(e["registry"], len(self.order)), e["repository"]))
+        return found
 
 
 # -- the process that renders during the crawl -------------------------------------------
@@ -322,6 +310,10 @@ def _serve(
     """The render process: guess the inputs of each repository it is sent and render
     its pages into the staging directory ``into`` (root, target, page limit); at the
     end, send back the inputs and what was written of each."""
+    # The crawl waits on the network and this process does not: when the CPUs are
+    # busy, the crawl goes first.
+    with contextlib.suppress(AttributeError, OSError):
+        os.nice(10)
     try:
         renderer = Renderer(site)
         root, target, limit = into

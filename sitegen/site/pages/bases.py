@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from sitegen.model import Catalog, Index, Repository, images_of, platform_label
+from sitegen.oci.versions import version_key
 from sitegen.site import paths
 from sitegen.site.pages.page import SCHEMA_VERSION, Page
 from sitegen.site.pages.supplychain_shapes import (
@@ -98,7 +99,19 @@ def rebuild_document(catalog: Catalog) -> RebuildData:
     }
 
 
-def _groups(catalog: Catalog) -> tuple[list[BaseGroup], list[BuiltImage]]:
+_Grouped = tuple[list[BaseGroup], list[BuiltImage]]
+_last: list[tuple[Catalog, _Grouped]] = []  # the last catalog grouped, and its groups
+
+
+def _groups(catalog: Catalog) -> _Grouped:
+    """``_grouped(catalog)``, once per catalog: a build asks for it for the Bases and
+    Rebuild pages, their JSON and the home page. Read only."""
+    if not _last or _last[0][0] is not catalog:
+        _last[:] = [(catalog, _grouped(catalog))]
+    return _last[0][1]
+
+
+def _grouped(catalog: Catalog) -> _Grouped:
     """The bases with the tags built on them (one row per tag and platform), and the
     rows whose provenance left the base ambiguous."""
     hosts = {registry.name: registry.pull_host for registry in catalog.registries}
@@ -141,11 +154,13 @@ def _groups(catalog: Catalog) -> tuple[list[BaseGroup], list[BuiltImage]]:
 def _rows(
     bases: Bases, registry: str, repo: Repository
 ) -> Iterable[tuple[BuiltImage, BaseImage]]:
-    """(row, base) for each tag of the repository and each platform it pulls."""
-    for tag in repo.tags:
-        manifest = repo.manifest(tag)
+    """(row, base) for each image of the repository and each platform it pulls; the
+    row names the image by its first tag in version order, with the others."""
+    for digest, names in repo.tags_by_digest().items():
+        manifest = repo.manifests.get(digest)
         if manifest is None:
             continue
+        names.sort(key=version_key, reverse=True)
         entries = manifest.entries if isinstance(manifest, Index) else ()
         platforms = {e.descriptor.digest: e.platform for e in entries}
         for image in images_of(manifest):
@@ -157,8 +172,9 @@ def _rows(
                 {
                     "registry": registry,
                     "repository": repo.name,
-                    "tag": tag.name,
-                    "path": paths.tag_path(registry, repo.name, tag.name),
+                    "tag": names[0],
+                    "aliases": names[1:],
+                    "path": paths.tag_path(registry, repo.name, names[0]),
                     "platform": platform_label(platform),
                     "digest": image.digest,
                     "digest_path": paths.digest_path(registry, repo.name, image.digest),
@@ -171,8 +187,9 @@ def _rows(
 
 
 def _tags(rows: list[BuiltImage]) -> int:
-    """How many tags the rows are of (a row per tag and platform)."""
-    return len({(row["registry"], row["repository"], row["tag"]) for row in rows})
+    """How many tags the rows are of (a row per image and platform, with its tags)."""
+    images = {(row["registry"], row["repository"], row["tag"]): row for row in rows}
+    return sum(1 + len(row["aliases"]) for row in images.values())
 
 
 def _order(row: BuiltImage) -> tuple[str, ...]:

@@ -122,16 +122,23 @@ def digest_locations(catalog: Catalog) -> Locations:
     found: dict[str, list[Location]] = defaultdict(list)
     for registry in catalog.registries:
         for repo in registry.repositories:
-            for tag in repo.tags:
-                found[tag.digest].append(
-                    {
-                        "registry": registry.name,
-                        "repository": repo.name,
-                        "tag": tag.name,
-                        "path": paths.tag_path(registry.name, repo.name, tag.name),
-                    }
-                )
+            for digest, location in tag_locations(registry.name, repo):
+                found[digest].append(location)
     return found
+
+
+def tag_locations(registry: str, repo: Repository) -> Iterator[tuple[str, Location]]:
+    """Each tag of ``repo`` as (its digest, where it is)."""
+    for tag in repo.tags:
+        yield (
+            tag.digest,
+            {
+                "registry": registry,
+                "repository": repo.name,
+                "tag": tag.name,
+                "path": paths.tag_path(registry, repo.name, tag.name),
+            },
+        )
 
 
 def catalog_document(catalog: Catalog) -> CatalogDocument:

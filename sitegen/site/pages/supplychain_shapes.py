@@ -101,6 +101,7 @@ class BuiltImage(TypedDict):
     registry: str
     repository: str
     tag: str
+    aliases: list[str]
     path: str
     platform: str
     digest: str
