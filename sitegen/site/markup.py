@@ -10,6 +10,7 @@ mailto URLs (no ``javascript:``, no ``data:``).
 
 from __future__ import annotations
 
+import functools
 import html
 
 import markdown
@@ -35,10 +36,28 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
 
+@functools.cache
+def _converter(rich: bool) -> markdown.Markdown:
+    """One converter per build process, for descriptions (``rich``) or their excerpts:
+    making one costs more than converting a description with it."""
+    if rich:
+        return markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
+    return markdown.Markdown()
+
+
+def _convert(text: str, rich: bool) -> str:
+    """``markdown.markdown(text, ...)``: the converter is reset first, as Python-Markdown
+    asks of one that converts several documents."""
+    converter = _converter(rich)
+    converter.reset()
+    return converter.convert(text)
+
+
+@functools.lru_cache(maxsize=256)
 def render_markdown(text: str) -> Markup:
-    """Markdown source -> sanitized HTML, safe to insert into a page."""
-    converted = markdown.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
-    return Markup(sanitize_html(converted))  # noqa: S704 - nh3 output is safe by construction
+    """Markdown source -> sanitized HTML, safe to insert into a page (remembered: the
+    repository page, its tag list and the registry page show the same description)."""
+    return Markup(sanitize_html(_convert(text, rich=True)))  # noqa: S704 - nh3 output is safe
 
 
 def sanitize_html(source: str) -> str:
@@ -53,12 +72,13 @@ def sanitize_html(source: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=256)
 def excerpt(text: str, limit: int = 160) -> str:
     """Plain-text first paragraph of a markdown description, for list pages."""
     for block in text.strip().split("\n\n"):
         if block.lstrip().startswith("#"):
             continue  # a heading repeats the name; the first paragraph says more
-        plain = html.unescape(nh3.clean(markdown.markdown(block), tags=set()))
+        plain = html.unescape(nh3.clean(_convert(block, rich=False), tags=set()))
         plain = " ".join(plain.split())
         if plain:
             return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"

@@ -14,10 +14,10 @@ import functools
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import jinja2
 from markupsafe import Markup, escape
@@ -165,6 +165,14 @@ class _Environment(jinja2.Environment):
             except KeyError:
                 return self.undefined(obj=obj, name=attribute)
         return super().getattr(obj, attribute)
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """A template's globals as a plain dict, not Jinja2's ``ChainMap`` over the
+        environment's: every render, include and import reads them (a context copies
+        them, an import compares their keys), a few times a page, and a ``ChainMap``
+        answers each key by asking each of its maps. The same names and values; the
+        environment's globals are all set before the first template is loaded."""
+        return {**self.globals, **(d or {})}
 
 
 class _RememberedPrettyJson:
@@ -348,38 +356,49 @@ NOT_FOUND_SCRIPT = (
 )
 
 
-def _compact(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+# ``json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))`` without
+# making an encoder per call: pages are encoded member by member.
+_compact = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+_text = json.encoder.encode_basestring  # what that encoder writes text with
+
+
+def _member(key: str, value: object) -> str:
+    """``"key":value`` as ``_compact`` writes it; text and whole numbers directly."""
+    if type(value) is str:
+        return f"{_text(key)}:{_text(value)}"
+    if type(value) is int:
+        return f"{_text(key)}:{value}"
+    return f"{_text(key)}:{_compact(value)}"
 
 
 class PageJson:
     """The ``index.json`` written beside a page: its data, compact and key-sorted.
 
-    The text is that of ``json.dumps(data, sort_keys=True, ensure_ascii=False,
-    separators=(",", ":"))``, but the documents pages share are encoded once: the pages
-    of one image share its ``image`` and ``manifest`` values (the same objects), the
-    largest part of their data. The top-level object is written key by key in sorted
-    order, with those values' text remembered by identity.
+    The text is that of ``_compact(data)``, but what pages share is encoded once: the
+    page of each tag of a manifest and its digest page hold its facts
+    (``view["manifest"]["facts"]``, the same objects), most of their data. Their
+    top-level object is written member by member in key order: a member that is its
+    manifest's fact from that manifest's remembered text.
     """
 
-    SHARED = frozenset({"image", "manifest"})
-
     def __init__(self) -> None:
-        self._shared = _ByIdentity(_compact)
+        self._facts = _ByIdentity(_members)
 
     def __call__(self, page: Page) -> str:
         data: Mapping[str, object] = page.data
+        manifest = cast("ManifestView | None", page.view.get("manifest"))
+        if manifest is None:
+            return _compact(data)
+        facts: Mapping[str, object] = manifest["facts"]
+        texts = self._facts(facts)
         parts: list[str] = []
-        run: dict[str, Any] = {}
         for key in sorted(data):
             value = data[key]
-            if key not in self.SHARED or not isinstance(value, dict | list):
-                run[key] = value
-                continue
-            if run:
-                parts.append(_compact(run)[1:-1])
-                run = {}
-            parts.append(f"{_compact(key)}:{self._shared(value)}")
-        if run:
-            parts.append(_compact(run)[1:-1])
+            text = texts.get(key)
+            parts.append(text if text is not None and value is facts[key] else _member(key, value))
         return "{" + ",".join(parts) + "}"
+
+
+def _members(mapping: Mapping[str, object]) -> dict[str, str]:
+    """``_member`` of each member of ``mapping``, by key."""
+    return {key: _member(key, value) for key, value in mapping.items()}

@@ -115,6 +115,8 @@ class ManifestView(TypedDict):
     inline_view: ImageView | None
     # Some platform could not be read, so "total stored" is a lower bound.
     total_partial: bool
+    # A multi-platform image's platforms whose base is known (an image's is facts["base"]).
+    based: list[PlatformEntry]
     # The manifest's own annotations, shown before the image: an index's (an image's
     # are shown in its image section, with its labels).
     annotations: dict[str, str]
@@ -320,6 +322,7 @@ def manifest_view(facts: ManifestFacts, inline: ImageDocument | None = None) -> 
         "inline": inline,
         "inline_view": image_view(inline, own) if inline is not None else None,
         "total_partial": any(p["size"] is None for p in facts["platform_list"]),
+        "based": [p for p in facts["platform_list"] if p["base"]],
         "signatures": [
             {
                 "referrer": r,

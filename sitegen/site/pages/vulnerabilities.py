@@ -101,15 +101,20 @@ class Vulnerabilities:
     ) -> list[VulnerabilityReportEntry]:
         """The reports about ``digest``, VEX applied; without their finding lists unless
         ``keep_findings`` (counts kept)."""
+        reports = self.reports.get(digest)
+        if not reports:
+            return []  # most images have none: no VEX to gather for them
         statements = self._statements(digest)
         return [
             _report_entry(report, through, attestation, statements, keep_findings)
-            for report, through, attestation in self.reports.get(digest, [])
+            for report, through, attestation in reports
         ]
 
     def vex_entries(self, digest: str) -> list[VexEntry]:
         """The VEX documents attached to ``digest`` or to an index it is a platform of,
         each statement saying whether it applies to ``digest``."""
+        if not self.vex:
+            return []
         related = self.related(digest)
         attached = [digest, *sorted(self.parents.get(digest, ()))]
         return [
