@@ -42,7 +42,8 @@ from sitegen.registry.transport import KINDS
 
 TARGET = 0.02  # vendor requests / HEAD-path requests
 REGISTRY_URLS = {"hub": ("docker.io", "registry-1.docker.io"), "harbor": ("https://registry.test",
-                 "registry.test"), "quay": ("https://quay.io", "quay.io")}  # fmt: skip
+                 "registry.test"), "quay": ("https://quay.io", "quay.io"),
+                 "acr": ("https://myregistry.azurecr.io", "myregistry.azurecr.io")}  # fmt: skip
 
 
 def write_config(

@@ -1,6 +1,7 @@
 """A vendor listing API beside a ``lab.fakeregistry.FakeRegistry``, behind the same
-``httpx.MockTransport``: Docker Hub, Harbor, Quay or GitHub Packages, paging as each one
-does.
+``httpx.MockTransport``: Docker Hub, Harbor, Quay, GitHub Packages or Azure Container
+Registry, paging as each one does; GitHub's packages and GitLab's registry repositories
+and Docker Hub's namespaces list the registry's repositories (discovery).
 
 Every entry it serves is a real captured entry (tests/fixtures/real-world/vendor-apis)
 with its name, digest and push time replaced, so the fields around them - the
@@ -27,7 +28,8 @@ from lab.fakeregistry import FakeRegistry
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests/fixtures/real-world/vendor-apis"
 PUSHED = "2024-05-21T18:05:32.852009Z"
-HOSTS = {"hub": "hub.docker.com", "ghcr": "api.github.com"}  # else the registry's host
+HOSTS = {"hub": "hub.docker.com", "ghcr": "api.github.com", "gitlab": "gitlab.com"}
+# else the registry's host
 _ROUTES = {
     "hub": re.compile(r"/v2/namespaces/(?P<ns>[^/]+)/repositories/(?P<repo>[^/]+)/tags"),
     "harbor": re.compile(
@@ -37,7 +39,11 @@ _ROUTES = {
     "ghcr": re.compile(
         r"/(?:orgs|users)/(?P<ns>[^/]+)/packages/container/(?P<repo>[^/]+)/versions"
     ),
+    "acr": re.compile(r"/acr/v1/(?P<ns>[^/]+)/(?P<repo>[^/]+)/_tags"),
 }
+_PACKAGES = re.compile(r"/(?:orgs|users)/(?P<owner>[^/]+)/packages")
+_GITLAB = re.compile(r"/api/v4/(?P<kind>groups|projects)/(?P<path>.+)/registry/repositories")
+_HUB_NAMESPACE = re.compile(r"/v2/repositories/(?P<owner>[^/]+)")
 
 
 def _template(name: str, pick: Callable[[Any], Any]) -> dict[str, Any]:
@@ -50,7 +56,7 @@ class FakeVendorAPI:
     """``vendor``'s listing API for ``registry``'s repositories."""
 
     registry: FakeRegistry
-    vendor: str  # hub | harbor | quay | ghcr
+    vendor: str  # hub | harbor | quay | ghcr | acr | gitlab (discovery only)
     registry_host: str = "registry.test"
     page_size: int = 100  # the largest page it serves
     lie: dict[tuple[str, str], str] = field(default_factory=dict)  # (repo, tag) -> digest
@@ -77,6 +83,11 @@ class FakeVendorAPI:
         self.requests.append(request)
         if self.vendor == "ghcr" and re.fullmatch(r"/orgs/[^/]+", request.url.path):
             return httpx.Response(200, json={"login": request.url.path.rsplit("/", 1)[1]})
+        found = (
+            _PACKAGES.fullmatch(path) or _GITLAB.fullmatch(path) or _HUB_NAMESPACE.fullmatch(path)
+        )
+        if found is not None:
+            return self._repositories(request, found)
         match = _ROUTES[self.vendor].fullmatch(request.url.path)
         if match is None:
             return httpx.Response(404, json={"message": "Not Found"})
@@ -88,13 +99,19 @@ class FakeVendorAPI:
         if tags is None:
             return httpx.Response(404, json={"message": "httperror 404: not found"})
         params = request.url.params
-        size = int(params.get("page_size") or params.get("limit") or params.get("per_page") or 10)
+        size = int(
+            params.get("page_size") or params.get("limit") or params.get("per_page")
+            or params.get("n") or 10
+        )  # fmt: skip
         if self.vendor == "harbor" and size > 100:
             body = (FIXTURES / "harbor-artifacts-422-page-size-over-100.json").read_bytes()
             return httpx.Response(422, content=body)
         size = min(size, self.page_size)
-        page = int(params.get("page", "1"))
         entries = self._entries(repository, tags)
+        if self.vendor == "acr":  # ACR pages after the last tag of the previous page
+            after = [e for e in entries if e["name"] > params.get("last", "")]
+            return self._acr_page(request, after[:size], len(after) > size, size)
+        page = int(params.get("page", "1"))
         chunk = entries[(page - 1) * size : page * size]
         more = page * size < len(entries)
         return self._page(request, chunk, page, more, len(entries))
@@ -106,7 +123,7 @@ class FakeVendorAPI:
 
     def _entries(self, repository: str, tags: dict[str, str]) -> list[dict[str, Any]]:
         """The repository's rows: one per tag, or one per digest with its tags."""
-        if self.vendor in ("hub", "quay"):
+        if self.vendor in ("hub", "quay", "acr"):
             rows = []
             for tag in sorted(tags):
                 digest = self._digest(repository, tag, tags[tag])
@@ -123,6 +140,9 @@ class FakeVendorAPI:
                 "dockerhub-namespaces-tags-page1-oci-index-2024.json", lambda d: d["results"][0]
             )
             row.update(name=tag, tag_last_pushed=PUSHED, last_updated=PUSHED, digest=digest)
+        elif self.vendor == "acr":
+            row = _template("acr-tags-page1-n1-2023.json", lambda d: d["tags"][0])
+            row.update(name=tag, digest=digest, lastUpdateTime=PUSHED)
         else:
             row = _template(
                 "quay-tag-list-specific-tag-manifest-list-2024.json", lambda d: d["tags"][0]
@@ -166,3 +186,54 @@ class FakeVendorAPI:
         if self.vendor == "harbor":
             headers["X-Total-Count"] = str(total)
         return httpx.Response(200, json=rows, headers=headers)
+
+    def _acr_page(
+        self, request: httpx.Request, rows: list[dict[str, Any]], more: bool, size: int
+    ) -> httpx.Response:
+        # As captured: a path-relative Link with ``last`` and an empty ``orderby``.
+        headers = {}
+        if more:
+            last = quote(rows[-1]["name"], safe="")
+            headers["Link"] = f'<{request.url.raw_path.decode().partition("?")[0]}' \
+                f'?last={last}&n={size}&orderby=>; rel="next"'  # fmt: skip
+        body = {"registry": self.host, "imageName": "", "tags": rows}
+        return httpx.Response(200, json=body, headers=headers)
+
+    def _repositories(self, request: httpx.Request, found: re.Match[str]) -> httpx.Response:
+        """An owner's container packages (GitHub), a group's or project's repositories
+        (GitLab) or a namespace's (Docker Hub), from the captured rows, paged as each does."""
+        prefix = found.groupdict().get("owner") or found["path"]
+        names = sorted(
+            r for r in self.registry.repositories
+            if r.partition("/")[0] == prefix.lower() or r == prefix or r.startswith(prefix + "/")
+        )  # fmt: skip
+        if self.vendor == "ghcr":
+            row = _template("ghpkg-user-packages-container-2024.json", lambda d: d[0])
+            rows = [dict(row, name=n.partition("/")[2]) for n in names]
+        elif self.vendor == "hub":
+            row = _template(
+                "dockerhub-namespace-repositories-page1-2026.json", lambda d: d["results"][0]
+            )
+            rows = [dict(row, name=n.partition("/")[2], namespace=prefix) for n in names]
+        else:
+            row = _template(
+                "gitlab-project-registry-repositories-tags-count-2024.json", lambda d: d[1]
+            )
+            rows = [dict(row, name=n.rpartition("/")[2], path=n) for n in names]
+        params = request.url.params
+        size = min(int(params.get("per_page") or params.get("page_size") or 20), self.page_size)
+        page = int(params.get("page", "1"))
+        chunk, more = rows[(page - 1) * size : page * size], page * size < len(rows)
+        following = request.url.copy_set_param("page", page + 1)
+        if self.vendor == "ghcr":
+            headers = {"link": f'<{following}>; rel="next"'} if more else {}
+            return httpx.Response(200, json=chunk, headers=headers)
+        if self.vendor == "hub":
+            body = {"count": len(rows), "next": str(following) if more else None,
+                    "previous": None, "results": chunk}  # fmt: skip
+            return httpx.Response(200, json=body)
+        # As captured: the page numbers, and links on the instance's internal host.
+        internal = following.copy_with(scheme="http", host="gitlab-web")
+        headers = {"x-page": str(page), "x-next-page": str(page + 1) if more else "",
+                   "link": f'<{internal}>; rel="next"' if more else ""}  # fmt: skip
+        return httpx.Response(200, json=chunk, headers=headers)

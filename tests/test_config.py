@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.config import Config, load_config
+from sitegen.config import Config, Discovery, load_config
 from sitegen.errors import ConfigError
 
 
@@ -595,6 +595,7 @@ def test_vendor_api_keys(tmp_path: Path) -> None:
           - {name: c, url: docker.io, api: hub, api_url: "https://hub.mirror.example/"}
           - {name: d, url: 127.0.0.1:5000, api: quay, api_url: "http://127.0.0.1:8080/api/v1"}
           - {name: e, url: quay.io, api: NONE}
+          - {name: f, url: r.azurecr.us, api: acr}
         """,
     )
     got = [(r.api, r.api_url) for r in config.registries]
@@ -604,6 +605,7 @@ def test_vendor_api_keys(tmp_path: Path) -> None:
         ("hub", "https://hub.mirror.example"),
         ("quay", "http://127.0.0.1:8080/api/v1"),
         ("none", None),
+        ("acr", None),
     ]
 
 
@@ -613,9 +615,8 @@ def test_vendor_api_keys(tmp_path: Path) -> None:
         (
             "api: hrbor",
             "registries.yaml:4:10: registries[0].api: 'hrbor' is not one of auto, none, harbor, hub, "
-            "quay, ghcr; did you mean 'harbor'?",
+            "quay, ghcr, acr, gitlab; did you mean 'harbor'?",
         ),
-        ("api: gitlab", "4:10: registries[0].api: GitLab's API lists tags without their digests"),
         ("api_url: https://x.example", "4:14: registries[0].api_url: api_url needs the vendor"),
         ("{api: hub, api_url: ftp://x}", "registries[0].api_url: expected an http(s) URL"),
         ("{api: hub, api_url: 'https://u:p@x.example'}", "do not put credentials in the URL"),
@@ -628,4 +629,63 @@ def test_vendor_api_errors_are_located(tmp_path: Path, entry: str, message: str)
         text = f"registries:\n  - {{name: a, url: r.example, {entry[1:-1]}}}\n"
     else:
         text = f"registries:\n  - name: a\n    url: r.example\n    {entry}\n"
+    assert message in error(tmp_path, text)
+
+
+def test_discover_keys(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        """
+        registries:
+          - {name: a, url: ghcr.io, discover: {owners: [acme, Octo-Cat]}, include: "acme/*"}
+          - {name: b, url: registry.gitlab.com, discover: {groups: [acme/platform], projects: 42}}
+          - name: c
+            url: registry.example.com
+            api: gitlab
+            api_url: https://gitlab.example.com/api/v4
+            discover: {projects: [acme/tools.cli]}
+          - {name: d, url: r.example.com}
+          - {name: e, url: docker.io, discover: {namespaces: [acme, my-org]}}
+        """,
+    )
+    got = [r.discover for r in config.registries]
+    assert got == [
+        Discovery(owners=("acme", "Octo-Cat")),
+        Discovery(groups=("acme/platform",), projects=("42",)),
+        Discovery(projects=("acme/tools.cli",)),
+        None,
+        Discovery(namespaces=("acme", "my-org")),
+    ]
+    assert [d.vendor for d in got if d is not None] == ["ghcr", "gitlab", "gitlab", "hub"]
+    assert config.registries[2].api == "gitlab"
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            "{url: ghcr.io, repositories: [a/b], discover: {owners: [a]}}",
+            "registries[0].discover: discover finds repositories; it has no effect with a "
+            "repositories list",
+        ),
+        ("{url: ghcr.io, discover: {}}", "name at least one owner"),
+        ("{url: ghcr.io, discover: {owner: [a]}}", "did you mean 'owners'?"),
+        ("{url: ghcr.io, discover: {owners: ['a/../b']}}", "discover.owners[0]: 'a/../b' is not"),
+        ("{url: ghcr.io, discover: {owners: ['<b>x']}}", "is not a GitHub organisation"),
+        ("{url: ghcr.io, discover: {owners: [a], groups: [b]}}", "choose one"),
+        ("{url: docker.io, discover: {namespaces: [a], owners: [b]}}", "choose one"),
+        ("{url: ghcr.io, discover: {namespaces: [a]}}", "for docker.io, or set api: hub"),
+        ("{url: docker.io, discover: {namespaces: [Acme]}}", "'Acme' is not a Docker Hub"),
+        ("{url: docker.io, discover: {namespaces: ['a/b']}}", "is not a Docker Hub namespace"),
+        ("{url: quay.io, discover: {owners: [a]}}", "for ghcr.io, or set api: ghcr"),
+        ("{url: ghcr.io, api: none, discover: {owners: [a]}}", "for ghcr.io, or set api: ghcr"),
+        ("{url: r.example, discover: {groups: [a]}}", "set api: gitlab"),
+        ("{url: r.example, api: gitlab, discover: {groups: [a]}}", "set api_url to its root"),
+        ("{url: registry.gitlab.com, discover: {groups: [a/..]}}", "not a GitLab group path"),
+        ("{url: registry.gitlab.com, discover: {projects: [-a]}}", "not a GitLab project path"),
+        ("{url: registry.gitlab.com, discover: {projects: [a.git]}}", "not a GitLab project"),
+    ],
+)
+def test_discover_errors_are_located(tmp_path: Path, entry: str, message: str) -> None:
+    text = f"registries:\n  - {{name: a, {entry[1:-1]}}}\n"
     assert message in error(tmp_path, text)

@@ -9,6 +9,7 @@ from sitegen.config.loader import load_config
 from sitegen.config.schema import (
     Auth,
     Config,
+    Discovery,
     Limits,
     RegistryConfig,
     RepositoryConfig,
@@ -21,6 +22,7 @@ from sitegen.config.schema import (
 __all__ = [
     "Auth",
     "Config",
+    "Discovery",
     "Limits",
     "RegistryConfig",
     "RepositoryConfig",

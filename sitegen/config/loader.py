@@ -38,7 +38,7 @@ from sitegen.config.schema import (
     SiteConfig,
     TagFilter,
 )
-from sitegen.config.vendorapi import vendor_api
+from sitegen.config.vendorapi import discovery, vendor_api
 from sitegen.config.yamlreader import Field, Reader
 from sitegen.errors import ConfigError, FileRefused
 from sitegen.files import read_limited, reason, require_regular
@@ -190,6 +190,7 @@ class _Builder:
                 "show_url",
                 "api",
                 "api_url",
+                "discover",
             ),
             required=("name", "url"),
         )
@@ -269,6 +270,7 @@ class _Builder:
             show_url=self.r.boolean(keys["show_url"]) if "show_url" in keys else False,
             api=api,
             api_url=api_url,
+            discover=discovery(self.r, keys, api, api_url, host),
         )
 
     def url(self, node: Field, insecure: bool) -> tuple[str, str, str]:

@@ -24,8 +24,9 @@ DEFAULT_TITLE = "Image catalog"
 DEFAULT_PLATFORM = "linux/amd64"
 DEFAULT_STALE_AFTER = 48 * 3600.0
 # Listing APIs beside /v2/ that give tags with digests (docs/configuration.md#vendor-apis).
-VENDOR_APIS = ("harbor", "hub", "quay", "ghcr")
-API_CHOICES = ("auto", "none", *VENDOR_APIS)
+VENDOR_APIS = ("harbor", "hub", "quay", "ghcr", "acr")
+# GitLab's API lists repositories (``discover``) but not tags with digests.
+API_CHOICES = ("auto", "none", *VENDOR_APIS, "gitlab")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,22 @@ def platform_matches(wanted: tuple[str, ...], platform: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class Discovery:
+    """Where a vendor API lists the registry's repositories, in place of ``_catalog``
+    (the ``discover`` key; docs/configuration.md#discovery)."""
+
+    owners: tuple[str, ...] = ()  # GitHub organisations or users (ghcr.io)
+    groups: tuple[str, ...] = ()  # GitLab groups: full paths or numeric ids
+    projects: tuple[str, ...] = ()  # GitLab projects: full paths or numeric ids
+    namespaces: tuple[str, ...] = ()  # Docker Hub users or organisations
+
+    @property
+    def vendor(self) -> str:
+        """``ghcr``, ``hub`` or ``gitlab``: whose API lists them."""
+        return "ghcr" if self.owners else "hub" if self.namespaces else "gitlab"
+
+
+@dataclass(frozen=True, slots=True)
 class RegistryConfig:
     """One registry: where it is, how to authenticate, and what to crawl."""
 
@@ -94,7 +111,7 @@ class RegistryConfig:
     host: str  # host[:port] requests go to (Docker Hub aliases resolved)
     pull_host: str  # host[/prefix] shown in pull commands
     auth: Auth = Auth()
-    repositories: tuple[RepositoryConfig, ...] | None = None  # None: discover via _catalog
+    repositories: tuple[RepositoryConfig, ...] | None = None  # None: discover them
     tags: TagFilter = TagFilter()
     include: tuple[str, ...] = ()  # repository globs for catalog discovery
     exclude: tuple[str, ...] = ()
@@ -111,6 +128,7 @@ class RegistryConfig:
     show_url: bool = False  # the crawl address may appear on the site (else the pull host)
     api: str = "auto"  # one of API_CHOICES: a vendor listing API, detected, or none
     api_url: str | None = None  # the vendor API's base URL when not its default
+    discover: Discovery | None = None  # None: without repositories, list with _catalog
 
     @property
     def hidden_addresses(self) -> tuple[str, ...]:
@@ -126,7 +144,8 @@ class RegistryConfig:
         return self.url.partition(":")[0]
 
     def discovers(self, repository: str) -> bool:
-        """Whether a repository found through ``_catalog`` passes ``include``/``exclude``."""
+        """Whether a discovered repository (``_catalog`` or ``discover``) passes
+        ``include``/``exclude``."""
         if self.include and not any(fnmatch.fnmatchcase(repository, g) for g in self.include):
             return False
         return not any(fnmatch.fnmatchcase(repository, g) for g in self.exclude)

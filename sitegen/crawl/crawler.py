@@ -41,6 +41,7 @@ from sitegen.model import (
     Repository,
 )
 from sitegen.registry.client import RegistryClient, RegistrySession
+from sitegen.registry.vendors import discover
 
 log = logging.getLogger("sitegen.crawl")
 
@@ -151,7 +152,10 @@ async def _crawl_registry(
             await session.login()
             repo_configs = rc.repositories
             if repo_configs is None:
-                names = [n for n in await session.catalog() if rc.discovers(n)]
+                found = await discover(session)
+                if found is None:
+                    found = await session.catalog()
+                names = [n for n in found if rc.discovers(n)]
                 outcome.listed[rc.name] = tuple(names)
                 repo_configs = tuple(RepositoryConfig(name=n) for n in names)
             repo_configs = tuple(r for r in repo_configs if ctx.owns(rc.name, r.name))

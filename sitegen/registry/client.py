@@ -214,7 +214,7 @@ class RegistrySession:
             raise CatalogUnavailable(
                 f"the registry does not let us list its repositories (/v2/_catalog answered "
                 f"HTTP {exc.status}); list them under 'repositories' for this registry "
-                "in the config",
+                "in the config (on ghcr.io, GitLab or Docker Hub, 'discover' can list them)",
                 registry=self.name,
                 url=exc.url,
                 status=exc.status,

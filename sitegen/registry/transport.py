@@ -7,9 +7,10 @@ docs/protocol.md items covered here:
     retry 408/500/502/503/504, connection resets and EOF with exponential backoff; a
     throttled host slows only itself; never retry other 4xx.
 14. Redirects are followed by hand (at most ``Limits.redirects`` hops) so that
-    ``Authorization`` is dropped on any cross-origin hop, an https->http downgrade is
-    refused, and the caller learns whether the answer came from another origin (a
-    401/403 from a CDN is not a registry challenge). No ``Location`` is cached.
+    ``Authorization`` (and GitLab's ``PRIVATE-TOKEN``/``JOB-TOKEN``) is dropped on any
+    cross-origin hop, an https->http downgrade is refused, and the caller learns whether
+    the answer came from another origin (a 401/403 from a CDN is not a registry
+    challenge). No ``Location`` is cached.
 18. Bodies are read with a cap per kind; a ``Content-Length`` over the cap is rejected
     before reading, an endless body is cut at the cap.
 24. Concurrency is bounded per registry (``concurrency``, a semaphore per
@@ -38,6 +39,9 @@ log = logging.getLogger("sitegen.registry")
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# Headers that carry a credential: dropped on a cross-origin hop (GitLab's API takes its
+# token in PRIVATE-TOKEN or JOB-TOKEN, not in Authorization).
+CREDENTIAL_HEADERS = frozenset({"authorization", "private-token", "job-token"})
 KINDS = ("ping", "token", "list", "api", "head", "manifest", "blob", "referrers")
 
 
@@ -250,7 +254,8 @@ class Transport:
                     self._check_redirect(url, target, repository)
                     if origin(target) != origin(url):
                         # S3 rejects two auth mechanisms; a token sent to a CDN is a leak.
-                        outgoing.pop("Authorization", None)
+                        for name in [n for n in outgoing if n.lower() in CREDENTIAL_HEADERS]:
+                            del outgoing[name]
                     if response.status_code == 303 and method != "HEAD":
                         method, data = "GET", None
                     url = target

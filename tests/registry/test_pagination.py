@@ -217,7 +217,10 @@ def test_a_link_to_another_host_is_refused() -> None:
 
 # -- 23: _catalog refused or missing ------------------------------------------------------------
 
-HINT = "list them under 'repositories' for this registry in the config"
+HINT = (
+    "list them under 'repositories' for this registry in the config "
+    "(on ghcr.io, GitLab or Docker Hub, 'discover' can list them)"
+)
 
 
 @pytest.mark.parametrize(

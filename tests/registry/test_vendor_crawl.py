@@ -33,6 +33,7 @@ SETUPS = {
     "harbor": ("https://registry.test", "api: harbor", "registry.test"),
     "ghcr": ("https://ghcr.io", "auth: {username: me, password: ghp_NotARealTokenJustAFixture00}",
              "ghcr.io"),
+    "acr": ("https://myregistry.azurecr.io", "", "myregistry.azurecr.io"),
 }  # fmt: skip
 PUSHED = {"ghcr": "2024-03-28T17:52:59Z"}  # the captured version's created_at; else:
 DEFAULT_PUSHED = "2024-05-21T18:05:32Z"
@@ -129,7 +130,7 @@ def test_warm_rebuild_costs_list_pages_and_the_sample_heads(tmp_path: Path, vend
     requests = kinds(api, before)
     assert requests == Counter({"head": SAMPLE})
     tags = {r: len(t) for r, t in from_samples().repositories.items()}
-    rows = tags if vendor in ("hub", "quay") else {
+    rows = tags if vendor in ("hub", "quay", "acr") else {
         r: len(set(t.values())) for r, t in from_samples().repositories.items()
     }  # fmt: skip
     listing_pages = sum(max(1, -(-n // 2)) for n in rows.values())

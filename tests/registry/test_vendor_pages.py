@@ -25,7 +25,7 @@ def test_docker_hub_page_has_index_digest_push_time_and_absolute_next() -> None:
     name = "vendor-apis/dockerhub-namespaces-tags-page1-oci-index-2024.json"
     url = "https://hub.docker.com/v2/namespaces/dukematsci/repositories/prod-app/tags?page_size=100"
     page = hub.parse(fixture_bytes(name), NO_HEADERS, url, "list")
-    assert [(t.name, t.digest, t.pushed) for t in page.tags] == [
+    assert [(t.name, t.digest, t.pushed) for t in page.items] == [
         (
             "latest",
             # The index's digest, not images[0] (amd64) nor the attestation entry.
@@ -40,8 +40,8 @@ def test_docker_hub_last_page_and_single_arch_digests() -> None:
     name = "vendor-apis/dockerhub-repositories-tags-3-results-2024.json"
     page = hub.parse(fixture_bytes(name), NO_HEADERS, "https://hub.docker.com/x", "list")
     results = fixture_json(name)["results"]
-    assert [t.name for t in page.tags] == [r["name"] for r in results]
-    assert [t.digest for t in page.tags] == [r["images"][0]["digest"] for r in results]
+    assert [t.name for t in page.items] == [r["name"] for r in results]
+    assert [t.digest for t in page.items] == [r["images"][0]["digest"] for r in results]
     assert page.next_url is None and page.entries == 3
 
 
@@ -63,7 +63,7 @@ def test_docker_hub_tag_without_digest_is_a_doubt(name: str) -> None:
 def test_harbor_untagged_artifact_lists_no_tag_but_counts_as_an_entry() -> None:
     name = "vendor-apis/harbor-artifacts-list-untagged-oci-artifact-2024.json"
     page = harbor.parse(fixture_bytes(name), NO_HEADERS, "https://h.test/api/v2.0/x", "list")
-    assert page.tags == () and page.entries == 1 and page.next_url is None
+    assert page.items == () and page.entries == 1 and page.next_url is None
 
 
 def test_harbor_tags_nested_in_artifacts_and_link_variants() -> None:
@@ -82,7 +82,7 @@ def test_harbor_tags_nested_in_artifacts_and_link_variants() -> None:
     )
     url = "https://h.test/api/v2.0/projects/p/repositories/r/artifacts?page=2&page_size=100"
     page = harbor.parse(json.dumps([tagged]).encode(), httpx.Headers({"Link": link}), url, "l")
-    assert [(t.name, t.digest, t.pushed) for t in page.tags] == [
+    assert [(t.name, t.digest, t.pushed) for t in page.items] == [
         ("1.0", artifact["digest"], "2024-07-17T21:56:05Z"),
         ("latest", artifact["digest"], "2024-07-17T21:56:03Z"),  # "never" -> the artifact's
     ]
@@ -119,9 +119,9 @@ def test_quay_has_additional_asks_for_the_next_page(name: str) -> None:
     url = quay.first_url("https://quay.io/api/v1", "keycloak/keycloak")
     page = quay.parse(fixture_bytes(name), NO_HEADERS, url, "list")
     tags = fixture_json(name)["tags"]
-    assert [t.name for t in page.tags] == [t["name"] for t in tags]
-    assert [t.digest for t in page.tags] == [t["manifest_digest"] for t in tags]
-    assert page.tags[0].pushed is not None and page.tags[0].pushed.endswith("Z")
+    assert [t.name for t in page.items] == [t["name"] for t in tags]
+    assert [t.digest for t in page.items] == [t["manifest_digest"] for t in tags]
+    assert page.items[0].pushed is not None and page.items[0].pushed.endswith("Z")
     assert page.next_url is not None
     assert httpx.URL(page.next_url).params["page"] == "2"
     assert httpx.URL(page.next_url).params["onlyActiveTags"] == "true"
@@ -132,7 +132,7 @@ def test_quay_last_page_and_manifest_list_digest() -> None:
     page = quay.parse(
         fixture_bytes(name), NO_HEADERS, quay.first_url("https://q/api/v1", "a/b"), "l"
     )
-    assert [(t.name, t.digest, t.pushed) for t in page.tags] == [
+    assert [(t.name, t.digest, t.pushed) for t in page.items] == [
         ("latest", fixture_json(name)["tags"][0]["manifest_digest"], "2024-06-14T23:04:00Z")
     ]
     assert page.next_url is None
@@ -150,7 +150,7 @@ def test_github_versions_give_tags_per_digest_and_skip_untagged() -> None:
     versions = fixture_json(name)
     page = ghcr.parse(fixture_bytes(name), NO_HEADERS, "https://api.github.com/x", "list")
     expected = [(tag, v["name"]) for v in versions for tag in v["metadata"]["container"]["tags"]]
-    assert [(t.name, t.digest) for t in page.tags] == expected
+    assert [(t.name, t.digest) for t in page.items] == expected
     assert page.entries == len(versions) == 30
     assert sum(1 for v in versions if not v["metadata"]["container"]["tags"]) == 21
 
@@ -165,7 +165,7 @@ def test_github_link_variants_are_followed_verbatim() -> None:
         "versions?page=2&per_page=100"
     )
     assert ghcr.parse(body, httpx.Headers({"link": last}), url, "list").next_url is None
-    assert [t.name for t in page.tags] == [
+    assert [t.name for t in page.items] == [
         "latest",
         "develop",
         "develop-40",
@@ -182,7 +182,7 @@ def test_github_version_named_other_than_a_digest_is_a_doubt() -> None:
 
 
 def test_gitlab_tag_list_has_no_digest_to_use() -> None:
-    # Why api: gitlab is refused in the config: the list names tags, nothing more.
+    # Why api: gitlab is used to discover repositories only: the list names tags, nothing more.
     tags = fixture_json("vendor-apis/gitlab-registry-repository-tags-list-2024.json")
     assert all("digest" not in t for t in tags)
 
@@ -210,7 +210,7 @@ def test_hostile_names_are_dropped_not_kept() -> None:
         }
     ).encode()
     page = hub.parse(body, NO_HEADERS, "https://hub.docker.com/x", "list")
-    assert [t.name for t in page.tags] == ["1.0"]
+    assert [t.name for t in page.items] == ["1.0"]
 
 
 def test_times() -> None:

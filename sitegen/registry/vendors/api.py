@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote, urlsplit
+
+import httpx
 
 from sitegen.config import RegistryConfig
 from sitegen.errors import RegistryError
 from sitegen.oci import jsonload
 from sitegen.oci.references import is_docker_hub
+from sitegen.registry.auth import Scope
 from sitegen.registry.challenge import Challenge
 from sitegen.registry.errorbody import error_for
 from sitegen.registry.flight import SingleFlight
 from sitegen.registry.transport import Reply, loggable, origin
-from sitegen.registry.vendors import ghcr, harbor, hub, quay
+from sitegen.registry.vendors import acr, ghcr, gitlab, harbor, hub, quay
 from sitegen.registry.vendors.common import Doubt, ListedTag, Page, merged
 
 if TYPE_CHECKING:
@@ -30,17 +34,32 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sitegen.registry")
 
-ADAPTERS: dict[str, ModuleType] = {"harbor": harbor, "hub": hub, "quay": quay, "ghcr": ghcr}
-LABELS = {"harbor": "Harbor", "hub": "Docker Hub", "quay": "Quay", "ghcr": "GitHub Packages"}
+ADAPTERS: dict[str, ModuleType] = {
+    "harbor": harbor,
+    "hub": hub,
+    "quay": quay,
+    "ghcr": ghcr,
+    "acr": acr,
+    "gitlab": gitlab,  # discovery only
+}
+LABELS = {
+    "harbor": "Harbor",
+    "hub": "Docker Hub",
+    "quay": "Quay",
+    "ghcr": "GitHub Packages",
+    "acr": "Azure Container Registry",
+    "gitlab": "GitLab",
+}
+T = TypeVar("T")
 
 
 def detect(config: RegistryConfig, challenge: Challenge | None) -> tuple[str | None, str]:
     """(the vendor whose API to use or None, how that was decided - for the log).
 
-    ``auto`` recognises Docker Hub, ghcr.io and quay.io by their hosts, Harbor by its
-    token service (``service="harbor-registry"`` or a realm at ``/service/token``, or a
-    Basic challenge with ``realm="harbor"``), and GitLab by its (``/jwt/auth`` realm,
-    ``service="container_registry"``), whose API lists no digests.
+    ``auto`` recognises Docker Hub, ghcr.io, quay.io and ``*.azurecr.io`` by their hosts,
+    Harbor by its token service (``service="harbor-registry"`` or a realm at
+    ``/service/token``, or a Basic challenge with ``realm="harbor"``), and GitLab by its
+    (``/jwt/auth`` realm, ``service="container_registry"``), whose API lists no digests.
     """
     if config.api == "none":
         return None, "api: none"
@@ -51,6 +70,8 @@ def detect(config: RegistryConfig, challenge: Challenge | None) -> tuple[str | N
         return "hub", "Docker Hub's host"
     if host in ("ghcr.io", "quay.io"):
         return ("ghcr" if host == "ghcr.io" else "quay"), f"the host {host}"
+    if host.endswith(".azurecr.io"):
+        return "acr", f"the host {host}"
     if challenge is None:
         return None, "no vendor recognised (anonymous ping)"
     realm = urlsplit(challenge.realm).path
@@ -88,9 +109,14 @@ class VendorAPI:
         vendor, why = detect(config, ping.challenge)
         if vendor is None:
             return None, why
+        if vendor == "gitlab":
+            return None, f"{why}; GitLab's API lists tags without digests"
         if vendor == "ghcr" and session.credentials.password is None:
             return None, f"{why}; GitHub's packages API needs a token, and there is none"
         url = config.api_url or ADAPTERS[vendor].default_url(config.url)
+        if vendor == "acr" and origin(url) != origin(config.url):
+            # ACR's API takes the registry's own token: it goes to the registry's host only.
+            return None, f"{why}; an ACR api_url must be on the registry's host"
         return cls(session, vendor, url), why
 
     async def tags(self, repository: str) -> dict[str, ListedTag]:
@@ -101,46 +127,76 @@ class VendorAPI:
         """
         what = f"list tags through the {self.label} API"
         if self.vendor == "ghcr":
-            kind = await self._owners.run(ghcr.owner(repository), lambda: self._owner(repository))
+            kind = await self.owner_kind(ghcr.owner(repository), repository)
             url = ghcr.first_url(self.api_url, repository, kind)
         else:
             url = self.adapter.first_url(self.api_url, repository)
+        limit = (self.session.limits.tags, "tags", "limits.tags_per_repository")
+        found = await self.walk(url, self.adapter.parse, what, repository, limit)
+        return merged([tuple(found)], what)
+
+    async def walk(
+        self,
+        url: str,
+        parse: Callable[[bytes, httpx.Headers, str, str], Page[T]],
+        what: str,
+        repository: str,
+        limit: tuple[int, str, str],
+    ) -> list[T]:
+        """The items of every page from ``url`` on, each page read with ``parse``;
+        ``limit`` is (most items, what they are, the setting), for the doubt past it."""
+        most, noun, setting = limit
+        pages = self.session.limits.pages
         headers = await self._headers()
-        limits = self.session.limits
-        pages: list[tuple[ListedTag, ...]] = []
+        found: list[T] = []
         visited: set[str] = set()
-        count = 0
         next_url: str | None = url
         while next_url is not None:
-            if len(visited) >= limits.pages or count > limits.tags:
-                raise Doubt(f"{what}: stopped at the limit ({len(visited)} pages, {count} tags)")
+            if len(visited) >= pages or len(found) > most:
+                raise Doubt(
+                    f"{what}: stopped at the limit ({len(visited)} pages, {len(found)} {noun}; "
+                    f"limits.listing_pages, {setting})"
+                )
             if origin(next_url) != self.origin:
                 raise Doubt(f"{what}: the next page is on another host ({loggable(next_url)})")
             if next_url in visited:
                 raise Doubt(f"{what}: a next page that was read before")
             visited.add(next_url)
             reply = await self._get(next_url, headers, repository, what)
-            page: Page = self.adapter.parse(reply.body, reply.headers, reply.url, what)
+            page = parse(reply.body, reply.headers, reply.url, what)
             if page.entries == 0 and page.next_url is not None:
                 raise Doubt(f"{what}: an empty page that names a next one")
-            pages.append(page.tags)
-            count += len(page.tags)
+            found.extend(page.items)
             next_url = page.next_url
-        found = merged(pages, what)
-        if len(found) > limits.tags:
-            raise Doubt(f"{what}: more than {limits.tags} tags (limits.tags_per_repository)")
+        if len(found) > most:
+            raise Doubt(f"{what}: more than {most} {noun} ({setting})")
         return found
 
     async def _get(self, url: str, headers: dict[str, str], repository: str, what: str) -> Reply:
-        reply = await self.session.transport.send(
-            "GET",
-            url,
-            kind="api",
-            headers=headers,
-            max_body=self.session.limits.listing_bytes,
-            what=what,
-            repository=repository,
-        )
+        if self.vendor == "acr":
+            # ACR's API takes the registry's own token, for its own scope.
+            ping = await self.session.ping()
+            reply = await self.session.auth.send(
+                "GET",
+                url,
+                ping=ping.challenge,
+                kind="api",
+                repository=repository,
+                what=what,
+                max_body=self.session.limits.listing_bytes,
+                scopes=(Scope.repository(repository, acr.SCOPE_ACTION),),
+                accept="application/json",
+            )
+        else:
+            reply = await self.session.transport.send(
+                "GET",
+                url,
+                kind="api",
+                headers=headers,
+                max_body=self.session.limits.listing_bytes,
+                what=what,
+                repository=repository,
+            )
         if origin(reply.url) != self.origin:
             raise Doubt(f"{what}: redirected to another host ({loggable(reply.url)})")
         if reply.status != 200:
@@ -158,6 +214,8 @@ class VendorAPI:
         elif self.vendor == "ghcr" and creds.password is not None:
             headers["Authorization"] = f"Bearer {creds.password.reveal()}"
             headers["Accept"] = ghcr.ACCEPT
+        elif self.vendor == "gitlab" and creds.password is not None:
+            headers[gitlab.token_header(creds.username)] = creds.password.reveal()
         return headers
 
     async def _hub_login(self) -> str | None:
@@ -188,10 +246,12 @@ class VendorAPI:
         self.session.redact.add(token)
         return token
 
-    async def _owner(self, repository: str) -> str:
-        """``orgs`` or ``users``: whether a ghcr.io owner is an organisation (asked once
+    async def owner_kind(self, name: str, repository: str = "") -> str:
+        """``orgs`` or ``users``: whether a GitHub owner is an organisation (asked once
         per owner and run: ``GET /orgs/{owner}`` answers 404 for a user)."""
-        name = ghcr.owner(repository)
+        return await self._owners.run(name, lambda: self._owner(name, repository))
+
+    async def _owner(self, name: str, repository: str) -> str:
         reply = await self.session.transport.send(
             "GET",
             f"{self.api_url}/orgs/{quote(name, safe='')}",

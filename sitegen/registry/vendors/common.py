@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 
 from sitegen.dates import parse_rfc3339
 from sitegen.oci import jsonload
-from sitegen.oci.references import is_digest, is_tag
+from sitegen.oci.references import is_digest, is_name, is_tag
 from sitegen.registry.pagination import next_link
 
 PAGE_SIZE = 100  # every vendor's maximum (Harbor answers 422 above it, Quay clamps)
@@ -40,13 +40,17 @@ class ListedTag:
     pushed: str | None = None  # RFC 3339 UTC, seconds: when the API says it was pushed
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of a listing: its tags (untagged entries left out) and the next page."""
+T = TypeVar("T")
 
-    tags: tuple[ListedTag, ...]
+
+@dataclass(frozen=True)  # no slots: a slotted generic dataclass cannot be built as Page[T]()
+class Page(Generic[T]):
+    """One page of a listing: its items (tags, untagged entries left out; or repository
+    names) and the next page."""
+
+    items: tuple[T, ...]
     next_url: str | None
-    entries: int  # entries on the page, tagged or not: a page of none makes no progress
+    entries: int  # entries on the page, kept or not: a page of none makes no progress
 
 
 def load(body: bytes, what: str) -> Any:
@@ -70,6 +74,7 @@ def object_list(document: Any, what: str, key: str | None = None) -> list[dict[s
     return items
 
 
+TagPage = Page[ListedTag]  # a page of a repository's tags
 Entry = tuple[Any, Any, "str | None"]  # (name, digest, push time) as a page gives them
 
 
@@ -78,12 +83,18 @@ def linked_page(
     headers: httpx.Headers,
     url: str,
     what: str,
-    entries: Callable[[list[dict[str, Any]]], Iterable[Entry]],
-) -> Page:
+    items: Callable[[list[dict[str, Any]]], tuple[T, ...]],
+) -> Page[T]:
     """A page that is a JSON list of rows, the next one in ``Link: rel="next"`` as given
-    (Harbor, GitHub); ``entries`` reads the rows."""
+    (Harbor, GitHub); ``items`` reads the rows."""
     rows = object_list(load(body, what), what)
-    return Page(tags_of(entries(rows), what), next_link(headers.get_list("link"), url), len(rows))
+    return Page(items(rows), next_link(headers.get_list("link"), url), len(rows))
+
+
+def names_of(values: Iterable[Any]) -> tuple[str, ...]:
+    """The valid repository names among ``values``; anything else is dropped, as
+    ``_catalog`` drops it."""
+    return tuple(v for v in values if isinstance(v, str) and is_name(v))
 
 
 def tags_of(entries: Iterable[Entry], what: str) -> tuple[ListedTag, ...]:

@@ -20,10 +20,11 @@ from sitegen.registry.vendors.common import (
     PAGE_SIZE,
     Doubt,
     Entry,
-    Page,
+    TagPage,
     linked_page,
     object_list,
     rfc3339,
+    tags_of,
 )
 
 
@@ -44,9 +45,9 @@ def first_url(api_url: str, repository: str) -> str:
     )
 
 
-def parse(body: bytes, headers: httpx.Headers, url: str, what: str) -> Page:
+def parse(body: bytes, headers: httpx.Headers, url: str, what: str) -> TagPage:
     """One page of artifacts -> their tags."""
-    return linked_page(body, headers, url, what, lambda rows: _entries(rows, what))
+    return linked_page(body, headers, url, what, lambda rows: tags_of(_entries(rows, what), what))
 
 
 def _entries(artifacts: list[dict[str, Any]], what: str) -> Iterator[Entry]:

@@ -7,10 +7,16 @@ for a multi-platform image - the one a HEAD with our ``Accept`` returns, which t
 crawl's sample check confirms - and is absent on some old or inactive tags: then the
 listing is in doubt. Push time: ``tag_last_pushed``. Auth: anonymous for public
 repositories; with credentials, a JWT from ``POST /v2/users/login`` (docker/hub-tool).
+
+A namespace's repositories, to discover them: ``GET /v2/repositories/{namespace}``,
+paged the same way (``count``, ``next``); a row names the repository in ``name`` and
+its namespace apart (tests/fixtures/real-world/vendor-apis/dockerhub-namespace-*).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -19,7 +25,9 @@ from sitegen.registry.vendors.common import (
     PAGE_SIZE,
     Doubt,
     Page,
+    TagPage,
     load,
+    names_of,
     object_list,
     rfc3339,
     tags_of,
@@ -49,7 +57,7 @@ def login_url(api_url: str) -> str:
     return f"{api_url}/v2/users/login"
 
 
-def parse(body: bytes, headers: httpx.Headers, url: str, what: str) -> Page:
+def parse(body: bytes, headers: httpx.Headers, url: str, what: str) -> TagPage:
     """One page of tags."""
     document = load(body, what)
     results = object_list(document, what, "results")
@@ -61,8 +69,33 @@ def parse(body: bytes, headers: httpx.Headers, url: str, what: str) -> Page:
         )
         for entry in results
     )
-    found = tags_of(entries, what)
+    return TagPage(tags_of(entries, what), _next(document, what), len(results))
+
+
+def repositories_url(api_url: str, namespace: str) -> str:
+    """The first page of a namespace's repositories."""
+    return f"{api_url}/v2/repositories/{quote(namespace, safe='')}?page_size={PAGE_SIZE}"
+
+
+def repositories(namespace: str) -> Callable[[bytes, httpx.Headers, str, str], Page[str]]:
+    """The parser of ``namespace``'s pages of repositories -> their names (a row of
+    another namespace is left out)."""
+
+    def parse_repositories(body: bytes, headers: httpx.Headers, url: str, what: str) -> Page[str]:
+        document = load(body, what)
+        results = object_list(document, what, "results")
+        names = names_of(
+            f"{namespace}/{row['name']}"
+            for row in results
+            if isinstance(row.get("name"), str) and row.get("namespace", namespace) == namespace
+        )
+        return Page(names, _next(document, what), len(results))
+
+    return parse_repositories
+
+
+def _next(document: dict[str, Any], what: str) -> str | None:
     following = document.get("next")
     if following is not None and not isinstance(following, str):
         raise Doubt(f"{what}: 'next' is not a URL")
-    return Page(found, following or None, len(results))
+    return following or None

@@ -18,7 +18,7 @@ import httpx
 from sitegen.registry.vendors.common import (
     PAGE_SIZE,
     Doubt,
-    Page,
+    TagPage,
     epoch,
     load,
     object_list,
@@ -39,7 +39,7 @@ def first_url(api_url: str, repository: str) -> str:
     )
 
 
-def parse(body: bytes, headers: httpx.Headers, url: str, what: str) -> Page:
+def parse(body: bytes, headers: httpx.Headers, url: str, what: str) -> TagPage:
     """One page of tags; the next page is the one after the page this one says it is."""
     document = load(body, what)
     entries = object_list(document, what, "tags")
@@ -55,4 +55,4 @@ def parse(body: bytes, headers: httpx.Headers, url: str, what: str) -> Page:
     if not isinstance(more, bool):
         raise Doubt(f"{what}: 'has_additional' is not true or false")
     following = str(httpx.URL(url).copy_set_param("page", page + 1)) if more else None
-    return Page(found, following, len(entries))
+    return TagPage(found, following, len(entries))
