@@ -45,6 +45,9 @@ from sitegen.registry.vendors import discover
 
 log = logging.getLogger("sitegen.crawl")
 
+# Repositories crawled at once, per request the registry may have in flight.
+REPOSITORIES_PER_REQUEST = 4
+
 
 async def crawl(
     config: Config,
@@ -171,14 +174,17 @@ async def _crawl_registry(
     ctx.progress.repositories_total += len(repo_configs)
     referrers = ReferrersSupport(session, ctx.masker)
     vendor = VendorListings(session, ctx, [repo.name for repo in repo_configs])
-    runs = {
-        asyncio.ensure_future(
-            _handed_over(
-                rc, ctx, RepositoryCrawler(rc, session, repo, ctx, referrers, vendor).run(outcome)
-            )
-        ): repo
-        for repo in repo_configs
-    }
+    # A few repositories at a time (each keeps several requests in flight), so that
+    # they finish one after another during the crawl, not all at its end: each one's
+    # pages can be rendered while the others are crawled.
+    window = asyncio.Semaphore(REPOSITORIES_PER_REQUEST * rc.concurrency)
+
+    async def in_window(repo: RepositoryConfig) -> Repository:
+        async with window:
+            crawler = RepositoryCrawler(rc, session, repo, ctx, referrers, vendor)
+            return await _handed_over(rc, ctx, crawler.run(outcome))
+
+    runs = {asyncio.ensure_future(in_window(repo)): repo for repo in repo_configs}
     error = ""
     crawled: list[Repository] = []
     if runs:

@@ -15,7 +15,9 @@ nightly build in which little changed keeps almost everything it streamed.
 
 The process is started (``spawn``: the crawl's process has threads and sockets by
 then) once the repositories handed over hold ``min_tags`` tags: a small site renders
-in about a second after the crawl and is not worth a process.
+in about a second after the crawl and is not worth a process. It runs on CPU time
+nothing else wants, and when the crawl ends it renders only what it has been sent:
+the rest is rendered after the crawl on every CPU, so a build is never held up by it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import contextlib
 import copyreg
 import io
 import logging
+import math
 import multiprocessing
 import os
 import pickle
@@ -43,7 +46,6 @@ from sitegen.config import Config, SiteConfig
 from sitegen.errors import FileRefused, OutputError
 from sitegen.files import read_limited
 from sitegen.model import Catalog, Registry, Repository
-from sitegen.site import search
 from sitegen.site.output import Staging
 from sitegen.site.pages.catalog import digest_locations, tag_locations
 from sitegen.site.pages.history import Timeline
@@ -166,6 +168,7 @@ class Stream:
         self._results: Connection | None = None
         self._units: Connection | None = None
         self._error: Exception | None = None
+        self._stopping = False  # the crawl is over: send nothing more
 
     def __enter__(self) -> Stream:
         return self
@@ -188,7 +191,11 @@ class Stream:
             self._backlog.append((registry, repo))
             if self._tags < self.min_tags:
                 return
-            self._start()
+            if not self._start():
+                self.min_tags = math.inf  # every page after the crawl, as without a stream
+                self.submitted.clear()
+                self._backlog = []
+                return
             for item in self._backlog:
                 self._queue.put(item)
             self._backlog = []
@@ -196,9 +203,11 @@ class Stream:
         self._queue.put((registry, repo))
 
     def finish(self) -> dict[Key, Streamed]:
-        """Everything the process rendered, once it has rendered all it was given."""
+        """What the process rendered. Repositories not yet sent to it are left to the
+        render after the crawl, which uses every CPU; it renders what it has been sent."""
         if self._process is None:
             return {}
+        self._stopping = True
         self._queue.put(None)
         assert self._sender is not None and self._results is not None
         self._sender.join()
@@ -222,7 +231,10 @@ class Stream:
             done[key] = Streamed(self.submitted[key], inputs, rendered)
         return done
 
-    def _start(self) -> None:
+    def _start(self) -> bool:
+        """Start the process and the thread; False (and why, in the log) when the process
+        cannot be started: for one, a program that runs a build when it is imported
+        cannot start another Python process that imports it (``spawn``)."""
         context = multiprocessing.get_context("spawn")
         units_in, units_out = context.Pipe(duplex=False)
         results_in, results_out = context.Pipe(duplex=False)
@@ -239,12 +251,20 @@ class Stream:
             name="sitegen-render-stream",
             daemon=True,
         )
-        self._process.start()
+        try:
+            self._process.start()
+        except (OSError, RuntimeError) as exc:
+            log.info("rendering after the crawl: no render process (%s)", exc)
+            self._process = None
+            for channel in (units_in, units_out, results_in, results_out):
+                channel.close()
+            return False
         units_in.close()
         results_out.close()
         self._units, self._results = units_out, results_in
         self._sender = threading.Thread(target=self._send, name="sitegen-stream", daemon=True)
         self._sender.start()
+        return True
 
     def _send(self) -> None:
         """The thread that sends each repository to the process, then the end. A
@@ -252,6 +272,8 @@ class Stream:
         assert self._units is not None
         while True:
             item = self._queue.get()
+            if item is not None and self._stopping:
+                continue  # left for the render after the crawl, on every CPU
             try:
                 self._units.send_bytes(_pickled(item))
             except OSError:  # the process is gone: ``finish`` says why
@@ -278,6 +300,19 @@ class Stream:
             if channel is not None:
                 channel.close()
         self._units = self._results = None
+
+
+def _yield_to_the_crawl() -> None:
+    """Run only on a CPU nothing else wants. The crawl, the registry and anything else
+    on the machine answer requests one after another; a process that keeps a CPU busy
+    delays each of those answers a little (a lower nice value is not enough: the woken
+    process still waits for its turn), which adds up over thousands of requests.
+    ``SCHED_IDLE`` (Linux) gives way at once; elsewhere, the lowest priority."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # type: ignore[attr-defined,unused-ignore]
+    except (AttributeError, OSError):
+        with contextlib.suppress(AttributeError, OSError):
+            os.nice(19)
 
 
 def _pickled(value: object) -> bytes:
@@ -310,10 +345,7 @@ def _serve(
     """The render process: guess the inputs of each repository it is sent and render
     its pages into the staging directory ``into`` (root, target, page limit); at the
     end, send back the inputs and what was written of each."""
-    # The crawl waits on the network and this process does not: when the CPUs are
-    # busy, the crawl goes first.
-    with contextlib.suppress(AttributeError, OSError):
-        os.nice(10)
+    _yield_to_the_crawl()
     try:
         renderer = Renderer(site)
         root, target, limit = into
