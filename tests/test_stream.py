@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +20,7 @@ import jinja2
 import pytest
 
 import sitegen.build
+import sitegen.site.stream
 from lab.fakeregistry import from_samples
 from lab.registry import RunningRegistry, running_registry
 from lab.samples import push_samples, release_update
@@ -85,6 +89,8 @@ class Builds:
 
     def build(self, name: str, *, stream: bool) -> sitegen.build.BuildResult:
         self.monkeypatch.setattr(sitegen.build, "PARALLEL_MIN_TAGS", 1)
+        # Every repository handed over is rendered beside the crawl: counts to check.
+        self.monkeypatch.setattr(sitegen.site.stream, "GIVE_UP_UNSENT", False)
         self.monkeypatch.setenv("SITEGEN_STREAM", "1" if stream else "0")
         config = load_config(self.config, environ={})
         return build(config, self.tmp_path / name, cache_dir=self.tmp_path / f"cache-{name}")
@@ -183,3 +189,41 @@ def test_the_guess_from_the_same_catalog_is_its_inputs_and_learns_from_this_buil
     first, last = guessed[0], guessed[-1]
     assert last.locations == inputs(*pairs[0]).locations
     assert {e["registry"] for found in first.locations.values() for e in found} == {"two"}
+
+
+def test_a_program_that_builds_when_run_as_a_script_streams_once(tmp_path: Path) -> None:
+    # No ``if __name__ == "__main__"``: a process started the multiprocessing way would
+    # run this program again. The render process must not, and the build must stream.
+    config = write_config(
+        tmp_path, "registries:\n  - name: one\n    url: https://one.registry.test\n"
+    )
+    script = tmp_path / "nightly.py"
+    script.write_text(
+        "import logging, os\n"
+        "import sitegen.build\n"
+        "from lab.fakeregistry import from_samples\n"
+        "from pathlib import Path\n"
+        "from sitegen.config import load_config\n"
+        "logging.basicConfig(level=logging.INFO)\n"
+        "print('program started', flush=True)\n"
+        "sitegen.build.PARALLEL_MIN_TAGS = 1\n"
+        "import sitegen.site.stream\n"
+        "sitegen.site.stream.GIVE_UP_UNSENT = False\n"
+        "os.environ['SITEGEN_STREAM'] = '1'\n"
+        f"config = load_config(Path({str(config)!r}), environ={{}})\n"
+        f"sitegen.build.build(config, Path({str(tmp_path / 'site')!r}), cache_dir=None,\n"
+        "                     transport=from_samples().transport)\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        timeout=120,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.count("program started") == 1
+    found = KEPT.search(ran.stderr)
+    assert found is not None and int(found[1]) >= 1, ran.stderr

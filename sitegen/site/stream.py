@@ -13,8 +13,9 @@ repository object the catalog holds) is not rendered again. A wrong guess costs 
 files of that repository, removed and rendered again; never a different site. A
 nightly build in which little changed keeps almost everything it streamed.
 
-The process is started (``spawn``: the crawl's process has threads and sockets by
-then) once the repositories handed over hold ``min_tags`` tags: a small site renders
+The process (a new interpreter, fed through its standard input: the crawl's process has
+threads and sockets by then, and the program that runs the build must not run again)
+is started once the repositories handed over hold ``min_tags`` tags: a small site renders
 in about a second after the crawl and is not worth a process. It runs on CPU time
 nothing else wants, and when the crawl ends it renders only what it has been sent:
 the rest is rendered after the crawl on every CPU, so a build is never held up by it.
@@ -27,19 +28,18 @@ import copyreg
 import io
 import logging
 import math
-import multiprocessing
 import os
 import pickle
 import queue
+import subprocess
+import sys
 import threading
 import types
 from collections import defaultdict
 from dataclasses import replace
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 from sitegen import modeljson
 from sitegen.config import Config, SiteConfig
@@ -58,6 +58,9 @@ from sitegen.site.write import PageBudget, Rendered, Streamed, render_unit
 log = logging.getLogger("sitegen.site")
 
 GUESS_FILE = "render-guess.json"
+# When the crawl ends, the process renders only what it has been sent: the rest is
+# rendered after the crawl on every CPU. (Off, it renders every repository handed over.)
+GIVE_UP_UNSENT = True
 MAX_GUESS_BYTES = 256 << 20
 
 Key = tuple[str, str]  # (registry, repository)
@@ -163,10 +166,8 @@ class Stream:
         self._tags = 0
         self._backlog: list[tuple[Registry, Repository]] = []
         self._queue: queue.SimpleQueue[tuple[Registry, Repository] | None] = queue.SimpleQueue()
-        self._process: BaseProcess | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._sender: threading.Thread | None = None
-        self._results: Connection | None = None
-        self._units: Connection | None = None
         self._error: Exception | None = None
         self._stopping = False  # the crawl is over: send nothing more
 
@@ -209,16 +210,15 @@ class Stream:
             return {}
         self._stopping = True
         self._queue.put(None)
-        assert self._sender is not None and self._results is not None
+        assert self._sender is not None and self._process.stdout is not None
         self._sender.join()
         if self._error is not None:
             self._stop()
             raise self._error
         try:
-            outcome, value = pickle.loads(self._results.recv_bytes())  # noqa: S301 (ours)
+            outcome, value = pickle.loads(_read(self._process.stdout))  # noqa: S301 (ours)
         except EOFError:
-            self._process.join()
-            code = self._process.exitcode
+            code = self._process.wait()
             self._stop()
             raise OutputError(f"the render process ended unexpectedly (exit code {code})") from None
         self._stop()
@@ -233,73 +233,95 @@ class Stream:
 
     def _start(self) -> bool:
         """Start the process and the thread; False (and why, in the log) when the process
-        cannot be started: for one, a program that runs a build when it is imported
-        cannot start another Python process that imports it (``spawn``)."""
-        context = multiprocessing.get_context("spawn")
-        units_in, units_out = context.Pipe(duplex=False)
-        results_in, results_out = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=_serve,
-            args=(
-                units_in,
-                results_out,
-                self.config.site,
-                [registry.name for registry in self.config.registries],
-                self.guess_file,
-                (self.stage.root, self.stage.target, self.config.limits.site_pages),
-            ),
-            name="sitegen-render-stream",
-            daemon=True,
-        )
+        cannot be started. A new interpreter (not ``multiprocessing``, which would import
+        the program that runs the build again in it), talking through its standard input
+        and output."""
+        package = str(Path(__file__).resolve().parents[2])
+        path = os.environ.get("PYTHONPATH")
+        environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (package, path)))}
         try:
-            self._process.start()
-        except (OSError, RuntimeError) as exc:
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", "from sitegen.site.stream import serve; serve()"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=environment,
+            )
+        except OSError as exc:
             log.info("rendering after the crawl: no render process (%s)", exc)
-            self._process = None
-            for channel in (units_in, units_out, results_in, results_out):
-                channel.close()
             return False
-        units_in.close()
-        results_out.close()
-        self._units, self._results = units_out, results_in
-        self._sender = threading.Thread(target=self._send, name="sitegen-stream", daemon=True)
+        setup = (
+            self.config.site,
+            [registry.name for registry in self.config.registries],
+            self.guess_file,
+            (self.stage.root, self.stage.target, self.config.limits.site_pages),
+        )
+        self._sender = threading.Thread(
+            target=self._send, args=(_pickled(setup),), name="sitegen-stream", daemon=True
+        )
         self._sender.start()
         return True
 
-    def _send(self) -> None:
-        """The thread that sends each repository to the process, then the end. A
-        repository that cannot be sent ends the process's input: ``finish`` raises."""
-        assert self._units is not None
+    def _send(self, setup: bytes) -> None:
+        """The thread that sends the process its ``setup``, each repository, then the
+        end. A repository that cannot be sent ends the process's input: ``finish``
+        raises."""
+        assert self._process is not None and self._process.stdin is not None
+        channel = self._process.stdin
+        try:
+            _write(channel, setup)
+        except OSError:  # the process is gone: ``finish`` says why
+            return
         while True:
             item = self._queue.get()
-            if item is not None and self._stopping:
+            if item is not None and self._stopping and GIVE_UP_UNSENT:
                 continue  # left for the render after the crawl, on every CPU
             try:
-                self._units.send_bytes(_pickled(item))
+                _write(channel, _pickled(item))
             except OSError:  # the process is gone: ``finish`` says why
                 return
             except Exception as exc:
                 self._error = exc
-                self._units.close()
+                channel.close()
                 return
             if item is None:
+                channel.close()
                 return
 
     def _stop(self) -> None:
         """Stop the process (if still running), then the thread; idempotent."""
         process, self._process = self._process, None
         if process is not None:
-            if process.is_alive():
+            if process.poll() is None:
                 process.terminate()
-            process.join()
+            process.wait()
         if self._sender is not None:
             self._queue.put(None)  # a thread still sending fails: the process is gone
             self._sender.join()
             self._sender = None
-        for channel in (self._units, self._results):
-            if channel is not None:
-                channel.close()
-        self._units = self._results = None
+        if process is not None:
+            for channel in (process.stdin, process.stdout):
+                if channel is not None:
+                    with contextlib.suppress(OSError):
+                        channel.close()
+
+
+def _write(channel: IO[bytes], data: bytes) -> None:
+    """One message: its length (8 bytes), then its bytes."""
+    channel.write(len(data).to_bytes(8, "big"))
+    channel.write(data)
+    channel.flush()
+
+
+def _read(channel: IO[bytes]) -> bytes:
+    """One message ``_write`` wrote; ``EOFError`` when the other side is gone."""
+    header = channel.read(8)
+    if len(header) < 8:
+        raise EOFError
+    size = int.from_bytes(header, "big")
+    data = channel.read(size)
+    if len(data) < size:
+        raise EOFError
+    return data
 
 
 def _yield_to_the_crawl() -> None:
@@ -334,17 +356,29 @@ def _read_only(mapping: dict[Any, Any]) -> types.MappingProxyType[Any, Any]:
     return types.MappingProxyType(mapping)
 
 
+def serve() -> None:
+    """The render process (``python -c``): its setup, then repositories, from standard
+    input; what it rendered to standard output, which nothing else may write to."""
+    units, results = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr
+    try:
+        setup = pickle.loads(_read(units))  # noqa: S301 (ours)
+    except EOFError:
+        return
+    _serve(units, results, *setup)
+
+
 def _serve(
-    units: Connection,
-    results: Connection,
+    units: IO[bytes],
+    results: IO[bytes],
     site: SiteConfig,
     registries: list[str],
     guess_file: Path | None,
     into: tuple[Path, Path, int],
 ) -> None:
-    """The render process: guess the inputs of each repository it is sent and render
-    its pages into the staging directory ``into`` (root, target, page limit); at the
-    end, send back the inputs and what was written of each."""
+    """Guess the inputs of each repository it is sent and render its pages into the
+    staging directory ``into`` (root, target, page limit); at the end, send back the
+    inputs and what was written of each."""
     _yield_to_the_crawl()
     try:
         renderer = Renderer(site)
@@ -353,7 +387,7 @@ def _serve(
         budget = PageBudget(limit)
         guess = Guess(site, registries, load_guess(guess_file))
         done: dict[Key, tuple[RepositoryInputs, Rendered]] = {}
-        while (item := pickle.loads(units.recv_bytes())) is not None:  # noqa: S301 (ours)
+        while (item := pickle.loads(_read(units))) is not None:  # noqa: S301 (ours)
             registry, repo = item
             inputs = guess(registry, repo)
             pages = repository_unit(repo, inputs)
@@ -362,8 +396,8 @@ def _serve(
                 render_unit(stage, renderer, 0, pages, budget),
             )
     except BaseException as exc:  # every failure goes back to the parent
-        results.send_bytes(_pickled(("failed", failure(exc))))
+        _write(results, _pickled(("failed", failure(exc))))
     else:
-        results.send_bytes(_pickled(("done", done)))
+        _write(results, _pickled(("done", done)))
     finally:
         results.close()
