@@ -7,9 +7,10 @@ the crawl (``SITEGEN_STREAM=0``, a cache of its own) and with each repository re
 by a second process as its crawl ends (the default). The registry is
 ``lab.fakeregistry`` behind an ``httpx.MockTransport`` that waits ``--delay`` per
 request (``asyncio.sleep``: requests overlap as on a network): no registry or relay
-process shares this machine's CPUs, as when the registry is another machine's. The
-lower bound is ``requests x delay / concurrency``. ``python -m bench`` measures the same
-side by side with the real registry and the relay on this machine's CPUs.
+process shares this machine's CPUs, as when the registry is another machine's. Sites
+and caches go to tmpfs, as in ``python -m bench``. The lower bound is ``requests x delay
+/ concurrency``. ``python -m bench`` measures the same side by side with the real
+registry and the relay on this machine's CPUs.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 import httpx
 
 from bench.dataset import Spec, contents
+from bench.run import default_workdir
 from lab.fakeregistry import FakeRegistry
 from sitegen.build import build
 from sitegen.config import load_config
@@ -69,7 +71,7 @@ def run(tags: int, delay: float, concurrency: int) -> list[dict[str, Any]]:
     kept = _Kept()
     logging.getLogger("sitegen.site").addHandler(kept)
     logging.getLogger("sitegen.site").setLevel(logging.INFO)
-    work = Path(tempfile.mkdtemp(prefix="sitegen-bench-stream-"))
+    work = Path(tempfile.mkdtemp(prefix="sitegen-bench-stream-", dir=default_workdir()))
     try:
         config_path = work / "registries.yaml"
         config_path.write_text(
