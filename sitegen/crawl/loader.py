@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitegen.config import RegistryConfig, RepositoryConfig, platform_matches
+from sitegen.crawl import seen
 from sitegen.crawl.context import CrawlContext, reason
 from sitegen.crawl.supplychain import SupplyChainReader
 from sitegen.errors import NotFoundError, ProtocolError, RegistryError
@@ -104,12 +105,13 @@ class ManifestLoader(abc.ABC):
             )
         tags: list[Tag] = []
         found: dict[str, Manifest] = {}
+        record = seen.kept(self.previous)
         for tag, digest in sorted(self.previous.tags.items()):
             try:
                 manifest = await self.load(digest)
             except RegistryError:
                 continue
-            tags.append(Tag(name=tag, digest=digest))
+            tags.append(seen.with_first_seen(Tag(tag, digest), record, None, self.ctx.now))
             found[digest] = manifest
         tags.sort(key=lambda t: version_key(t.name), reverse=True)
         # What the last good crawl found about them, read again from the cache alone.

@@ -14,9 +14,10 @@ from sitegen.config import (
     TagFilter,
     platform_matches,
 )
+from sitegen.crawl import seen
 from sitegen.crawl.context import VERBOSE, CrawlContext, Outcome, reason
 from sitegen.crawl.loader import ManifestLoader, remembered, shown_digests
-from sitegen.crawl.state import RepositoryState
+from sitegen.crawl.state import RepositoryState, Seen
 from sitegen.crawl.vendor import VendorListings
 from sitegen.errors import NotFoundError, RegistryError
 from sitegen.model import (
@@ -30,6 +31,7 @@ from sitegen.oci.masking import Masker
 from sitegen.oci.versions import is_version, newest_first, version_key
 from sitegen.registry.client import RawManifest, RegistrySession
 from sitegen.registry.flight import SingleFlight
+from sitegen.registry.vendors import ListedTag
 from sitegen.supplychain_model import Referrer
 
 log = logging.getLogger("sitegen.crawl")
@@ -93,8 +95,9 @@ class RepositoryCrawler(ManifestLoader):
         self.referrers = referrers
         self.vendor = vendor
         self.supply_chain = self._supply_chain_reader(session)
-        # Tag -> (digest, push time) from a vendor listing; empty: a HEAD per tag.
-        self.listed: dict[str, tuple[str, str | None]] = {}
+        # Tag -> its entry in a vendor listing; empty: a HEAD per tag.
+        self.listed: dict[str, ListedTag] = {}
+        self.seen: dict[str, Seen] | None = None  # this build's record of first sightings
 
     # -- whole repository ---------------------------------------------------------------
 
@@ -115,6 +118,7 @@ class RepositoryCrawler(ManifestLoader):
                 )
             return await self.stale(message)
         plain = [t for t in listed if not supplychain.is_supply_chain_tag(t)]
+        self.seen = seen.recorded(self.previous, plain, self.ctx.now)
         fallback_tags = [t for t in listed if supplychain.is_referrers_tag(t)]
         candidates = [t for t in plain if _matches(self.filter, t)]
         resolved = await self._select(candidates)
@@ -124,6 +128,7 @@ class RepositoryCrawler(ManifestLoader):
             crawled_at=self.ctx.now,
             tags={t.name: t.digest for t in repository.tags},
             referrers=remembered(repository.referrers),
+            first_seen=self.seen,
         )
         self.ctx.progress.repositories_done += 1
         log.log(
@@ -142,8 +147,8 @@ class RepositoryCrawler(ManifestLoader):
         found = await self.vendor.tags(self.name) if self.vendor is not None else None
         if found is None:
             return await self.session.tags(self.name)
-        self.listed = {name: (tag.digest, tag.pushed) for name, tag in found.items()}
-        self.supply_chain.listed = {name: digest for name, (digest, _) in self.listed.items()}
+        self.listed = dict(found)
+        self.supply_chain.listed = {name: tag.digest for name, tag in found.items()}
         return list(found)
 
     async def _assemble(
@@ -156,8 +161,10 @@ class RepositoryCrawler(ManifestLoader):
         tags = []
         for name in sorted(resolved, key=version_key, reverse=True):
             manifest = resolved[name]
-            pushed = self.listed.get(name, ("", None))[1]
-            tags.append(Tag(name=name, digest=manifest.digest, pushed=pushed))
+            entry = self.listed.get(name)
+            pushed, said = (entry.pushed, entry.first_seen) if entry else (None, None)
+            shown = Tag(name=name, digest=manifest.digest, pushed=pushed)
+            tags.append(seen.with_first_seen(shown, self.seen, said, self.ctx.now))
             by_digest[manifest.digest] = manifest
         referrers: dict[str, list[Referrer]] = {}
         for subject, found in supplychain.from_cosign_tags(listed).items():
@@ -224,7 +231,7 @@ class RepositoryCrawler(ManifestLoader):
     async def _resolve(self, tag: str, count: bool) -> Manifest | None:
         try:
             if tag in self.listed:
-                return await self.load(self.listed[tag][0])
+                return await self.load(self.listed[tag].digest)
             head = await self.session.head_manifest(self.name, tag)
             if head.digest is None:
                 # No usable Docker-Content-Digest: GET and hash (docs/protocol.md item 17).

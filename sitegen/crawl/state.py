@@ -2,6 +2,8 @@
 
 - Per repository, the tags and digests of its last successful crawl and when that was:
   when a registry or repository fails, its last good data is shown, marked stale.
+- Per repository, when each tag it lists was first seen (``crawl.seen``); a state from
+  before sitegen kept that has none, and its tags are "on or before" its crawl.
 - Per digest, the last build that used it: cache entries unseen for ``keep`` builds are
   pruned, so a long-lived CI cache does not grow forever.
 
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sitegen.dates import parse_rfc3339
 from sitegen.errors import FileRefused, OutputError
 from sitegen.files import atomic_write, read_limited, reason
 from sitegen.model import Change
@@ -57,6 +60,15 @@ CHANGE_KINDS = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
+class Seen:
+    """When this catalog first saw a tag: the build that first listed it, or, with
+    ``before``, a build it was already there at (so it appeared then or earlier)."""
+
+    time: str  # RFC 3339 UTC, whole seconds
+    before: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class RepositoryState:
     """A repository as its last successful crawl saw it."""
 
@@ -65,6 +77,9 @@ class RepositoryState:
     # subject digest -> what referred to it (digest, kind, source, tag only): read again
     # from the cache when the registry cannot be asked.
     referrers: Mapping[str, tuple[Referrer, ...]] = field(default_factory=dict)
+    # Every tag it lists (filtered out or not, supply-chain tags aside) -> when first
+    # seen; None: a state written before sitegen kept it, or an entry that is not valid.
+    first_seen: Mapping[str, Seen] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +139,7 @@ class State:
                     if isinstance(t, str) and is_tag(t) and isinstance(d, str) and is_digest(d)
                 },
                 referrers=_referrers(value.get("referrers")),
+                first_seen=_first_seen(value.get("first_seen")),
             )
         digests = document.get("digests")
         for digest, seen in digests.items() if isinstance(digests, dict) else []:
@@ -286,6 +302,10 @@ def _int(value: object) -> int:
 
 def _repository_document(repo: RepositoryState) -> dict[str, Any]:
     document: dict[str, Any] = {"crawled_at": repo.crawled_at, "tags": dict(repo.tags)}
+    if repo.first_seen is not None:
+        document["first_seen"] = {
+            tag: [seen.time, seen.before] for tag, seen in sorted(repo.first_seen.items())
+        }
     if repo.referrers:
         document["referrers"] = {
             subject: [[r.digest, r.kind, r.source, r.tag] for r in found]
@@ -313,4 +333,21 @@ def _referrers(value: Any) -> dict[str, tuple[Referrer, ...]]:
         )
         if kept:
             found[subject] = kept
+    return found
+
+
+def _first_seen(value: Any) -> dict[str, Seen] | None:
+    """When each tag was first seen, all entries valid, or None: one bad entry (an edited
+    file) would make its tag look new, so the record is not trusted at all."""
+    if not isinstance(value, dict):
+        return None
+    found: dict[str, Seen] = {}
+    for tag, entry in value.items():
+        if not (is_tag(tag) and isinstance(entry, list) and len(entry) == 2):
+            return None
+        time, before = entry
+        moment = parse_rfc3339(time)
+        if moment is None or not isinstance(before, bool):
+            return None
+        found[tag] = Seen(moment.strftime("%Y-%m-%dT%H:%M:%SZ"), before)
     return found

@@ -6,6 +6,10 @@ a HEAD with our ``Accept`` returns); the repository name is percent-encoded as o
 segment. Pages through a path-relative ``Link: rel="next"`` that carries an empty
 ``orderby=`` and ``last=<tag>``, followed exactly as given. Push time: ``lastUpdateTime``
 (when the tag last moved), else ``createdTime``; both have seven fractional digits.
+First seen: ``createdTime``, which ACR's API specification documents as the tag's own
+"Tag created time" beside "Tag last update time" (``TagAttributesBase``): the tag's
+creation, which a later push of the same tag does not change. It is the only vendor
+field that says when a tag (not a digest) first appeared.
 Auth: the registry's own token, for the scope ``repository:{repository}:metadata_read``
 (the scope ACR's challenge names for this API, not ``pull``). A tag ACR hides from
 listings (``changeableAttributes.listEnabled: false``) is a doubt: whether ``tags/list``
@@ -58,5 +62,6 @@ def _entries(rows: list[dict[str, Any]], what: str) -> Iterator[Entry]:
         attributes = row.get("changeableAttributes")
         if isinstance(attributes, dict) and attributes.get("listEnabled") is False:
             raise Doubt(f"{what}: a tag is hidden from listings (listEnabled: false)")
-        pushed = rfc3339(row.get("lastUpdateTime")) or rfc3339(row.get("createdTime"))
-        yield row.get("name"), row.get("digest"), pushed
+        created = rfc3339(row.get("createdTime"))
+        pushed = rfc3339(row.get("lastUpdateTime")) or created
+        yield row.get("name"), row.get("digest"), pushed, created

@@ -38,6 +38,9 @@ class ListedTag:
     name: str
     digest: str
     pushed: str | None = None  # RFC 3339 UTC, seconds: when the API says it was pushed
+    # RFC 3339 UTC, seconds: when the API says the tag itself was created, kept while
+    # it moves (only where a field documents that: each adapter says which, if any).
+    first_seen: str | None = None
 
 
 T = TypeVar("T")
@@ -75,7 +78,8 @@ def object_list(document: Any, what: str, key: str | None = None) -> list[dict[s
 
 
 TagPage = Page[ListedTag]  # a page of a repository's tags
-Entry = tuple[Any, Any, "str | None"]  # (name, digest, push time) as a page gives them
+# (name, digest, push time, first seen) as a page gives them
+Entry = tuple[Any, Any, "str | None", "str | None"]
 
 
 def linked_page(
@@ -99,18 +103,20 @@ def names_of(values: Iterable[Any]) -> tuple[str, ...]:
 
 def tags_of(entries: Iterable[Entry], what: str) -> tuple[ListedTag, ...]:
     """The checked tags of a page's entries; a name that is not a tag is dropped."""
-    found = (tag(name, digest, pushed, what) for name, digest, pushed in entries)
+    found = (tag(name, digest, pushed, what, first) for name, digest, pushed, first in entries)
     return tuple(t for t in found if t is not None)
 
 
-def tag(name: Any, digest: Any, pushed: str | None, what: str) -> ListedTag | None:
+def tag(
+    name: Any, digest: Any, pushed: str | None, what: str, first_seen: str | None = None
+) -> ListedTag | None:
     """A checked tag; None for a name that is not a tag (dropped, as ``tags/list``
     drops it); ``Doubt`` for a tag without a valid digest."""
     if not isinstance(name, str) or not is_tag(name):
         return None
     if not isinstance(digest, str) or not is_digest(digest):
         raise Doubt(f"{what}: tag {name} is listed without a valid digest")
-    return ListedTag(name=name, digest=digest, pushed=pushed)
+    return ListedTag(name=name, digest=digest, pushed=pushed, first_seen=first_seen)
 
 
 def rfc3339(value: Any) -> str | None:

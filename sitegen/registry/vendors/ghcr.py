@@ -11,6 +11,11 @@ its tags (``[]`` for an untagged version, left out). Pages of 100 through
 
 A package's repository is ``{owner}/{name}`` with the owner in lower case, as ghcr.io
 names it (a GitHub login keeps its capitals; an image name may not have any).
+
+No first seen: ``created_at`` and ``updated_at`` belong to the version, that is to the
+digest; a tag is only a label in its metadata, added to a version when it is pushed or
+moved there, so when ``latest`` moves to a version made today, its ``created_at`` is
+today. Nothing says when the tag first existed.
 """
 
 from __future__ import annotations
@@ -97,4 +102,4 @@ def _entries(versions: list[dict[str, Any]], what: str) -> Iterator[Entry]:
         if not isinstance(names, list):
             raise Doubt(f"{what}: a version without a list in metadata.container.tags")
         pushed = rfc3339(version.get("created_at"))
-        yield from ((name, version.get("name"), pushed) for name in names)
+        yield from ((name, version.get("name"), pushed, None) for name in names)

@@ -6,6 +6,11 @@ exactly as given - path-relative, several links joined with " , " - and never co
 from ``X-Total-Count``, which counted accessories in Harbor 2.5 (goharbor/harbor#16816).
 A repository name's ``/`` is encoded twice (goharbor/harbor#19788). Auth: HTTP Basic with
 the registry's credentials, on the registry's own host.
+
+No first seen: a tag's ``push_time`` is set when the tag is created and set again when
+it moves to another artifact (Harbor's tag controller, ``Ensure``), so it is the last
+push; the artifact's ``push_time`` is about the digest, which the tag may have reached
+long after the tag itself appeared. Neither says when the tag first existed.
 """
 
 from __future__ import annotations
@@ -59,4 +64,4 @@ def _entries(artifacts: list[dict[str, Any]], what: str) -> Iterator[Entry]:
         tags = artifact.get("tags")
         for entry in object_list(tags, what) if tags is not None else []:
             pushed = rfc3339(entry.get("push_time")) or rfc3339(artifact.get("push_time"))
-            yield entry.get("name"), artifact.get("digest"), pushed
+            yield entry.get("name"), artifact.get("digest"), pushed, None

@@ -11,6 +11,9 @@ repositories; with credentials, a JWT from ``POST /v2/users/login`` (docker/hub-
 A namespace's repositories, to discover them: ``GET /v2/repositories/{namespace}``,
 paged the same way (``count``, ``next``); a row names the repository in ``name`` and
 its namespace apart (tests/fixtures/real-world/vendor-apis/dockerhub-namespace-*).
+
+No first seen: a tag has ``tag_last_pushed`` and ``last_updated``, both the latest
+moment, and no creation time.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ def parse(body: bytes, headers: httpx.Headers, url: str, what: str) -> TagPage:
             entry.get("name"),
             entry.get("digest"),
             rfc3339(entry.get("tag_last_pushed")) or rfc3339(entry.get("last_updated")),
+            None,
         )
         for entry in results
     )

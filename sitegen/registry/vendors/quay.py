@@ -7,6 +7,12 @@ included; ``limit=100`` (Quay clamps above it silently). Pages are numbered and 
 digest for a manifest list. Push time: ``start_ts`` (epoch seconds). Auth: anonymous
 (the API wants an OAuth application token, which the registry's credentials are not:
 a private repository answers 401/403 and the registry falls back to HEADs).
+
+No first seen: with ``onlyActiveTags`` each tag is its current entry, and Quay starts a
+new entry (a new ``start_ts``; ``last_modified`` is the same moment in RFC 1123) every
+time the tag is pushed or moved, so both are the last push. The tag history (without
+``onlyActiveTags``) is pruned after the namespace's time-machine window, so its oldest
+entry is not the first either.
 """
 
 from __future__ import annotations
@@ -44,7 +50,10 @@ def parse(body: bytes, headers: httpx.Headers, url: str, what: str) -> TagPage:
     document = load(body, what)
     entries = object_list(document, what, "tags")
     found = tags_of(
-        ((e.get("name"), e.get("manifest_digest"), epoch(e.get("start_ts"))) for e in entries),
+        (
+            (e.get("name"), e.get("manifest_digest"), epoch(e.get("start_ts")), None)
+            for e in entries
+        ),
         what,
     )
     asked = httpx.URL(url).params.get("page", "1")
