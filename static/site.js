@@ -151,7 +151,15 @@
     "signed": ["badge-signed", "signed", "A signature refers to this digest (shown, not verified by sitegen)"],
     "provenance": ["badge-provenance", "provenance", "A provenance statement says how this was built (shown, not verified by sitegen)"],
     "sbom": ["badge-sbom", "SBOM", "An SBOM lists the packages inside (shown, not checked by sitegen)"],
-    "stale-base": ["badge-stale-base", "stale base", "The base image has moved since this was built: rebuild to pick it up"]
+    "stale-base": ["badge-stale-base", "stale base", "The base image has moved since this was built: rebuild to pick it up"],
+    "new": ["badge-new", "new", "First seen within the week before this catalog was built"]
+  };
+
+  // Where a tag's first-seen time comes from, as the templates say it.
+  var FIRST_SEEN = {
+    "registry": "When the tag was created, as the registry's API says",
+    "catalog": "The first build of this catalog that listed the tag",
+    "catalog-before": "Already there when this catalog first listed it"
   };
 
   function rowBadges(row) {
@@ -160,6 +168,7 @@
       tokens.push({ severity: row.vulnerabilities.severity, text: row.vulnerabilities.text, title: row.vulnerabilities.title });
     }
     if (row.stale_base) { tokens.push("stale-base"); }
+    if (row.new) { tokens.push("new"); }
     return tokens;
   }
 
@@ -185,6 +194,22 @@
     var attrs = { datetime: value, text: displayTime(value) };
     if (source === "annotation") { attrs.title = "from the org.opencontainers.image.created annotation"; }
     return el("time", attrs);
+  }
+
+  // The created cell: when it was created, pushed and first seen.
+  function times(row) {
+    var cell = el("td", {}, [created(row.created, row.created_source)]);
+    if (row.pushed) {
+      cell.appendChild(el("br"));
+      cell.appendChild(el("span", { "class": "muted" }, [document.createTextNode("pushed "), created(row.pushed)]));
+    }
+    if (row.first_seen) {
+      cell.appendChild(el("br"));
+      var before = row.first_seen_source === "catalog-before" ? "≤ " : "";
+      cell.appendChild(el("span", { "class": "muted", title: FIRST_SEEN[row.first_seen_source] || "" },
+        [document.createTextNode("first seen " + before), created(row.first_seen)]));
+    }
+    return cell;
   }
 
   function tagRow(row) {
@@ -220,7 +245,7 @@
       el("td", { "class": "num" }, [
         typeof row.size === "number" ? humanSize(row.size) : el("span", { "class": "muted", text: "unknown" })
       ]),
-      el("td", {}, [created(row.created, row.created_source)]),
+      times(row),
       aliases
     ]);
   }

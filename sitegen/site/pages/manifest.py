@@ -29,7 +29,7 @@ from sitegen.site.pages.bases import Bases, base_entry
 from sitegen.site.pages.commands import use_commands
 from sitegen.site.pages.history import Timeline
 from sitegen.site.pages.image import described, image_document, parsed
-from sitegen.site.pages.page import SCHEMA_VERSION, Locations, Page, repo_crumbs
+from sitegen.site.pages.page import SCHEMA_VERSION, Locations, Page, repo_crumbs, tag_times
 from sitegen.site.pages.shapes import (
     DigestData,
     ChartFacts,
@@ -220,7 +220,7 @@ def _tag_page(
         "kind": "tag",
         "tag": tag.name,
         "path": path,
-        "pushed": tag.pushed or "",
+        **tag_times(tag),
         "pull": {"tag": f"{pull}:{tag.name}", "digest": f"{pull}@{manifest.digest}"},
         "commands": _commands(pull, manifest, shared["facts"], tag.name),
         "aliases": [t for t in tags_by_digest.get(tag.digest, []) if t != tag.name],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sitegen.model import Registry, Repository
+from sitegen.model import Registry, Repository, Tag
 from sitegen.site import paths
 from sitegen.site.pages.history_shapes import ChangesData, DiffData, HealthData
 from sitegen.site.pages.packages_shapes import PackageData, PackagesData
@@ -18,6 +18,8 @@ from sitegen.site.pages.shapes import (
     SearchData,
     TagData,
     TagListData,
+    FirstSeenSource,
+    TagTimes,
 )
 from sitegen.site.pages.searchrecord import SearchRecord
 from sitegen.site.pages.supplychain_shapes import BasesData, RebuildData
@@ -66,3 +68,16 @@ def repo_crumbs(registry: Registry, repo: Repository) -> tuple[tuple[str, str], 
         (registry.name, paths.registry_path(registry.name)),
         (repo.name, paths.repository_path(registry.name, repo.name)),
     )
+
+
+def tag_times(tag: Tag) -> TagTimes:
+    """When a tag was pushed and first seen, as its rows and its page show them."""
+    return {
+        "pushed": tag.pushed or "",
+        "first_seen": tag.first_seen or "",
+        "first_seen_source": _SOURCES.get(tag.first_seen_source, ""),
+        "new": tag.new,
+    }
+
+
+_SOURCES: dict[str, FirstSeenSource] = {s: s for s in ("registry", "catalog", "catalog-before")}

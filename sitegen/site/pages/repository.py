@@ -26,7 +26,7 @@ from sitegen.site.pages.history import Timeline
 from sitegen.site.pages.image import described
 from sitegen.site.pages.labels import about
 from sitegen.site.pages.manifest import manifest_summary, platform_cells
-from sitegen.site.pages.page import SCHEMA_VERSION, Page, repo_crumbs
+from sitegen.site.pages.page import SCHEMA_VERSION, Page, repo_crumbs, tag_times
 from sitegen.site.pages.shapes import (
     RecommendedTag,
     RepositoryData,
@@ -115,7 +115,7 @@ def tag_rows(
                 "name": tag.name,
                 "path": paths.tag_path(registry.name, repo.name, tag.name),
                 "digest": tag.digest,
-                "pushed": tag.pushed or "",
+                **tag_times(tag),
                 "digest_path": paths.digest_path(registry.name, repo.name, tag.digest),
                 "version_rank": ranks[tag.name],
                 "prerelease": is_prerelease(tag.name),

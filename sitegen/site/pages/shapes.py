@@ -144,11 +144,20 @@ class PlatformCell(TypedDict):
     path: str
 
 
-class TagRow(ManifestSummary):
+FirstSeenSource = Literal["registry", "catalog", "catalog-before", ""]
+
+
+class TagTimes(TypedDict):
+    pushed: str  # when the tag was pushed, from a vendor listing API; "" when unknown
+    first_seen: str  # "" when unknown
+    first_seen_source: FirstSeenSource
+    new: bool  # first seen (not "on or before") within a week before the build
+
+
+class TagRow(ManifestSummary, TagTimes):
     name: str
     path: str
     digest: str
-    pushed: str  # when the tag was pushed, from a vendor listing API; "" when unknown
     digest_path: str
     version_rank: int
     prerelease: bool
@@ -382,11 +391,10 @@ class Comparison(TypedDict):
     path: str
 
 
-class TagData(Document, ManifestFacts):
+class TagData(Document, ManifestFacts, TagTimes):
     kind: Literal["tag"]
     tag: str
     path: str
-    pushed: str
     pull: TagPull
     commands: list[Command]
     aliases: list[str]
