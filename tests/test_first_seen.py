@@ -67,10 +67,9 @@ def test_first_seen_night_after_night(tmp_path: Path, registry: RunningRegistry)
     pusher.push("team/web", app("gone"), ["gone"])
     nights = Nights(tmp_path, registry)
     nights.build(1)
-    # Already there at the catalog's first build: on or before it, never "new".
-    assert nights.tag("1.0") == (stamp(1), "catalog-before", False)
-    html = (nights.site / "lab/team/web/_tags/1.0/index.html").read_text()
-    assert "on or before" in html and "already there when this catalog first listed it" in html
+    # The first build knows only that the tags are there: it says nothing more.
+    assert nights.tag("1.0") == ("", "", False)
+    assert "First seen" not in (nights.site / "lab/team/web/_tags/1.0/index.html").read_text()
     assert "badge-new" not in (nights.site / "lab/team/web/index.html").read_text()
 
     # Night 2: 1.1 is released, latest moves to it, gone is deleted.
@@ -79,7 +78,10 @@ def test_first_seen_night_after_night(tmp_path: Path, registry: RunningRegistry)
     nights.build(2)
     assert nights.tag("1.1") == (stamp(2), "catalog", True)
     assert nights.tag("latest") == (stamp(1), "catalog-before", False)  # moved: the same tag
+    # Already there at the catalog's first build: on or before it, never "new".
     assert nights.tag("1.0") == (stamp(1), "catalog-before", False)
+    html = (nights.site / "lab/team/web/_tags/1.0/index.html").read_text()
+    assert "on or before" in html and "already there when this catalog first listed it" in html
     assert "gone" not in nights.rows()
     html = (nights.site / "lab/team/web/_tags/1.1/index.html").read_text()
     assert "by this catalog: the first build that listed it" in html and "badge-new" in html
@@ -131,8 +133,9 @@ def test_a_state_from_before_the_record_puts_its_tags_on_or_before_its_crawl(
     # 1.0 was there at the crawl the old state names; 1.1 was not among the tags it
     # showed, but a filter may have hidden it: on or before tonight, not new.
     assert nights.tag("1.0") == (stamp(1), "catalog-before", False)
-    assert nights.tag("1.1") == (stamp(2), "catalog-before", False)
+    assert nights.tag("1.1") == ("", "", False)  # on or before tonight: said from tomorrow
     pusher.push("team/web", app("1.2"), ["1.2"])
     nights.build(3)  # the record is kept from now on
     assert nights.tag("1.2") == (stamp(3), "catalog", True)
+    assert nights.tag("1.1") == (stamp(2), "catalog-before", False)
     assert nights.tag("1.0") == (stamp(1), "catalog-before", False)

@@ -133,6 +133,11 @@ def test_the_earlier_of_the_registry_and_the_record_and_which_it_is() -> None:
     # The same moment: the registry's word, which says "at", not "on or before".
     assert _first(before, "2024-06-01T00:00:00Z") == ("2024-06-01T00:00:00Z", "registry", False)
     assert _first(None, "2024-06-09T00:00:00Z") == ("2024-06-09T00:00:00Z", "registry", True)
+    # On or before this very build: nothing yet, unless the registry says.
+    tonight = {"1.0": Seen(NOW, before=True)}
+    assert _first(tonight, None) == (None, "", False)
+    assert _first(tonight, "2024-06-09T00:00:00Z") == ("2024-06-09T00:00:00Z", "registry", True)
+    assert _first({"1.0": Seen(NOW)}, None) == (NOW, "catalog", True)  # listed tonight: new
     assert _first({"1.0": Seen("2024-06-02T23:59:59Z")}, None)[2] is False  # over a week
     assert _first({"1.0": Seen("2024-06-03T00:00:00Z")}, None)[2] is True  # a week exactly
 

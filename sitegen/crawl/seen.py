@@ -9,9 +9,11 @@ seen again. A repository that cannot be crawled keeps its record.
 A tag already there when the catalog first lists its repository (the first build of a
 registry, a repository added to the config, a state from before sitegen kept the
 record) may have been there for years: it is first seen *on or before* that build
-(``Seen.before``), and never marked new. The registry's own word (ACR's tag
-``createdTime``, ``registry.vendors``) replaces the record when it is earlier; a time
-after the build's own is not believed.
+(``Seen.before``), and never marked new. Until a later build shows it, that says no
+more than that the tag is there: a build shows no "on or before" itself, so a build
+without history (a first build, ``--no-cache``) gives the same pages at any time. The
+registry's own word (ACR's tag ``createdTime``, ``registry.vendors``) replaces the record
+when it is earlier; a time after the build's own is not believed.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def with_first_seen(
         choices.append((said, 0, registry, REGISTRY))
     seen = record.get(tag.name) if record is not None else None
     then = parse_rfc3339(seen.time) if seen is not None else None
-    if seen is not None and then is not None:
+    if seen is not None and then is not None and not (seen.before and then >= moment):
         choices.append((then, 1, seen.time, BEFORE if seen.before else CATALOG))
     if not choices:
         return tag
