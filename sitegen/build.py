@@ -36,9 +36,10 @@ from sitegen.model import Catalog, Change, Registry, Repository
 from sitegen.registry.client import RegistryClient
 from sitegen.registry.credentials import resolve_credentials
 from sitegen.registry.transport import KINDS, Stats
+from sitegen.site.guess import save_guess
 from sitegen.site.output import Staging, check_cache_dir, check_target, recover, site_identity
 from sitegen.site.output import lock as lock_output
-from sitegen.site.stream import Stream, save_guess
+from sitegen.site.stream import Stream
 from sitegen.site.workers import PARALLEL_MIN_TAGS, usable_cpus
 from sitegen.site.write import Streamed, render_site, writing
 

@@ -35,113 +35,31 @@ import subprocess
 import sys
 import threading
 import types
-from collections import defaultdict
-from dataclasses import replace
+from collections import Counter, defaultdict
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from sitegen import modeljson
 from sitegen.config import Config, SiteConfig
-from sitegen.errors import FileRefused, OutputError
-from sitegen.files import read_limited
-from sitegen.model import Catalog, Registry, Repository
+from sitegen.errors import OutputError
+from sitegen.model import Registry, Repository
+from sitegen.site.guess import GUESS_FILE, Guess, load_guess
 from sitegen.site.output import Staging
-from sitegen.site.pages.catalog import digest_locations, tag_locations
-from sitegen.site.pages.history import Timeline
-from sitegen.site.pages.inputs import CatalogInputs, RepositoryInputs, repository_unit
-from sitegen.site.pages.shapes import Location
+from sitegen.site.pages.inputs import RepositoryInputs, repository_unit
 from sitegen.site.render import Renderer
 from sitegen.site.workers import failure
-from sitegen.site.write import PageBudget, Rendered, Streamed, render_unit
+from sitegen.site.write import PageBudget, Rendered, Streamed, discard, render_unit
 
 log = logging.getLogger("sitegen.site")
 
-GUESS_FILE = "render-guess.json"
 # When the crawl ends, the process renders only what it has been sent: the rest is
 # rendered after the crawl on every CPU. (Off, it renders every repository handed over.)
 GIVE_UP_UNSENT = True
-MAX_GUESS_BYTES = 256 << 20
+# How often the process renders one repository, as repositories crawled later change
+# its guess (see ``Renders``).
+MAX_RENDERS = 3
 
 Key = tuple[str, str]  # (registry, repository)
-
-
-# -- the guess: last build's catalog -----------------------------------------------------
-
-
-def save_guess(cache_dir: Path, catalog: Catalog) -> None:
-    """Keep what the next build's guess needs of ``catalog``: its registries and
-    repositories with their tags alone, its history, old manifests and bases."""
-    kept = replace(
-        catalog,
-        registries=tuple(
-            replace(
-                registry,
-                repositories=tuple(
-                    Repository(name=repo.name, tags=repo.tags) for repo in registry.repositories
-                ),
-            )
-            for registry in catalog.registries
-        ),
-    )
-    path = cache_dir / GUESS_FILE
-    temporary = path.with_name(f".{GUESS_FILE}.{os.getpid()}")
-    try:
-        temporary.write_bytes(modeljson.dumps(kept))
-        temporary.replace(path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        log.debug("cache: cannot keep %s (%s)", GUESS_FILE, exc)
-
-
-def load_guess(path: Path | None) -> Catalog | None:
-    """The catalog ``save_guess`` kept at ``path``, or None (none, unreadable, another
-    version): only a guess, so any doubt is no guess."""
-    if path is None:
-        return None
-    try:
-        return modeljson.loads(read_limited(path, MAX_GUESS_BYTES))
-    except (OSError, FileRefused, ValueError) as exc:
-        log.debug("cache: no render guess (%s)", exc)
-        return None
-
-
-class Guess:
-    """Each repository's likely inputs: the previous build's, except where its digests
-    are tagged: this build's tags of the repositories seen so far (itself included),
-    the previous build's of the others. ``registries``: their names in the config's
-    order (the catalog's)."""
-
-    def __init__(self, site: SiteConfig, registries: list[str], previous: Catalog | None) -> None:
-        self.order = {name: n for n, name in enumerate(registries)}
-        catalog = previous or Catalog(title="", registries=())
-        catalog = replace(catalog, default_platform=site.default_platform)
-        self.before = digest_locations(catalog)
-        self.previous = CatalogInputs(catalog, Timeline(catalog), self.before)
-        self.now: dict[str, list[Location]] = defaultdict(list)
-        self.seen: set[tuple[str, str]] = set()
-
-    def __call__(self, registry: Registry, repo: Repository) -> RepositoryInputs:
-        """The inputs ``repo`` of ``registry`` (its name and pull host) will likely have."""
-        self.seen.add((registry.name, repo.name))
-        own = set()
-        for digest, entry in tag_locations(registry.name, repo):
-            self.now[digest].append(entry)
-            own.add(digest)
-        before = self.previous(registry, repo)
-        return replace(before, locations={d: self._where(d) for d in sorted(own)})
-
-    def _where(self, digest: str) -> list[Location]:
-        found = [
-            entry
-            for entry in self.before.get(digest, [])
-            if (entry["registry"], entry["repository"]) not in self.seen
-        ]
-        found.extend(self.now[digest])
-        # The catalog's order; stable, so each repository's tags keep theirs.
-        found.sort(key=lambda e: (self.order.get(e["registry"], len(self.order)), e["repository"]))
-        return found
 
 
 # -- the process that renders during the crawl -------------------------------------------
@@ -386,18 +304,65 @@ def _serve(
         stage = Staging.at(root, target)
         budget = PageBudget(limit)
         guess = Guess(site, registries, load_guess(guess_file))
-        done: dict[Key, tuple[RepositoryInputs, Rendered]] = {}
+        renders = Renders(stage, renderer, budget)
         while (item := pickle.loads(_read(units))) is not None:  # noqa: S301 (ours)
             registry, repo = item
-            inputs = guess(registry, repo)
-            pages = repository_unit(repo, inputs)
-            done[(registry.name, repo.name)] = (
-                inputs,
-                render_unit(stage, renderer, 0, pages, budget),
-            )
+            guess.learn(registry, repo)
+            renders.render(registry, repo, guess.inputs(registry, repo))
+            for other, earlier in renders.sharing(registry, repo):
+                renders.render(other, earlier, guess.inputs(other, earlier))
     except BaseException as exc:  # every failure goes back to the parent
         _write(results, _pickled(("failed", failure(exc))))
     else:
-        _write(results, _pickled(("done", done)))
+        _write(results, _pickled(("done", renders.done)))
     finally:
         results.close()
+
+
+class Renders:
+    """What the render process rendered: each repository's inputs and files.
+
+    A repository seen later may tag a digest of one rendered earlier (a mirror, a
+    promotion to another environment): the earlier one's guess no longer holds, and it
+    is rendered again here, on CPU time the crawl leaves, rather than after the crawl.
+    At most ``MAX_RENDERS`` times each: a digest held by many repositories would
+    otherwise have the first of them rendered again for every other one."""
+
+    def __init__(self, stage: Staging, renderer: Renderer, budget: PageBudget) -> None:
+        self.stage = stage
+        self.renderer = renderer
+        self.budget = budget
+        self.done: dict[Key, tuple[RepositoryInputs, Rendered]] = {}
+        self.repositories: dict[Key, tuple[Registry, Repository]] = {}
+        self.holders: defaultdict[str, list[Key]] = defaultdict(list)  # digest -> keys
+        self.times: Counter[Key] = Counter()
+
+    def render(self, registry: Registry, repo: Repository, inputs: RepositoryInputs) -> None:
+        """Render ``repo`` from ``inputs``, in place of its earlier pages if any, unless
+        they are from the same inputs."""
+        key = (registry.name, repo.name)
+        earlier = self.done.get(key)
+        if earlier is not None and earlier[0] == inputs:
+            return
+        if earlier is not None:
+            discard(self.stage, earlier[1].files)
+            self.budget.give_back(len(earlier[1].paths))
+        else:
+            self.repositories[key] = (registry, repo)
+            for digest in sorted({tag.digest for tag in repo.tags}):
+                self.holders[digest].append(key)
+        pages = repository_unit(repo, inputs)
+        self.done[key] = (inputs, render_unit(self.stage, self.renderer, 0, pages, self.budget))
+        self.times[key] += 1
+
+    def sharing(self, registry: Registry, repo: Repository) -> list[tuple[Registry, Repository]]:
+        """The repositories rendered before ``repo`` that hold one of its digests and
+        may be rendered again."""
+        key = (registry.name, repo.name)
+        found = {
+            other
+            for tag in repo.tags
+            for other in self.holders.get(tag.digest, ())
+            if other != key and self.times[other] < MAX_RENDERS
+        }
+        return [self.repositories[other] for other in sorted(found)]
