@@ -2,7 +2,8 @@
 real registry: the site is the one a build that renders after its crawl writes, file
 for file, whether the guess of each repository's inputs held or not (a cold build, a
 night in which tags and a base moved, a guess file from another night or garbage),
-and a failure in the render process fails the build and keeps the old site."""
+a failure in the render process fails the build and keeps the old site, and a render
+process that cannot start leaves every page to the render after the crawl."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from sitegen.site.pages.catalog import digest_locations
 from sitegen.site.pages.history import Timeline
 from sitegen.site.pages.inputs import CatalogInputs
 from sitegen.site.render import Renderer
-from sitegen.site.stream import Renders
+from sitegen.site.stream import Renders, Stream
 from sitegen.site.write import PageBudget
 from tests.helpers import tree, write_config
 
@@ -277,4 +278,39 @@ def test_a_repository_whose_guess_a_later_one_changes_is_rendered_again_in_its_p
     files = {name for _, rendered in renders.done.values() for name in rendered.files}
     assert set(tree(stage.root)) - {MARKER} == files
     assert budget.count == sum(len(rendered.paths) for _, rendered in renders.done.values())
+    stage.discard()
+
+
+def test_a_render_process_that_cannot_start_leaves_every_page_to_after_the_crawl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = load_config(
+        write_config(tmp_path, "registries:\n  - name: one\n    url: https://one.registry.test\n"),
+        environ={},
+    )
+    # No interpreter to start: no render process (and no search index, in both builds).
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+    monkeypatch.setattr(sitegen.build, "PARALLEL_MIN_TAGS", 1)
+    sites = {}
+    for streamed in ("1", "0"):
+        monkeypatch.setenv("SITEGEN_STREAM", streamed)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="sitegen.site"):
+            result = build(config, tmp_path / streamed, cache_dir=None,
+                           transport=from_samples().transport)  # fmt: skip
+        assert result.failures == ()
+        tried = [m for m in caplog.messages if "no render process" in m]
+        assert len(tried) == (streamed == "1")  # tried once, then off
+        assert not [m for m in caplog.messages if KEPT.search(m)]
+        sites[streamed] = tree(tmp_path / streamed)
+        sites[streamed].pop(STAMP)
+    assert sites["1"] == sites["0"]
+    # Off, the stream keeps nothing it is handed.
+    [registry] = result.catalog.registries
+    stage = Staging(tmp_path / "2")
+    with Stream(config, stage, None, min_tags=1) as stream:
+        for repo in registry.repositories:
+            stream.submit(registry, repo)
+        assert stream.state == "off" and stream.submitted == {}
+        assert stream.finish() == {}
     stage.discard()

@@ -38,7 +38,7 @@ import types
 from collections import Counter, defaultdict
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from sitegen.config import Config, SiteConfig
 from sitegen.errors import OutputError
@@ -71,6 +71,11 @@ class Stream:
     ``submit`` is called from the crawl's event loop and never blocks it: a thread
     sends (and pickles) the repositories. ``finish`` waits for the process to render
     what it was given and returns what it rendered. Leaving the block early stops it.
+
+    It is ``waiting`` (repositories kept until they hold ``min_tags`` tags), then ``on``
+    (the process started: each one sent as it comes), or ``off``: ``min_tags`` is
+    infinite or the process could not start, and every page is rendered after the
+    crawl, as without a stream; nothing submitted is kept.
     """
 
     def __init__(
@@ -80,6 +85,7 @@ class Stream:
         self.stage = stage
         self.guess_file = cache_dir / GUESS_FILE if cache_dir is not None else None
         self.min_tags = min_tags
+        self.state: Literal["waiting", "on", "off"] = "off" if math.isinf(min_tags) else "waiting"
         self.submitted: dict[Key, Repository] = {}
         self._tags = 0
         self._backlog: list[tuple[Registry, Repository]] = []
@@ -102,24 +108,24 @@ class Stream:
 
     def submit(self, registry: Registry, repo: Repository) -> None:
         """A repository whose crawl is done (not one shown from an earlier build)."""
-        if repo.error or repo.stale_since:
+        if self.state == "off" or repo.error or repo.stale_since:
             return
         self.submitted[(registry.name, repo.name)] = repo
-        self._tags += len(repo.tags)
-        if self._process is None:
-            self._backlog.append((registry, repo))
-            if self._tags < self.min_tags:
-                return
-            if not self._start():
-                self.min_tags = math.inf  # every page after the crawl, as without a stream
-                self.submitted.clear()
-                self._backlog = []
-                return
-            for item in self._backlog:
-                self._queue.put(item)
-            self._backlog = []
+        if self.state == "on":
+            self._queue.put((registry, repo))
             return
-        self._queue.put((registry, repo))
+        self._backlog.append((registry, repo))
+        self._tags += len(repo.tags)
+        if self._tags < self.min_tags:
+            return
+        backlog, self._backlog = self._backlog, []
+        if not self._start():
+            self.state = "off"
+            self.submitted.clear()
+            return
+        self.state = "on"
+        for item in backlog:
+            self._queue.put(item)
 
     def finish(self) -> dict[Key, Streamed]:
         """What the process rendered. Repositories not yet sent to it are left to the
