@@ -17,6 +17,7 @@ import contextlib
 import logging
 import math
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -37,7 +38,14 @@ from sitegen.registry.client import RegistryClient
 from sitegen.registry.credentials import resolve_credentials
 from sitegen.registry.transport import KINDS, Stats
 from sitegen.site.guess import save_guess
-from sitegen.site.output import Staging, check_cache_dir, check_target, recover, site_identity
+from sitegen.site.output import (
+    Staging,
+    check_cache_dir,
+    check_target,
+    recover,
+    remove_site,
+    site_identity,
+)
 from sitegen.site.output import lock as lock_output
 from sitegen.site.stream import Stream
 from sitegen.site.workers import PARALLEL_MIN_TAGS, usable_cpus
@@ -256,11 +264,20 @@ def _build(
             on_progress(crawled.progress, crawled.stats)
         _warn_recommended(crawled.outcome.catalog)
         rendering = time.monotonic()
-        count, expired = _swap_in(config, stage, crawled, streamed, cache_dir, keep_builds)
+        count, expired, old = _swap_in(config, stage, crawled, streamed, cache_dir, keep_builds)
     except BaseException:
         stage.discard()
         raise
-    pruned = _after_swap(crawled, cache_dir, expired, keep_builds)
+    # The old site goes while the cache's steps run: tens of thousands of files at
+    # scale, mostly the kernel's time.
+    removing = threading.Thread(target=remove_site, args=(old,), name="sitegen-old-site")
+    if old is not None:
+        removing.start()
+    try:
+        pruned = _after_swap(crawled, cache_dir, expired, keep_builds)
+    finally:
+        if old is not None:
+            removing.join()
     return BuildResult(
         catalog=crawled.outcome.catalog,
         pages=count,
@@ -302,10 +319,10 @@ def _swap_in(
     streamed: Mapping[tuple[str, str], Streamed],
     cache_dir: Path | None,
     keep_builds: int,
-) -> tuple[int, list[str]]:
+) -> tuple[int, list[str], Path | None]:
     """Render the rest of the site and swap it into place, the new state prepared
-    beside the old one. Return the pages and the digests to prune once the new state is
-    in place."""
+    beside the old one. Return the pages, the digests to prune once the new state is
+    in place, and where the old site now is (to remove)."""
     outcome, cache, state = crawled.outcome, crawled.cache, crawled.state
     expired: list[str] = []
     if cache_dir is not None:
@@ -316,8 +333,8 @@ def _swap_in(
         )
         if cache_dir is not None:
             state.prepare(cache_dir, site=stage.identity)
-        stage.commit()
-    return count, expired
+        old = stage.swap()
+    return count, expired, old
 
 
 def _after_swap(
