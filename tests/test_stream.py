@@ -35,7 +35,8 @@ from sitegen.site.pages.catalog import digest_locations
 from sitegen.site.pages.history import Timeline
 from sitegen.site.pages.inputs import CatalogInputs
 from sitegen.site.render import Renderer
-from sitegen.site.stream import Renders, Stream
+from sitegen.site.renderprocess import Renders
+from sitegen.site.stream import Stream
 from sitegen.site.write import PageBudget
 from tests.helpers import tree, write_config
 
@@ -262,13 +263,13 @@ def test_a_repository_whose_guess_a_later_one_changes_is_rendered_again_in_its_p
     pairs = [(registry, repo) for registry in catalog.registries for repo in registry.repositories]
     stage = Staging(tmp_path / "streamed")
     budget = PageBudget(10**6)
-    renders = Renders(stage, Renderer(config.site), budget)
     guess = Guess(config.site, [registry.name for registry in config.registries], None)
-    for registry, repo in pairs:  # as the render process does with each one it is sent
-        guess.learn(registry, repo)
-        renders.render(registry, repo, guess.inputs(registry, repo))
-        for other, earlier in renders.sharing(registry, repo):
-            renders.render(other, earlier, guess.inputs(other, earlier))
+    renders = Renders(stage, Renderer(config.site), budget, guess)
+    for registry, repo in pairs:  # each as the crawl hands it over, none waiting after it
+        renders.add(registry, repo)
+        assert (registry.name, repo.name) not in renders.stale
+        while renders.stale:
+            renders.refresh()
     inputs = CatalogInputs(catalog, Timeline(catalog), digest_locations(catalog))
     for registry, repo in pairs:
         guessed, _ = renders.done[(registry.name, repo.name)]

@@ -24,40 +24,31 @@ the rest is rendered after the crawl on every CPU, so a build is never held up b
 from __future__ import annotations
 
 import contextlib
-import copyreg
-import io
 import logging
 import math
 import os
-import pickle
 import queue
 import subprocess
 import sys
 import threading
-import types
-from collections import Counter, defaultdict
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
-from sitegen.config import Config, SiteConfig
+from sitegen.config import Config
 from sitegen.errors import OutputError
 from sitegen.model import Registry, Repository
-from sitegen.site.guess import GUESS_FILE, Guess, load_guess
+from sitegen.site import channel
+from sitegen.site.guess import GUESS_FILE
 from sitegen.site.output import Staging
-from sitegen.site.pages.inputs import RepositoryInputs, repository_unit
-from sitegen.site.render import Renderer
-from sitegen.site.workers import failure
-from sitegen.site.write import PageBudget, Rendered, Streamed, discard, render_unit
+from sitegen.site.write import Streamed
 
 log = logging.getLogger("sitegen.site")
 
 # When the crawl ends, the process renders only what it has been sent: the rest is
-# rendered after the crawl on every CPU. (Off, it renders every repository handed over.)
+# rendered after the crawl on every CPU. (Off, it renders every repository handed over,
+# and those it rendered whose guess changed since.)
 GIVE_UP_UNSENT = True
-# How often the process renders one repository, as repositories crawled later change
-# its guess (see ``Renders``).
-MAX_RENDERS = 3
 
 Key = tuple[str, str]  # (registry, repository)
 
@@ -93,6 +84,7 @@ class Stream:
         self._process: subprocess.Popen[bytes] | None = None
         self._sender: threading.Thread | None = None
         self._error: Exception | None = None
+        self._said: Any = None  # what the process said instead of asking for more
         self._stopping = False  # the crawl is over: send nothing more
 
     def __enter__(self) -> Stream:
@@ -140,7 +132,7 @@ class Stream:
             self._stop()
             raise self._error
         try:
-            outcome, value = pickle.loads(_read(self._process.stdout))  # noqa: S301 (ours)
+            outcome, value = self._said or channel.read(self._process.stdout)
         except EOFError:
             code = self._process.wait()
             self._stop()
@@ -165,7 +157,7 @@ class Stream:
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (package, path)))}
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-c", "from sitegen.site.stream import serve; serve()"],
+                [sys.executable, "-c", "from sitegen.site.renderprocess import serve; serve()"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 env=environment,
@@ -178,38 +170,50 @@ class Stream:
             [registry.name for registry in self.config.registries],
             self.guess_file,
             (self.stage.root, self.stage.target, self.config.limits.site_pages),
+            not GIVE_UP_UNSENT,
         )
         self._sender = threading.Thread(
-            target=self._send, args=(_pickled(setup),), name="sitegen-stream", daemon=True
+            target=self._send, args=(setup,), name="sitegen-stream", daemon=True
         )
         self._sender.start()
         return True
 
-    def _send(self, setup: bytes) -> None:
-        """The thread that sends the process its ``setup``, each repository, then the
-        end. A repository that cannot be sent ends the process's input: ``finish``
-        raises."""
-        assert self._process is not None and self._process.stdin is not None
-        channel = self._process.stdin
+    def _send(self, setup: object) -> None:
+        """The thread that talks to the process: its ``setup``, then, each time it asks,
+        what ``_next`` gives. A repository that cannot be sent ends the process's input:
+        ``finish`` raises. What the process says instead of asking is kept for
+        ``finish``."""
+        assert self._process is not None
+        assert self._process.stdin is not None and self._process.stdout is not None
+        units, answers = self._process.stdin, self._process.stdout
         try:
-            _write(channel, setup)
-        except OSError:  # the process is gone: ``finish`` says why
+            channel.write(units, setup)
+            while True:
+                said = channel.read(answers)
+                if said[0] != "ready":
+                    self._said = said
+                    return
+                item = self._next(wait=said[1])
+                channel.write(units, item)
+                if item is None:
+                    units.close()
+                    return
+        except (OSError, EOFError):  # the process is gone: ``finish`` says why
             return
-        while True:
-            item = self._queue.get()
-            if item is not None and self._stopping and GIVE_UP_UNSENT:
-                continue  # left for the render after the crawl, on every CPU
-            try:
-                _write(channel, _pickled(item))
-            except OSError:  # the process is gone: ``finish`` says why
-                return
-            except Exception as exc:
-                self._error = exc
-                channel.close()
-                return
-            if item is None:
-                channel.close()
-                return
+        except Exception as exc:
+            self._error = exc
+            units.close()
+
+    def _next(self, *, wait: bool) -> tuple[Registry, Repository] | str | None:
+        """What the process gets when it asks: the next repository; ``IDLE`` when none
+        is waiting and the process need not wait for one; None at the end, at once
+        when the crawl is over (the rest is left to the render after the crawl)."""
+        if self._stopping and GIVE_UP_UNSENT:
+            return None
+        try:
+            return self._queue.get(block=wait)
+        except queue.Empty:
+            return channel.IDLE
 
     def _stop(self) -> None:
         """Stop the process (if still running), then the thread; idempotent."""
@@ -227,148 +231,3 @@ class Stream:
                 if channel is not None:
                     with contextlib.suppress(OSError):
                         channel.close()
-
-
-def _write(channel: IO[bytes], data: bytes) -> None:
-    """One message: its length (8 bytes), then its bytes."""
-    channel.write(len(data).to_bytes(8, "big"))
-    channel.write(data)
-    channel.flush()
-
-
-def _read(channel: IO[bytes]) -> bytes:
-    """One message ``_write`` wrote; ``EOFError`` when the other side is gone."""
-    header = channel.read(8)
-    if len(header) < 8:
-        raise EOFError
-    size = int.from_bytes(header, "big")
-    data = channel.read(size)
-    if len(data) < size:
-        raise EOFError
-    return data
-
-
-def _yield_to_the_crawl() -> None:
-    """Run only on a CPU nothing else wants. The crawl, the registry and anything else
-    on the machine answer requests one after another; a process that keeps a CPU busy
-    delays each of those answers a little (a lower nice value is not enough: the woken
-    process still waits for its turn), which adds up over thousands of requests.
-    ``SCHED_IDLE`` (Linux) gives way at once; elsewhere, the lowest priority."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # type: ignore[attr-defined,unused-ignore]
-    except (AttributeError, OSError):
-        with contextlib.suppress(AttributeError, OSError):
-            os.nice(19)
-
-
-def _pickled(value: object) -> bytes:
-    """``value`` pickled, with the model's read-only mappings (``MappingProxyType``,
-    which pickle refuses) sent as what they wrap, and read back read-only."""
-    out = io.BytesIO()
-    pickler = pickle.Pickler(out, pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = copyreg.dispatch_table.copy()
-    pickler.dispatch_table[types.MappingProxyType] = _proxy
-    pickler.dump(value)
-    return out.getvalue()
-
-
-def _proxy(mapping: types.MappingProxyType[Any, Any]) -> tuple[Any, tuple[dict[Any, Any]]]:
-    return _read_only, (dict(mapping),)
-
-
-def _read_only(mapping: dict[Any, Any]) -> types.MappingProxyType[Any, Any]:
-    return types.MappingProxyType(mapping)
-
-
-def serve() -> None:
-    """The render process (``python -c``): its setup, then repositories, from standard
-    input; what it rendered to standard output, which nothing else may write to."""
-    units, results = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr
-    try:
-        setup = pickle.loads(_read(units))  # noqa: S301 (ours)
-    except EOFError:
-        return
-    _serve(units, results, *setup)
-
-
-def _serve(
-    units: IO[bytes],
-    results: IO[bytes],
-    site: SiteConfig,
-    registries: list[str],
-    guess_file: Path | None,
-    into: tuple[Path, Path, int],
-) -> None:
-    """Guess the inputs of each repository it is sent and render its pages into the
-    staging directory ``into`` (root, target, page limit); at the end, send back the
-    inputs and what was written of each."""
-    _yield_to_the_crawl()
-    try:
-        renderer = Renderer(site)
-        root, target, limit = into
-        stage = Staging.at(root, target)
-        budget = PageBudget(limit)
-        guess = Guess(site, registries, load_guess(guess_file))
-        renders = Renders(stage, renderer, budget)
-        while (item := pickle.loads(_read(units))) is not None:  # noqa: S301 (ours)
-            registry, repo = item
-            guess.learn(registry, repo)
-            renders.render(registry, repo, guess.inputs(registry, repo))
-            for other, earlier in renders.sharing(registry, repo):
-                renders.render(other, earlier, guess.inputs(other, earlier))
-    except BaseException as exc:  # every failure goes back to the parent
-        _write(results, _pickled(("failed", failure(exc))))
-    else:
-        _write(results, _pickled(("done", renders.done)))
-    finally:
-        results.close()
-
-
-class Renders:
-    """What the render process rendered: each repository's inputs and files.
-
-    A repository seen later may tag a digest of one rendered earlier (a mirror, a
-    promotion to another environment): the earlier one's guess no longer holds, and it
-    is rendered again here, on CPU time the crawl leaves, rather than after the crawl.
-    At most ``MAX_RENDERS`` times each: a digest held by many repositories would
-    otherwise have the first of them rendered again for every other one."""
-
-    def __init__(self, stage: Staging, renderer: Renderer, budget: PageBudget) -> None:
-        self.stage = stage
-        self.renderer = renderer
-        self.budget = budget
-        self.done: dict[Key, tuple[RepositoryInputs, Rendered]] = {}
-        self.repositories: dict[Key, tuple[Registry, Repository]] = {}
-        self.holders: defaultdict[str, list[Key]] = defaultdict(list)  # digest -> keys
-        self.times: Counter[Key] = Counter()
-
-    def render(self, registry: Registry, repo: Repository, inputs: RepositoryInputs) -> None:
-        """Render ``repo`` from ``inputs``, in place of its earlier pages if any, unless
-        they are from the same inputs."""
-        key = (registry.name, repo.name)
-        earlier = self.done.get(key)
-        if earlier is not None and earlier[0] == inputs:
-            return
-        if earlier is not None:
-            discard(self.stage, earlier[1].files)
-            self.budget.give_back(len(earlier[1].paths))
-        else:
-            self.repositories[key] = (registry, repo)
-            for digest in sorted({tag.digest for tag in repo.tags}):
-                self.holders[digest].append(key)
-        pages = repository_unit(repo, inputs)
-        self.done[key] = (inputs, render_unit(self.stage, self.renderer, 0, pages, self.budget))
-        self.times[key] += 1
-
-    def sharing(self, registry: Registry, repo: Repository) -> list[tuple[Registry, Repository]]:
-        """The repositories rendered before ``repo`` that hold one of its digests and
-        may be rendered again."""
-        key = (registry.name, repo.name)
-        found = {
-            other
-            for tag in repo.tags
-            for other in self.holders.get(tag.digest, ())
-            if other != key and self.times[other] < MAX_RENDERS
-        }
-        return [self.repositories[other] for other in sorted(found)]
