@@ -17,6 +17,7 @@ import contextlib
 import logging
 import math
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -36,9 +37,17 @@ from sitegen.model import Catalog, Change, Registry, Repository
 from sitegen.registry.client import RegistryClient
 from sitegen.registry.credentials import resolve_credentials
 from sitegen.registry.transport import KINDS, Stats
-from sitegen.site.output import Staging, check_cache_dir, check_target, recover, site_identity
+from sitegen.site.guess import save_guess
+from sitegen.site.output import (
+    Staging,
+    check_cache_dir,
+    check_target,
+    recover,
+    remove_site,
+    site_identity,
+)
 from sitegen.site.output import lock as lock_output
-from sitegen.site.stream import Stream, save_guess
+from sitegen.site.stream import Stream
 from sitegen.site.workers import PARALLEL_MIN_TAGS, usable_cpus
 from sitegen.site.write import Streamed, render_site, writing
 
@@ -234,6 +243,8 @@ def _build(
 
     The staging directory is made first: repositories' pages are rendered into it as
     their crawl ends (``sitegen.site.stream``), and the rest once the catalog is whole.
+    A failure until the swap removes it and leaves the site in place as it was; after
+    the swap there is no staging directory left, only the cache's steps.
     """
     with writing():
         stage = Staging(target)
@@ -253,10 +264,20 @@ def _build(
             on_progress(crawled.progress, crawled.stats)
         _warn_recommended(crawled.outcome.catalog)
         rendering = time.monotonic()
-        count, pruned = _finish(config, stage, crawled, streamed, cache_dir, keep_builds)
+        count, expired, old = _swap_in(config, stage, crawled, streamed, cache_dir, keep_builds)
     except BaseException:
         stage.discard()
         raise
+    # The old site goes while the cache's steps run: tens of thousands of files at
+    # scale, mostly the kernel's time.
+    removing = threading.Thread(target=remove_site, args=(old,), name="sitegen-old-site")
+    if old is not None:
+        removing.start()
+    try:
+        pruned = _after_swap(crawled, cache_dir, expired, keep_builds)
+    finally:
+        if old is not None:
+            removing.join()
     return BuildResult(
         catalog=crawled.outcome.catalog,
         pages=count,
@@ -291,16 +312,17 @@ def _warn_recommended(catalog: Catalog) -> None:
                 )
 
 
-def _finish(
+def _swap_in(
     config: Config,
     stage: Staging,
     crawled: Crawled,
     streamed: Mapping[tuple[str, str], Streamed],
     cache_dir: Path | None,
     keep_builds: int,
-) -> tuple[int, int]:
-    """Render the rest of the site, swap it in with its state; prune the cache. Return
-    the pages and the cache entries pruned."""
+) -> tuple[int, list[str], Path | None]:
+    """Render the rest of the site and swap it into place, the new state prepared
+    beside the old one. Return the pages, the digests to prune once the new state is
+    in place, and where the old site now is (to remove)."""
     outcome, cache, state = crawled.outcome, crawled.cache, crawled.state
     expired: list[str] = []
     if cache_dir is not None:
@@ -311,16 +333,24 @@ def _finish(
         )
         if cache_dir is not None:
             state.prepare(cache_dir, site=stage.identity)
-        stage.commit()
+        old = stage.swap()
+    return count, expired, old
+
+
+def _after_swap(
+    crawled: Crawled, cache_dir: Path | None, expired: list[str], keep_builds: int
+) -> int:
+    """With the new site in place: its state in place too, the next build's render
+    guess kept, the ``expired`` digests pruned from the cache. Return how many were."""
     if cache_dir is None:
-        return count, 0
+        return 0
     promote(cache_dir)
-    save_guess(cache_dir, outcome.catalog)
+    save_guess(cache_dir, crawled.outcome.catalog)
     # Only now: until the new state is in place, the old one may still name them.
-    pruned = cache.prune(expired)
+    pruned = crawled.cache.prune(expired)
     if pruned:
         log.info("cache: removed %d entries unused for %d builds", pruned, keep_builds)
-    return count, pruned
+    return pruned
 
 
 def report(result: BuildResult) -> dict[str, Any]:

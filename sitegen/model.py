@@ -329,7 +329,11 @@ class Registry:
     pull_host: str
     repositories: tuple[Repository, ...] = ()
     error: str = ""
-    catalog_listed: bool = False  # repositories came from /v2/_catalog
+    # Where its repositories came from: "" (the config names them), "catalog"
+    # (/v2/_catalog), or the vendor API that discovered them: "ghcr", "gitlab", "hub".
+    listed_by: str = ""
+    # What that vendor API was asked for: (owner, group, project or namespace, its name).
+    listed_from: tuple[tuple[str, str], ...] = ()
     last_success: str = (
         ""  # RFC 3339: when its last successful crawl started (this build or earlier)
     )

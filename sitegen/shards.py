@@ -182,11 +182,14 @@ def _merged_registry(found: list[Registry]) -> Registry:
     if len(names) != len(set(names)):
         raise OutputError(f"{found[0].name}: a repository is in two shards' parts")
     successes = [r.last_success for r in found]
+    # Each shard lists the registry's repositories, then crawls its share of them.
+    lister = next((r for r in found if r.listed_by), found[0])
     return dataclasses.replace(
         found[0],
         repositories=tuple(repositories),
         error=next((r.error for r in found if r.error), ""),
-        catalog_listed=any(r.catalog_listed for r in found),
+        listed_by=lister.listed_by,
+        listed_from=lister.listed_from,
         last_success="" if "" in successes else min(successes),
         last_success_seconds=max(r.last_success_seconds for r in found),
     )

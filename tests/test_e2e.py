@@ -85,6 +85,11 @@ def test_plain_registry_catalog_discovery(
     # The deleted-tag repository is listed by _catalog but has no tags: a page, no crash.
     empty = page_data(result.site, paths.repository_path("lab", "old/empty"))
     assert empty["tags"] == [] and empty["error"] == ""
+    # The registry's page says where its repositories came from.
+    page = (result.site / paths.registry_path("lab") / "index.html").read_text()
+    assert "· repositories discovered through the registry catalog</p>" in page
+    lab = page_data(result.site, paths.registry_path("lab"))
+    assert (lab["listed_by"], lab["catalog_listed"], lab["listed_from"]) == ("catalog", True, [])
 
 
 def test_basic_auth_registry(
@@ -137,6 +142,8 @@ def test_anonymous_on_token_registry_builds_what_is_public(
         "Could not crawl"
         in (result.site / paths.repository_path("lab", "apps/web") / "index.html").read_text()
     )
+    lab = page_data(result.site, paths.registry_path("lab"))
+    assert (lab["listed_by"], lab["catalog_listed"]) == ("", False)  # the config names them
     strict = run_cli(["build", "--strict"], tmp_path)
     assert strict.exit_code == 1
     assert "--strict: 1 failures" in strict.stderr

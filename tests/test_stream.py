@@ -2,7 +2,8 @@
 real registry: the site is the one a build that renders after its crawl writes, file
 for file, whether the guess of each repository's inputs held or not (a cold build, a
 night in which tags and a base moved, a guess file from another night or garbage),
-and a failure in the render process fails the build and keeps the old site."""
+a failure in the render process fails the build and keeps the old site, and a render
+process that cannot start leaves every page to the render after the crawl."""
 
 from __future__ import annotations
 
@@ -28,10 +29,15 @@ from sitegen import modeljson
 from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.model import Change
+from sitegen.site.guess import GUESS_FILE, Guess
+from sitegen.site.output import MARKER, Staging
 from sitegen.site.pages.catalog import digest_locations
 from sitegen.site.pages.history import Timeline
 from sitegen.site.pages.inputs import CatalogInputs
-from sitegen.site.stream import GUESS_FILE, Guess
+from sitegen.site.render import Renderer
+from sitegen.site.renderprocess import Renders
+from sitegen.site.stream import Stream
+from sitegen.site.write import PageBudget
 from tests.helpers import tree, write_config
 
 STAMP = "api/stamp.js"  # holds the crawls' durations: the one file two builds differ in
@@ -66,6 +72,7 @@ class Builds:
         self.config = config
         self.monkeypatch = monkeypatch
         self.night = 0
+        self.last: sitegen.build.BuildResult | None = None
 
     def both(self, caplog: pytest.LogCaptureFixture) -> tuple[int, int]:
         """Build the night both ways, check the sites are the same; return (kept,
@@ -74,7 +81,7 @@ class Builds:
         self.monkeypatch.setenv("SOURCE_DATE_EPOCH", str(1717200000 + 86400 * self.night))
         caplog.clear()
         with caplog.at_level(logging.INFO, logger="sitegen.site"):
-            streamed = self.build("streamed", stream=True)
+            streamed = self.last = self.build("streamed", stream=True)
         counts = [m.groups() for m in map(KEPT.search, caplog.messages) if m]
         after = self.build("after", stream=False)
         assert streamed.failures == after.failures == ()
@@ -103,9 +110,16 @@ def test_a_streamed_build_writes_the_site_a_build_after_the_crawl_writes(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     builds = Builds(tmp_path, _config(tmp_path, registry), monkeypatch)
-    kept, again = builds.both(caplog)  # cold: guessed from each repository alone
+    kept, again = builds.both(caplog)  # cold: no previous build to guess from
     repositories = kept + again
     assert repositories >= 8
+    # Each repository is guessed from those crawled before it; one crawled earlier is
+    # rendered again during the crawl once another tags its digests (the registry
+    # "again" holds three repositories of "lab"). Only bases, found once the whole
+    # catalog is known, are past guessing on a first night.
+    assert builds.last is not None
+    with_bases = {(key[0], key[1]) for key in builds.last.catalog.bases}
+    assert again == len(with_bases) >= 1
     # The next night: tags and a base moved, so some guesses fail; the site is the same.
     release_update(registry)
     kept, again = builds.both(caplog)
@@ -227,3 +241,77 @@ def test_a_program_that_builds_when_run_as_a_script_streams_once(tmp_path: Path)
     assert ran.stdout.count("program started") == 1
     found = KEPT.search(ran.stderr)
     assert found is not None and int(found[1]) >= 1, ran.stderr
+
+
+def test_a_repository_whose_guess_a_later_one_changes_is_rendered_again_in_its_place(
+    tmp_path: Path,
+) -> None:
+    # Three registries over the same repositories: each digest is tagged three times.
+    config = load_config(
+        write_config(
+            tmp_path,
+            "".join(
+                f"  - name: {name}\n    url: https://{name}.registry.test\n"
+                for name in ("one", "two", "three")
+            ).join(("registries:\n", "")),
+        ),
+        environ={},
+    )
+    catalog = build(
+        config, tmp_path / "site", cache_dir=None, transport=from_samples().transport
+    ).catalog
+    pairs = [(registry, repo) for registry in catalog.registries for repo in registry.repositories]
+    stage = Staging(tmp_path / "streamed")
+    budget = PageBudget(10**6)
+    guess = Guess(config.site, [registry.name for registry in config.registries], None)
+    renders = Renders(stage, Renderer(config.site), budget, guess)
+    for registry, repo in pairs:  # each as the crawl hands it over, none waiting after it
+        renders.add(registry, repo)
+        assert (registry.name, repo.name) not in renders.stale
+        while renders.stale:
+            renders.refresh()
+    inputs = CatalogInputs(catalog, Timeline(catalog), digest_locations(catalog))
+    for registry, repo in pairs:
+        guessed, _ = renders.done[(registry.name, repo.name)]
+        assert guessed.locations == inputs(registry, repo).locations
+    assert max(renders.times.values()) == 3  # the first of three, once per registry
+    # What is on disk is what the last renders wrote, counted once.
+    files = {name for _, rendered in renders.done.values() for name in rendered.files}
+    assert set(tree(stage.root)) - {MARKER} == files
+    assert budget.count == sum(len(rendered.paths) for _, rendered in renders.done.values())
+    stage.discard()
+
+
+def test_a_render_process_that_cannot_start_leaves_every_page_to_after_the_crawl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = load_config(
+        write_config(tmp_path, "registries:\n  - name: one\n    url: https://one.registry.test\n"),
+        environ={},
+    )
+    # No interpreter to start: no render process (and no search index, in both builds).
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+    monkeypatch.setattr(sitegen.build, "PARALLEL_MIN_TAGS", 1)
+    sites = {}
+    for streamed in ("1", "0"):
+        monkeypatch.setenv("SITEGEN_STREAM", streamed)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="sitegen.site"):
+            result = build(config, tmp_path / streamed, cache_dir=None,
+                           transport=from_samples().transport)  # fmt: skip
+        assert result.failures == ()
+        tried = [m for m in caplog.messages if "no render process" in m]
+        assert len(tried) == (streamed == "1")  # tried once, then off
+        assert not [m for m in caplog.messages if KEPT.search(m)]
+        sites[streamed] = tree(tmp_path / streamed)
+        sites[streamed].pop(STAMP)
+    assert sites["1"] == sites["0"]
+    # Off, the stream keeps nothing it is handed.
+    [registry] = result.catalog.registries
+    stage = Staging(tmp_path / "2")
+    with Stream(config, stage, None, min_tags=1) as stream:
+        for repo in registry.repositories:
+            stream.submit(registry, repo)
+        assert stream.state == "off" and stream.submitted == {}
+        assert stream.finish() == {}
+    stage.discard()

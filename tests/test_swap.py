@@ -70,6 +70,7 @@ def build(directory: Path, config: str, epoch: str) -> dict[str, str]:
     (directory / "registries.yaml").write_text(config)
     result = run_cli(["build", "--cache-dir", "cache"], directory, env={"SOURCE_DATE_EPOCH": epoch})
     assert result.exit_code == 0, result.output
+    assert leftovers(directory) == []  # the old site, removed beside the cache's steps, is gone
     return site_tree(directory / "site")
 
 

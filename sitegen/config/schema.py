@@ -101,6 +101,17 @@ class Discovery:
         """``ghcr``, ``hub`` or ``gitlab``: whose API lists them."""
         return "ghcr" if self.owners else "hub" if self.namespaces else "gitlab"
 
+    @property
+    def sources(self) -> tuple[tuple[str, str], ...]:
+        """What the API is asked for, in order: (``owner``, ``group``, ``project`` or
+        ``namespace``, its name)."""
+        return (
+            *(("owner", name) for name in self.owners),
+            *(("group", name) for name in self.groups),
+            *(("project", name) for name in self.projects),
+            *(("namespace", name) for name in self.namespaces),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class RegistryConfig:

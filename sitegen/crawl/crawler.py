@@ -48,6 +48,9 @@ log = logging.getLogger("sitegen.crawl")
 # Repositories crawled at once, per request the registry may have in flight.
 REPOSITORIES_PER_REQUEST = 4
 
+# Where a registry's repositories came from: ``Registry.listed_by`` and ``listed_from``.
+Listing = tuple[str, tuple[tuple[str, str], ...]]
+
 
 async def crawl(
     config: Config,
@@ -147,7 +150,9 @@ async def _crawl_registry(
     Out of time, the repositories already crawled are kept, the others show their last
     good data, and the registry is failed, like any registry that could not be crawled.
     """
-    listed = rc.repositories is None
+    # The way the config asks for; a registry that fails before its repositories are
+    # listed (its page shows their last good data) keeps it.
+    listing = _listing(rc)
     loop = asyncio.get_running_loop()
     started = loop.time()
     try:
@@ -156,7 +161,8 @@ async def _crawl_registry(
             repo_configs = rc.repositories
             if repo_configs is None:
                 found = await discover(session)
-                if found is None:
+                if found is None:  # no vendor API to ask: the registry's own catalog
+                    listing = ("catalog", ())
                     found = await session.catalog()
                 names = [n for n in found if rc.discovers(n)]
                 outcome.listed[rc.name] = tuple(names)
@@ -170,7 +176,7 @@ async def _crawl_registry(
             message = _out_of_time(rc, ctx, deadline)
         ctx.progress.registries_done += 1
         stale = await _stale_registry(rc, ctx, message)
-        return _crawled(rc, ctx, stale, message, listed)
+        return _crawled(rc, ctx, stale, message, listing)
     ctx.progress.repositories_total += len(repo_configs)
     referrers = ReferrersSupport(session, ctx.masker)
     vendor = VendorListings(session, ctx, [repo.name for repo in repo_configs])
@@ -207,7 +213,7 @@ async def _crawl_registry(
     if not error:
         outcome.runs[rc.name] = RegistryRun(ctx.now, round(loop.time() - started, 3))
     repositories = tuple(sorted(crawled, key=lambda r: r.name))
-    return _crawled(rc, ctx, repositories, error, listed, outcome.runs.get(rc.name))
+    return _crawled(rc, ctx, repositories, error, listing, outcome.runs.get(rc.name))
 
 
 async def _handed_over(
@@ -225,7 +231,7 @@ def _crawled(
     ctx: CrawlContext,
     repositories: tuple[Repository, ...],
     error: str,
-    listed: bool,
+    listing: Listing,
     run: RegistryRun | None = None,
 ) -> Registry:
     """The registry's result, with its last successful crawl: ``run`` (this one), or an
@@ -236,12 +242,23 @@ def _crawled(
         pull_host=rc.pull_host,
         repositories=repositories,
         error=error,
-        catalog_listed=listed,
+        listed_by=listing[0],
+        listed_from=listing[1],
     )
     run = run or ctx.state.registries.get(rc.name)
     if run is None:
         return registry
     return replace(registry, last_success=run.crawled_at, last_success_seconds=run.seconds)
+
+
+def _listing(rc: RegistryConfig) -> Listing:
+    """Where the config has the crawl find the registry's repositories: nowhere (it names
+    them), the vendor API of its ``discover`` key, or ``/v2/_catalog``."""
+    if rc.repositories is not None:
+        return "", ()
+    if rc.discover is not None:
+        return rc.discover.vendor, rc.discover.sources
+    return "catalog", ()
 
 
 def _out_of_time(

@@ -13,7 +13,7 @@ docs/protocol.md items covered here:
     challenge). No ``Location`` is cached.
 18. Bodies are read with a cap per kind; a ``Content-Length`` over the cap is rejected
     before reading, an endless body is cut at the cap.
-24. Concurrency is bounded per registry (``concurrency``, a semaphore per
+24. Concurrency is bounded per registry (``concurrency``, ``slots.Slots`` per
     ``Transport``); one connection pool for the run (``httpclient.py``).
 """
 
@@ -34,6 +34,7 @@ import httpx
 from sitegen.config import Limits
 from sitegen.errors import ProtocolError, TooLarge, TransportError
 from sitegen.registry.clock import Clock
+from sitegen.registry.slots import Slots
 
 log = logging.getLogger("sitegen.registry")
 
@@ -136,7 +137,7 @@ class Transport:
         self.origin = origin(base_url)
         self._base_path = base_url.rstrip("/") + "/"  # what URLs on the registry start with
         self.timeout = timeout
-        self.semaphore = asyncio.Semaphore(concurrency)
+        self.slots = Slots(concurrency)
         self.stats = stats
         self.retry = retry
         self.limits = limits
@@ -164,15 +165,16 @@ class Transport:
         attempts = max(1, self.retry.attempts)
         for attempt in range(attempts):
             await self._wait_for_host(url)
+
+            async def exchange() -> Reply:
+                self.stats.requests[(self.registry, kind)] += 1
+                async with asyncio.timeout(self.timeout):
+                    return await self._exchange(
+                        method, url, headers, max_body, data, follow_redirects, repository
+                    )
+
             try:
-                async with self.semaphore:
-                    self.stats.requests[(self.registry, kind)] += 1
-                    # A deadline on this task rather than ``wait_for``, which runs the
-                    # exchange as one more task per request.
-                    async with asyncio.timeout(self.timeout):
-                        reply = await self._exchange(
-                            method, url, headers, max_body, data, follow_redirects, repository
-                        )
+                reply = await self.slots.run(exchange)
             except (httpx.TransportError, TimeoutError, ssl.SSLError) as exc:
                 # The server's TLS alert (no or wrong client certificate) can surface as a
                 # bare ssl.SSLError from inside httpcore rather than an httpx error.

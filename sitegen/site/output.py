@@ -160,7 +160,7 @@ def recover(target: Path) -> None:
             continue
         if (entry / MARKER).exists():
             log.debug("removing leftover %s", entry)
-            _remove_site(entry)
+            remove_site(entry)
         else:
             with contextlib.suppress(OSError):
                 entry.rmdir()  # only if empty: anything else may not be ours
@@ -242,14 +242,20 @@ class Staging:
 
     def commit(self) -> None:
         """Swap the staged site into place, then remove the old one."""
+        old = self.swap()
+        if old is not None:
+            remove_site(old)
+
+    def swap(self) -> Path | None:
+        """Swap the staged site into place; return where the old one is now, for
+        :func:`remove_site` (a leftover the next build removes, if nothing does)."""
         # mkdtemp makes it 0700; a published site is meant to be read by everyone.
         self.root.chmod(0o755)
         if not os.path.lexists(self.target):
             self.root.rename(self.target)
-            return
+            return None
         if _exchange(self.root, self.target):
-            _remove_site(self.root)  # the old site is where the new one was staged
-            return
+            return self.root  # the old site is where the new one was staged
         retired = self.target.parent / f"{_RETIRED_PREFIX}{os.getpid()}-{self.target.name}"
         self.target.rename(retired)
         try:
@@ -257,11 +263,11 @@ class Staging:
         except BaseException:
             retired.rename(self.target)
             raise
-        _remove_site(retired)
+        return retired
 
     def discard(self) -> None:
         """Remove the staging directory (after a failure)."""
-        _remove_site(self.root)
+        remove_site(self.root)
 
 
 @contextlib.contextmanager
@@ -294,7 +300,7 @@ def _ours(name: str, target_name: str) -> bool:
     return False
 
 
-def _remove_site(path: Path) -> None:
+def remove_site(path: Path) -> None:
     """Delete a directory sitegen built, its marker last: killed half-way, it is still
     marked (or empty), so the next build still knows it may remove it."""
     try:

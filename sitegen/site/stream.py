@@ -24,124 +24,33 @@ the rest is rendered after the crawl on every CPU, so a build is never held up b
 from __future__ import annotations
 
 import contextlib
-import copyreg
-import io
 import logging
 import math
 import os
-import pickle
 import queue
 import subprocess
 import sys
 import threading
-import types
-from collections import defaultdict
-from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import Any, Literal
 
-from sitegen import modeljson
-from sitegen.config import Config, SiteConfig
-from sitegen.errors import FileRefused, OutputError
-from sitegen.files import read_limited
-from sitegen.model import Catalog, Registry, Repository
+from sitegen.config import Config
+from sitegen.errors import OutputError
+from sitegen.model import Registry, Repository
+from sitegen.site import channel
+from sitegen.site.guess import GUESS_FILE
 from sitegen.site.output import Staging
-from sitegen.site.pages.catalog import digest_locations, tag_locations
-from sitegen.site.pages.history import Timeline
-from sitegen.site.pages.inputs import CatalogInputs, RepositoryInputs, repository_unit
-from sitegen.site.pages.shapes import Location
-from sitegen.site.render import Renderer
-from sitegen.site.workers import failure
-from sitegen.site.write import PageBudget, Rendered, Streamed, render_unit
+from sitegen.site.write import Streamed
 
 log = logging.getLogger("sitegen.site")
 
-GUESS_FILE = "render-guess.json"
 # When the crawl ends, the process renders only what it has been sent: the rest is
-# rendered after the crawl on every CPU. (Off, it renders every repository handed over.)
+# rendered after the crawl on every CPU. (Off, it renders every repository handed over,
+# and those it rendered whose guess changed since.)
 GIVE_UP_UNSENT = True
-MAX_GUESS_BYTES = 256 << 20
 
 Key = tuple[str, str]  # (registry, repository)
-
-
-# -- the guess: last build's catalog -----------------------------------------------------
-
-
-def save_guess(cache_dir: Path, catalog: Catalog) -> None:
-    """Keep what the next build's guess needs of ``catalog``: its registries and
-    repositories with their tags alone, its history, old manifests and bases."""
-    kept = replace(
-        catalog,
-        registries=tuple(
-            replace(
-                registry,
-                repositories=tuple(
-                    Repository(name=repo.name, tags=repo.tags) for repo in registry.repositories
-                ),
-            )
-            for registry in catalog.registries
-        ),
-    )
-    path = cache_dir / GUESS_FILE
-    temporary = path.with_name(f".{GUESS_FILE}.{os.getpid()}")
-    try:
-        temporary.write_bytes(modeljson.dumps(kept))
-        temporary.replace(path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        log.debug("cache: cannot keep %s (%s)", GUESS_FILE, exc)
-
-
-def load_guess(path: Path | None) -> Catalog | None:
-    """The catalog ``save_guess`` kept at ``path``, or None (none, unreadable, another
-    version): only a guess, so any doubt is no guess."""
-    if path is None:
-        return None
-    try:
-        return modeljson.loads(read_limited(path, MAX_GUESS_BYTES))
-    except (OSError, FileRefused, ValueError) as exc:
-        log.debug("cache: no render guess (%s)", exc)
-        return None
-
-
-class Guess:
-    """Each repository's likely inputs: the previous build's, except where its digests
-    are tagged: this build's tags of the repositories seen so far (itself included),
-    the previous build's of the others. ``registries``: their names in the config's
-    order (the catalog's)."""
-
-    def __init__(self, site: SiteConfig, registries: list[str], previous: Catalog | None) -> None:
-        self.order = {name: n for n, name in enumerate(registries)}
-        catalog = previous or Catalog(title="", registries=())
-        catalog = replace(catalog, default_platform=site.default_platform)
-        self.before = digest_locations(catalog)
-        self.previous = CatalogInputs(catalog, Timeline(catalog), self.before)
-        self.now: dict[str, list[Location]] = defaultdict(list)
-        self.seen: set[tuple[str, str]] = set()
-
-    def __call__(self, registry: Registry, repo: Repository) -> RepositoryInputs:
-        """The inputs ``repo`` of ``registry`` (its name and pull host) will likely have."""
-        self.seen.add((registry.name, repo.name))
-        own = set()
-        for digest, entry in tag_locations(registry.name, repo):
-            self.now[digest].append(entry)
-            own.add(digest)
-        before = self.previous(registry, repo)
-        return replace(before, locations={d: self._where(d) for d in sorted(own)})
-
-    def _where(self, digest: str) -> list[Location]:
-        found = [
-            entry
-            for entry in self.before.get(digest, [])
-            if (entry["registry"], entry["repository"]) not in self.seen
-        ]
-        found.extend(self.now[digest])
-        # The catalog's order; stable, so each repository's tags keep theirs.
-        found.sort(key=lambda e: (self.order.get(e["registry"], len(self.order)), e["repository"]))
-        return found
 
 
 # -- the process that renders during the crawl -------------------------------------------
@@ -153,6 +62,11 @@ class Stream:
     ``submit`` is called from the crawl's event loop and never blocks it: a thread
     sends (and pickles) the repositories. ``finish`` waits for the process to render
     what it was given and returns what it rendered. Leaving the block early stops it.
+
+    It is ``waiting`` (repositories kept until they hold ``min_tags`` tags), then ``on``
+    (the process started: each one sent as it comes), or ``off``: ``min_tags`` is
+    infinite or the process could not start, and every page is rendered after the
+    crawl, as without a stream; nothing submitted is kept.
     """
 
     def __init__(
@@ -162,6 +76,7 @@ class Stream:
         self.stage = stage
         self.guess_file = cache_dir / GUESS_FILE if cache_dir is not None else None
         self.min_tags = min_tags
+        self.state: Literal["waiting", "on", "off"] = "off" if math.isinf(min_tags) else "waiting"
         self.submitted: dict[Key, Repository] = {}
         self._tags = 0
         self._backlog: list[tuple[Registry, Repository]] = []
@@ -169,6 +84,7 @@ class Stream:
         self._process: subprocess.Popen[bytes] | None = None
         self._sender: threading.Thread | None = None
         self._error: Exception | None = None
+        self._said: Any = None  # what the process said instead of asking for more
         self._stopping = False  # the crawl is over: send nothing more
 
     def __enter__(self) -> Stream:
@@ -184,24 +100,24 @@ class Stream:
 
     def submit(self, registry: Registry, repo: Repository) -> None:
         """A repository whose crawl is done (not one shown from an earlier build)."""
-        if repo.error or repo.stale_since:
+        if self.state == "off" or repo.error or repo.stale_since:
             return
         self.submitted[(registry.name, repo.name)] = repo
-        self._tags += len(repo.tags)
-        if self._process is None:
-            self._backlog.append((registry, repo))
-            if self._tags < self.min_tags:
-                return
-            if not self._start():
-                self.min_tags = math.inf  # every page after the crawl, as without a stream
-                self.submitted.clear()
-                self._backlog = []
-                return
-            for item in self._backlog:
-                self._queue.put(item)
-            self._backlog = []
+        if self.state == "on":
+            self._queue.put((registry, repo))
             return
-        self._queue.put((registry, repo))
+        self._backlog.append((registry, repo))
+        self._tags += len(repo.tags)
+        if self._tags < self.min_tags:
+            return
+        backlog, self._backlog = self._backlog, []
+        if not self._start():
+            self.state = "off"
+            self.submitted.clear()
+            return
+        self.state = "on"
+        for item in backlog:
+            self._queue.put(item)
 
     def finish(self) -> dict[Key, Streamed]:
         """What the process rendered. Repositories not yet sent to it are left to the
@@ -216,7 +132,7 @@ class Stream:
             self._stop()
             raise self._error
         try:
-            outcome, value = pickle.loads(_read(self._process.stdout))  # noqa: S301 (ours)
+            outcome, value = self._said or channel.read(self._process.stdout)
         except EOFError:
             code = self._process.wait()
             self._stop()
@@ -241,7 +157,7 @@ class Stream:
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (package, path)))}
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-c", "from sitegen.site.stream import serve; serve()"],
+                [sys.executable, "-c", "from sitegen.site.renderprocess import serve; serve()"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 env=environment,
@@ -254,38 +170,50 @@ class Stream:
             [registry.name for registry in self.config.registries],
             self.guess_file,
             (self.stage.root, self.stage.target, self.config.limits.site_pages),
+            not GIVE_UP_UNSENT,
         )
         self._sender = threading.Thread(
-            target=self._send, args=(_pickled(setup),), name="sitegen-stream", daemon=True
+            target=self._send, args=(setup,), name="sitegen-stream", daemon=True
         )
         self._sender.start()
         return True
 
-    def _send(self, setup: bytes) -> None:
-        """The thread that sends the process its ``setup``, each repository, then the
-        end. A repository that cannot be sent ends the process's input: ``finish``
-        raises."""
-        assert self._process is not None and self._process.stdin is not None
-        channel = self._process.stdin
+    def _send(self, setup: object) -> None:
+        """The thread that talks to the process: its ``setup``, then, each time it asks,
+        what ``_next`` gives. A repository that cannot be sent ends the process's input:
+        ``finish`` raises. What the process says instead of asking is kept for
+        ``finish``."""
+        assert self._process is not None
+        assert self._process.stdin is not None and self._process.stdout is not None
+        units, answers = self._process.stdin, self._process.stdout
         try:
-            _write(channel, setup)
-        except OSError:  # the process is gone: ``finish`` says why
+            channel.write(units, setup)
+            while True:
+                said = channel.read(answers)
+                if said[0] != "ready":
+                    self._said = said
+                    return
+                item = self._next(wait=said[1])
+                channel.write(units, item)
+                if item is None:
+                    units.close()
+                    return
+        except (OSError, EOFError):  # the process is gone: ``finish`` says why
             return
-        while True:
-            item = self._queue.get()
-            if item is not None and self._stopping and GIVE_UP_UNSENT:
-                continue  # left for the render after the crawl, on every CPU
-            try:
-                _write(channel, _pickled(item))
-            except OSError:  # the process is gone: ``finish`` says why
-                return
-            except Exception as exc:
-                self._error = exc
-                channel.close()
-                return
-            if item is None:
-                channel.close()
-                return
+        except Exception as exc:
+            self._error = exc
+            units.close()
+
+    def _next(self, *, wait: bool) -> tuple[Registry, Repository] | str | None:
+        """What the process gets when it asks: the next repository; ``IDLE`` when none
+        is waiting and the process need not wait for one; None at the end, at once
+        when the crawl is over (the rest is left to the render after the crawl)."""
+        if self._stopping and GIVE_UP_UNSENT:
+            return None
+        try:
+            return self._queue.get(block=wait)
+        except queue.Empty:
+            return channel.IDLE
 
     def _stop(self) -> None:
         """Stop the process (if still running), then the thread; idempotent."""
@@ -303,101 +231,3 @@ class Stream:
                 if channel is not None:
                     with contextlib.suppress(OSError):
                         channel.close()
-
-
-def _write(channel: IO[bytes], data: bytes) -> None:
-    """One message: its length (8 bytes), then its bytes."""
-    channel.write(len(data).to_bytes(8, "big"))
-    channel.write(data)
-    channel.flush()
-
-
-def _read(channel: IO[bytes]) -> bytes:
-    """One message ``_write`` wrote; ``EOFError`` when the other side is gone."""
-    header = channel.read(8)
-    if len(header) < 8:
-        raise EOFError
-    size = int.from_bytes(header, "big")
-    data = channel.read(size)
-    if len(data) < size:
-        raise EOFError
-    return data
-
-
-def _yield_to_the_crawl() -> None:
-    """Run only on a CPU nothing else wants. The crawl, the registry and anything else
-    on the machine answer requests one after another; a process that keeps a CPU busy
-    delays each of those answers a little (a lower nice value is not enough: the woken
-    process still waits for its turn), which adds up over thousands of requests.
-    ``SCHED_IDLE`` (Linux) gives way at once; elsewhere, the lowest priority."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # type: ignore[attr-defined,unused-ignore]
-    except (AttributeError, OSError):
-        with contextlib.suppress(AttributeError, OSError):
-            os.nice(19)
-
-
-def _pickled(value: object) -> bytes:
-    """``value`` pickled, with the model's read-only mappings (``MappingProxyType``,
-    which pickle refuses) sent as what they wrap, and read back read-only."""
-    out = io.BytesIO()
-    pickler = pickle.Pickler(out, pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = copyreg.dispatch_table.copy()
-    pickler.dispatch_table[types.MappingProxyType] = _proxy
-    pickler.dump(value)
-    return out.getvalue()
-
-
-def _proxy(mapping: types.MappingProxyType[Any, Any]) -> tuple[Any, tuple[dict[Any, Any]]]:
-    return _read_only, (dict(mapping),)
-
-
-def _read_only(mapping: dict[Any, Any]) -> types.MappingProxyType[Any, Any]:
-    return types.MappingProxyType(mapping)
-
-
-def serve() -> None:
-    """The render process (``python -c``): its setup, then repositories, from standard
-    input; what it rendered to standard output, which nothing else may write to."""
-    units, results = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr
-    try:
-        setup = pickle.loads(_read(units))  # noqa: S301 (ours)
-    except EOFError:
-        return
-    _serve(units, results, *setup)
-
-
-def _serve(
-    units: IO[bytes],
-    results: IO[bytes],
-    site: SiteConfig,
-    registries: list[str],
-    guess_file: Path | None,
-    into: tuple[Path, Path, int],
-) -> None:
-    """Guess the inputs of each repository it is sent and render its pages into the
-    staging directory ``into`` (root, target, page limit); at the end, send back the
-    inputs and what was written of each."""
-    _yield_to_the_crawl()
-    try:
-        renderer = Renderer(site)
-        root, target, limit = into
-        stage = Staging.at(root, target)
-        budget = PageBudget(limit)
-        guess = Guess(site, registries, load_guess(guess_file))
-        done: dict[Key, tuple[RepositoryInputs, Rendered]] = {}
-        while (item := pickle.loads(_read(units))) is not None:  # noqa: S301 (ours)
-            registry, repo = item
-            inputs = guess(registry, repo)
-            pages = repository_unit(repo, inputs)
-            done[(registry.name, repo.name)] = (
-                inputs,
-                render_unit(stage, renderer, 0, pages, budget),
-            )
-    except BaseException as exc:  # every failure goes back to the parent
-        _write(results, _pickled(("failed", failure(exc))))
-    else:
-        _write(results, _pickled(("done", done)))
-    finally:
-        results.close()

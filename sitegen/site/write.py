@@ -204,6 +204,10 @@ class PageBudget:
         self.count = count
         self.take(0)
 
+    def give_back(self, pages: int) -> None:
+        """Count ``pages`` less: pages written and removed again."""
+        self.count -= pages
+
     def take(self, pages: int = 1) -> None:
         """Count ``pages`` more; raise once the site would be over its limit."""
         self.count += pages

@@ -60,13 +60,7 @@ async def discover(session: RegistrySession) -> list[str] | None:
     api = VendorAPI(session, vendor, config.api_url or ADAPTERS[vendor].default_url(config.url))
     most = session.limits.repositories
     found: dict[str, None] = {}
-    sources = [
-        *(("owner", name) for name in spec.owners),
-        *(("group", name) for name in spec.groups),
-        *(("project", name) for name in spec.projects),
-        *(("namespace", name) for name in spec.namespaces),
-    ]
-    for kind, name in sources:
+    for kind, name in spec.sources:
         what = f"list the repositories of the {kind} {name} through the {api.label} API"
         limit = (most - len(found), "repositories", "limits.repositories_per_registry")
         try:

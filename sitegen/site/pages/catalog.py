@@ -292,7 +292,9 @@ def registry_page(registry: Registry) -> Page:
         "schema": SCHEMA_VERSION,
         "kind": "registry",
         **summary,
-        "catalog_listed": registry.catalog_listed,
+        "catalog_listed": registry.listed_by == "catalog",
+        "listed_by": registry.listed_by,
+        "listed_from": [{"kind": kind, "name": name} for kind, name in registry.listed_from],
         "repository_list": repositories,
         "namespaces": namespaces,
     }
@@ -302,5 +304,5 @@ def registry_page(registry: Registry) -> Page:
         title=registry.name,
         data=data,
         crumbs=((registry.name, path),),
-        view=registry_view(summary, repositories),
+        view=registry_view(data),
     )

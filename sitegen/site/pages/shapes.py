@@ -113,9 +113,16 @@ class Namespace(TypedDict):
     repositories: list[str]
 
 
+class ListedFrom(TypedDict):
+    kind: str  # "owner", "group", "project" or "namespace"
+    name: str
+
+
 class RegistryData(Document, RegistrySummary):
     kind: Literal["registry"]
     catalog_listed: bool
+    listed_by: str  # "", "catalog", "ghcr", "gitlab" or "hub"
+    listed_from: list[ListedFrom]
     repository_list: list[RepositoryEntry]
     namespaces: list[Namespace]
 

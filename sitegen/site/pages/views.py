@@ -21,6 +21,7 @@ from sitegen.site.pages.shapes import (
     PlatformCell,
     PlatformEntry,
     RecommendedTag,
+    RegistryData,
     RegistrySummary,
     RepositoryData,
     RepositoryEntry,
@@ -49,6 +50,7 @@ class HomeView(TypedDict):
 
 class RegistryView(TypedDict):
     counts: str  # "3 repositories · 1 tag"
+    listed: str  # "repositories discovered through GitLab (group base; project tools/cli)"
     # data.repository_list by namespace, then name: the table's order without script.
     repositories: list[RepositoryEntry]
 
@@ -189,11 +191,37 @@ def home_view(registries: list[RegistrySummary]) -> HomeView:
     return {"counts": {r["name"]: registry_counts(r) for r in registries}}
 
 
-def registry_view(summary: RegistrySummary, entries: list[RepositoryEntry]) -> RegistryView:
+def registry_view(data: RegistryData) -> RegistryView:
+    entries = data["repository_list"]
     return {
-        "counts": registry_counts(summary),
+        "counts": registry_counts(data),
+        "listed": _listed(data),
         "repositories": sorted(entries, key=lambda e: (e["namespace"], e["name"])),
     }
+
+
+# Who lists a registry's repositories (``listed_by``), by the name its readers know.
+_LISTERS = {
+    "catalog": "the registry catalog",
+    "ghcr": "GitHub Packages",
+    "gitlab": "GitLab",
+    "hub": "Docker Hub",
+}
+
+
+def _listed(data: RegistryData) -> str:
+    """Where the registry's repositories came from, in words; "" when the config names
+    them. The owners, groups, projects or namespaces a vendor API was asked for follow."""
+    if not data["listed_by"]:
+        return ""
+    words = f"repositories discovered through {_LISTERS.get(data['listed_by'], data['listed_by'])}"
+    names: dict[str, list[str]] = {}
+    for source in data["listed_from"]:
+        names.setdefault(source["kind"], []).append(source["name"])
+    if not names:
+        return words
+    kinds = [f"{kind}{'s' if len(n) > 1 else ''} {', '.join(n)}" for kind, n in names.items()]
+    return f"{words} ({'; '.join(kinds)})"
 
 
 _REASONS = {
