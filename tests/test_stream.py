@@ -228,11 +228,16 @@ def test_a_program_that_builds_when_run_as_a_script_streams_once(tmp_path: Path)
         f"sitegen.build.build(config, Path({str(tmp_path / 'site')!r}), cache_dir=None,\n"
         "                     transport=from_samples().transport)\n"
     )
+    # Run from a directory that holds another ``sitegen``: the render process must not
+    # import it (``python -c`` puts the working directory first on its path).
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "sitegen").mkdir(parents=True)
+    (elsewhere / "sitegen" / "__init__.py").write_text("raise SystemExit('another sitegen')\n")
     ran = subprocess.run(
         [sys.executable, str(script)],
         capture_output=True,
         text=True,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=elsewhere,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
         timeout=120,
         check=False,

@@ -157,7 +157,9 @@ class Stream:
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (package, path)))}
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-c", "from sitegen.site.renderprocess import serve; serve()"],
+                # -P: not the working directory first on its path, where another
+                # ``sitegen`` may be.
+                [sys.executable, "-P", "-c", "from sitegen.site.renderprocess import serve; serve()"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 env=environment,
