@@ -1,0 +1,136 @@
+"""What a build does after its crawl, step by step.
+
+``python -m bench.tail --tags 10000`` builds the benchmark's data (``bench.dataset``)
+cold, then warm twice, in this process, from ``lab.fakeregistry`` behind an
+``httpx.MockTransport`` that waits ``--delay`` per request (the registry elsewhere, as
+in ``bench.stream``), rendering beside the crawl (the default), the site and cache on
+tmpfs. For each build it prints the crawl's seconds and those of each step after it:
+waiting for the render process's last repository and its results, the render of the
+rest of the site (what the render process did not keep, in this process: render
+workers, when there are, are not counted; of it, the search index),
+the swap, the cache's steps, and removing the old site (in a thread, beside the
+cache's steps; the build waits for it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import functools
+import shutil
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+import sitegen.build
+from bench.dataset import Spec, contents
+from bench.run import default_workdir
+from lab.fakeregistry import FakeRegistry
+from sitegen.config import load_config
+from sitegen.site import output, search, stream, write
+
+# (owner, attribute, label): what is timed, in the order printed.
+STEPS: tuple[tuple[Any, str, str], ...] = (
+    (sitegen.build, "crawl_counted", "crawl"),
+    (stream.Stream, "finish", "the render process's last repository"),
+    (sitegen.build, "render_site", "the rest of the site"),
+    (write, "render_unit", "  of it, repositories rendered again or not sent"),
+    (search, "build_index", "  of it, the search index"),
+    (output.Staging, "swap", "swap"),
+    (sitegen.build, "_after_swap", "the cache's steps"),
+    (sitegen.build, "remove_site", "removing the old site (beside them)"),
+)
+
+
+@contextlib.contextmanager
+def timed(seconds: dict[str, float]) -> Iterator[None]:
+    """Add each step's seconds to ``seconds`` while in the block."""
+    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in STEPS]
+
+    def wrap(function: Callable[..., Any], label: str) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def step(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                seconds[label] += time.perf_counter() - started
+
+        return step
+
+    for (owner, name, label), (_, _, function) in zip(STEPS, saved, strict=True):
+        setattr(owner, name, wrap(function, label))
+    try:
+        yield
+    finally:
+        for owner, name, function in saved:
+            setattr(owner, name, function)
+
+
+def run(tags: int, delay: float, concurrency: int) -> list[dict[str, Any]]:
+    """A cold build and two warm ones, each step's seconds."""
+    spec = Spec(repositories=max(1, tags // Spec().tags_per_repository))
+    registry = FakeRegistry()
+    for repository, built, names in contents(spec):
+        registry.add(repository, built, names)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(delay)
+        return registry.handle(request)
+
+    work = Path(tempfile.mkdtemp(prefix="sitegen-bench-tail-", dir=default_workdir()))
+    found = []
+    try:
+        config_path = work / "registries.yaml"
+        config_path.write_text(
+            "site:\n  title: Benchmark catalog\nregistries:\n  - name: bench\n"
+            f"    url: https://registry.test\n    concurrency: {concurrency}\n"
+        )
+        config = load_config(config_path, environ={})
+        for label in ("cold", "warm", "warm again"):
+            seconds: dict[str, float] = defaultdict(float)
+            started = time.monotonic()
+            with timed(seconds):
+                result = sitegen.build.build(
+                    config,
+                    work / "site",
+                    cache_dir=work / "cache",
+                    transport=httpx.MockTransport(handler),
+                )
+            found.append(
+                {
+                    "build": label,
+                    "seconds": round(time.monotonic() - started, 2),
+                    "after_crawl": round(result.render_seconds, 2),
+                    "steps": {step: round(seconds[step], 2) for _, _, step in STEPS},
+                }
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.tail", description=__doc__)
+    parser.add_argument("--tags", type=int, default=10_000)
+    parser.add_argument("--delay", type=float, default=0.020, help="seconds per request")
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args(argv)
+    rows = run(args.tags, args.delay, args.concurrency)
+    print("| step | " + " | ".join(r["build"] for r in rows) + " |")
+    print("| --- |" + " ---: |" * len(rows))
+    print("| whole build, s | " + " | ".join(str(r["seconds"]) for r in rows) + " |")
+    print("| after the crawl, s | " + " | ".join(str(r["after_crawl"]) for r in rows) + " |")
+    for _, _, step in STEPS:
+        print(f"| {step.strip()} | " + " | ".join(str(r["steps"][step]) for r in rows) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
