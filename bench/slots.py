@@ -27,10 +27,8 @@ busy time: the crawl, and the fake registry with it).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
-import resource
 import statistics
 import tempfile
 import time
@@ -40,7 +38,7 @@ from typing import Any
 
 import httpx
 
-from bench.dataset import Spec, contents
+from bench import elsewhere
 from lab.fakeregistry import FakeRegistry
 from sitegen.config import load_config
 from sitegen.crawl import crawl
@@ -107,28 +105,15 @@ def delayed(registry: FakeRegistry, delay: list[float], timings: Timings) -> htt
     return httpx.MockTransport(handler)
 
 
-def _cpu() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    return own.ru_utime + own.ru_stime
-
-
 def run(tags: int, delay: float, concurrency: int) -> list[dict[str, Any]]:
     """A cold crawl and a warm one, each with its slots timed."""
-    spec = Spec(repositories=max(1, tags // Spec().tags_per_repository))
-    registry = FakeRegistry()
-    for repository, built, names in contents(spec):
-        registry.add(repository, built, names)
+    registry = elsewhere.filled(tags)
     timings = Timings()
     wait = [delay]
     found = []
     with tempfile.TemporaryDirectory(prefix="sitegen-bench-slots-") as directory:
         work = Path(directory)
-        config_path = work / "registries.yaml"
-        config_path.write_text(
-            "registries:\n  - name: bench\n    url: https://registry.test\n"
-            f"    concurrency: {concurrency}\n"
-        )
-        config = load_config(config_path, environ={})
+        config = load_config(elsewhere.write_config(work, concurrency), environ={})
         cache = Cache(work / "cache")
 
         async def once() -> int:
@@ -141,9 +126,9 @@ def run(tags: int, delay: float, concurrency: int) -> list[dict[str, Any]]:
         with timed_slots(timings):
             for label in ("cold", "warm"):
                 timings.clear()
-                started, cpu = time.perf_counter(), _cpu()
+                started, cpu = time.perf_counter(), elsewhere.cpu_seconds()
                 requests = asyncio.run(once())
-                seconds, cpu = time.perf_counter() - started, _cpu() - cpu
+                seconds, cpu = time.perf_counter() - started, elsewhere.cpu_seconds() - cpu
                 found.append(_row(label, requests, seconds, cpu, delay, concurrency, timings))
     return found
 
@@ -194,11 +179,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.slots", description=__doc__)
-    parser.add_argument("--tags", type=int, default=10_000)
-    parser.add_argument("--delay", type=float, default=0.020, help="seconds per request")
-    parser.add_argument("--concurrency", type=int, default=8)
-    args = parser.parse_args(argv)
+    args = elsewhere.parser("python -m bench.slots", __doc__).parse_args(argv)
     print(table(run(args.tags, args.delay, args.concurrency)))
     return 0
 

@@ -15,12 +15,9 @@ registry and the relay on this machine's CPUs.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import logging
 import os
 import re
-import resource
 import shutil
 import tempfile
 import time
@@ -29,9 +26,8 @@ from typing import Any
 
 import httpx
 
-from bench.dataset import Spec, contents
+from bench import elsewhere
 from bench.run import default_workdir
-from lab.fakeregistry import FakeRegistry
 from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.registry.transport import KINDS
@@ -52,38 +48,20 @@ class _Kept(logging.Handler):
             self.counts = (int(found[1]), int(found[2]))
 
 
-def _cpu() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    return own.ru_utime + own.ru_stime
-
-
 def run(tags: int, delay: float, concurrency: int) -> list[dict[str, Any]]:
     """The four builds, in order: cold after, cold streamed, warm after, warm streamed."""
-    spec = Spec(repositories=max(1, tags // Spec().tags_per_repository))
-    registry = FakeRegistry()
-    for repository, built, names in contents(spec):
-        registry.add(repository, built, names)
-
-    async def handler(request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(delay)
-        return registry.handle(request)
-
+    handler = elsewhere.delayed(elsewhere.filled(tags), delay)
     kept = _Kept()
     logging.getLogger("sitegen.site").addHandler(kept)
     logging.getLogger("sitegen.site").setLevel(logging.INFO)
     work = Path(tempfile.mkdtemp(prefix="sitegen-bench-stream-", dir=default_workdir()))
     try:
-        config_path = work / "registries.yaml"
-        config_path.write_text(
-            "site:\n  title: Benchmark catalog\nregistries:\n  - name: bench\n"
-            f"    url: https://registry.test\n    concurrency: {concurrency}\n"
-        )
-        config = load_config(config_path, environ={})
+        config = load_config(elsewhere.write_config(work, concurrency), environ={})
         found = []
         for label, stream in (("cold", "0"), ("cold", "1"), ("warm", "0"), ("warm", "1")):
             os.environ["SITEGEN_STREAM"] = stream
             kept.counts = (0, 0)
-            started, cpu = time.monotonic(), _cpu()
+            started, cpu = time.monotonic(), elsewhere.cpu_seconds()
             result = build(
                 config,
                 work / f"site-{stream}",
@@ -102,7 +80,7 @@ def run(tags: int, delay: float, concurrency: int) -> list[dict[str, Any]]:
                     "requests": requests,
                     "bound_seconds": round(bound, 1),
                     "ratio": round(seconds / bound, 2),
-                    "cpu_seconds": round(_cpu() - cpu, 1),
+                    "cpu_seconds": round(elsewhere.cpu_seconds() - cpu, 1),
                     "kept": kept.counts[0],
                     "rendered_again": kept.counts[1],
                 }
@@ -114,11 +92,7 @@ def run(tags: int, delay: float, concurrency: int) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.stream", description=__doc__)
-    parser.add_argument("--tags", type=int, default=10_000)
-    parser.add_argument("--delay", type=float, default=0.020, help="seconds per request")
-    parser.add_argument("--concurrency", type=int, default=8)
-    args = parser.parse_args(argv)
+    args = elsewhere.parser("python -m bench.stream", __doc__).parse_args(argv)
     rows = run(args.tags, args.delay, args.concurrency)
     print(
         "| build | pages rendered | seconds | of which after the crawl | requests "

@@ -14,8 +14,6 @@ cache's steps; the build waits for it).
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import contextlib
 import functools
 import shutil
@@ -29,9 +27,8 @@ from typing import Any
 import httpx
 
 import sitegen.build
-from bench.dataset import Spec, contents
+from bench import elsewhere
 from bench.run import default_workdir
-from lab.fakeregistry import FakeRegistry
 from sitegen.config import load_config
 from sitegen.site import output, search, stream, write
 
@@ -75,24 +72,11 @@ def timed(seconds: dict[str, float]) -> Iterator[None]:
 
 def run(tags: int, delay: float, concurrency: int) -> list[dict[str, Any]]:
     """A cold build and two warm ones, each step's seconds."""
-    spec = Spec(repositories=max(1, tags // Spec().tags_per_repository))
-    registry = FakeRegistry()
-    for repository, built, names in contents(spec):
-        registry.add(repository, built, names)
-
-    async def handler(request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(delay)
-        return registry.handle(request)
-
+    handler = elsewhere.delayed(elsewhere.filled(tags), delay)
     work = Path(tempfile.mkdtemp(prefix="sitegen-bench-tail-", dir=default_workdir()))
     found = []
     try:
-        config_path = work / "registries.yaml"
-        config_path.write_text(
-            "site:\n  title: Benchmark catalog\nregistries:\n  - name: bench\n"
-            f"    url: https://registry.test\n    concurrency: {concurrency}\n"
-        )
-        config = load_config(config_path, environ={})
+        config = load_config(elsewhere.write_config(work, concurrency), environ={})
         for label in ("cold", "warm", "warm again"):
             seconds: dict[str, float] = defaultdict(float)
             started = time.monotonic()
@@ -117,11 +101,7 @@ def run(tags: int, delay: float, concurrency: int) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.tail", description=__doc__)
-    parser.add_argument("--tags", type=int, default=10_000)
-    parser.add_argument("--delay", type=float, default=0.020, help="seconds per request")
-    parser.add_argument("--concurrency", type=int, default=8)
-    args = parser.parse_args(argv)
+    args = elsewhere.parser("python -m bench.tail", __doc__).parse_args(argv)
     rows = run(args.tags, args.delay, args.concurrency)
     print("| step | " + " | ".join(r["build"] for r in rows) + " |")
     print("| --- |" + " ---: |" * len(rows))
