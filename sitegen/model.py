@@ -251,12 +251,12 @@ class Tag:
     # the distribution API does not.
     pushed: str | None = None
     # When the tag was first seen (RFC 3339 UTC), the earlier of the registry's word and
-    # this catalog's own record (``crawl.seen``), and which it is: ``registry``,
-    # ``catalog`` (the first build that listed it) or ``catalog-before`` (on or before
-    # then: it was already there when this catalog began recording it).
+    # this catalog's own record (``crawl.seen``), and which it is: ``registry`` or
+    # ``catalog`` (the first build that listed it). None for a tag already there when
+    # this catalog began recording it, of which the registry says nothing.
     first_seen: str | None = None
     first_seen_source: str = ""
-    new: bool = False  # first seen (not "on or before") within a week of the crawl
+    new: bool = False  # first seen within a week of the crawl
 
 
 @dataclass(frozen=True, slots=True, order=True)

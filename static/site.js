@@ -158,8 +158,7 @@
   // Where a tag's first-seen time comes from, as the templates say it.
   var FIRST_SEEN = {
     "registry": "When the tag was created, as the registry's API says",
-    "catalog": "The first build of this catalog that listed the tag",
-    "catalog-before": "Already there when this catalog first listed it"
+    "catalog": "The first build of this catalog that listed the tag"
   };
 
   function rowBadges(row) {
@@ -205,9 +204,8 @@
     }
     if (row.first_seen) {
       cell.appendChild(el("br"));
-      var before = row.first_seen_source === "catalog-before" ? "≤ " : "";
       cell.appendChild(el("span", { "class": "muted", title: FIRST_SEEN[row.first_seen_source] || "" },
-        [document.createTextNode("first seen " + before), created(row.first_seen)]));
+        [document.createTextNode("first seen "), created(row.first_seen)]));
     }
     return cell;
   }

@@ -1,5 +1,5 @@
 """When a tag was first seen, night after night against the real registry: a tag there at
-the first build is "on or before" it, one pushed later is first seen at the build that
+the first build is only known to be old, one pushed later is first seen at the build that
 listed it (and new for a week), a moved tag keeps its time, a removed tag pushed again is
 first seen again, a state written before the record was kept is read, and a registry
 that is down keeps its tags' times."""
@@ -77,11 +77,12 @@ def test_first_seen_night_after_night(tmp_path: Path, registry: RunningRegistry)
     pusher.delete_manifest("team/web", app("gone").digest)
     nights.build(2)
     assert nights.tag("1.1") == (stamp(2), "catalog", True)
-    assert nights.tag("latest") == (stamp(1), "catalog-before", False)  # moved: the same tag
-    # Already there at the catalog's first build: on or before it, never "new".
-    assert nights.tag("1.0") == (stamp(1), "catalog-before", False)
+    # Already there at the catalog's first build: known to be old, never "new", and no
+    # first seen shown (moved or not: the same tag).
+    assert nights.tag("latest") == ("", "", False)
+    assert nights.tag("1.0") == ("", "", False)
     html = (nights.site / "lab/team/web/_tags/1.0/index.html").read_text()
-    assert "on or before" in html and "already there when this catalog first listed it" in html
+    assert "First seen" not in html
     assert "gone" not in nights.rows()
     html = (nights.site / "lab/team/web/_tags/1.1/index.html").read_text()
     assert "by this catalog: the first build that listed it" in html and "badge-new" in html
@@ -111,12 +112,12 @@ def test_first_seen_night_after_night(tmp_path: Path, registry: RunningRegistry)
     nights.build(13)
     assert page_data(nights.site, "lab/team/web/")["stale_since"]
     assert nights.tag("1.1") == (stamp(2), "catalog", False)
-    assert nights.tag("1.0") == (stamp(1), "catalog-before", False)
+    assert nights.tag("1.0") == ("", "", False)
     kept = json.loads(nights.state.read_text())["repositories"]["lab/team/web"]["first_seen"]
     assert kept["1.1"] == [stamp(2), False] and kept["gone"] == [stamp(3), False]
 
 
-def test_a_state_from_before_the_record_puts_its_tags_on_or_before_its_crawl(
+def test_a_state_from_before_the_record_has_its_tags_taken_for_old(
     tmp_path: Path, registry: RunningRegistry
 ) -> None:
     pusher = registry.pusher()
@@ -131,11 +132,13 @@ def test_a_state_from_before_the_record_puts_its_tags_on_or_before_its_crawl(
     pusher.push("team/web", app("1.1"), ["1.1"])
     nights.build(2)
     # 1.0 was there at the crawl the old state names; 1.1 was not among the tags it
-    # showed, but a filter may have hidden it: on or before tonight, not new.
-    assert nights.tag("1.0") == (stamp(1), "catalog-before", False)
-    assert nights.tag("1.1") == ("", "", False)  # on or before tonight: said from tomorrow
+    # showed, but a filter may have hidden it: both old, neither new nor shown.
+    assert nights.tag("1.0") == ("", "", False)
+    assert nights.tag("1.1") == ("", "", False)
     pusher.push("team/web", app("1.2"), ["1.2"])
     nights.build(3)  # the record is kept from now on
     assert nights.tag("1.2") == (stamp(3), "catalog", True)
-    assert nights.tag("1.1") == (stamp(2), "catalog-before", False)
-    assert nights.tag("1.0") == (stamp(1), "catalog-before", False)
+    assert nights.tag("1.1") == ("", "", False)
+    assert nights.tag("1.0") == ("", "", False)
+    record = json.loads(nights.state.read_text())["repositories"]["lab/team/web"]["first_seen"]
+    assert record["1.0"] == [stamp(1), True] and record["1.1"] == [stamp(2), True]

@@ -125,15 +125,15 @@ def _first(record: dict[str, Seen] | None, registry: str | None) -> tuple[object
 def test_the_earlier_of_the_registry_and_the_record_and_which_it_is() -> None:
     before = {"1.0": Seen("2024-06-01T00:00:00Z", before=True)}
     at = {"1.0": Seen("2024-06-05T00:00:00Z")}
-    assert _first(before, None) == ("2024-06-01T00:00:00Z", "catalog-before", False)
+    # Already there when the catalog first listed it: known to be old, nothing shown.
+    assert _first(before, None) == (None, "", False)
     assert _first(at, None) == ("2024-06-05T00:00:00Z", "catalog", True)
     assert _first(before, "2023-03-02T23:15:59Z") == ("2023-03-02T23:15:59Z", "registry", False)
     assert _first(at, "2024-06-04T12:00:00Z") == ("2024-06-04T12:00:00Z", "registry", True)
     assert _first(at, "2024-06-08T00:00:00Z") == ("2024-06-05T00:00:00Z", "catalog", True)
-    # The same moment: the registry's word, which says "at", not "on or before".
     assert _first(before, "2024-06-01T00:00:00Z") == ("2024-06-01T00:00:00Z", "registry", False)
     assert _first(None, "2024-06-09T00:00:00Z") == ("2024-06-09T00:00:00Z", "registry", True)
-    # On or before this very build: nothing yet, unless the registry says.
+    # On or before this very build: nothing, unless the registry says.
     tonight = {"1.0": Seen(NOW, before=True)}
     assert _first(tonight, None) == (None, "", False)
     assert _first(tonight, "2024-06-09T00:00:00Z") == ("2024-06-09T00:00:00Z", "registry", True)

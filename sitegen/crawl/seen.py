@@ -8,12 +8,13 @@ seen again. A repository that cannot be crawled keeps its record.
 
 A tag already there when the catalog first lists its repository (the first build of a
 registry, a repository added to the config, a state from before sitegen kept the
-record) may have been there for years: it is first seen *on or before* that build
-(``Seen.before``), and never marked new. Until a later build shows it, that says no
-more than that the tag is there: a build shows no "on or before" itself, so a build
-without history (a first build, ``--no-cache``) gives the same pages at any time. The
-registry's own word (ACR's tag ``createdTime``, ``registry.vendors``) replaces the record
-when it is earlier; a time after the build's own is not believed.
+record) may have been there for years: the record keeps it as there *on or before* that
+build (``Seen.before``), so that it is never taken for new, but the site does not show
+it: "on or before the first build" says little, and shown it would make a first build
+differ from the next with nothing changed, and builds without history (``--no-cache``)
+differ from night to night. The registry's own word (ACR's tag ``createdTime``,
+``registry.vendors``) replaces the record when it is earlier; a time after the build's
+own is not believed.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from sitegen.model import Tag
 NEW_FOR = timedelta(days=7)  # a tag first seen this long before the build is "new"
 REGISTRY = "registry"
 CATALOG = "catalog"
-BEFORE = "catalog-before"
 
 
 def recorded(
@@ -84,8 +84,8 @@ def with_first_seen(
         choices.append((said, 0, registry, REGISTRY))
     seen = record.get(tag.name) if record is not None else None
     then = parse_rfc3339(seen.time) if seen is not None else None
-    if seen is not None and then is not None and not (seen.before and then >= moment):
-        choices.append((then, 1, seen.time, BEFORE if seen.before else CATALOG))
+    if seen is not None and then is not None and not seen.before:
+        choices.append((then, 1, seen.time, CATALOG))
     if not choices:
         return tag
     when, _, text, source = min(choices)
@@ -93,5 +93,5 @@ def with_first_seen(
         tag,
         first_seen=text,
         first_seen_source=source,
-        new=source != BEFORE and moment - when <= NEW_FOR,
+        new=moment - when <= NEW_FOR,
     )

@@ -238,7 +238,7 @@ def test_push_and_first_seen_times_survive_a_shard_s_catalog_file() -> None:
     # sitegen crawl --shard writes the model as JSON; render reads it back.
     tags = (
         Tag("1.0", "sha256:" + "a" * 64, DEFAULT_PUSHED, DEFAULT_PUSHED, "registry", True),
-        Tag("1.1", "sha256:" + "c" * 64, None, "2024-05-29T16:26:40Z", "catalog-before"),
+        Tag("1.1", "sha256:" + "c" * 64, None, "2024-05-29T16:26:40Z", "catalog"),
         Tag("2.0", "sha256:" + "b" * 64),
     )
     repository = Repository(name="team/app", tags=tags)

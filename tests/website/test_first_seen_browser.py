@@ -50,14 +50,15 @@ def test_tag_list_and_tag_page_say_when_first_seen(
         expect(new).to_have_count(1)
         row = table.locator("tr", has=page.locator(".badge-new"))
         expect(row.get_by_role("link", name="1.1")).to_be_visible()
-        expect(table).to_contain_text("first seen ≤ 2024-06-01 00:00 UTC")
+        # 1.0 was there at the first build: no first seen; 1.1 came the next night.
+        expect(table.get_by_text("first seen", exact=False)).to_have_count(1)
         expect(table).to_contain_text("first seen 2024-06-02 00:00 UTC")
         fits(page, "#tag-table td .badge, .card")
         page.screenshot(path=str(artifacts / f"first-seen-tags-{width}.png"), full_page=True)
         # Sorted, the rows are drawn by the script: the same words and badge.
         page.get_by_role("button", name="Created").click()
         expect(table.locator(".badge-new")).to_have_count(1)
-        expect(table).to_contain_text("first seen ≤ 2024-06-01 00:00 UTC")
+        expect(table.get_by_text("first seen", exact=False)).to_have_count(1)
         expect(
             table.locator("span[title='The first build of this catalog that listed the tag']")
         ).to_have_count(1)
@@ -70,6 +71,4 @@ def test_tag_list_and_tag_page_say_when_first_seen(
         fits(page, "dl.facts dd")
         page.screenshot(path=str(artifacts / f"first-seen-tag-{width}.png"), full_page=True)
         page.goto(url + "lab/team/web/_tags/1.0/index.html")
-        expect(page.locator("dl.facts").first).to_contain_text(
-            "on or before 2024-06-01 00:00 UTC (already there when this catalog first listed it)"
-        )
+        expect(page.locator("dl.facts").first).not_to_contain_text("First seen")

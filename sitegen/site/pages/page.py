@@ -80,4 +80,4 @@ def tag_times(tag: Tag) -> TagTimes:
     }
 
 
-_SOURCES: dict[str, FirstSeenSource] = {s: s for s in ("registry", "catalog", "catalog-before")}
+_SOURCES: dict[str, FirstSeenSource] = {s: s for s in ("registry", "catalog")}

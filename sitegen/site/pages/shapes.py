@@ -151,14 +151,14 @@ class PlatformCell(TypedDict):
     path: str
 
 
-FirstSeenSource = Literal["registry", "catalog", "catalog-before", ""]
+FirstSeenSource = Literal["registry", "catalog", ""]
 
 
 class TagTimes(TypedDict):
     pushed: str  # when the tag was pushed, from a vendor listing API; "" when unknown
     first_seen: str  # "" when unknown
     first_seen_source: FirstSeenSource
-    new: bool  # first seen (not "on or before") within a week before the build
+    new: bool  # first seen within a week before the build
 
 
 class TagRow(ManifestSummary, TagTimes):
