@@ -18,14 +18,13 @@ import argparse
 import asyncio
 import cProfile
 import pstats
-import resource
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench import scale, snapshot
+from bench import elsewhere, scale, snapshot
 from bench.fill import fill
 from bench.run import default_workdir
 from lab.registry import start_registry
@@ -35,11 +34,6 @@ from sitegen.crawl import Progress
 from sitegen.crawl.cache import Cache
 from sitegen.crawl.state import State
 from sitegen.site.write import write_site
-
-
-def _cpu() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    return own.ru_utime + own.ru_stime
 
 
 def _print(profile: cProfile.Profile, top: int) -> None:
@@ -55,9 +49,9 @@ def profile_render(tags: int, work: Path, top: int) -> None:
     print(scale.model(tags, config_path, model))
     config = load_config(config_path, environ={})
     catalog = snapshot.load(model)
-    cpu = _cpu()
+    cpu = elsewhere.cpu_seconds()
     pages = write_site(config, catalog, work / "plain", workers=1)
-    cpu = _cpu() - cpu
+    cpu = elsewhere.cpu_seconds() - cpu
     print(f"{pages} pages: {cpu / pages * 1e6:.0f} us of CPU per page in this process")
     profile = cProfile.Profile()
     profile.enable()
@@ -77,14 +71,14 @@ def profile_crawl(tags: int, work: Path, top: int) -> None:
             state = State.load(cache_dir)
             cache = Cache(cache_dir)
             profile = cProfile.Profile()
-            cpu, started = _cpu(), time.perf_counter()
+            cpu, started = elsewhere.cpu_seconds(), time.perf_counter()
             if round_ == "profiled":
                 profile.enable()
             outcome, stats = asyncio.run(
                 build.gather(config, cache, state=state, progress=Progress())
             )
             profile.disable()
-            cpu, seconds = _cpu() - cpu, time.perf_counter() - started
+            cpu, seconds = elsewhere.cpu_seconds() - cpu, time.perf_counter() - started
             sent = sum(stats.requests.values())
             print(
                 f"{round_}: {sent} requests in {seconds:.2f}s, "

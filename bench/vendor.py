@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from bench import elsewhere
 from bench.dataset import Spec, contents
 from lab.fakeregistry import FakeRegistry
 from lab.fakevendor import FakeVendorAPI
@@ -73,12 +73,6 @@ def delayed(api: FakeVendorAPI, delay: list[float]) -> httpx.MockTransport:
     return httpx.MockTransport(handler)
 
 
-def _cpu() -> float:
-    """CPU seconds (user and system) this process has used."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    return own.ru_utime + own.ru_stime
-
-
 def measure(
     spec: Spec, vendor: str, api: str, delay: float, concurrency: int, work: Path
 ) -> dict[str, Any]:
@@ -97,10 +91,10 @@ def measure(
     cache = Cache(work / f"cache-{api}")
 
     async def once() -> tuple[dict[str, int], float, float, int]:
-        started, cpu = time.perf_counter(), _cpu()
+        started, cpu = time.perf_counter(), elsewhere.cpu_seconds()
         async with RegistryClient(config.registries, transport=delayed(fake, wait)) as client:
             outcome = await crawl(config, client, cache, state=State(), now="2024-06-01T00:00:00Z")
-        seconds, cpu = time.perf_counter() - started, _cpu() - cpu
+        seconds, cpu = time.perf_counter() - started, elsewhere.cpu_seconds() - cpu
         tags = sum(len(r.tags) for g in outcome.catalog.registries for r in g.repositories)
         return {k: client.stats.count(k) for k in KINDS}, seconds, cpu, tags
 
