@@ -47,6 +47,7 @@ from sitegen.site.output import (
     site_identity,
 )
 from sitegen.site.output import lock as lock_output
+from sitegen.site.render import Renderer
 from sitegen.site.stream import Stream
 from sitegen.site.workers import PARALLEL_MIN_TAGS, usable_cpus
 from sitegen.site.write import Streamed, render_site, writing
@@ -248,6 +249,11 @@ def _build(
     """
     with writing():
         stage = Staging(target)
+    renderer = Renderer(config.site)
+    loading = threading.Thread(
+        target=renderer.load_templates, name="sitegen-templates", daemon=True
+    )
+    loading.start()
     try:
         with Stream(config, stage, cache_dir, min_tags=_stream_from()) as stream:
             crawled = crawl_counted(
@@ -264,7 +270,10 @@ def _build(
             on_progress(crawled.progress, crawled.stats)
         _warn_recommended(crawled.outcome.catalog)
         rendering = time.monotonic()
-        count, expired, old = _swap_in(config, stage, crawled, streamed, cache_dir, keep_builds)
+        loading.join()
+        count, expired, old = _swap_in(
+            config, stage, crawled, streamed, renderer, cache_dir, keep_builds
+        )
     except BaseException:
         stage.discard()
         raise
@@ -317,6 +326,7 @@ def _swap_in(
     stage: Staging,
     crawled: Crawled,
     streamed: Mapping[tuple[str, str], Streamed],
+    renderer: Renderer,
     cache_dir: Path | None,
     keep_builds: int,
 ) -> tuple[int, list[str], Path | None]:
@@ -329,7 +339,12 @@ def _swap_in(
         expired = update_state(state, outcome, cache, keep_builds)
     with writing():
         count = render_site(
-            config, outcome.catalog, stage, stored_documents=cache.stored, streamed=streamed
+            config,
+            outcome.catalog,
+            stage,
+            stored_documents=cache.stored,
+            streamed=streamed,
+            renderer=renderer,
         )
         if cache_dir is not None:
             state.prepare(cache_dir, site=stage.identity)

@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from lab.fakeregistry import FakeRegistry, from_samples
 from lab.images import image
 from sitegen.build import build
 from sitegen.config import load_config
-from sitegen.site import paths
+from sitegen.site import paths, search
 from tests.helpers import files, write_config
 
 # Several registries (each with the sample's repositories): with one, Pagefind's filter
@@ -114,3 +116,41 @@ def test_the_catalog_resolves_every_tag_as_its_page_does(tmp_path: Path) -> None
         for i in p["images"].values()
     }
     assert kinds == {"image", "index", "helm-chart"}
+
+
+def test_a_link_in_the_previous_index_is_not_published_again(tmp_path: Path) -> None:
+    first = build_site(tmp_path, from_samples())
+    site = tmp_path / "site"
+    fragment = next(name for name in sorted(first) if name.startswith("pagefind/fragment/"))
+    # The same bytes, through a link to a file outside the site: not the index recorded.
+    outside = tmp_path / "outside"
+    outside.write_bytes(first[fragment])
+    (site / fragment).unlink()
+    (site / fragment).symlink_to(outside)
+    build_site(tmp_path, from_samples())
+    assert not (site / fragment).is_symlink()
+    assert (site / fragment).read_bytes() == first[fragment]
+
+
+def test_an_unchanged_index_is_linked_from_the_previous_site_or_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = build_site(tmp_path, from_samples())
+    previous = tmp_path / "site"
+    documents = sorted((path, "x") for path in ("a/", "b/"))
+    key = search._input_key(documents)
+    search._record_input(previous, key)
+    linked = tmp_path / "linked"
+    assert search._reuse(previous, linked, key)
+    index = [name for name in first if name.startswith("pagefind/")]
+    assert all((linked / name).samefile(previous / name) for name in index)
+
+    def no_links(source: str, target: str) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(search.os, "link", no_links)
+    copied = tmp_path / "copied"
+    assert search._reuse(previous, copied, key)
+    for name in index:
+        assert not (copied / name).samefile(previous / name)
+        assert (copied / name).read_bytes() == (previous / name).read_bytes()

@@ -86,3 +86,14 @@ def test_a_themes_manifest_body_cannot_show_one_pages_values_on_another(
     (rather than showing the first page's value on all of them)."""
     with pytest.raises(jinja2.UndefinedError, match=name):
         build_with_theme(tmp_path, {"_partials/manifest_body.html": f"{{{{ data.{name} }}}}"})
+
+
+def test_a_theme_template_that_does_not_compile_fails_only_where_it_is_used(
+    tmp_path: Path,
+) -> None:
+    # Templates are loaded during the crawl: one no page uses is never an error.
+    site = build_with_theme(tmp_path / "unused", {"notes.html": "{% if %}"})
+    assert (site / paths.PAGE_HTML).is_file()
+    with pytest.raises(jinja2.TemplateSyntaxError) as raised:
+        build_with_theme(tmp_path / "used", {"404.html": "{% for x in %}"})
+    assert raised.value.name == "404.html"

@@ -10,6 +10,7 @@ rendering an empty cell.
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import json
@@ -296,6 +297,14 @@ class Renderer:
         nothing about the page."""
         template = self.env.get_template("_partials/image.html")
         return Markup(template.render(image=image, view=view))  # noqa: S704 (autoescaped)
+
+    def load_templates(self) -> None:
+        """Compile every template now rather than at its first page: in a thread while
+        the crawl goes on, the render after it starts with them compiled. A template
+        that does not load is left for its first use to report."""
+        for name in self.env.list_templates(extensions=("html", "xml")):
+            with contextlib.suppress(jinja2.TemplateError, OSError, ValueError):
+                self.env.get_template(name)
 
     def html(self, page: Page) -> str:
         """The page's HTML."""

@@ -13,7 +13,7 @@ Pagefind's output is not reproducible: it writes its filter map in hash order, s
 runs on the same documents give different files once there are several registries.
 So the index remembers what it was built from (``paths.SEARCH_INPUT_FILE``: a hash of
 Pagefind's version, its options and every document, and a hash of every file it
-wrote), and a build whose documents are unchanged copies the previous index, verified
+wrote), and a build whose documents are unchanged links the previous index, verified
 file by file, instead of running Pagefind: a rebuild with nothing changed leaves the
 search index byte-identical too.
 """
@@ -24,6 +24,7 @@ import hashlib
 import html
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -246,7 +247,9 @@ def _index_files(site: Path) -> dict[str, str]:
     found = {}
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(site).as_posix()
-        if path.is_file() and relative != paths.SEARCH_INPUT_FILE:
+        if path.is_symlink():  # never written by Pagefind: not the index it recorded
+            found[relative] = "symlink"
+        elif path.is_file() and relative != paths.SEARCH_INPUT_FILE:
             found[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
     return found
 
@@ -259,7 +262,7 @@ def _record_input(site: Path, key: str) -> None:
 
 def _reuse(previous: Path, site: Path, key: str) -> bool:
     """Copy the previous index into ``site`` if it was built from ``key`` and every file
-    is still the one it wrote (nothing missing, changed or added)."""
+    is still the one it wrote (nothing missing, changed, added or a link)."""
     try:
         record: Any = json.loads(
             read_limited(previous / paths.SEARCH_INPUT_FILE, MAX_INPUT_FILE_BYTES)
@@ -270,12 +273,25 @@ def _reuse(previous: Path, site: Path, key: str) -> bool:
             log.info("search: the previous index was changed on disk; indexing again")
             return False
         shutil.copytree(
-            previous / paths.SEARCH_INDEX_DIR, site / paths.SEARCH_INDEX_DIR, dirs_exist_ok=True
+            previous / paths.SEARCH_INDEX_DIR,
+            site / paths.SEARCH_INDEX_DIR,
+            dirs_exist_ok=True,
+            copy_function=_link,
         )
     except (OSError, FileRefused, ValueError):
         shutil.rmtree(site / paths.SEARCH_INDEX_DIR, ignore_errors=True)
         return False
     return True
+
+
+def _link(source: str, target: str) -> None:
+    """A file of the previous index, linked rather than copied (ten times faster): the
+    previous site is removed once this one is in place, and nothing writes to an index
+    once built. Copied where the file system has no links."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _run_pagefind(documents: list[tuple[str, str]], output: Path) -> bool:

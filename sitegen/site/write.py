@@ -98,14 +98,16 @@ def render_site(
     workers: int | None = None,
     stored_documents: Documents | None = None,
     streamed: Mapping[tuple[str, str], Streamed] | None = None,
+    renderer: Renderer | None = None,
 ) -> int:
     """Render the whole site into ``stage`` (see ``write_site``); return its pages.
 
     ``streamed``: repositories already rendered into ``stage``, by registry and name.
     Those rendered from the inputs they have in ``catalog`` are kept as they are; the
-    files of the others are removed, and they are rendered again.
+    files of the others are removed, and they are rendered again. ``renderer``: one
+    made for ``config.site`` earlier (its templates loaded during the crawl).
     """
-    renderer = Renderer(config.site)
+    renderer = renderer or Renderer(config.site)
     _, static_dir = default_theme()
     limit = config.limits.site_pages
     timeline = Timeline(catalog)
