@@ -270,11 +270,16 @@ def test_a_repository_whose_guess_a_later_one_changes_is_rendered_again_in_its_p
     budget = PageBudget(10**6)
     guess = Guess(config.site, [registry.name for registry in config.registries], None)
     renders = Renders(stage, Renderer(config.site), budget, guess)
+    sent = {}  # what went back to the build, with each request for more
     for registry, repo in pairs:  # each as the crawl hands it over, none waiting after it
         renders.add(registry, repo)
         assert (registry.name, repo.name) not in renders.stale
+        sent.update(renders.take())
         while renders.stale:
             renders.refresh()
+            sent.update(renders.take())
+    assert renders.take() == {}
+    assert sent == renders.done  # the last render of each
     inputs = CatalogInputs(catalog, Timeline(catalog), digest_locations(catalog))
     for registry, repo in pairs:
         guessed, _ = renders.done[(registry.name, repo.name)]

@@ -1,10 +1,11 @@
 """The messages between a build and its render process (``sitegen.site.stream``):
 pickles, each after its length, over the process's standard input and output.
 
-The build sends its setup, then, each time the process asks (``("ready", wait)``),
-one thing: a repository (``(registry, repository)``), ``IDLE`` (none yet, and the
-process said it need not wait: it has something else to do), or ``None`` (the end).
-The process answers ``("done", what it rendered)`` or ``("failed", the failure)``.
+The build sends its setup, then, each time the process asks (``("ready", wait,
+rendered)``, with what it rendered since it last asked), one thing: a repository
+(``(registry, repository)``), ``IDLE`` (none yet, and the process said it need not
+wait: it has something else to do), or ``None`` (the end). The process answers
+``("done", the rest of what it rendered)`` or ``("failed", the failure)``.
 """
 
 from __future__ import annotations

@@ -58,16 +58,16 @@ def _serve(
     finish_all: bool,
 ) -> None:
     """Render each repository it is sent into the staging directory ``into`` (root,
-    target, page limit), and stale ones while none is waiting; at the end, send back
-    the inputs and what was written of each. ``finish_all``: render the stale ones
-    again before the end, too."""
+    target, page limit), and stale ones while none is waiting; send back the inputs and
+    what was written of each with the next message, the last ones at the end.
+    ``finish_all``: render the stale ones again before the end, too."""
     _yield_to_the_crawl()
     try:
         root, target, limit = into
         guess = Guess(site, registries, load_guess(guess_file))
         renders = Renders(Staging.at(root, target), Renderer(site), PageBudget(limit), guess)
         while True:
-            channel.write(results, ("ready", not renders.stale))
+            channel.write(results, ("ready", not renders.stale, renders.take()))
             item = channel.read(units)
             if item is None:
                 break
@@ -80,14 +80,15 @@ def _serve(
     except BaseException as exc:  # every failure goes back to the parent
         channel.write(results, ("failed", failure(exc)))
     else:
-        channel.write(results, ("done", renders.done))
+        channel.write(results, ("done", renders.take()))
     finally:
         results.close()
 
 
 class Renders:
-    """What the render process rendered: each repository's inputs and files, and the
-    repositories whose guess changed since (``stale``, oldest first)."""
+    """What the render process rendered: each repository's inputs and files (those not
+    yet sent back in ``fresh``), and the repositories whose guess changed since
+    (``stale``, oldest first)."""
 
     def __init__(
         self, stage: Staging, renderer: Renderer, budget: PageBudget, guess: Guess
@@ -97,6 +98,7 @@ class Renders:
         self.budget = budget
         self.guess = guess
         self.done: dict[Key, tuple[RepositoryInputs, Rendered]] = {}
+        self.fresh: dict[Key, tuple[RepositoryInputs, Rendered]] = {}
         self.stale: dict[Key, None] = {}
         self.times: Counter[Key] = Counter()
         self._repositories: dict[Key, tuple[Registry, Repository]] = {}
@@ -116,6 +118,12 @@ class Renders:
         self.stale.pop(key, None)
         self._render(key)
 
+    def take(self) -> dict[Key, tuple[RepositoryInputs, Rendered]]:
+        """What was rendered since the last call: sent back as it is done, rather than
+        all of it once the crawl is over."""
+        fresh, self.fresh = self.fresh, {}
+        return fresh
+
     def refresh(self) -> None:
         """Render the oldest stale repository again, if its guess is another now."""
         key = next(iter(self.stale))
@@ -133,6 +141,7 @@ class Renders:
             self.budget.give_back(len(earlier[1].paths))
         pages = repository_unit(repo, inputs)
         self.done[key] = (inputs, render_unit(self.stage, self.renderer, 0, pages, self.budget))
+        self.fresh[key] = self.done[key]
         self.times[key] += 1
 
 

@@ -85,6 +85,7 @@ class Stream:
         self._sender: threading.Thread | None = None
         self._error: Exception | None = None
         self._said: Any = None  # what the process said instead of asking for more
+        self._rendered: dict[Key, Any] = {}  # what it rendered: inputs and files, by key
         self._stopping = False  # the crawl is over: send nothing more
 
     def __enter__(self) -> Stream:
@@ -142,8 +143,9 @@ class Stream:
             error, text = value
             error.add_note(f"in the render process:\n{text}")
             raise error
+        self._rendered.update(value)
         done: dict[Key, Streamed] = {}
-        for key, (inputs, rendered) in value.items():
+        for key, (inputs, rendered) in self._rendered.items():
             done[key] = Streamed(self.submitted[key], inputs, rendered)
         return done
 
@@ -182,9 +184,9 @@ class Stream:
 
     def _send(self, setup: object) -> None:
         """The thread that talks to the process: its ``setup``, then, each time it asks,
-        what ``_next`` gives. A repository that cannot be sent ends the process's input:
-        ``finish`` raises. What the process says instead of asking is kept for
-        ``finish``."""
+        what ``_next`` gives; what it rendered since, it says as it asks. A repository
+        that cannot be sent ends the process's input: ``finish`` raises. What the
+        process says instead of asking is kept for ``finish``."""
         assert self._process is not None
         assert self._process.stdin is not None and self._process.stdout is not None
         units, answers = self._process.stdin, self._process.stdout
@@ -195,6 +197,7 @@ class Stream:
                 if said[0] != "ready":
                     self._said = said
                     return
+                self._rendered.update(said[2])
                 item = self._next(wait=said[1])
                 channel.write(units, item)
                 if item is None:
