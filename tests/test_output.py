@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from lab.registry import RunningRegistry
+from sitegen.site import output
 from sitegen.site.output import MARKER, recover, staging
 from tests.helpers import files, run_cli, write_config
 
@@ -68,3 +72,48 @@ def test_a_cache_inside_the_output_is_refused_before_any_request(
     assert not (site / ".cache").exists()
     # Beside the output, with a name that merely starts like it, is fine.
     assert run_cli(["build", "--cache-dir", "site-cache"], tmp_path).exit_code == 0
+
+
+def _old_site(root: Path, outside: Path) -> None:
+    """A retired site: marked, deep, odd names, and links to what is not the site's."""
+    root.mkdir()
+    (root / MARKER).write_text("")
+    for number in range(300):
+        page = root / "registry" / f"repository-{number % 7}" / f"-tag-{number}"
+        page.mkdir(parents=True)
+        (page / "index.html").write_text("<!doctype html>")
+        (page / "deeper" / "still").mkdir(parents=True)
+        (page / "deeper" / "still" / "index.json").write_text("{}")
+    (root / "-rf").write_text("a name like an option")
+    (root / "registry" / "linked-dir").symlink_to(outside, target_is_directory=True)
+    (root / "registry" / "repository-1" / "linked-file").symlink_to(outside / "keep.txt")
+
+
+@pytest.mark.parametrize("rm", ["processes", "python"])
+def test_an_old_site_is_removed_whole_and_nothing_it_links_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rm: str
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("not the site's")
+    started = []
+    popen = output.subprocess.Popen
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        started.append(args[0])
+        return popen(*args, **kwargs)
+
+    monkeypatch.setattr(output.subprocess, "Popen", counted)
+    monkeypatch.setattr(output.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    if rm == "python":
+        monkeypatch.setattr(output.shutil, "which", lambda name: None)
+    old = tmp_path / ".sitegen-retired-1-site"
+    _old_site(old, outside)
+    output.remove_site(old)
+    assert not old.exists()
+    assert (outside / "keep.txt").read_text() == "not the site's"
+    if rm == "processes":
+        assert len(started) >= 2
+        assert all(command[1:3] == ["-rf", "--"] for command in started)
+    else:
+        assert started == []

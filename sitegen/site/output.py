@@ -39,6 +39,7 @@ import functools
 import logging
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -302,7 +303,10 @@ def _ours(name: str, target_name: str) -> bool:
 
 def remove_site(path: Path) -> None:
     """Delete a directory sitegen built, its marker last: killed half-way, it is still
-    marked (or empty), so the next build still knows it may remove it."""
+    marked (or empty), so the next build still knows it may remove it. Most of a large
+    site is removed by ``rm`` processes, one per CPU (see ``_remove_in_processes``)."""
+    with contextlib.suppress(OSError):
+        _remove_in_processes(path)
     try:
         entries = list(os.scandir(path))
     except FileNotFoundError:
@@ -321,6 +325,52 @@ def remove_site(path: Path) -> None:
         os.unlink(path / MARKER)
     with contextlib.suppress(OSError):
         os.rmdir(path)
+
+
+# Below this many entries (files and directories two levels down), one process.
+PARALLEL_REMOVE_MIN = 256
+REMOVE_BATCH_MAX = 1024  # paths per ``rm``: far below any limit on a command's length
+
+
+def _remove_in_processes(path: Path) -> None:
+    """Remove what is under ``path`` (its marker aside) with ``rm -rf``, one process per
+    CPU at a time over batches of its entries two levels down. Removing tens of
+    thousands of files is mostly the kernel's work, and a process per CPU does it about
+    twice as fast as one (``rm`` does not follow links either). Nothing is done with
+    one CPU, without ``rm`` or for a small site; what is left, the caller removes."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    rm = shutil.which("rm")
+    if cpus < 2 or rm is None:
+        return
+    found = [name for name in _entries(path, depth=2) if name != MARKER]
+    if len(found) < PARALLEL_REMOVE_MIN:
+        return
+    size = min(REMOVE_BATCH_MAX, len(found) // (cpus * 8) + 1)
+    batches = [found[start : start + size] for start in range(0, len(found), size)]
+    running: list[subprocess.Popen[bytes]] = []
+    try:
+        while batches or running:
+            while batches and len(running) < cpus:
+                command = [rm, "-rf", "--", *batches.pop()]
+                running.append(subprocess.Popen(command, cwd=path, stderr=subprocess.DEVNULL))  # noqa: S603
+            running.pop(0).wait()
+    finally:
+        for process in running:
+            process.wait()
+
+
+def _entries(root: Path, depth: int, prefix: str = "") -> list[str]:
+    """The paths under ``root``, relative to it: directories descended ``depth`` levels,
+    what is there (files, links, deeper directories) listed."""
+    found = []
+    with os.scandir(root / prefix if prefix else root) as entries:
+        for entry in entries:
+            name = f"{prefix}{entry.name}"
+            if depth > 0 and entry.is_dir(follow_symlinks=False):
+                found.extend(_entries(root, depth - 1, f"{name}/"))
+            else:
+                found.append(name)
+    return found
 
 
 def _exchange(first: Path, second: Path) -> bool:
