@@ -552,7 +552,10 @@
     return items.filter(named).concat(items.filter(function (item) { return !named(item); }));
   }
 
-  var FACETS = [["registry", "Registry"], ["kind", "Kind"], ["platform", "Platform"], ["has", "Supply chain"]];
+  // [filter, legend, what one value means]: "seen" has the one value "new" (images with a
+  // tag first seen within the week before the build), so it is shown with that alone.
+  var FACETS = [["registry", "Registry"], ["kind", "Kind"], ["platform", "Platform"], ["has", "Supply chain"],
+    ["seen", "First seen", BADGES["new"][2]]];
   var RESULTS_SHOWN = 40;
 
   function setUpSearch() {
@@ -677,7 +680,8 @@
       ]);
     }
     // Checkboxes per facet (values of one facet are alternatives); a facet with a single
-    // value and nothing chosen says nothing and is left out.
+    // value and nothing chosen says nothing and is left out, unless that value is all
+    // the facet has (First seen: new).
     function drawFacets(search, all) {
       facets.textContent = "";
       // Counts for the query: a facet that is on counts each of its values alone
@@ -690,7 +694,7 @@
         var values = Object.keys(counts[name] || {}).filter(function (value) {
           return (counts[name][value] || 0) > 0 || chosen[name].indexOf(value) >= 0;
         }).sort();
-        if (values.length < 2 && !chosen[name].length) { return; }
+        if (values.length < (facet[2] ? 1 : 2) && !chosen[name].length) { return; }
         var box = el("fieldset", { "class": "facet" }, [el("legend", { text: facet[1] })]);
         values.forEach(function (value) {
           var id = "facet-" + name + "-" + value.replace(/[^A-Za-z0-9_-]/g, "_");
@@ -703,7 +707,9 @@
             run(input.value);
           });
           var count = (counts[name] || {})[value];
-          box.appendChild(el("label", { "for": id }, [check, " " + value + " ", el("span", { "class": "muted", text: "(" + (count || 0) + ")" })]));
+          var label = el("label", { "for": id }, [check, " " + value + " ", el("span", { "class": "muted", text: "(" + (count || 0) + ")" })]);
+          if (facet[2]) { label.title = facet[2]; }
+          box.appendChild(label);
         });
         facets.appendChild(box);
       });

@@ -88,8 +88,9 @@ def test_first_seen_night_after_night(tmp_path: Path, registry: RunningRegistry)
     assert "by this catalog: the first build that listed it" in html and "badge-new" in html
     listing = (nights.site / "lab/team/web/index.html").read_text()
     badge = ' <span class="badge badge-new"'
-    # 1.1 in the tag table and among the tags of its image; no other tag.
-    assert listing.count(badge) == listing.count(f">1.1</a>{badge}") == 2
+    # 1.1 on the recommended card, in the tag table and among the tags of its image; no
+    # other tag.
+    assert listing.count(badge) == listing.count(f">1.1</a>{badge}") == 3
     row = nights.rows()["1.1"]
     assert (row["first_seen"], row["first_seen_source"], row["new"]) == (stamp(2), "catalog", True)
     tags_js = (nights.site / "lab/team/web/_tags.js").read_text()
@@ -115,6 +116,48 @@ def test_first_seen_night_after_night(tmp_path: Path, registry: RunningRegistry)
     assert nights.tag("1.0") == ("", "", False)
     kept = json.loads(nights.state.read_text())["repositories"]["lab/team/web"]["first_seen"]
     assert kept["1.1"] == [stamp(2), False] and kept["gone"] == [stamp(3), False]
+
+
+def card(site: Path) -> str:
+    """The recommended card of the repository page."""
+    html = (site / "lab/team/web/index.html").read_text()
+    start = html.index('<section class="card recommended"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_the_recommended_card_says_when_its_tag_was_first_seen(
+    tmp_path: Path, registry: RunningRegistry
+) -> None:
+    pusher = registry.pusher()
+    pusher.push("team/web", app("1.0"), ["1.0", "latest"])
+    nights = Nights(tmp_path, registry)
+    nights.build(1)
+    # There at the first build: the card says nothing of when it was first seen.
+    assert '/_tags/1.0/index.html">1.0</a></h2>' in card(nights.site)
+    assert "first seen" not in card(nights.site) and "badge-new" not in card(nights.site)
+
+    # Night 2: 1.1 is released and recommended: first seen that night, and new. The card
+    # words and draws it as the tag rows do.
+    pusher.push("team/web", app("1.1"), ["1.1", "latest"])
+    nights.build(2)
+    shown = card(nights.site)
+    assert page_data(nights.site, "lab/team/web/")["recommended"]["name"] == "1.1"
+    assert (
+        '/_tags/1.1/index.html">1.1</a> <span class="badge badge-new" title="First seen'
+        ' within the week before this catalog was built">new</span></h2>'
+    ) in shown
+    first_seen = (
+        '<br><span class="muted" title="The first build of this catalog that listed the tag">'
+        f'first seen <time datetime="{stamp(2)}">2024-06-02 00:00 UTC</time></span></dd>'
+    )
+    assert first_seen in shown
+    row = (nights.site / "lab/team/web/index.html").read_text().split('id="tag-table"')[1]
+    assert first_seen.removesuffix("</dd>") + "</td>" in row
+
+    # Ten days later: still first seen then, no longer new.
+    nights.build(12)
+    shown = card(nights.site)
+    assert first_seen in shown and "badge-new" not in shown
 
 
 def test_a_state_from_before_the_record_has_its_tags_taken_for_old(

@@ -4,6 +4,7 @@ the build's stamp (``api/stamp.js``), which says when the catalog was built, cha
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from lab.fakeregistry import FakeRegistry, from_samples
 from lab.images import image
 from sitegen.build import build
 from sitegen.config import load_config
-from sitegen.site import paths, search
+from sitegen.oci import cbor
+from sitegen.site import paths, search, searchorder
 from tests.helpers import files, write_config
 
 # Several registries (each with the sample's repositories): with one, Pagefind's filter
@@ -79,6 +81,28 @@ def test_a_new_tag_gets_a_new_index(tmp_path: Path) -> None:
     record = json.loads((tmp_path / "site" / paths.SEARCH_INPUT_FILE).read_text())
     index = sorted(n for n in second if n.startswith("pagefind/"))
     assert sorted(record["files"]) == [n for n in index if n != paths.SEARCH_INPUT_FILE]
+
+
+def test_a_rebuild_with_a_new_tag_and_nothing_changed_since_is_byte_identical(
+    tmp_path: Path,
+) -> None:
+    build_site(tmp_path, from_samples())
+    fake = from_samples()
+    fake.add("base/alpine", image(created="2025-01-01T00:00:00Z"), ["3.99"])
+    second = build_site(tmp_path, fake)
+    # 3.99 is new in each of the five registries: the index has the "new" facet.
+    assert filter_names(second) == ["has", "kind", "platform", "registry", "seen"]
+    third = build_site(tmp_path, fake)
+    del second[paths.STAMP_FILE], third[paths.STAMP_FILE]
+    assert second == third
+
+
+def filter_names(site: dict[str, bytes]) -> list[str]:
+    """The filters of the search index, from its metadata file."""
+    entry = json.loads(site["pagefind/pagefind-entry.json"])
+    (about,) = entry["languages"].values()
+    raw = gzip.decompress(site[f"pagefind/pagefind.{about['hash']}.pf_meta"])
+    return [name for name, _ in cbor.loads(raw.removeprefix(searchorder.SIGNATURE))[3]]
 
 
 def page_count(site: dict[str, bytes]) -> int:

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from lab.fakeregistry import from_samples
+from lab.fakeregistry import FakeRegistry, from_samples
+from lab.images import image
 from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.site import search
@@ -143,3 +144,44 @@ def test_the_kind_of_a_result(manifest_kind: str, artifact_type: str, kind: str)
 
 def test_the_sample_chart_is_a_helm_chart(tmp_path: Path) -> None:
     assert search.kind_of(records(tmp_path)["charts/demo:0.1.0"].record) == "helm chart"
+
+
+def test_images_with_a_new_tag_and_only_they_carry_the_new_facet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeRegistry()
+    old, kept, released = (image(files=[{"/app": v.encode()}]) for v in ("0.9", "1.0", "1.1"))
+    fake.add("team/web", old, ["0.9"])
+    fake.add("team/web", kept, ["1.0", "latest"])
+    config = load_config(
+        write_config(tmp_path, "registries:\n  - name: lab\n    url: https://registry.test\n"),
+        environ={},
+    )
+
+    def night(epoch: int) -> dict[frozenset[str], search.Entry]:
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch))
+        catalog = build(
+            config, tmp_path / "site", cache_dir=tmp_path / "cache", transport=fake.transport
+        ).catalog
+        found = search.searchable(search.entries(build_pages(catalog)))
+        return {frozenset(e.record.get("tags", [e.record.get("tag", "")])): e for e in found}
+
+    facet = '<span data-pagefind-filter="seen">new</span>'
+    first = night(1717200000)
+    assert first and not any(facet in search.document(e) for e in first.values())
+
+    # The next night 1.1 is released and latest moves to it (latest is no new tag), and
+    # the old image gets a new tag, stable: both images are new, 1.0's image is not.
+    fake.add("team/web", released, ["1.1", "latest"])
+    fake.add("team/web", old, ["stable"])
+    second = night(1717200000 + 86400)
+    new = {frozenset({"1.1", "latest"}), frozenset({"0.9", "stable"})}
+    assert new < second.keys() and frozenset({"1.0"}) in second
+    for tags, entry in second.items():
+        document = search.document(entry)
+        is_new = tags in new
+        assert entry.record.get("new", False) is is_new, tags
+        assert (facet in document) is is_new, tags
+        # The result shows the new badge, after the supply-chain badges.
+        assert ('<span data-pagefind-meta="badges">new</span>' in document) is is_new, tags
+    assert second[frozenset({""})].record["kind"] == "repository"

@@ -54,6 +54,10 @@ PACKAGE_RECORD_LIMIT = 8_000
 ALIASES_SHOWN = 5  # other tags of an image named in its result
 TIMEOUT = 600
 MAX_INPUT_FILE_BYTES = 64 << 20  # the record of a previous index (a hash per file)
+# The facet of images with a tag first seen within the week before the build
+# (``Tag.new``), and its one value; also the token of its badge among a result's badges.
+NEW_FACET = "seen"
+NEW_VALUE = "new"
 # Keep digests, platforms and versions whole words ("-" first would read as a flag).
 OPTIONS = ("--silent", "--include-characters=-_.:/@")
 
@@ -95,31 +99,44 @@ def searchable(found: Iterable[Entry]) -> list[Entry]:
     return chosen
 
 
+@dataclass(frozen=True, slots=True)
+class _Tagged:
+    """One tag of an image, as its own record has it."""
+
+    tag: str
+    rank: int
+    new: bool
+
+
 def _one_per_image(found: Iterable[Entry]) -> list[Entry]:
     chosen: list[Entry] = []
-    tags: dict[tuple[str, str], list[tuple[str, int]]] = {}  # (registry, image) -> its tags
+    tags: dict[tuple[str, str], list[_Tagged]] = {}  # (registry, image) -> its tags
     for entry in found:
-        image = entry.record.get("image")
+        record = entry.record
+        image = record.get("image")
         if not image:
             chosen.append(entry)
             continue
-        key = (entry.record["registry"], image)
+        key = (record["registry"], image)
         if key not in tags:
             tags[key] = []
             chosen.append(entry)
-        tags[key].append((entry.record.get("tag", ""), entry.record.get("rank", 0)))
+        tags[key].append(
+            _Tagged(record.get("tag", ""), record.get("rank", 0), record.get("new", False))
+        )
     return [_with_aliases(entry, tags) for entry in chosen]
 
 
-def _with_aliases(entry: Entry, tags: dict[tuple[str, str], list[tuple[str, int]]]) -> Entry:
+def _with_aliases(entry: Entry, tags: dict[tuple[str, str], list[_Tagged]]) -> Entry:
     """The record of an image's first tag, naming its other tags; it ranks as the
-    newest version among them (``3.20.1``, not ``latest``, decides where it sorts)."""
+    newest version among them (``3.20.1``, not ``latest``, decides where it sorts), and
+    is new when any of them is (``1.1`` new, ``latest`` moved to it from ``1.0``)."""
     record = entry.record
     image = record.get("image")
     if not image:
         return entry
     tagged = tags[(record["registry"], image)]
-    others = [tag for tag, _ in tagged[1:]]
+    others = [t.tag for t in tagged[1:]]
     if not others:
         return entry
     shown = ", ".join(others[:ALIASES_SHOWN]) + (" …" if len(others) > ALIASES_SHOWN else "")
@@ -130,8 +147,9 @@ def _with_aliases(entry: Entry, tags: dict[tuple[str, str], list[tuple[str, int]
             **record,
             "summary": f"also tagged {shown} · {record['summary']}",
             "names": f"{record['names']} {names}",
-            "rank": max(rank for _, rank in tagged),
-            "tags": [tag for tag, _ in tagged],
+            "rank": max(t.rank for t in tagged),
+            "tags": [t.tag for t in tagged],
+            "new": any(t.new for t in tagged),
         },
     )
 
@@ -160,7 +178,7 @@ def document(entry: Entry) -> str:
 
     Results show the ``summary`` meta (not Pagefind's excerpt): keywords such as
     digests and label values make a page findable but would make a poor excerpt.
-    Filters (registry, kind, platform, supply-chain badges) and the metadata the
+    Filters (registry, kind, platform, supply-chain badges, new) and the metadata the
     results page sorts by and shows (repository, rank, badges) sit in an element that
     is not indexed as text.
     """
@@ -173,6 +191,11 @@ def document(entry: Entry) -> str:
     facets += [("platform", p) for p in sorted(set(record.get("platforms", [])))]
     badges = record.get("badges", [])
     facets += [("has", f) for f in sorted({badge_facet(b) for b in badges})]
+    if record.get("new"):
+        # On new images only: the facet's one value selects them, and an index with
+        # nothing new has no such filter, so the search page shows no empty facet.
+        facets.append((NEW_FACET, NEW_VALUE))
+        badges = [*badges, NEW_VALUE]  # shown last, as the tag lists show it
     meta = [("repository", record["repository"]), ("kind", kind)]
     if badges:
         meta.append(("badges", "|".join(badges)))

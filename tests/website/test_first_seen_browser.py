@@ -4,6 +4,7 @@ rows the script draws again (sorted) say the same as the HTML."""
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -72,3 +73,27 @@ def test_tag_list_and_tag_page_say_when_first_seen(
         page.screenshot(path=str(artifacts / f"first-seen-tag-{width}.png"), full_page=True)
         page.goto(url + "lab/team/web/_tags/1.0/index.html")
         expect(page.locator("dl.facts").first).not_to_contain_text("First seen")
+
+
+def test_search_filters_to_images_with_a_new_tag(
+    browser: Browser, site: Path, artifacts: Path
+) -> None:
+    with serve_directory(site) as url, clean_page(browser) as page:
+        page.goto(url + "search/index.html?q=team%2Fweb")
+        results = page.locator("ol.results li")
+        # The repository, the image of 1.0, and the image of 1.1 and latest (moved to it:
+        # latest is no new tag, 1.1 is, so the image is).
+        expect(results).to_have_count(3)
+        new = page.get_by_role("checkbox", name=re.compile(r"^new \(1\)$"))
+        expect(page.locator("fieldset.facet", has=new).locator("legend")).to_have_text("First seen")
+        new.check()
+        expect(page).to_have_url(re.compile(r"seen=new"))
+        expect(results).to_have_count(1)
+        expect(results.locator("> a")).to_have_text("team/web:1.1")  # the record of 1.1 and latest
+        expect(results.locator(".result-badges .badge-new")).to_have_text("new")
+        expect(results).to_contain_text("also tagged")
+        page.screenshot(path=str(artifacts / "first-seen-search.png"), full_page=True)
+        # Kept in the URL: a reload filters the same.
+        page.reload()
+        expect(results).to_have_count(1)
+        expect(page.get_by_role("checkbox", name=re.compile(r"^new"))).to_be_checked()

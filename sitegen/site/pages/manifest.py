@@ -150,29 +150,31 @@ def manifest_pages(
             found = known[manifest.digest] = manifest_view(made, _inline(manifest, made))
         return found
 
-    def search(manifest: Manifest, tag: str) -> SearchRecord:
+    def search(manifest: Manifest, tag: Tag) -> SearchRecord:
         found = searched.get(manifest.digest)
         if found is None:
             platforms = [c["platform"] for c in facts(manifest)["facts"]["platforms"]]
             brief = manifest_summary(manifest, default_platform)
             found = searched[manifest.digest] = search_text(manifest, brief, platforms)
         summary, keywords = found
+        name = tag.name
         return {
-            "title": f"{repo.name}:{tag}",
+            "title": f"{repo.name}:{name}",
             "registry": registry.name,
             "repository": repo.name,
             "kind": "tag",
             "summary": summary,
-            "names": f"{repo.name}:{tag} {tag}",
+            "names": f"{repo.name}:{name} {name}",
             "keywords": keywords,
             # The search index gives the tags of one image one record.
             "image": f"{repo.name}@{manifest.digest}",
-            "tag": tag,
-            "rank": ranks[tag],
+            "tag": name,
+            "rank": ranks[name],
             "manifest_kind": manifest_kind(manifest),
             "artifact_type": manifest.artifact_type,
             "platforms": [c["platform"] for c in facts(manifest)["facts"]["platforms"]],
             "badges": list((badges or {}).get(manifest.digest, ())),
+            "new": tag.new,
         }
 
     for tag in repo.tags:
@@ -185,7 +187,7 @@ def manifest_pages(
                 manifest,
                 tags_by_digest,
                 facts(manifest),
-                search(manifest, tag.name),
+                search(manifest, tag),
                 timeline,
             )
     parents: dict[str, list[Index]] = {}

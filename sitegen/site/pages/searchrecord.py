@@ -27,8 +27,8 @@ class SearchRecord(TypedDict):
     ``names`` find the page by name and rank above ``keywords`` (digests, label and
     annotation values). The other fields are set on tag pages, whose tags of one image
     share a record: ``rank`` orders an image's versions among its repository's,
-    ``manifest_kind`` and ``artifact_type`` decide its kind, ``platforms`` and
-    ``badges`` its facets.
+    ``manifest_kind`` and ``artifact_type`` decide its kind, ``platforms``,
+    ``badges`` and ``new`` its facets.
     """
 
     title: str
@@ -46,6 +46,9 @@ class SearchRecord(TypedDict):
     artifact_type: NotRequired[str]
     platforms: NotRequired[list[str]]
     badges: NotRequired[list[str]]  # ``badge_tokens`` of the image's tag row
+    # The tag was first seen within the week before the build (``Tag.new``); a shared
+    # record is new when any of the image's tags in it is.
+    new: NotRequired[bool]
 
 
 def badge_tokens(row: TagRow) -> list[str]:
