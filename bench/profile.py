@@ -85,7 +85,7 @@ def profile_crawl(tags: int, work: Path, top: int) -> None:
                 f"{cpu / sent * 1e6:.0f} us of CPU per request ({stats.summary()})"
             )
             if round_ == "cold":
-                build.update_state(state, outcome, cache, 7)
+                outcome.update(state, cache, 7)
                 state.save(cache_dir)
         _print(profile, top)
     finally:

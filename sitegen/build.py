@@ -336,7 +336,7 @@ def _swap_in(
     outcome, cache, state = crawled.outcome, crawled.cache, crawled.state
     expired: list[str] = []
     if cache_dir is not None:
-        expired = update_state(state, outcome, cache, keep_builds)
+        expired = outcome.update(state, cache, keep_builds)
     with writing():
         count = render_site(
             config,
@@ -437,21 +437,3 @@ def _status(result: BuildResult) -> str:
     if registries and all(r.error for r in registries):
         return "failed"
     return "partial" if result.failures else "ok"
-
-
-def update_state(state: State, outcome: Outcome, cache: Cache, keep_builds: int) -> list[str]:
-    """Remember this build's successful crawls; return the digests nobody used for
-    ``keep_builds`` builds (forgotten here, pruned from the cache later)."""
-    for registry, names in outcome.listed.items():
-        state.forget_missing(registry, names)
-    for (registry, name), repo_state in outcome.fresh.items():
-        state.record(registry, name, repo_state)
-    state.remember(outcome.changes)
-    state.registries.update(outcome.runs)
-    shown = {registry.name for registry in outcome.catalog.registries}
-    state.registries = {n: run for n, run in state.registries.items() if n in shown}
-    state.touch(cache.touched)
-    expired = state.expired(keep_builds)
-    for digest in expired:
-        del state.digests[digest]
-    return expired

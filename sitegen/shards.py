@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 
 from sitegen import modeljson
-from sitegen.build import ProgressCallback, crawl_counted, update_state
+from sitegen.build import ProgressCallback, crawl_counted
 from sitegen.config import Config
 from sitegen.config.schema import CACHED_DOCUMENT_BYTES
 from sitegen.crawl.bases import find_bases
@@ -92,7 +92,7 @@ def crawl_shard(
             raise OutputError(f"cannot write {out / CATALOG_FILE}: {reason(exc)}") from None
         _write_documents(out, outcome.catalog, cache)
         if cache_dir is not None:
-            expired = update_state(state, outcome, cache, keep_builds)
+            expired = outcome.update(state, cache, keep_builds)
             state.save(cache_dir)
             cache.prune(expired)
     log.info("shard %s: %d repositories", shard, outcome.catalog.repository_count)

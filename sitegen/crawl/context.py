@@ -102,6 +102,24 @@ class Outcome:
     changes: list[Change] = field(default_factory=list)  # since the previous build
     runs: dict[str, RegistryRun] = field(default_factory=dict)  # registries crawled in full
 
+    def update(self, state: State, cache: Cache, keep_builds: int) -> list[str]:
+        """Remember this build's successful crawls in ``state``; return the digests
+        nobody used for ``keep_builds`` builds (forgotten here, pruned from the cache
+        later)."""
+        for registry, names in self.listed.items():
+            state.forget_missing(registry, names)
+        for (registry, name), repo_state in self.fresh.items():
+            state.record(registry, name, repo_state)
+        state.remember(self.changes)
+        state.registries.update(self.runs)
+        shown = {registry.name for registry in self.catalog.registries}
+        state.registries = {n: run for n, run in state.registries.items() if n in shown}
+        state.touch(cache.touched)
+        expired = state.expired(keep_builds)
+        for digest in expired:
+            del state.digests[digest]
+        return expired
+
 
 @dataclass
 class Built:
