@@ -15,7 +15,6 @@ per-request CPU times are measured without the profiler.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import cProfile
 import pstats
 import shutil
@@ -30,7 +29,7 @@ from bench.run import default_workdir
 from lab.registry import start_registry
 from sitegen import build
 from sitegen.config import load_config
-from sitegen.crawl import Progress
+from sitegen.crawl import Progress, run
 from sitegen.crawl.cache import Cache
 from sitegen.crawl.state import State
 from sitegen.site.write import write_site
@@ -74,9 +73,7 @@ def profile_crawl(tags: int, work: Path, top: int) -> None:
             cpu, started = elsewhere.cpu_seconds(), time.perf_counter()
             if round_ == "profiled":
                 profile.enable()
-            outcome, stats = asyncio.run(
-                build.gather(config, cache, state=state, progress=Progress())
-            )
+            outcome, stats = run(build.gather(config, cache, state=state, progress=Progress()))
             profile.disable()
             cpu, seconds = elsewhere.cpu_seconds() - cpu, time.perf_counter() - started
             sent = sum(stats.requests.values())

@@ -15,7 +15,6 @@ Two steps, each its own process so that each one's peak memory is its own:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
@@ -30,7 +29,7 @@ from bench import snapshot
 from bench.dataset import Spec, contents
 from lab.fakeregistry import FakeRegistry
 from sitegen.config import load_config
-from sitegen.crawl import crawl
+from sitegen.crawl import crawl, run
 from sitegen.crawl.cache import Cache
 from sitegen.crawl.state import State
 from sitegen.model import Catalog
@@ -71,12 +70,12 @@ def model(tags: int, config_path: Path, out: Path) -> dict[str, Any]:
     generated = time.perf_counter()
     config = load_config(config_path, environ={})
 
-    async def run() -> Catalog:
+    async def crawled_catalog() -> Catalog:
         async with RegistryClient(config.registries, transport=fake.transport) as client:
             outcome = await crawl(config, client, Cache(None), state=State())
         return outcome.catalog
 
-    catalog = asyncio.run(run())
+    catalog = run(crawled_catalog())
     crawled = time.perf_counter()
     snapshot.save(catalog, out)
     return {

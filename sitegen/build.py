@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 
 from sitegen.config import Config
-from sitegen.crawl import Outcome, Progress, crawl
+from sitegen.crawl import Outcome, Progress, crawl, run
 from sitegen.crawl.cache import Cache
 from sitegen.crawl.cache import lock as lock_cache
 from sitegen.crawl.context import Shard
@@ -181,7 +181,7 @@ def crawl_counted(
     state = State.load(cache_dir, site=site)
     state.build += 1
     progress = Progress()
-    outcome, stats = asyncio.run(
+    outcome, stats = run(
         gather(
             config,
             cache,

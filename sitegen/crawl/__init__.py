@@ -9,6 +9,6 @@ Imports ``config``, ``registry``, ``oci`` and the base modules; never ``site``.
 """
 
 from sitegen.crawl.context import CrawlContext, Outcome, Progress
-from sitegen.crawl.crawler import crawl
+from sitegen.crawl.crawler import crawl, run
 
-__all__ = ["CrawlContext", "Outcome", "Progress", "crawl"]
+__all__ = ["CrawlContext", "Outcome", "Progress", "crawl", "run"]
