@@ -94,7 +94,8 @@ def render(config_path: Path, model_path: Path, site: Path) -> dict[str, Any]:
     before = _cpu()
     started = time.perf_counter()
     with (
-        _timed(search, "build_index", phases, "search"),
+        _timed(search, "start_index", phases, "search"),
+        _timed(search.Indexing, "wait", phases, "search"),
         _timed(site_write, "feeds", phases, "feeds"),
     ):
         pages = write_site(config, catalog, site)
@@ -113,7 +114,8 @@ def render(config_path: Path, model_path: Path, site: Path) -> dict[str, Any]:
         "megabytes": round(total / 1e6, 1),
         "seconds": round(seconds, 3),
         "cpu_seconds": round(after - before, 3),
-        # Of ``seconds``: Pagefind's index, and the Atom feeds (after the pages).
+        # Of ``seconds``: the search index (starting Pagefind, then waiting for it after
+        # the rest of the site is written beside it), and the Atom feeds.
         "search_seconds": round(phases.get("search", 0.0), 3),
         "search_cpu_seconds": round(phases.get("search_cpu", 0.0), 3),
         "feeds_seconds": round(phases.get("feeds", 0.0), 3),

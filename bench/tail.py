@@ -7,7 +7,8 @@ in ``bench.stream``), rendering beside the crawl (the default), the site and cac
 tmpfs. For each build it prints the crawl's seconds and those of each step after it:
 waiting for the render process's last repository and its results, the render of the
 rest of the site (what the render process did not keep, in this process: render
-workers, when there are, are not counted; of it, the search index),
+workers, when there are, are not counted; of it, the search index's documents, and
+the wait for Pagefind, which indexes them while the rest of the site is written),
 the swap, the cache's steps, and removing the old site (in a thread, beside the
 cache's steps; the build waits for it).
 """
@@ -38,7 +39,8 @@ STEPS: tuple[tuple[Any, str, str], ...] = (
     (stream.Stream, "finish", "the render process's last repository"),
     (sitegen.build, "render_site", "the rest of the site"),
     (write, "render_unit", "  of it, repositories rendered again or not sent"),
-    (search, "build_index", "  of it, the search index"),
+    (search, "start_index", "  of it, the search index's documents (or the previous index linked)"),
+    (search.Indexing, "wait", "  of it, waiting for Pagefind after the rest"),
     (output.Staging, "swap", "swap"),
     (sitegen.build, "_after_swap", "the cache's steps"),
     (sitegen.build, "remove_site", "removing the old site (beside them)"),

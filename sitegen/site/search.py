@@ -232,24 +232,112 @@ def _with_bare_digests(words: list[str]) -> list[str]:
 
 
 def build_index(found: list[Entry], site: Path, previous: Path | None = None) -> bool:
-    """Write ``site/pagefind/``. Returns False (and logs why) when Pagefind is unavailable.
+    """Write ``site/pagefind/`` (``start_index``, then wait for it). Returns False (and
+    logs why) when Pagefind is unavailable."""
+    return start_index(found, site, previous).wait()
 
-    When ``previous`` (the site in place) holds an index built from the same documents
-    by the same Pagefind, that index is copied instead (see the module's docstring).
-    """
+
+def start_index(found: list[Entry], site: Path, previous: Path | None = None) -> Indexing:
+    """Start writing ``site/pagefind/``: Pagefind indexes the documents in its own
+    process while the caller writes the rest of the site, and ``Indexing.wait`` finishes
+    the index. When ``previous`` (the site in place) holds an index built from the same
+    documents by the same Pagefind, that index is linked instead (see the module's
+    docstring), and there is nothing to wait for."""
     if not found:
-        return False
+        return Indexing(built=False)
     documents = sorted((entry.path, document(entry)) for entry in found)
     key = _input_key(documents)
-    output = site / paths.SEARCH_INDEX_DIR
     if previous is not None and _reuse(previous, site, key):
         log.debug("search: documents unchanged; the previous index is kept")
+        return Indexing(built=True)
+    return Indexing.started(documents, site, key)
+
+
+class Indexing:
+    """Pagefind at work on a site's documents, or its outcome when it had no work."""
+
+    def __init__(
+        self,
+        *,
+        built: bool,
+        site: Path | None = None,
+        key: str = "",
+        scratch: tempfile.TemporaryDirectory[str] | None = None,
+        process: subprocess.Popen[str] | None = None,
+    ) -> None:
+        self.built = built
+        self._site = site
+        self._key = key
+        self._scratch = scratch
+        self._process = process
+
+    @classmethod
+    def started(cls, documents: list[tuple[str, str]], site: Path, key: str) -> Indexing:
+        """Pagefind started on ``documents``, each written as a page of a scratch site."""
+        scratch = tempfile.TemporaryDirectory(prefix="sitegen-search-")
+        try:
+            root = Path(scratch.name)
+            for path, text in documents:
+                target = root / path / paths.PAGE_HTML
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+            output = site / paths.SEARCH_INDEX_DIR
+            command = [sys.executable, "-m", "pagefind", "--site", str(root)]
+            process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+                [*command, "--output-path", str(output), *OPTIONS],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        except OSError as exc:
+            scratch.cleanup()
+            log.warning("search: no index built: %s", exc)
+            return cls(built=False)
+        except BaseException:
+            scratch.cleanup()
+            raise
+        return cls(built=False, site=site, key=key, scratch=scratch, process=process)
+
+    def wait(self) -> bool:
+        """Wait for Pagefind (``TIMEOUT`` at most), put its index in canonical order and
+        record what it was built from. Whether there is an index."""
+        process, self._process = self._process, None
+        if process is None or self._site is None:
+            return self.built
+        output = self._site / paths.SEARCH_INDEX_DIR
+        try:
+            said, errors = process.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired as exc:
+            process.kill()
+            process.communicate()
+            log.warning("search: no index built: %s", exc)
+            shutil.rmtree(output, ignore_errors=True)
+            return False
+        finally:
+            self._clean()
+        if process.returncode != 0:
+            reason = (errors or said).strip().splitlines()
+            log.warning("search: no index built: pagefind failed: %s", reason[-1] if reason else "")
+            shutil.rmtree(output, ignore_errors=True)
+            return False
+        searchorder.canonical(output)
+        _record_input(self._site, self._key)
+        self.built = True
         return True
-    if not _run_pagefind(documents, output):
-        return False
-    searchorder.canonical(output)
-    _record_input(site, key)
-    return True
+
+    def stop(self) -> None:
+        """Stop Pagefind, if it is still at work (the site is not going to be used)."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.communicate()
+        self._clean()
+
+    def _clean(self) -> None:
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
 
 
 def _input_key(documents: list[tuple[str, str]]) -> str:
@@ -315,40 +403,3 @@ def _link(source: str, target: str) -> None:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
-
-
-def _run_pagefind(documents: list[tuple[str, str]], output: Path) -> bool:
-    with tempfile.TemporaryDirectory(prefix="sitegen-search-") as scratch:
-        root = Path(scratch)
-        for path, text in documents:
-            target = root / path / paths.PAGE_HTML
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        command = [
-            sys.executable,
-            "-m",
-            "pagefind",
-            "--site",
-            str(root),
-            "--output-path",
-            str(output),
-            *OPTIONS,
-        ]
-        try:
-            completed = subprocess.run(  # noqa: S603 - our own interpreter and arguments
-                command,
-                capture_output=True,
-                text=True,
-                timeout=TIMEOUT,
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            log.warning("search: no index built: %s", exc)
-            return False
-    if completed.returncode != 0:
-        reason = (completed.stderr or completed.stdout).strip().splitlines()
-        log.warning("search: no index built: pagefind failed: %s", reason[-1] if reason else "")
-        shutil.rmtree(output, ignore_errors=True)
-        return False
-    return True

@@ -21,7 +21,7 @@ from sitegen.site.output import Staging, staging
 from sitegen.site.pages.bases import bases_page, rebuild_document
 from sitegen.site.pages.catalog import Page, PageUnit, catalog_document, page_units
 from sitegen.site.pages.inputs import RepositoryInputs
-from sitegen.site.pages.packages import package_files, package_index
+from sitegen.site.pages.packages import PackageIndex, package_files, package_index
 from sitegen.site.pages.sbom import downloads as sbom_downloads
 from sitegen.site.pages.repository import tag_data_file
 from sitegen.site.pages.history import Timeline
@@ -108,7 +108,6 @@ def render_site(
     made for ``config.site`` earlier (its templates loaded during the crawl).
     """
     renderer = renderer or Renderer(config.site)
-    _, static_dir = default_theme()
     limit = config.limits.site_pages
     timeline = Timeline(catalog)
     packages = package_index(catalog)
@@ -138,6 +137,30 @@ def render_site(
     indexed = [page for r in rendered for page in r.indexed]
     count = len(page_paths)
     PageBudget(limit, count)
+    # Pagefind indexes in its own process while the rest is written.
+    index = search.start_index(search.searchable(indexed), stage.root, previous=stage.target)
+    try:
+        _write_the_rest(config, catalog, stage, renderer, timeline, packages, stored_documents,
+                        page_paths)  # fmt: skip
+    except BaseException:
+        index.stop()
+        raise
+    index.wait()
+    return count
+
+
+def _write_the_rest(
+    config: Config,
+    catalog: Catalog,
+    stage: Staging,
+    renderer: Renderer,
+    timeline: Timeline,
+    packages: PackageIndex,
+    stored_documents: Documents | None,
+    page_paths: list[str],
+) -> None:
+    """Every file of the site but its pages and search index: the catalog's JSON
+    documents, packages, downloads, feeds, the stamp, 404, sitemaps, static files."""
     documents: list[tuple[str, object]] = [
         (paths.CATALOG_FILE, catalog_document(catalog)),
         (paths.REBUILD_FILE, rebuild_document(catalog)),
@@ -157,12 +180,10 @@ def render_site(
     if config.site.url:
         for name, text in sitemaps(renderer, config.site.url, page_paths).items():
             stage.write(name, text)
-    stage.copy_tree(static_dir, paths.STATIC_DIR)
+    stage.copy_tree(default_theme()[1], paths.STATIC_DIR)
     theme_static = config.site.theme_dir / "static" if config.site.theme_dir else None
     if theme_static is not None and theme_static.is_dir():
         stage.copy_tree(theme_static, paths.STATIC_DIR)
-    search.build_index(search.searchable(indexed), stage.root, previous=stage.target)
-    return count
 
 
 def _kept(
