@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +17,10 @@ from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.errors import OutputError
 from sitegen.site import paths, search, write
+from sitegen.site.guess import Guess
+from sitegen.site.output import Staging
+from sitegen.site.render import Renderer
+from sitegen.site.renderprocess import Renders
 from tests.helpers import files, write_config
 from tests.test_search import sample_pages
 
@@ -88,3 +94,64 @@ def test_a_build_failing_while_pagefind_runs_stops_it_and_keeps_the_old_site(
         for p in tmp_path.iterdir()
         if p.name.startswith((".sitegen-staging", ".sitegen-retired"))
     ] == []
+
+
+def _streamed_then_rendered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, records_change: bool
+) -> tuple[dict[str, bytes], dict[str, bytes], int]:
+    """The sample catalog in three registries (each digest tagged three times), rendered
+    with every repository streamed first, its inputs guessed without a previous build
+    (so the first of each three is stale), and rendered in one go: both sites, and how
+    often Pagefind was started for the streamed one."""
+    registries = ("one", "two", "three")
+    text = "".join(f"  - name: {n}\n    url: https://{n}.registry.test\n" for n in registries)
+    config = load_config(write_config(tmp_path, f"registries:\n{text}"), environ={})
+    catalog = build(
+        config, tmp_path / "built", cache_dir=None, transport=from_samples().transport
+    ).catalog
+    plain = Staging(tmp_path / "plain")
+    write.render_site(config, catalog, plain)
+    stage = Staging(tmp_path / "streamed")
+    guess = Guess(config.site, list(registries), None)
+    renders = Renders(stage, Renderer(config.site), write.PageBudget(10**6), guess)
+    for registry in catalog.registries:
+        for repo in registry.repositories:
+            renders.add(registry, repo)
+    streamed = {}
+    for key, (inputs, written) in renders.done.items():
+        guessed = written
+        if records_change and key in renders.stale:
+            entries = [
+                replace(e, record={**e.record, "summary": "guessed"}) for e in written.indexed
+            ]
+            guessed = replace(written, indexed=entries)
+        repo = next(r for g in catalog.registries if g.name == key[0]
+                    for r in g.repositories if r.name == key[1])  # fmt: skip
+        streamed[key] = write.Streamed(repo, inputs, guessed)
+    assert renders.stale  # some guesses did not hold
+    starts = []
+    started = search.Indexing.started.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[search.Indexing], *args: Any) -> search.Indexing:
+        starts.append(args)
+        return started(cls, *args)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(search.Indexing, "started", classmethod(counted))
+    write.render_site(config, catalog, stage, streamed=streamed)
+    sites = files(plain.root), files(stage.root)
+    plain.discard()
+    stage.discard()
+    return *sites, len(starts)
+
+
+@pytest.mark.parametrize("records_change", [False, True])
+def test_pagefind_starts_on_the_streamed_records_and_again_only_if_they_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, records_change: bool
+) -> None:
+    plain, streamed, starts = _streamed_then_rendered(
+        tmp_path, monkeypatch, records_change=records_change
+    )
+    assert any(name.startswith("pagefind/fragment/") for name in streamed)
+    assert sorted(plain) == sorted(streamed)
+    assert [name for name in plain if plain[name] != streamed[name]] == []
+    assert starts == 2 if records_change else starts == 1

@@ -249,7 +249,7 @@ def start_index(found: list[Entry], site: Path, previous: Path | None = None) ->
     key = _input_key(documents)
     if previous is not None and _reuse(previous, site, key):
         log.debug("search: documents unchanged; the previous index is kept")
-        return Indexing(built=True)
+        return Indexing(built=True, site=site)
     return Indexing.started(documents, site, key)
 
 
@@ -326,13 +326,17 @@ class Indexing:
         self.built = True
         return True
 
-    def stop(self) -> None:
-        """Stop Pagefind, if it is still at work (the site is not going to be used)."""
+    def stop(self, *, discard: bool = False) -> None:
+        """Stop Pagefind, if it is still at work; ``discard``: remove what it wrote (or
+        the previous index linked), for another index in its place."""
         process, self._process = self._process, None
         if process is not None:
             process.kill()
             process.communicate()
         self._clean()
+        if discard and self._site is not None:
+            shutil.rmtree(self._site / paths.SEARCH_INDEX_DIR, ignore_errors=True)
+            self.built = False
 
     def _clean(self) -> None:
         if self._scratch is not None:

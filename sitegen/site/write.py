@@ -4,6 +4,7 @@ search, and swapped into place as a whole (``output.py``)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -112,38 +113,30 @@ def render_site(
     timeline = Timeline(catalog)
     packages = package_index(catalog)
     units = page_units(catalog, timeline, packages)
-    rendered, leftover = _kept(units, streamed or {})
+    rendered, stale, leftover = _kept(units, streamed or {})
     for files in leftover:
         discard(stage, files)
-    done = {r.unit for r in rendered}
     shards = worker_count(catalog) if workers is None else max(1, workers)
-    owners = assign_shards([0 if n in done else u.weight for n, u in enumerate(units)], shards)
-
-    def render_shard(shard: int) -> list[Rendered]:
-        """Build and render the shard's units: what the parent needs of each."""
-        budget = PageBudget(limit, sum(len(r.paths) for r in rendered))
-        return [
-            render_unit(stage, renderer, number, unit.pages(), budget)
-            for number, unit in enumerate(units)
-            if owners[number] == shard and number not in done
-        ]
-
-    with RenderWorkers(shards, render_shard) as pool:
-        rendered.extend(render_shard(0))
-        for summary in pool.wait().values():
-            rendered.extend(summary)
-    rendered.sort(key=lambda r: r.unit)
-    page_paths = [path for r in rendered for path in r.paths]
-    indexed = [page for r in rendered for page in r.indexed]
-    count = len(page_paths)
-    PageBudget(limit, count)
-    # Pagefind indexes in its own process while the rest is written.
-    index = search.start_index(search.searchable(indexed), stage.root, previous=stage.target)
+    render = functools.partial(_render_units, stage, renderer, units, shards, limit)
+    done = {r.unit for r in rendered}
+    rendered += render([n for n in range(len(units)) if n not in done and n not in stale], rendered)
+    # Pagefind starts on the search records the stale repositories had when streamed
+    # (they rarely change with their inputs) while those are rendered again.
+    guessed = [*rendered, *(Rendered(n, indexed=entries) for n, entries in stale.items())]
+    index = search.start_index(_searchable(guessed), stage.root, previous=stage.target)
     try:
+        again = render(sorted(stale), rendered)
+        rendered += again
+        if any(r.indexed != stale[r.unit] for r in again):
+            index.stop(discard=True)
+            index = search.start_index(_searchable(rendered), stage.root, previous=stage.target)
+        page_paths = [path for r in sorted(rendered, key=lambda r: r.unit) for path in r.paths]
+        count = len(page_paths)
+        PageBudget(limit, count)
         _write_the_rest(config, catalog, stage, renderer, timeline, packages, stored_documents,
                         page_paths)  # fmt: skip
     except BaseException:
-        index.stop()
+        index.stop(discard=True)
         raise
     index.wait()
     return count
@@ -186,11 +179,53 @@ def _write_the_rest(
         stage.copy_tree(theme_static, paths.STATIC_DIR)
 
 
+def _render_units(
+    stage: Staging,
+    renderer: Renderer,
+    units: list[PageUnit],
+    shards: int,
+    limit: int,
+    numbers: list[int],
+    before: list[Rendered],
+) -> list[Rendered]:
+    """Build and render the units ``numbers`` (``before``: those rendered already, for
+    the page limit), in ``shards`` processes, this one included."""
+    if not numbers:
+        return []
+    chosen = set(numbers)
+    owners = assign_shards([u.weight if n in chosen else 0 for n, u in enumerate(units)], shards)
+
+    def render_shard(shard: int) -> list[Rendered]:
+        """Build and render the shard's units: what the parent needs of each."""
+        budget = PageBudget(limit, sum(len(r.paths) for r in before))
+        return [
+            render_unit(stage, renderer, number, units[number].pages(), budget)
+            for number in numbers
+            if owners[number] == shard
+        ]
+
+    found: list[Rendered] = []
+    with RenderWorkers(shards, render_shard) as pool:
+        found.extend(render_shard(0))
+        for summary in pool.wait().values():
+            found.extend(summary)
+    return found
+
+
+def _searchable(rendered: list[Rendered]) -> list[search.Entry]:
+    """The search entries of ``rendered``, in the order of their units."""
+    ordered = sorted(rendered, key=lambda r: r.unit)
+    return search.searchable([entry for r in ordered for entry in r.indexed])
+
+
 def _kept(
     units: list[PageUnit], streamed: Mapping[tuple[str, str], Streamed]
-) -> tuple[list[Rendered], list[list[str]]]:
-    """The streamed repositories kept, as rendered units; the files of the others."""
+) -> tuple[list[Rendered], dict[int, list[search.Entry]], list[list[str]]]:
+    """The streamed repositories kept, as rendered units; the units of the others that
+    are still in the catalog, with the search entries they had; the files of all the
+    others."""
     kept: list[Rendered] = []
+    stale: dict[int, list[search.Entry]] = {}
     used: set[tuple[str, str]] = set()
     for number, unit in enumerate(units):
         if unit.repository is None or unit.inputs is None:
@@ -200,11 +235,13 @@ def _kept(
         if found is not None and found.matches(unit):
             kept.append(replace(found.rendered, unit=number))
             used.add(key)
+        elif found is not None:
+            stale[number] = found.rendered.indexed
     leftover = [found.rendered.files for key, found in streamed.items() if key not in used]
     if streamed:
         log.info("rendered during the crawl: %d repositories kept, %d rendered again",
                  len(used), len(leftover))
-    return kept, leftover
+    return kept, stale, leftover
 
 
 @dataclass(frozen=True, slots=True)
