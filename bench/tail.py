@@ -20,6 +20,7 @@ import functools
 import shutil
 import tempfile
 import time
+import unittest.mock
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -72,6 +73,21 @@ def timed(seconds: dict[str, float]) -> Iterator[None]:
             setattr(owner, name, function)
 
 
+@contextlib.contextmanager
+def kept_count() -> Iterator[list[int]]:
+    """[repositories the render process rendered that were kept, rendered again]."""
+    counts = [0, 0]
+    original = write._kept
+
+    def counted(*args: Any) -> Any:
+        kept, stale, leftover = original(*args)
+        counts[:] = [len(kept), len(leftover)]
+        return kept, stale, leftover
+
+    with unittest.mock.patch.object(write, "_kept", counted):
+        yield counts
+
+
 def run(tags: int, delay: float, concurrency: int) -> list[dict[str, Any]]:
     """A cold build and two warm ones, each step's seconds."""
     handler = elsewhere.delayed(elsewhere.filled(tags), delay)
@@ -82,7 +98,7 @@ def run(tags: int, delay: float, concurrency: int) -> list[dict[str, Any]]:
         for label in ("cold", "warm", "warm again"):
             seconds: dict[str, float] = defaultdict(float)
             started = time.monotonic()
-            with timed(seconds):
+            with timed(seconds), kept_count() as kept:
                 result = sitegen.build.build(
                     config,
                     work / "site",
@@ -95,6 +111,7 @@ def run(tags: int, delay: float, concurrency: int) -> list[dict[str, Any]]:
                     "seconds": round(time.monotonic() - started, 2),
                     "after_crawl": round(result.render_seconds, 2),
                     "steps": {step: round(seconds[step], 2) for _, _, step in STEPS},
+                    "kept": kept,
                 }
             )
     finally:
@@ -109,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     print("| --- |" + " ---: |" * len(rows))
     print("| whole build, s | " + " | ".join(str(r["seconds"]) for r in rows) + " |")
     print("| after the crawl, s | " + " | ".join(str(r["after_crawl"]) for r in rows) + " |")
+    print("| repositories streamed: kept, rendered again | "
+          + " | ".join(f"{r['kept'][0]}, {r['kept'][1]}" for r in rows) + " |")  # fmt: skip
     for _, _, step in STEPS:
         print(f"| {step.strip()} | " + " | ".join(str(r["steps"][step]) for r in rows) + " |")
     return 0
