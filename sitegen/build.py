@@ -255,7 +255,10 @@ def _build(
     )
     loading.start()
     try:
-        with Stream(config, stage, cache_dir, min_tags=_stream_from()) as stream:
+        streaming = Stream(
+            config, stage, cache_dir, min_tags=_stream_from(), processes=usable_cpus()
+        )
+        with streaming as stream:
             crawled = crawl_counted(
                 config,
                 cache_dir,

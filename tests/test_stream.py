@@ -292,6 +292,43 @@ def test_a_repository_whose_guess_a_later_one_changes_is_rendered_again_in_its_p
     stage.discard()
 
 
+def test_two_render_processes_learn_of_each_others_repositories(tmp_path: Path) -> None:
+    # Three registries over the same repositories, handed out in turn to two processes.
+    config = load_config(
+        write_config(
+            tmp_path,
+            "".join(
+                f"  - name: {name}\n    url: https://{name}.registry.test\n"
+                for name in ("one", "two", "three")
+            ).join(("registries:\n", "")),
+        ),
+        environ={},
+    )
+    catalog = build(
+        config, tmp_path / "site", cache_dir=None, transport=from_samples().transport
+    ).catalog
+    pairs = [(registry, repo) for registry in catalog.registries for repo in registry.repositories]
+    stage = Staging(tmp_path / "streamed")
+    budget = PageBudget(10**6)
+    names = [registry.name for registry in config.registries]
+    both = [Renders(stage, Renderer(config.site), budget, Guess(config.site, names, None))
+            for _ in range(2)]  # fmt: skip
+    for number, (registry, repo) in enumerate(pairs):
+        both[number % 2].add(registry, repo)
+        both[1 - number % 2].learn(registry, repo)
+        assert (registry.name, repo.name) not in both[1 - number % 2].done
+        for renders in both:
+            while renders.stale:
+                renders.refresh()
+    inputs = CatalogInputs(catalog, Timeline(catalog), digest_locations(catalog))
+    for number, (registry, repo) in enumerate(pairs):
+        guessed, _ = both[number % 2].done[(registry.name, repo.name)]
+        assert guessed.locations == inputs(registry, repo).locations
+    files = {name for renders in both for _, done in renders.done.values() for name in done.files}
+    assert set(tree(stage.root)) - {MARKER} == files
+    stage.discard()
+
+
 def test_a_render_process_that_cannot_start_leaves_every_page_to_after_the_crawl(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

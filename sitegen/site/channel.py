@@ -2,10 +2,12 @@
 pickles, each after its length, over the process's standard input and output.
 
 The build sends its setup, then, each time the process asks (``("ready", wait,
-rendered)``, with what it rendered since it last asked), one thing: a repository
-(``(registry, repository)``), ``IDLE`` (none yet, and the process said it need not
-wait: it has something else to do), or ``None`` (the end). The process answers
-``("done", the rest of what it rendered)`` or ``("failed", the failure)``.
+rendered)``, with what it rendered since it last asked), ``(learned, item)``: the
+repositories other processes took since (pickled ``(registry, repository)``, to learn
+of), and one thing to do: a repository to render (pickled the same way), ``IDLE``
+(none yet, and the process need not wait: it has something else to do, or something
+to learn), or ``None`` (the end). The process answers ``("done", the rest of what it
+rendered)`` or ``("failed", the failure)``.
 """
 
 from __future__ import annotations
@@ -36,7 +38,12 @@ def read(channel: IO[bytes]) -> Any:
     data = channel.read(size)
     if len(data) < size:
         raise EOFError
-    return pickle.loads(data)  # noqa: S301 (the build and its own render process)
+    return loads(data)
+
+
+def loads(data: bytes) -> Any:
+    """What ``pickled`` made ``data`` of."""
+    return pickle.loads(data)  # noqa: S301 (the build and its own render processes)
 
 
 def pickled(value: object) -> bytes:

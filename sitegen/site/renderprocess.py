@@ -68,13 +68,15 @@ def _serve(
         renders = Renders(Staging.at(root, target), Renderer(site), PageBudget(limit), guess)
         while True:
             channel.write(results, ("ready", not renders.stale, renders.take()))
-            item = channel.read(units)
+            learned, item = channel.read(units)
+            for data in learned:
+                renders.learn(*channel.loads(data))
             if item is None:
                 break
-            if item == channel.IDLE:
+            if item != channel.IDLE:
+                renders.add(*channel.loads(item))
+            elif renders.stale:
                 renders.refresh()
-            else:
-                renders.add(*item)
         while finish_all and renders.stale:
             renders.refresh()
     except BaseException as exc:  # every failure goes back to the parent
@@ -108,15 +110,21 @@ class Renders:
         """Render a repository whose crawl is done; those rendered before it that hold
         one of its digests are stale now."""
         key = (registry.name, repo.name)
-        self.guess.learn(registry, repo)
+        self.learn(registry, repo)
         self._repositories[key] = (registry, repo)
+        for digest in {tag.digest for tag in repo.tags}:
+            self._holders[digest].append(key)
+        self._render(key)
+
+    def learn(self, registry: Registry, repo: Repository) -> None:
+        """A repository whose crawl is done (rendered by another process, unless
+        ``add`` says so): those rendered here that hold one of its digests are stale."""
+        key = (registry.name, repo.name)
+        self.guess.learn(registry, repo)
         for digest in sorted({tag.digest for tag in repo.tags}):
             for other in self._holders[digest]:
                 if other != key and self.times[other] < MAX_RENDERS:
                     self.stale[other] = None
-            self._holders[digest].append(key)
-        self.stale.pop(key, None)
-        self._render(key)
 
     def take(self) -> dict[Key, tuple[RepositoryInputs, Rendered]]:
         """What was rendered since the last call: sent back as it is done, rather than

@@ -31,6 +31,7 @@ import queue
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -49,6 +50,9 @@ log = logging.getLogger("sitegen.site")
 # rendered after the crawl on every CPU. (Off, it renders every repository handed over,
 # and those it rendered whose guess changed since.)
 GIVE_UP_UNSENT = True
+# How long a process's thread waits for a repository before it looks again whether the
+# process has something to learn.
+WAIT_SLICE = 0.05
 
 Key = tuple[str, str]  # (registry, repository)
 
@@ -57,35 +61,47 @@ Key = tuple[str, str]  # (registry, repository)
 
 
 class Stream:
-    """Hands finished repositories to a rendering process during the crawl.
+    """Hands finished repositories to rendering processes during the crawl.
 
-    ``submit`` is called from the crawl's event loop and never blocks it: a thread
-    sends (and pickles) the repositories. ``finish`` waits for the process to render
-    what it was given and returns what it rendered. Leaving the block early stops it.
+    ``submit`` is called from the crawl's event loop and never blocks it: threads send
+    (and pickle) the repositories, one per process. Each process renders the
+    repositories it takes and learns of the others (where they tag their digests),
+    so it knows when one it rendered is stale. ``finish`` waits for the processes to
+    render what they were given and returns what they rendered. Leaving the block
+    early stops them.
 
     It is ``waiting`` (repositories kept until they hold ``min_tags`` tags), then ``on``
-    (the process started: each one sent as it comes), or ``off``: ``min_tags`` is
-    infinite or the process could not start, and every page is rendered after the
+    (the processes started: each repository sent as one asks), or ``off``: ``min_tags``
+    is infinite or the processes could not start, and every page is rendered after the
     crawl, as without a stream; nothing submitted is kept.
     """
 
     def __init__(
-        self, config: Config, stage: Staging, cache_dir: Path | None, *, min_tags: float
+        self,
+        config: Config,
+        stage: Staging,
+        cache_dir: Path | None,
+        *,
+        min_tags: float,
+        processes: int = 1,
     ) -> None:
         self.config = config
         self.stage = stage
         self.guess_file = cache_dir / GUESS_FILE if cache_dir is not None else None
         self.min_tags = min_tags
+        self.processes = max(1, processes)
         self.state: Literal["waiting", "on", "off"] = "off" if math.isinf(min_tags) else "waiting"
         self.submitted: dict[Key, Repository] = {}
         self._tags = 0
         self._backlog: list[tuple[Registry, Repository]] = []
         self._queue: queue.SimpleQueue[tuple[Registry, Repository] | None] = queue.SimpleQueue()
-        self._process: subprocess.Popen[bytes] | None = None
-        self._sender: threading.Thread | None = None
+        self._renderers: list[_Renderer] = []
+        # Every repository handed out, pickled, with the process that took it: the others
+        # learn of it. Taking one from the queue and logging it happen under the lock.
+        self._taken: list[tuple[int, bytes]] = []
+        self._taking = threading.Lock()
         self._error: Exception | None = None
-        self._said: Any = None  # what the process said instead of asking for more
-        self._rendered: dict[Key, Any] = {}  # what it rendered: inputs and files, by key
+        self._rendered: dict[Key, Any] = {}  # what they rendered: inputs and files, by key
         self._stopping = False  # the crawl is over: send nothing more
 
     def __enter__(self) -> Stream:
@@ -121,54 +137,49 @@ class Stream:
             self._queue.put(item)
 
     def finish(self) -> dict[Key, Streamed]:
-        """What the process rendered. Repositories not yet sent to it are left to the
-        render after the crawl, which uses every CPU; it renders what it has been sent."""
-        if self._process is None:
+        """What the processes rendered. Repositories not yet sent to one are left to the
+        render after the crawl, which uses every CPU; they render what they were sent."""
+        if not self._renderers:
             return {}
         self._stopping = True
-        self._queue.put(None)
-        assert self._sender is not None and self._process.stdout is not None
-        self._sender.join()
+        for _ in self._renderers:
+            self._queue.put(None)
+        for renderer in self._renderers:
+            renderer.sender.join()
         if self._error is not None:
             self._stop()
             raise self._error
-        try:
-            outcome, value = self._said or channel.read(self._process.stdout)
-        except EOFError:
-            code = self._process.wait()
-            self._stop()
-            raise OutputError(f"the render process ended unexpectedly (exit code {code})") from None
+        said = []
+        for renderer in self._renderers:
+            assert renderer.process.stdout is not None
+            try:
+                said.append(renderer.said or channel.read(renderer.process.stdout))
+            except EOFError:
+                code = renderer.process.wait()
+                self._stop()
+                raise OutputError(
+                    f"the render process ended unexpectedly (exit code {code})"
+                ) from None
         self._stop()
-        if outcome == "failed":
-            error, text = value
-            error.add_note(f"in the render process:\n{text}")
-            raise error
-        self._rendered.update(value)
+        for outcome, value in said:
+            if outcome == "failed":
+                error, text = value
+                error.add_note(f"in the render process:\n{text}")
+                raise error
+            self._rendered.update(value)
         done: dict[Key, Streamed] = {}
         for key, (inputs, rendered) in self._rendered.items():
             done[key] = Streamed(self.submitted[key], inputs, rendered)
         return done
 
     def _start(self) -> bool:
-        """Start the process and the thread; False (and why, in the log) when the process
-        cannot be started. A new interpreter (not ``multiprocessing``, which would import
-        the program that runs the build again in it), talking through its standard input
-        and output."""
+        """Start the processes and their threads; False (and why, in the log) when one
+        cannot be started. New interpreters (not ``multiprocessing``, which would import
+        the program that runs the build again in them), talking through their standard
+        input and output."""
         package = str(Path(__file__).resolve().parents[2])
         path = os.environ.get("PYTHONPATH")
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (package, path)))}
-        try:
-            self._process = subprocess.Popen(
-                # -P: not the working directory first on its path, where another
-                # ``sitegen`` may be.
-                [sys.executable, "-P", "-c", "from sitegen.site.renderprocess import serve; serve()"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                env=environment,
-            )
-        except OSError as exc:
-            log.info("rendering after the crawl: no render process (%s)", exc)
-            return False
         setup = (
             self.config.site,
             [registry.name for registry in self.config.registries],
@@ -176,30 +187,46 @@ class Stream:
             (self.stage.root, self.stage.target, self.config.limits.site_pages),
             not GIVE_UP_UNSENT,
         )
-        self._sender = threading.Thread(
-            target=self._send, args=(setup,), name="sitegen-stream", daemon=True
-        )
-        self._sender.start()
+        for number in range(self.processes):
+            try:
+                process = subprocess.Popen(
+                    # -P: not the working directory first on its path, where another
+                    # ``sitegen`` may be.
+                    [sys.executable, "-P", "-c", "from sitegen.site.renderprocess import serve; serve()"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    env=environment,
+                )
+            except OSError as exc:
+                log.info("rendering after the crawl: no render process (%s)", exc)
+                self._stop()
+                return False
+            sender = threading.Thread(
+                target=self._send, args=(number, process, setup), name="sitegen-stream",
+                daemon=True,
+            )  # fmt: skip
+            self._renderers.append(_Renderer(process, sender))
+        for renderer in self._renderers:
+            renderer.sender.start()
         return True
 
-    def _send(self, setup: object) -> None:
-        """The thread that talks to the process: its ``setup``, then, each time it asks,
-        what ``_next`` gives; what it rendered since, it says as it asks. A repository
-        that cannot be sent ends the process's input: ``finish`` raises. What the
-        process says instead of asking is kept for ``finish``."""
-        assert self._process is not None
-        assert self._process.stdin is not None and self._process.stdout is not None
-        units, answers = self._process.stdin, self._process.stdout
+    def _send(self, number: int, process: subprocess.Popen[bytes], setup: object) -> None:
+        """The thread that talks to process ``number``: its ``setup``, then, each time it
+        asks, what ``_next`` gives; what it rendered since, it says as it asks. A
+        repository that cannot be sent ends the process's input: ``finish`` raises. What
+        the process says instead of asking is kept for ``finish``."""
+        assert process.stdin is not None and process.stdout is not None
+        units, answers = process.stdin, process.stdout
         try:
             channel.write(units, setup)
             while True:
                 said = channel.read(answers)
                 if said[0] != "ready":
-                    self._said = said
+                    self._renderers[number].said = said
                     return
                 self._rendered.update(said[2])
-                item = self._next(wait=said[1])
-                channel.write(units, item)
+                learned, item = self._next(number, wait=said[1])
+                channel.write(units, (learned, item))
                 if item is None:
                     units.close()
                     return
@@ -209,30 +236,54 @@ class Stream:
             self._error = exc
             units.close()
 
-    def _next(self, *, wait: bool) -> tuple[Registry, Repository] | str | None:
-        """What the process gets when it asks: the next repository; ``IDLE`` when none
-        is waiting and the process need not wait for one; None at the end, at once
-        when the crawl is over (the rest is left to the render after the crawl)."""
-        if self._stopping and GIVE_UP_UNSENT:
-            return None
-        try:
-            return self._queue.get(block=wait)
-        except queue.Empty:
-            return channel.IDLE
+    def _next(self, number: int, *, wait: bool) -> tuple[list[bytes], bytes | str | None]:
+        """What process ``number`` gets when it asks: the repositories the others took
+        since it last asked (to learn of), and the next repository (pickled) for it to
+        render; ``IDLE`` when none is waiting and it need not wait for one (it has
+        something else to do, or something new to learn); None at the end, at once when
+        the crawl is over (the rest is left to the render after the crawl)."""
+        renderer = self._renderers[number]
+        while True:
+            with self._taking:
+                item: tuple[Registry, Repository] | None | str = channel.IDLE
+                if self._stopping and GIVE_UP_UNSENT:
+                    item = None
+                else:
+                    with contextlib.suppress(queue.Empty):
+                        # Briefly: another process may want to learn or refresh meanwhile.
+                        item = self._queue.get(block=wait, timeout=WAIT_SLICE if wait else None)
+                data = item if item is None or isinstance(item, str) else channel.pickled(item)
+                if isinstance(data, bytes):
+                    self._taken.append((number, data))
+                learned = [d for n, d in self._taken[renderer.seen :] if n != number]
+                renderer.seen = len(self._taken)
+                if data != channel.IDLE or learned or not wait:
+                    return learned, data
 
     def _stop(self) -> None:
-        """Stop the process (if still running), then the thread; idempotent."""
-        process, self._process = self._process, None
-        if process is not None:
-            if process.poll() is None:
-                process.terminate()
-            process.wait()
-        if self._sender is not None:
+        """Stop the processes (if still running), then the threads; idempotent."""
+        renderers, self._renderers = self._renderers, []
+        for renderer in renderers:
+            if renderer.process.poll() is None:
+                renderer.process.terminate()
+            renderer.process.wait()
+        for renderer in renderers:
             self._queue.put(None)  # a thread still sending fails: the process is gone
-            self._sender.join()
-            self._sender = None
-        if process is not None:
-            for channel in (process.stdin, process.stdout):
+        for renderer in renderers:
+            if renderer.sender.ident is not None:  # started
+                renderer.sender.join()
+            for channel in (renderer.process.stdin, renderer.process.stdout):
                 if channel is not None:
                     with contextlib.suppress(OSError):
                         channel.close()
+
+
+@dataclass(eq=False)
+class _Renderer:
+    """A render process, the thread that talks to it, how much of ``Stream._taken`` it
+    has learned, and what it said instead of asking for more."""
+
+    process: subprocess.Popen[bytes]
+    sender: threading.Thread
+    seen: int = 0
+    said: Any = None
