@@ -52,7 +52,7 @@ def skopeo_ratio(results: dict[str, Any], tool: str = "skopeo") -> dict[str, flo
     return {
         "per_tag_ms": round(per_tag * 1000, 1),
         "extrapolated_seconds": round(whole, 1),
-        "ratio": round(whole / cold["seconds"], 1),
+        "ratio": round(whole / cold["seconds"], 2),
         "sample_ratio": round(found["seconds"] / sample["seconds"], 1),
     }
 

@@ -282,8 +282,9 @@ class Bench:
             "logged": traffic.as_dict(),
             "relayed": sent,
             "lower_bound_seconds": round(bound, 2),
-            "ratio": round(measured.seconds / bound, 2) if bound else None,
-            "crawl_ratio": round(built["crawl_seconds"] / bound, 2) if bound else None,
+            # Three decimals: a target's PASS is not decided by rounding.
+            "ratio": round(measured.seconds / bound, 3) if bound else None,
+            "crawl_ratio": round(built["crawl_seconds"] / bound, 3) if bound else None,
             "cpu_seconds": round(measured.cpu, 2),
             "peak_rss_mb": own["peak_rss_mb"],
             "children_peak_rss_mb": own["children_peak_rss_mb"],
