@@ -27,8 +27,8 @@ from lab.registry import RunningRegistry, running_registry
 from lab.samples import push_samples, release_update
 from sitegen import modeljson
 from sitegen.build import build
-from sitegen.config import load_config
-from sitegen.model import Change
+from sitegen.config import Config, load_config
+from sitegen.model import Catalog, Change, Registry, Repository
 from sitegen.site.guess import GUESS_FILE, Guess
 from sitegen.site.output import MARKER, Staging
 from sitegen.site.pages.catalog import digest_locations
@@ -248,10 +248,11 @@ def test_a_program_that_builds_when_run_as_a_script_streams_once(tmp_path: Path)
     assert found is not None and int(found[1]) >= 1, ran.stderr
 
 
-def test_a_repository_whose_guess_a_later_one_changes_is_rendered_again_in_its_place(
+def _three_registries(
     tmp_path: Path,
-) -> None:
-    # Three registries over the same repositories: each digest is tagged three times.
+) -> tuple[Config, Catalog, list[tuple[Registry, Repository]]]:
+    """Three registries over the same repositories (each digest tagged three times),
+    built: the config, the catalog, and each (registry, repository) in crawl order."""
     config = load_config(
         write_config(
             tmp_path,
@@ -266,6 +267,13 @@ def test_a_repository_whose_guess_a_later_one_changes_is_rendered_again_in_its_p
         config, tmp_path / "site", cache_dir=None, transport=from_samples().transport
     ).catalog
     pairs = [(registry, repo) for registry in catalog.registries for repo in registry.repositories]
+    return config, catalog, pairs
+
+
+def test_a_repository_whose_guess_a_later_one_changes_is_rendered_again_in_its_place(
+    tmp_path: Path,
+) -> None:
+    config, catalog, pairs = _three_registries(tmp_path)
     stage = Staging(tmp_path / "streamed")
     budget = PageBudget(10**6)
     guess = Guess(config.site, [registry.name for registry in config.registries], None)
@@ -293,21 +301,8 @@ def test_a_repository_whose_guess_a_later_one_changes_is_rendered_again_in_its_p
 
 
 def test_two_render_processes_learn_of_each_others_repositories(tmp_path: Path) -> None:
-    # Three registries over the same repositories, handed out in turn to two processes.
-    config = load_config(
-        write_config(
-            tmp_path,
-            "".join(
-                f"  - name: {name}\n    url: https://{name}.registry.test\n"
-                for name in ("one", "two", "three")
-            ).join(("registries:\n", "")),
-        ),
-        environ={},
-    )
-    catalog = build(
-        config, tmp_path / "site", cache_dir=None, transport=from_samples().transport
-    ).catalog
-    pairs = [(registry, repo) for registry in catalog.registries for repo in registry.repositories]
+    # Handed out in turn to two processes.
+    config, catalog, pairs = _three_registries(tmp_path)
     stage = Staging(tmp_path / "streamed")
     budget = PageBudget(10**6)
     names = [registry.name for registry in config.registries]
