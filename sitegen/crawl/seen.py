@@ -19,6 +19,7 @@ own is not believed.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -69,12 +70,16 @@ def kept(previous: RepositoryState) -> Mapping[str, Seen] | None:
     return recorded(previous, previous.tags, previous.crawled_at)
 
 
+# The build's time, the same for every tag of a crawl: parsed once, not once per tag.
+_parse_now = functools.lru_cache(maxsize=4)(parse_rfc3339)
+
+
 def with_first_seen(
     tag: Tag, record: Mapping[str, Seen] | None, registry: str | None, now: str
 ) -> Tag:
     """``tag`` with when it was first seen: the earlier of ``record``'s entry and the
     ``registry``'s word (a time not after ``now``), and whether that makes it new."""
-    moment = parse_rfc3339(now)
+    moment = _parse_now(now)
     if moment is None:
         return tag
     # (moment, the registry's word first on a tie, text, source)
