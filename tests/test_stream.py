@@ -357,3 +357,15 @@ def test_a_render_process_that_cannot_start_leaves_every_page_to_after_the_crawl
         assert stream.state == "off" and stream.submitted == {}
         assert stream.finish() == {}
     stage.discard()
+
+
+def test_render_processes_are_one_per_cpu_up_to_a_few(tmp_path: Path) -> None:
+    config = load_config(
+        write_config(tmp_path, "registries:\n  - name: one\n    url: https://one.registry.test\n"),
+        environ={},
+    )
+    stage = Staging(tmp_path / "stage")
+    for cpus, expected in ((1, 1), (2, 2), (64, sitegen.site.stream.MAX_PROCESSES)):
+        stream = Stream(config, stage, None, min_tags=1, processes=cpus)
+        assert stream.processes == expected
+    stage.discard()

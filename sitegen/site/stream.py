@@ -53,6 +53,9 @@ GIVE_UP_UNSENT = True
 # How long a process's thread waits for a repository before it looks again whether the
 # process has something to learn.
 WAIT_SLICE = 0.05
+# Render processes at most, whatever the CPUs: each holds the previous build's catalog
+# and learns of every repository, and two already keep up with a crawl's repositories.
+MAX_PROCESSES = 4
 
 Key = tuple[str, str]  # (registry, repository)
 
@@ -89,7 +92,7 @@ class Stream:
         self.stage = stage
         self.guess_file = cache_dir / GUESS_FILE if cache_dir is not None else None
         self.min_tags = min_tags
-        self.processes = max(1, processes)
+        self.processes = max(1, min(processes, MAX_PROCESSES))
         self.state: Literal["waiting", "on", "off"] = "off" if math.isinf(min_tags) else "waiting"
         self.submitted: dict[Key, Repository] = {}
         self._tags = 0
