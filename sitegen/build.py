@@ -33,6 +33,7 @@ from sitegen.crawl.cache import Cache
 from sitegen.crawl.cache import lock as lock_cache
 from sitegen.crawl.context import Shard
 from sitegen.crawl.state import DEFAULT_KEEP_BUILDS, State, promote
+from sitegen.dates import utc_seconds
 from sitegen.model import Catalog, Change, Registry, Repository
 from sitegen.registry.client import RegistryClient
 from sitegen.registry.credentials import resolve_credentials
@@ -101,7 +102,7 @@ def build_time() -> str:
     """Now, or ``SOURCE_DATE_EPOCH`` when set (reproducible builds), as RFC 3339."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     moment = datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else datetime.now(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_seconds(moment)
 
 
 async def gather(

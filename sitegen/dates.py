@@ -38,6 +38,12 @@ def parse_rfc3339(value: object) -> datetime | None:
         return None
 
 
+def utc_seconds(moment: datetime) -> str:
+    """``2024-06-01T12:34:56Z``: a moment as RFC 3339 in UTC, to the second, the one form
+    sitegen writes the times it keeps."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def display(value: object) -> str:
     """``2024-06-01 12:34 UTC``; text that is not a timestamp is returned as given."""
     parsed = parse_rfc3339(value)

@@ -25,7 +25,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sitegen.crawl.state import RepositoryState, Seen
-from sitegen.dates import parse_rfc3339
+from sitegen.dates import parse_rfc3339, utc_seconds
 from sitegen.model import Tag
 
 NEW_FOR = timedelta(days=7)  # a tag first seen this long before the build is "new"
@@ -48,7 +48,7 @@ def recorded(
         # A state from before the record was kept: the tags its crawl showed were there
         # at that crawl (or earlier); any other was there now, or earlier.
         then = parse_rfc3339(previous.crawled_at)
-        at = then.strftime("%Y-%m-%dT%H:%M:%SZ") if then is not None and then <= moment else now
+        at = utc_seconds(then) if then is not None and then <= moment else now
         return {tag: Seen(at if tag in previous.tags else now, before=True) for tag in listed}
     found = {}
     for tag in listed:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sitegen.dates import parse_rfc3339
+from sitegen.dates import parse_rfc3339, utc_seconds
 from sitegen.errors import FileRefused, OutputError
 from sitegen.files import atomic_write, read_limited, reason
 from sitegen.model import Change
@@ -349,5 +349,5 @@ def _first_seen(value: Any) -> dict[str, Seen] | None:
         moment = parse_rfc3339(time)
         if moment is None or not isinstance(before, bool):
             return None
-        found[tag] = Seen(moment.strftime("%Y-%m-%dT%H:%M:%SZ"), before)
+        found[tag] = Seen(utc_seconds(moment), before)
     return found

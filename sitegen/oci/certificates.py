@@ -18,6 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ObjectIdentifier
 
+from sitegen.dates import utc_seconds
+
 MAX_PEM = 64 << 10  # a PEM annotation longer than this is not read
 _ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
 _ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
@@ -108,16 +110,11 @@ def unix_time(value: Any, notes: list[str]) -> datetime | None:
         return None
 
 
-def rfc3339(when: datetime) -> str:
-    """``when`` as RFC 3339 in UTC, to the second."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def signed_at(logged: datetime | None, certificate: x509.Certificate | None) -> tuple[str, str]:
     """(when, where that comes from) of a sigstore signature: its Rekor entry's time,
     else its certificate's start (Fulcio certificates live for minutes); ``("", "")``."""
     if logged is not None:
-        return rfc3339(logged), "Rekor integratedTime"
+        return utc_seconds(logged), "Rekor integratedTime"
     if certificate is not None:
-        return rfc3339(certificate.not_valid_before_utc), "certificate notBefore"
+        return utc_seconds(certificate.not_valid_before_utc), "certificate notBefore"
     return "", ""

@@ -38,6 +38,7 @@ from typing import Any
 
 from cryptography import x509
 
+from sitegen.dates import utc_seconds
 from sitegen.oci import cbor, certificates, jsonload, provenance
 from sitegen.oci.masking import Masker
 from sitegen.supplychain_model import Signature
@@ -274,7 +275,7 @@ def _cose(envelope: bytes) -> Signature:
             when = int(when)
         found = certificates.unix_time(when, notes)
         if found is not None:
-            signed_at, source = certificates.rfc3339(found), label
+            signed_at, source = utc_seconds(found), label
             break
     leaf = None  # x5chain: in the unprotected header, or the protected one; one or many
     for header in (unprotected, protected):

@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from sitegen.dates import utc_seconds
 from sitegen.oci import jsonload, provenance, vex
 from sitegen.oci.masking import Masker
 from sitegen.oci.values import as_dict, as_list, as_text, cut
@@ -299,7 +300,7 @@ def _time(value: Any) -> str:
         return "" if value.startswith("0001-01-01") else value
     number = _integer(value) or (isinstance(value, float) and math.isfinite(value))
     if number and 0 < value <= _LATEST_TIME:
-        return datetime.fromtimestamp(int(value), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return utc_seconds(datetime.fromtimestamp(int(value), UTC))
     return ""
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import TypedDict
 
-from sitegen.dates import parse_rfc3339
+from sitegen.dates import parse_rfc3339, utc_seconds
 from sitegen.model import Catalog, Change
 from sitegen.site import paths
 from sitegen.site.pages.history import Timeline
@@ -157,7 +157,7 @@ def _id(*parts: str) -> str:
 def _newest_image(catalog: Catalog) -> str:
     """Without changes: the newest created date shown (deterministic for a registry state)."""
     dates = [
-        parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
+        utc_seconds(parsed)
         for registry in catalog.registries
         for repo in registry.repositories
         for m in repo.manifests.values()

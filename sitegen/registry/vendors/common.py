@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
-from sitegen.dates import parse_rfc3339
+from sitegen.dates import parse_rfc3339, utc_seconds
 from sitegen.oci import jsonload
 from sitegen.oci.references import is_digest, is_name, is_tag
 from sitegen.registry.pagination import next_link
@@ -124,7 +124,7 @@ def rfc3339(value: Any) -> str | None:
     if isinstance(value, str) and value.startswith(NEVER):
         return None
     moment = parse_rfc3339(value)
-    return None if moment is None else _text(moment)
+    return None if moment is None else utc_seconds(moment)
 
 
 def epoch(value: Any) -> str | None:
@@ -132,13 +132,9 @@ def epoch(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:
-        return _text(datetime.fromtimestamp(value, UTC))
+        return utc_seconds(datetime.fromtimestamp(value, UTC))
     except (OverflowError, OSError, ValueError):
         return None
-
-
-def _text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def merged(pages: Iterable[tuple[ListedTag, ...]], what: str) -> dict[str, ListedTag]:
