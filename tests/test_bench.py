@@ -10,6 +10,7 @@ import pytest
 from bench import bases, catalog_size, packages, scale, snapshot, vendor
 from bench.dataset import Spec, contents, moved_image, moved_tags
 from bench.measure import request_kind
+from bench.network import measure as measure_transports
 from bench.report import render, targets
 from sitegen.crawl.vendor import SAMPLE
 from sitegen.site import paths
@@ -113,6 +114,14 @@ def test_the_vendor_benchmark_compares_both_paths_on_the_same_tags() -> None:
     assert result["request_ratio"] == round(listed["requests"] / head["requests"], 6)
     # 100 tags in two repositories: the fixed requests weigh too much for the target.
     assert not result["passed"] and "FAIL" in vendor.table(result)
+
+
+def test_the_network_benchmark_crawls_the_same_requests_through_both_transports() -> None:
+    best = measure_transports(tags=100, rounds=1)
+    assert list(best) == ["httpx (anyio)", "sitegen (asyncio)"]
+    # Warm: a ping, the catalog, the tag lists, one HEAD per tag, the referrers probe.
+    counts = {requests for requests, _, _ in best.values()}
+    assert len(counts) == 1 and counts.pop() >= 100 + 3
 
 
 def test_the_bases_benchmark_finds_every_app_s_base() -> None:

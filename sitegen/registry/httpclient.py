@@ -21,6 +21,7 @@ import httpx
 from sitegen import __version__
 from sitegen.config import RegistryConfig, tls
 from sitegen.errors import ConfigError
+from sitegen.registry.network import NetworkTransport
 
 USER_AGENT = f"sitegen/{__version__} (+static registry catalog)"
 
@@ -69,11 +70,14 @@ def build_http_client(
                 config.ca_file or config.client_cert or config.insecure or config.http2 or proxy
             ):
                 continue
-            # A mounted transport does not read proxy variables itself (httpx applies
-            # them only to transports it creates), so hand it the proxy explicitly.
-            mounts[f"{config.scheme}://{config.host}"] = httpx.AsyncHTTPTransport(
-                verify=_verify(config), http2=config.http2, limits=pool, proxy=proxy
+            mounts[f"{config.scheme}://{config.host}"] = _transport(
+                _verify(config), pool, http2=config.http2, proxy=proxy
             )
+        if not _proxied(env) or environ is not None:
+            # With proxy variables set and honoured, httpx mounts a proxy per scheme
+            # for every host (token services and blob stores too) only around
+            # transports it creates itself.
+            transport = _transport(True, pool, trust_env=environ is None)
     timeout = max((r.timeout for r in registries), default=30.0)
     return httpx.AsyncClient(
         transport=transport,
@@ -84,6 +88,31 @@ def build_http_client(
         headers={"User-Agent": USER_AGENT},
         cookies=no_cookies(),
         trust_env=environ is None,
+    )
+
+
+def _transport(
+    verify: ssl.SSLContext | bool,
+    pool: httpx.Limits,
+    *,
+    http2: bool = False,
+    proxy: str | None = None,
+    trust_env: bool = False,
+) -> httpx.AsyncBaseTransport:
+    """A direct connection on asyncio's streams (network.py); through a proxy, httpx's own.
+
+    A mounted transport does not read proxy variables itself (httpx applies them only
+    to transports it creates), so a proxy is handed over explicitly."""
+    if proxy is not None:
+        return httpx.AsyncHTTPTransport(verify=verify, http2=http2, limits=pool, proxy=proxy)
+    return NetworkTransport(verify=verify, limits=pool, http2=http2, trust_env=trust_env)
+
+
+def _proxied(environ: Mapping[str, str]) -> bool:
+    """Whether the environment names a proxy (``NO_PROXY`` alone names none)."""
+    return any(
+        value and name.lower().endswith("_proxy") and name.lower() != "no_proxy"
+        for name, value in environ.items()
     )
 
 

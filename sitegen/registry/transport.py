@@ -39,6 +39,8 @@ from sitegen.registry.slots import Slots
 log = logging.getLogger("sitegen.registry")
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# A TLS connection that ended mid-exchange is a broken connection, not a refusal: retried.
+TLS_CLOSED = (ssl.SSLEOFError, ssl.SSLZeroReturnError)
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Headers that carry a credential: dropped on a cross-origin hop (GitLab's API takes its
 # token in PRIVATE-TOKEN or JOB-TOKEN, not in Authorization).
@@ -180,7 +182,7 @@ class Transport:
                 # bare ssl.SSLError from inside httpcore rather than an httpx error.
                 reason = _describe_transport_error(exc)
                 retryable = idempotent or isinstance(exc, httpx.ConnectError)
-                tls_problem = _untrusted_certificate(exc) or isinstance(exc, ssl.SSLError)
+                tls_problem = _caused_by(exc, ssl.SSLError) and not _caused_by(exc, TLS_CLOSED)
                 if attempt + 1 < attempts and retryable and not tls_problem:
                     delay = self._backoff(attempt)
                     log.debug(
@@ -392,16 +394,24 @@ def _leading_int(value: str | None) -> int | None:
     return int(head) if head.isdigit() else None
 
 
-def _untrusted_certificate(exc: BaseException) -> bool:
-    """True when TLS verification failed: not transient, so never worth a retry."""
+def _caused_by(
+    exc: BaseException, kind: type[BaseException] | tuple[type[BaseException], ...]
+) -> bool:
+    """Whether ``kind`` is ``exc`` or sits a few causes down its chain (where httpcore and
+    the network layer leave the ssl error). A TLS failure is not transient: no retry."""
     seen: BaseException | None = exc
-    for _ in range(5):  # the ssl error sits a few causes down in httpcore's chain
+    for _ in range(5):
         if seen is None:
             break
-        if isinstance(seen, ssl.SSLCertVerificationError):
+        if isinstance(seen, kind):
             return True
         seen = seen.__cause__ or seen.__context__
-    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
+    return False
+
+
+def _untrusted_certificate(exc: BaseException) -> bool:
+    """True when TLS verification failed."""
+    return _caused_by(exc, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
 def _describe_transport_error(exc: BaseException) -> str:
@@ -413,7 +423,7 @@ def _describe_transport_error(exc: BaseException) -> str:
             f"TLS certificate not trusted ({_printable(detail) or 'verification failed'}); "
             "set ca_file to the CA that signed it, or insecure: true for this registry"
         )
-    if isinstance(exc, ssl.SSLError) or "alert" in str(exc).lower():
+    if _caused_by(exc, ssl.SSLError) or "alert" in str(exc).lower():
         return (
             f"the registry refused the TLS connection ({_printable(str(exc))}); if it wants "
             "a client certificate, set client_cert (and client_key) for this registry"
