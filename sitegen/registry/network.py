@@ -24,6 +24,11 @@ from typing import Any
 import httpcore
 import httpx
 
+# RFC 8305's wait before trying a host's next address (as anyio does): a host whose IPv6
+# address is unreachable without an error is reached over IPv4 after this, not after the
+# whole connect timeout.
+HAPPY_EYEBALLS_DELAY = 0.25
+
 # httpcore's errors as httpx's, the most specific first (a ReadTimeout is a TimeoutException).
 _ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
     (httpcore.ConnectTimeout, httpx.ConnectTimeout),
@@ -136,7 +141,9 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         local = None if local_address is None else (local_address, 0)
         with _socket_errors(httpcore.ConnectTimeout, httpcore.ConnectError):
             async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(host, port, local_addr=local)
+                reader, writer = await asyncio.open_connection(
+                    host, port, local_addr=local, happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY
+                )
         raw = writer.get_extra_info("socket")
         for option in socket_options or ():
             raw.setsockopt(*option)
