@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
+
 from sitegen.model import Image, Index, Manifest, platform_label
 from sitegen.site.pages.history_shapes import (
     ImageDiff,
-    LayerSize,
     ManifestDiff,
     MappingDiff,
     StepDiff,

@@ -195,7 +195,12 @@ class Stream:
                 process = subprocess.Popen(
                     # -P: not the working directory first on its path, where another
                     # ``sitegen`` may be.
-                    [sys.executable, "-P", "-c", "from sitegen.site.renderprocess import serve; serve()"],
+                    [
+                        sys.executable,
+                        "-P",
+                        "-c",
+                        "from sitegen.site.renderprocess import serve; serve()",
+                    ],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     env=environment,
@@ -248,7 +253,7 @@ class Stream:
         renderer = self._renderers[number]
         while True:
             with self._taking:
-                item: tuple[Registry, Repository] | None | str = channel.IDLE
+                item: tuple[Registry, Repository] | str | None = channel.IDLE
                 if self._stopping and GIVE_UP_UNSENT:
                     item = None
                 else:
@@ -270,15 +275,15 @@ class Stream:
             if renderer.process.poll() is None:
                 renderer.process.terminate()
             renderer.process.wait()
-        for renderer in renderers:
+        for _ in renderers:
             self._queue.put(None)  # a thread still sending fails: the process is gone
         for renderer in renderers:
             if renderer.sender.ident is not None:  # started
                 renderer.sender.join()
-            for channel in (renderer.process.stdin, renderer.process.stdout):
-                if channel is not None:
+            for pipe in (renderer.process.stdin, renderer.process.stdout):
+                if pipe is not None:
                     with contextlib.suppress(OSError):
-                        channel.close()
+                        pipe.close()
 
 
 @dataclass(eq=False)

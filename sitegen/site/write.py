@@ -21,11 +21,11 @@ from sitegen.site.feeds import feeds
 from sitegen.site.output import Staging, staging
 from sitegen.site.pages.bases import bases_page, rebuild_document
 from sitegen.site.pages.catalog import Page, PageUnit, catalog_document, page_units
+from sitegen.site.pages.history import Timeline
 from sitegen.site.pages.inputs import RepositoryInputs
 from sitegen.site.pages.packages import PackageIndex, package_files, package_index
-from sitegen.site.pages.sbom import downloads as sbom_downloads
 from sitegen.site.pages.repository import tag_data_file
-from sitegen.site.pages.history import Timeline
+from sitegen.site.pages.sbom import downloads as sbom_downloads
 from sitegen.site.render import Renderer, default_theme
 from sitegen.site.sitemap import sitemaps
 from sitegen.site.stamp import stamp_script
@@ -59,11 +59,10 @@ def write_site(
     Any ``OSError`` (a full or read-only disk) becomes an ``OutputError`` naming the
     path and the reason; the staging directory is removed and the site in place kept.
     """
-    with writing():
-        with staging(target, before_swap) as stage:
-            return render_site(
-                config, catalog, stage, workers=workers, stored_documents=stored_documents
-            )
+    with writing(), staging(target, before_swap) as stage:
+        return render_site(
+            config, catalog, stage, workers=workers, stored_documents=stored_documents
+        )
 
 
 @contextlib.contextmanager
@@ -239,8 +238,11 @@ def _kept(
             stale[number] = found.rendered.indexed
     leftover = [found.rendered.files for key, found in streamed.items() if key not in used]
     if streamed:
-        log.info("rendered during the crawl: %d repositories kept, %d rendered again",
-                 len(used), len(leftover))
+        log.info(
+            "rendered during the crawl: %d repositories kept, %d rendered again",
+            len(used),
+            len(leftover),
+        )
     return kept, stale, leftover
 
 
@@ -328,7 +330,8 @@ def discard(stage: Staging, files: list[str]) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         directories.add(os.path.dirname(path))
-    for directory in sorted(directories, key=len, reverse=True):
+    for emptied in sorted(directories, key=len, reverse=True):
+        directory = emptied
         while directory.startswith(root + os.sep):
             try:
                 os.rmdir(directory)

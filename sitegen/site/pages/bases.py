@@ -151,9 +151,7 @@ def _grouped(catalog: Catalog) -> _Grouped:
     return ordered, sorted(ambiguous, key=_order)
 
 
-def _rows(
-    bases: Bases, registry: str, repo: Repository
-) -> Iterable[tuple[BuiltImage, BaseImage]]:
+def _rows(bases: Bases, registry: str, repo: Repository) -> Iterable[tuple[BuiltImage, BaseImage]]:
     """(row, base) for each image of the repository and each platform it pulls; the
     row names the image by its first tag in version order, with the others."""
     for digest, names in repo.tags_by_digest().items():

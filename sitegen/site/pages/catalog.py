@@ -95,7 +95,10 @@ def page_units(
     def registry_unit(registry: Registry) -> Iterator[Page]:
         yield registry_page(registry)
 
-    units = [PageUnit(6, site_pages), PageUnit(1 + len(index.packages), lambda: package_pages(index))]
+    units = [
+        PageUnit(6, site_pages),
+        PageUnit(1 + len(index.packages), lambda: package_pages(index)),
+    ]
     for registry in catalog.registries:
         units.append(PageUnit(1, functools.partial(registry_unit, registry)))
         for repository in registry.repositories:
@@ -153,7 +156,9 @@ def catalog_document(catalog: Catalog) -> CatalogDocument:
                 "pull_host": registry.pull_host,
                 "path": paths.registry_path(registry.name),
                 "error": registry.error,
-                "repositories": [_catalog_repository(registry, repo) for repo in registry.repositories],
+                "repositories": [
+                    _catalog_repository(registry, repo) for repo in registry.repositories
+                ],
             }
             for registry in catalog.registries
         ],

@@ -61,9 +61,7 @@ class Timeline:
                 self.by_tag[(change.registry, change.repository, change.tag)].append(change)
         # (registry, repository) -> {(old digest, new digest): [Planned, ...]}
         # One pair can be both a moved tag and a version step: each page picks its own.
-        self.diffs: dict[tuple[str, str], dict[tuple[str, str], list[Planned]]] = defaultdict(
-            dict
-        )
+        self.diffs: dict[tuple[str, str], dict[tuple[str, str], list[Planned]]] = defaultdict(dict)
         for (registry, _), repo in self.repositories.items():
             self._plan_diffs(registry, repo)
 

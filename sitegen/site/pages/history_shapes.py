@@ -7,6 +7,7 @@ from typing import Literal, TypedDict
 
 from sitegen.site.pages.shapes import ChangeRow, Document
 
+
 class ChangesData(Document):
     kind: Literal["changes"]
     path: str

@@ -51,9 +51,7 @@ class CatalogInputs:
         self.catalog = catalog
         self.timeline = timeline
         self.locations = locations
-        self.bases: dict[tuple[str, str], dict[tuple[str, str, str], BaseImage]] = defaultdict(
-            dict
-        )
+        self.bases: dict[tuple[str, str], dict[tuple[str, str, str], BaseImage]] = defaultdict(dict)
         for key, base in catalog.bases.items():
             self.bases[(key[0], key[1])][key] = base
 

@@ -8,8 +8,8 @@ multi-platform image are digest pages too, linked from the tag and from each oth
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Literal
 
+from sitegen.config.schema import DEFAULT_PLATFORM
 from sitegen.model import (
     Image,
     Index,
@@ -17,10 +17,8 @@ from sitegen.model import (
     Registry,
     Repository,
     Tag,
-    images_of,
     platform_label,
 )
-from sitegen.config.schema import DEFAULT_PLATFORM
 from sitegen.oci import kinds
 from sitegen.oci.supplychain import is_supply_chain_tag, subject_of_referrers_tag
 from sitegen.oci.versions import version_key
@@ -28,12 +26,15 @@ from sitegen.site import paths
 from sitegen.site.pages.bases import Bases, base_entry
 from sitegen.site.pages.commands import use_commands
 from sitegen.site.pages.history import Timeline
-from sitegen.site.pages.image import described, image_document, parsed
+from sitegen.site.pages.image import image_document, parsed
 from sitegen.site.pages.page import SCHEMA_VERSION, Locations, Page, repo_crumbs, tag_times
+from sitegen.site.pages.provenance import provenance_by_subject
+from sitegen.site.pages.sbom import sboms_by_subject, summarised
+from sitegen.site.pages.searchrecord import SearchRecord, search_text
 from sitegen.site.pages.shapes import (
-    DigestData,
     ChartFacts,
     Command,
+    DigestData,
     ImageDocument,
     ManifestFacts,
     ManifestKind,
@@ -43,15 +44,12 @@ from sitegen.site.pages.shapes import (
     Sibling,
     TagData,
 )
-from sitegen.site.pages.searchrecord import SearchRecord, search_text
-from sitegen.site.pages.provenance import provenance_by_subject
-from sitegen.site.pages.sbom import sboms_by_subject, summarised
-from sitegen.site.pages.supplychain_shapes import ProvenanceEntry, SbomEntry
 from sitegen.site.pages.supplychain import (
     attestation_entry,
     attestations_by_subject,
     referrer_entries,
 )
+from sitegen.site.pages.supplychain_shapes import ProvenanceEntry, SbomEntry
 from sitegen.site.pages.views import ManifestView, manifest_view
 from sitegen.site.pages.vulnerabilities import Vulnerabilities
 
@@ -142,7 +140,14 @@ def manifest_pages(
         found = known.get(manifest.digest)
         if found is None:
             made = _manifest_facts(
-                registry, repo, manifest, locations, default_platform, built, inside, scans,
+                registry,
+                repo,
+                manifest,
+                locations,
+                default_platform,
+                built,
+                inside,
+                scans,
                 bases or {},
             )
             if not isinstance(manifest, Index):
@@ -409,7 +414,9 @@ def _chart(manifest: Manifest) -> ChartFacts | None:
     }
 
 
-def _commands(pull: str, manifest: Manifest, facts: ManifestFacts, tag: str | None) -> list[Command]:
+def _commands(
+    pull: str, manifest: Manifest, facts: ManifestFacts, tag: str | None
+) -> list[Command]:
     """The commands of a tag page (``tag``) or a digest page (``None``)."""
     chart = facts["chart"]
     subject = manifest.subject

@@ -94,7 +94,9 @@ def package_index(catalog: Catalog) -> PackageIndex:
     for (name, ecosystem, version), numbers in found.items():
         if name:  # a package without a name (or with a name of another type) has no page
             packages.setdefault(name, {})[ecosystem, version] = numbers
-    return PackageIndex(images, {name: packages[name] for name in sorted(packages, key=_name_order)})
+    return PackageIndex(
+        images, {name: packages[name] for name in sorted(packages, key=_name_order)}
+    )
 
 
 def _name_order(name: str) -> tuple[str, str]:
@@ -168,9 +170,7 @@ def package_pages(index: PackageIndex) -> Iterator[Page]:
         yield _package_page(index, summary)
 
 
-def _list_page(
-    index: PackageIndex, summaries: list[PackageSummary], page: int, pages: int
-) -> Page:
+def _list_page(index: PackageIndex, summaries: list[PackageSummary], page: int, pages: int) -> Page:
     path = paths.packages_path(page)
     data: PackagesData = {
         "schema": SCHEMA_VERSION,
@@ -274,9 +274,7 @@ def package_files(index: PackageIndex) -> Iterator[tuple[str, str]]:
             }
         )
     per_file = paths.PACKAGE_IMAGES_PER_FILE
-    image_files = [
-        paths.package_images_file(n) for n in range(-(-len(index.images) // per_file))
-    ]
+    image_files = [paths.package_images_file(n) for n in range(-(-len(index.images) // per_file))]
     document: PackagesIndexDocument = {
         "schema": SCHEMA_VERSION,
         "kind": "package-index",  # every index.json of the site says what it is

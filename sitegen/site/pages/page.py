@@ -9,8 +9,10 @@ from sitegen.model import Registry, Repository, Tag
 from sitegen.site import paths
 from sitegen.site.pages.history_shapes import ChangesData, DiffData, HealthData
 from sitegen.site.pages.packages_shapes import PackageData, PackagesData
+from sitegen.site.pages.searchrecord import SearchRecord
 from sitegen.site.pages.shapes import (
     DigestData,
+    FirstSeenSource,
     HomeData,
     Location,
     RegistryData,
@@ -18,10 +20,8 @@ from sitegen.site.pages.shapes import (
     SearchData,
     TagData,
     TagListData,
-    FirstSeenSource,
     TagTimes,
 )
-from sitegen.site.pages.searchrecord import SearchRecord
 from sitegen.site.pages.supplychain_shapes import BasesData, RebuildData
 from sitegen.site.pages.views import NoView, PageView
 

@@ -9,10 +9,10 @@ is checked with ``cosign verify-attestation``, which sitegen does not run).
 from __future__ import annotations
 
 from sitegen.model import Attestation, Index, Repository
-from sitegen.supplychain_model import Provenance, Referrer
 from sitegen.site.pages.labels import commit_url, repository_url
 from sitegen.site.pages.supplychain import documents_by_subject
 from sitegen.site.pages.supplychain_shapes import ProvenanceEntry
+from sitegen.supplychain_model import Provenance, Referrer
 
 _IMAGE_MATERIALS = ("pkg:docker/", "pkg:oci/", "docker-image://", "oci://")
 
@@ -37,7 +37,9 @@ def provenanced(repo: Repository, by_subject: dict[str, list[ProvenanceEntry]]) 
     multi-platform image's when the index or any of its platforms has one."""
     found = {d for d, entries in by_subject.items() if any(e["predicate_type"] for e in entries)}
     for digest, manifest in repo.manifests.items():
-        if isinstance(manifest, Index) and any(e.descriptor.digest in found for e in manifest.entries):
+        if isinstance(manifest, Index) and any(
+            e.descriptor.digest in found for e in manifest.entries
+        ):
             found.add(digest)
     return found
 

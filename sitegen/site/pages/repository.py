@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-
 from typing import Literal
 
 from sitegen.model import Image, Registry, Repository, Tag
@@ -27,6 +26,9 @@ from sitegen.site.pages.image import described
 from sitegen.site.pages.labels import about
 from sitegen.site.pages.manifest import manifest_summary, platform_cells
 from sitegen.site.pages.page import SCHEMA_VERSION, Page, repo_crumbs, tag_times
+from sitegen.site.pages.provenance import provenance_by_subject, provenanced
+from sitegen.site.pages.sbom import with_sbom
+from sitegen.site.pages.searchrecord import SearchRecord
 from sitegen.site.pages.shapes import (
     RecommendedTag,
     RepositoryData,
@@ -34,12 +36,9 @@ from sitegen.site.pages.shapes import (
     TagListFields,
     TagRow,
 )
-from sitegen.site.pages.searchrecord import SearchRecord
-from sitegen.site.pages.provenance import provenance_by_subject, provenanced
-from sitegen.site.pages.sbom import with_sbom
 from sitegen.site.pages.supplychain import is_signed
-from sitegen.site.pages.vulnerabilities import Vulnerabilities
 from sitegen.site.pages.views import matrix_view, repository_view
+from sitegen.site.pages.vulnerabilities import Vulnerabilities
 
 PAGE_SIZE = 100
 Reason = Literal["configured", "stable", "other", "prerelease"]

@@ -37,7 +37,9 @@ def with_sbom(repo: Repository) -> set[str]:
                 a.subject for a in manifest.attestations if any(item.format for item in a.sboms)
             }
     for digest, manifest in repo.manifests.items():
-        if isinstance(manifest, Index) and any(e.descriptor.digest in found for e in manifest.entries):
+        if isinstance(manifest, Index) and any(
+            e.descriptor.digest in found for e in manifest.entries
+        ):
             found.add(digest)
     return found
 

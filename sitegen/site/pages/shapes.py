@@ -13,11 +13,17 @@ parsed (a manifest, a config) and shown as it is.
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, TypedDict
 
-from sitegen.site.pages.supplychain_shapes import ProvenanceEntry, ReferrerEntry, SbomEntry
-from sitegen.site.pages.supplychain_shapes import BaseEntry, VexEntry, VulnerabilityBadge
-from sitegen.site.pages.supplychain_shapes import VulnerabilityReportEntry
+from sitegen.site.pages.supplychain_shapes import (
+    BaseEntry,
+    ProvenanceEntry,
+    ReferrerEntry,
+    SbomEntry,
+    VexEntry,
+    VulnerabilityBadge,
+    VulnerabilityReportEntry,
+)
 
 
 class Document(TypedDict):  # what every JSON document of the site carries

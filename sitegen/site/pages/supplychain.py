@@ -11,15 +11,13 @@ from collections.abc import Callable, Iterable
 from typing import Protocol, TypeVar
 
 from sitegen.model import Attestation, Index, Repository
-from sitegen.supplychain_model import Referrer, Signature
 from sitegen.oci import kinds
 from sitegen.site.pages.shapes import AttestationEntry
 from sitegen.site.pages.supplychain_shapes import (
-    ProvenanceEntry,
     ReferrerEntry,
-    SbomEntry,
     SignatureEntry,
 )
+from sitegen.supplychain_model import Referrer, Signature
 
 KEYLESS, KEY, NOTATION = "keyless", "key", "notation"  # Signature.method
 

@@ -137,6 +137,8 @@ class RebuildData(TypedDict):
     path: str
     groups: list[BaseGroup]
     images: int
+
+
 class FindingEntry(TypedDict):
     id: str
     url: str

@@ -20,7 +20,6 @@ from sitegen.site.pages.shapes import (
     ManifestFacts,
     PlatformCell,
     PlatformEntry,
-    RecommendedTag,
     RegistryData,
     RegistrySummary,
     RepositoryData,
@@ -39,6 +38,7 @@ from sitegen.site.pages.vulnerabilities import ReportView, report_view
 
 # The kinds of manifest that are built for platforms (a matrix has columns for them).
 PLATFORM_KINDS = ("image", "index")
+
 
 class NoView(TypedDict):
     """The view of a page whose template needs nothing beyond its data."""
@@ -166,13 +166,7 @@ class ManifestPageView(TypedDict):
 
 
 PageView = (
-    NoView
-    | HomeView
-    | RegistryView
-    | RepositoryView
-    | MatrixView
-    | ManifestPageView
-    | ChangesView
+    NoView | HomeView | RegistryView | RepositoryView | MatrixView | ManifestPageView | ChangesView
 )
 
 
@@ -241,7 +235,7 @@ def repository_view(data: RepositoryData, limit: int) -> RepositoryView:
     images = list(groups.values())
     caption = f"{counted(len(images), 'image', 'images')}, newest version first"
     if len(images) > limit:
-        caption = f"Images 1–{limit} of {len(images)}, newest version first"
+        caption = f"Images 1–{limit} of {len(images)}, newest version first"  # noqa: RUF001 - a range's en dash
     return {
         "problems_summary": f"{counted(len(problems), 'problem', 'problems')} while crawling",
         "tag_counts": tag_counts(data),
@@ -268,7 +262,9 @@ def tag_counts(data: TagListFields) -> str:
     if supply == 1:
         text += "; 1 more tag is a signature or attestation, shown with the image it signs"
     elif supply:
-        text += f"; {supply} more tags are signatures and attestations, shown with the images they sign"
+        text += (
+            f"; {supply} more tags are signatures and attestations, shown with the images they sign"
+        )
     return text
 
 

@@ -10,31 +10,28 @@ scanner). Which VEX statement applies to which image is ``oci.vex``'s rule.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypedDict, TypeVar
+from typing import TypedDict
 
 from sitegen.dates import parse_rfc3339
-from sitegen.model import Attestation, Index, Repository
+from sitegen.model import Index, Repository
 from sitegen.oci import vex as openvex
 from sitegen.site.pages.supplychain import Found, documents_by_subject
 from sitegen.site.pages.supplychain_shapes import (
     FindingEntry,
-    VexStatementEntry,
     VexEntry,
+    VexStatementEntry,
     VulnerabilityBadge,
     VulnerabilityReportEntry,
 )
 from sitegen.supplychain_model import (
     SEVERITIES,
     Finding,
-    Referrer,
     Vex,
     VexStatement,
     VulnerabilityReport,
 )
-
 
 _UNDATED = datetime.min.replace(tzinfo=UTC)
 _ADVISORIES = (
@@ -271,6 +268,8 @@ def report_view(entry: VulnerabilityReportEntry) -> ReportView:
         "counts": [(s, raw[s], after[s]) for s in SEVERITIES],
         "summary": _summary(after),
         "vex_effect": f"{effect} per VEX, not counted after VEX" if effect else "",
-        "caption": f"The first {shown:,} of {count}, worst first" if shown < total else f"{count}, worst first",
+        "caption": f"The first {shown:,} of {count}, worst first"
+        if shown < total
+        else f"{count}, worst first",
         "empty": empty,
     }
