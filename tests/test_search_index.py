@@ -63,6 +63,29 @@ def test_pagefind_failing_leaves_a_site_without_an_index(
     assert scratch_dirs() - before == set()
 
 
+def test_without_the_pagefind_binary_the_site_has_no_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    search.pagefind_binary.cache_clear()
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "no-pagefind-here"))
+    before = scratch_dirs()
+    try:
+        with caplog.at_level(logging.WARNING, logger="sitegen.site.search"):
+            result = build(
+                load_config(write_config(tmp_path, CONFIG), environ={}),
+                tmp_path / "site",
+                cache_dir=None,
+                transport=from_samples().transport,
+            )
+    finally:
+        search.pagefind_binary.cache_clear()
+    assert result.failures == ()
+    assert (tmp_path / "site" / paths.PAGE_HTML).is_file()
+    assert not (tmp_path / "site" / paths.SEARCH_INDEX_DIR).exists()
+    assert [m for m in caplog.messages if m.startswith("search: no index built: ")]
+    assert scratch_dirs() - before == set()
+
+
 def test_a_build_failing_while_pagefind_runs_stops_it_and_keeps_the_old_site(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -20,6 +20,7 @@ search index byte-identical too.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -27,7 +28,6 @@ import logging
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -37,7 +37,6 @@ from typing import Any
 
 from sitegen.errors import FileRefused
 from sitegen.files import read_limited
-
 from sitegen.oci import kinds
 from sitegen.site import paths, searchorder
 from sitegen.site.pages.page import Page
@@ -92,7 +91,11 @@ def searchable(found: Iterable[Entry]) -> list[Entry]:
         chosen = [e for e in chosen if e.record["kind"] != "tag"]
     packages = [e for e in chosen if e.record["kind"] == "package"]
     if len(packages) > PACKAGE_RECORD_LIMIT:
-        log.info("search: %d packages; indexing the %d in most images", len(packages), PACKAGE_RECORD_LIMIT)
+        log.info(
+            "search: %d packages; indexing the %d in most images",
+            len(packages),
+            PACKAGE_RECORD_LIMIT,
+        )
         ranked = sorted(packages, key=lambda e: (-e.record.get("rank", 0), e.path))
         kept = {e.path for e in ranked[:PACKAGE_RECORD_LIMIT]}
         chosen = [e for e in chosen if e.record["kind"] != "package" or e.path in kept]
@@ -157,7 +160,8 @@ def _with_aliases(entry: Entry, tags: dict[tuple[str, str], list[_Tagged]]) -> E
 def kind_of(record: SearchRecord) -> str:
     """The kind a result shows and is filtered by: ``repository``, ``image`` (one or
     several platforms), ``helm chart``, ``signature``, ``attestation``, ``sbom`` or
-    ``artifact``, or ``package`` (a package an SBOM lists): the manifest's kind (``sitegen.oci.kinds``) as a reader names it."""
+    ``artifact``, or ``package`` (a package an SBOM lists): the manifest's kind
+    (``sitegen.oci.kinds``) as a reader names it."""
     if record["kind"] in ("repository", "package"):
         return record["kind"]
     kind = record.get("manifest_kind", kinds.IMAGE)
@@ -282,8 +286,8 @@ class Indexing:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
             output = site / paths.SEARCH_INDEX_DIR
-            command = [sys.executable, "-m", "pagefind", "--site", str(root)]
-            process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            command = [str(pagefind_binary()), "--site", str(root)]
+            process = subprocess.Popen(  # noqa: S603 - Pagefind's installed binary, our arguments
                 [*command, "--output-path", str(output), *OPTIONS],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
@@ -342,6 +346,20 @@ class Indexing:
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
+
+
+@functools.cache
+def pagefind_binary() -> Path:
+    """The Pagefind binary the ``pagefind`` package installed (or ``PAGEFIND_BINARY_PATH``),
+    run directly: ``python -m pagefind`` would start an interpreter only to find it."""
+    from pagefind.service import get_executable  # noqa: PLC0415 - only when indexing
+
+    found = get_executable()
+    if found is None:
+        raise FileNotFoundError(
+            "the pagefind binary is not installed (pip install 'pagefind[bin]')"
+        )
+    return found
 
 
 def _input_key(documents: list[tuple[str, str]]) -> str:
