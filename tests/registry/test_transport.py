@@ -146,6 +146,35 @@ def test_proxies_come_from_the_environment() -> None:
         assert len(seen) == 2 and not any(r.headers.get("x-via-proxy") for r in seen)
 
 
+def test_proxy_variables_of_the_process_reach_every_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the process's own environment (the default), a proxy variable sends every
+    request through the proxy: the registry's, and a token service's on another host."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.host == "auth.example.invalid":
+            return json_response(200, {"token": "t0ken"})
+        if request.headers.get("authorization") != "Bearer t0ken":
+            challenge = 'Bearer realm="http://auth.example.invalid/token",service="reg"'
+            return json_response(401, {}, headers={"WWW-Authenticate": challenge})
+        return json_response(200, {"tags": ["v1"]})
+
+    async def go() -> list[str]:
+        config = registry_config(url="http://registry.example.invalid:5000")
+        async with RegistryClient([config]) as client:
+            return await client["reg"].tags("team/app")
+
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with serve(handler) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        assert run(go()) == ["v1"]
+    hosts = {r.url.host for r in seen}
+    assert hosts == {"registry.example.invalid", "auth.example.invalid"}
+    assert all(r.headers.get("x-via-proxy") == "1" for r in seen)
+
+
 # -- TLS against a real registry ------------------------------------------------------------
 
 
