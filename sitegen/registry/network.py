@@ -1,12 +1,12 @@
 """The sockets under the shared client: httpcore's connection pool on asyncio's own streams.
 
-httpx drives httpcore through anyio, even on asyncio. On a warm crawl, one HEAD per tag,
-that layer is a third of the CPU a request costs (``bench/network.py``): a cancel
-scope around every read and write, and before each request, for every pooled
-connection, a table of socket attributes built to find the socket and a ``poll`` to
-see whether the server closed it. Here a read or write is a plain asyncio timeout, and
-a closed connection is one whose stream has seen its end, which asyncio learns as it
-reads, without asking the kernel again.
+httpx drives httpcore through anyio, even on asyncio. That layer is about a third of
+the CPU httpx spends on a HEAD, a fifth of a warm crawl's per request
+(``bench/network.py``): a cancel scope around every read and write, and before each
+request, for every pooled connection, a table of socket attributes built to find the
+socket and a ``poll`` to see whether the server closed it. Here a read or write is a
+plain asyncio timeout, and a closed connection is one whose stream has seen its end,
+which asyncio learns as it reads, without asking the kernel again.
 
 httpcore keeps the HTTP: pooling, keep-alive, HTTP/1.1 and HTTP/2 framing. Only the
 sockets change, through its public ``network_backend``. A registry reached through a
