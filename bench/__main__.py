@@ -1,9 +1,10 @@
 """``python -m bench``: see ``bench.run``.
 
-Benchmarks run on their own: ``python -m bench.scale``, ``python -m bench.profile``,
-``python -m bench.catalog_size``, ``python -m bench.vendor`` (a warm rebuild through
-a vendor listing API against a HEAD per tag) and ``python -m bench.packages`` (the
-package index: 10,000 images x 300 packages); bench/README.md describes each.
+Benchmarks that run on their own (bench/README.md describes each): ``bench.scale``,
+``bench.profile``, ``bench.split``, ``bench.catalog_size``, ``bench.vendor`` (a warm
+rebuild through a vendor listing API against a HEAD per tag), ``bench.packages`` (the
+package index), ``bench.bases``, ``bench.stream``, ``bench.slots``, ``bench.tail``,
+``bench.shards`` and ``bench.network`` (httpx's transport against sitegen's).
 """
 
 import sys
