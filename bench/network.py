@@ -1,6 +1,6 @@
 """The network layer under the crawl: httpx's own transport against sitegen's, side by side.
 
-``python -m bench.network [--tags 2000] [--rounds 3]``
+``python -m bench.network [--tags 2000] [--rounds 3] [--tls]``
 
 A loopback registry (Debian's distribution registry) is filled with ``--tags`` tags
 (``bench.dataset``), crawled cold once, then crawled warm (one HEAD per tag) in
@@ -9,12 +9,17 @@ anyio) and ``sitegen.registry.network.NetworkTransport`` (httpcore on asyncio's
 streams). No delay is added, so the crawl is bound by CPU and the CPU this process
 spends per request is the measure (the registry runs in its own process and is not
 counted). Each transport's best round is printed, with the ratio of sitegen's to httpx's.
+``--tls``: the registry serves HTTPS with a self-signed certificate both transports
+trust, as hosted registries serve (TLS on every connection, asyncio's TLS against
+anyio's).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import ssl
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,9 +39,10 @@ from sitegen.crawl.state import State
 from sitegen.registry.network import NetworkTransport
 
 POOL = httpx.Limits(max_connections=16, max_keepalive_connections=16)
-TRANSPORTS: dict[str, Callable[[], httpx.AsyncBaseTransport]] = {
-    "httpx (anyio)": lambda: httpx.AsyncHTTPTransport(limits=POOL),
-    "sitegen (asyncio)": lambda: NetworkTransport(verify=True, limits=POOL),
+Verify = ssl.SSLContext | bool
+TRANSPORTS: dict[str, Callable[[Verify], httpx.AsyncBaseTransport]] = {
+    "httpx (anyio)": lambda verify: httpx.AsyncHTTPTransport(verify=verify, limits=POOL),
+    "sitegen (asyncio)": lambda verify: NetworkTransport(verify=verify, limits=POOL),
 }
 
 
@@ -58,20 +64,28 @@ def crawl_once(
     return sum(stats.requests.values()), seconds, cpu
 
 
-def measure(tags: int, rounds: int) -> dict[str, tuple[int, float, float]]:
+def measure(tags: int, rounds: int, *, tls: bool = False) -> dict[str, tuple[int, float, float]]:
     """Each transport's best warm round: (requests, seconds, CPU us per request)."""
     work = Path(tempfile.mkdtemp(prefix="sitegen-network-", dir=default_workdir()))
-    registry = start_registry(work / "registry", log_level="error")
+    registry = start_registry(work / "registry", log_level="error", tls=tls)
+    verify: Verify = True
     try:
-        fill(registry.url, scale.spec_for(tags))
+        if registry.ca_file is not None:
+            verify = ssl.create_default_context(cafile=str(registry.ca_file))
+            os.environ["SSL_CERT_FILE"] = str(registry.ca_file)  # for the filler's client
+        try:
+            fill(registry.url, scale.spec_for(tags))
+        finally:
+            os.environ.pop("SSL_CERT_FILE", None)
         config_path = scale.write_config(work / "registries.yaml", registry.url)
         cache_dir = work / "cache"
-        requests, seconds, _ = crawl_once(config_path, cache_dir, TRANSPORTS["httpx (anyio)"]())
+        first = TRANSPORTS["httpx (anyio)"](verify)
+        requests, seconds, _ = crawl_once(config_path, cache_dir, first)
         print(f"cold: {requests} requests in {seconds:.2f} s")
         best: dict[str, tuple[int, float, float]] = {}
         for round_ in range(1, rounds + 1):
             for name, make in TRANSPORTS.items():
-                requests, seconds, cpu = crawl_once(config_path, cache_dir, make())
+                requests, seconds, cpu = crawl_once(config_path, cache_dir, make(verify))
                 per_request = cpu / requests * 1e6
                 print(
                     f"warm round {round_}, {name}: {requests} requests in {seconds:.2f} s, "
@@ -90,8 +104,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.network")
     parser.add_argument("--tags", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tls", action="store_true", help="the registry serves HTTPS")
     args = parser.parse_args(argv)
-    best = measure(args.tags, args.rounds)
+    best = measure(args.tags, args.rounds, tls=args.tls)
     print("\ntransport            requests  seconds  us CPU/request")
     for name, (requests, seconds, per_request) in best.items():
         print(f"{name:<20} {requests:>8}  {seconds:>7.2f}  {per_request:>14.0f}")

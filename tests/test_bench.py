@@ -116,8 +116,11 @@ def test_the_vendor_benchmark_compares_both_paths_on_the_same_tags() -> None:
     assert not result["passed"] and "FAIL" in vendor.table(result)
 
 
-def test_the_network_benchmark_crawls_the_same_requests_through_both_transports() -> None:
-    best = measure_transports(tags=100, rounds=1)
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_the_network_benchmark_crawls_the_same_requests_through_both_transports(
+    tls: bool,
+) -> None:
+    best = measure_transports(tags=100, rounds=1, tls=tls)
     assert list(best) == ["httpx (anyio)", "sitegen (asyncio)"]
     # Warm: a ping, the catalog, the tag lists, one HEAD per tag, the referrers probe.
     counts = {requests for requests, _, _ in best.values()}
