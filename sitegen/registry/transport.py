@@ -182,7 +182,9 @@ class Transport:
                 # bare ssl.SSLError from inside httpcore rather than an httpx error.
                 reason = _describe_transport_error(exc)
                 retryable = idempotent or isinstance(exc, httpx.ConnectError)
-                tls_problem = _caused_by(exc, ssl.SSLError) and not _caused_by(exc, TLS_CLOSED)
+                tls_problem = _untrusted_certificate(exc) or (
+                    _caused_by(exc, ssl.SSLError) and not _caused_by(exc, TLS_CLOSED)
+                )
                 if attempt + 1 < attempts and retryable and not tls_problem:
                     delay = self._backoff(attempt)
                     log.debug(
