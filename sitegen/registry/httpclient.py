@@ -82,13 +82,13 @@ def build_http_client(
             ):
                 continue
             mounts[f"{config.scheme}://{config.host}"] = _transport(
-                _verify(config), pool, http2=config.http2, proxy=proxy
+                _verify(config), pool, environ is None, http2=config.http2, proxy=proxy
             )
         if not _proxied(env) or environ is not None:
             # With proxy variables set and honoured, httpx mounts a proxy per scheme
             # for every host (token services and blob stores too) only around
             # transports it creates itself.
-            transport = _transport(True, pool, trust_env=environ is None)
+            transport = _transport(True, pool, environ is None)
     timeout = max((r.timeout for r in registries), default=30.0)
     return SharedClient(
         transport=transport,
@@ -104,17 +104,21 @@ def build_http_client(
 def _transport(
     verify: ssl.SSLContext | bool,
     pool: httpx.Limits,
+    trust_env: bool,
     *,
     http2: bool = False,
     proxy: str | None = None,
-    trust_env: bool = False,
 ) -> httpx.AsyncBaseTransport:
     """A direct connection on asyncio's streams (network.py); through a proxy, httpx's own.
 
-    A mounted transport does not read proxy variables itself (httpx applies them only
-    to transports it creates), so a proxy is handed over explicitly."""
+    ``trust_env``: the process's ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` are trusted (when
+    ``verify`` is no context of a registry's own). A mounted transport does not read
+    proxy variables itself (httpx applies them only to transports it creates), so a
+    proxy is handed over explicitly."""
     if proxy is not None:
-        return httpx.AsyncHTTPTransport(verify=verify, http2=http2, limits=pool, proxy=proxy)
+        return httpx.AsyncHTTPTransport(
+            verify=verify, http2=http2, limits=pool, proxy=proxy, trust_env=trust_env
+        )
     return NetworkTransport(verify=verify, limits=pool, http2=http2, trust_env=trust_env)
 
 

@@ -5,6 +5,7 @@ from the environment, and a timeout that bounds a registry that never answers.""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import sys
 import time
@@ -231,6 +232,24 @@ def test_http_1_1_by_default_and_http2_when_asked(tls_registry: RunningRegistry)
     catalog(tls_registry, ca_file=tls_registry.ca_file)
     catalog(tls_registry, ca_file=tls_registry.ca_file, http2=True)
     assert protocols(tls_registry)[before:] == ["HTTP/1.1", "HTTP/2.0"]
+
+
+@pytest.mark.parametrize("http2", [False, True], ids=["default", "http2"])
+def test_the_process_s_ssl_cert_file_is_trusted(
+    tls_registry: RunningRegistry, monkeypatch: pytest.MonkeyPatch, http2: bool
+) -> None:
+    """With the process's own environment, ``SSL_CERT_FILE`` (a company's CA) is trusted,
+    on the shared transport and on a registry's own (here for HTTP/2), as httpx does."""
+    for name in [n for n in os.environ if n.lower().endswith("_proxy")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_registry.ca_file))
+
+    async def go() -> list[str]:
+        config = registry_config(url=tls_registry.url, http2=http2)
+        async with RegistryClient([config]) as client:
+            return await client["reg"].catalog()
+
+    assert run(go()) == []
 
 
 def test_http2_without_h2_is_a_clear_config_error(
