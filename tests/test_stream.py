@@ -29,6 +29,7 @@ from sitegen import modeljson
 from sitegen.build import build
 from sitegen.config import Config, load_config
 from sitegen.model import Catalog, Change, Registry, Repository
+from sitegen.site import channel
 from sitegen.site.guess import GUESS_FILE, Guess
 from sitegen.site.output import MARKER, Staging
 from sitegen.site.pages.catalog import digest_locations
@@ -36,7 +37,7 @@ from sitegen.site.pages.history import Timeline
 from sitegen.site.pages.inputs import CatalogInputs
 from sitegen.site.render import Renderer
 from sitegen.site.renderprocess import Renders
-from sitegen.site.stream import Stream
+from sitegen.site.stream import Stream, _Renderer
 from sitegen.site.write import PageBudget
 from tests.helpers import tree, write_config
 
@@ -368,4 +369,31 @@ def test_render_processes_are_one_per_cpu_up_to_a_few(tmp_path: Path) -> None:
     for cpus, expected in ((1, 1), (2, 2), (64, sitegen.site.stream.MAX_PROCESSES)):
         stream = Stream(config, stage, None, min_tags=1, processes=cpus)
         assert stream.processes == expected
+    stage.discard()
+
+
+def test_what_every_process_has_learned_of_is_not_kept(tmp_path: Path) -> None:
+    """Each process learns of the repositories the others took; once all have, the
+    stream drops them (a 100,000-tag crawl would otherwise keep every one pickled)."""
+    config, _, pairs = _three_registries(tmp_path)
+    stage = Staging(tmp_path / "stage")
+    stream = Stream(config, stage, None, min_tags=1, processes=2)
+    stream._renderers = [_Renderer(None, None) for _ in range(2)]  # type: ignore[arg-type]
+    for registry, repo in pairs:
+        stream._queue.put((registry, repo))
+    taken: list[list[str]] = [[], []]
+    learned: list[list[str]] = [[], []]
+    for turn in range(len(pairs)):
+        number = turn % 2
+        news, item = stream._next(number, wait=False)
+        assert isinstance(item, bytes)
+        taken[number].append(channel.loads(item)[1].name)
+        learned[number] += [channel.loads(data)[1].name for data in news]
+        assert len(stream._taken) <= 2  # at most what one of the two has not learned yet
+    for number in (0, 1):
+        news, item = stream._next(number, wait=False)
+        assert item == channel.IDLE
+        learned[number] += [channel.loads(data)[1].name for data in news]
+    assert learned == [taken[1], taken[0]]
+    assert stream._taken == []
     stage.discard()

@@ -101,7 +101,9 @@ class Stream:
         self._renderers: list[_Renderer] = []
         # Every repository handed out, pickled, with the process that took it: the others
         # learn of it. Taking one from the queue and logging it happen under the lock.
+        # What every process has learned is dropped: ``_dropped`` entries so far.
         self._taken: list[tuple[int, bytes]] = []
+        self._dropped = 0
         self._taking = threading.Lock()
         self._error: Exception | None = None
         self._rendered: dict[Key, Any] = {}  # what they rendered: inputs and files, by key
@@ -263,10 +265,21 @@ class Stream:
                 data = item if item is None or isinstance(item, str) else channel.pickled(item)
                 if isinstance(data, bytes):
                     self._taken.append((number, data))
-                learned = [d for n, d in self._taken[renderer.seen :] if n != number]
-                renderer.seen = len(self._taken)
+                start = renderer.seen - self._dropped
+                learned = [d for n, d in self._taken[start:] if n != number]
+                renderer.seen = self._dropped + len(self._taken)
+                self._forget_learned()
                 if data != channel.IDLE or learned or not wait:
                     return learned, data
+
+    def _forget_learned(self) -> None:
+        """Drop the repositories every process has learned of (under ``_taking``): a
+        crawl of 100,000 tags would otherwise keep all of them pickled, 130 MB, until
+        it ends."""
+        low = min((renderer.seen for renderer in self._renderers), default=self._dropped)
+        if low > self._dropped:
+            del self._taken[: low - self._dropped]
+            self._dropped = low
 
     def _stop(self) -> None:
         """Stop the processes (if still running), then the threads; idempotent."""
@@ -288,8 +301,8 @@ class Stream:
 
 @dataclass(eq=False)
 class _Renderer:
-    """A render process, the thread that talks to it, how much of ``Stream._taken`` it
-    has learned, and what it said instead of asking for more."""
+    """A render process, the thread that talks to it, how many of the repositories
+    handed out it has learned of, and what it said instead of asking for more."""
 
     process: subprocess.Popen[bytes]
     sender: threading.Thread
