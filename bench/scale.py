@@ -34,7 +34,7 @@ from sitegen.crawl.cache import Cache
 from sitegen.crawl.state import State
 from sitegen.model import Catalog
 from sitegen.registry.client import RegistryClient
-from sitegen.site import search
+from sitegen.site import indexing, search
 from sitegen.site import write as site_write
 from sitegen.site.write import write_site
 
@@ -95,7 +95,7 @@ def render(config_path: Path, model_path: Path, site: Path) -> dict[str, Any]:
     started = time.perf_counter()
     with (
         _timed(search, "start_index", phases, "search"),
-        _timed(search.Indexing, "wait", phases, "search"),
+        _timed(indexing.Indexing, "wait", phases, "search"),
         _timed(site_write, "feeds", phases, "feeds"),
     ):
         pages = write_site(config, catalog, site)

@@ -32,7 +32,7 @@ import sitegen.build
 from bench import elsewhere
 from bench.run import default_workdir
 from sitegen.config import load_config
-from sitegen.site import output, search, stream, write
+from sitegen.site import indexing, output, search, stream, write
 
 # (owner, attribute, label): what is timed, in the order printed.
 STEPS: tuple[tuple[Any, str, str], ...] = (
@@ -41,7 +41,7 @@ STEPS: tuple[tuple[Any, str, str], ...] = (
     (sitegen.build, "render_site", "the rest of the site"),
     (write, "render_unit", "  of it, repositories rendered again or not sent"),
     (search, "start_index", "  of it, the search index's documents (or the previous index linked)"),
-    (search.Indexing, "wait", "  of it, waiting for Pagefind after the rest"),
+    (indexing.Indexing, "wait", "  of it, waiting for Pagefind after the rest"),
     (output.Staging, "swap", "swap"),
     (sitegen.build, "_after_swap", "the cache's steps"),
     (sitegen.build, "remove_site", "removing the old site (beside them)"),

@@ -508,6 +508,16 @@
     return candidates;
   }
 
+  // The index holds a digest or commit hash by its first 16 hex digits (search.HEX_INDEXED):
+  // a whole one typed or pasted is searched as those.
+  var HEX_INDEXED = 16;
+  function indexedQuery(text) {
+    return text.split(/\s+/).map(function (word) {
+      var found = /^((?:sha256|sha512):)?([0-9a-f]+)$/i.exec(word);
+      return found && found[2].length > HEX_INDEXED ? (found[1] || "") + found[2].slice(0, HEX_INDEXED) : word;
+    }).join(" ");
+  }
+
   // Whether a result is what a candidate asks for: its repository, with that tag (or a
   // longer one: 1.25 finds 1.25.3) among the tags of its image.
   function answers(candidate, item) {
@@ -595,7 +605,7 @@
       function attempt(index) {
         if (index >= candidates.length) { return loose || { search: last, items: [], candidate: candidates[candidates.length - 1] }; }
         var candidate = candidates[index];
-        return module.search(candidate.query, { filters: filters() }).then(function (search) {
+        return module.search(indexedQuery(candidate.query), { filters: filters() }).then(function (search) {
           last = search || last;
           if (!search || !search.results.length) { return attempt(index + 1); }
           return Promise.all(search.results.slice(0, RESULTS_SHOWN).map(function (r) { return r.data(); })).then(function (items) {

@@ -15,7 +15,7 @@ from lab.images import image
 from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.oci import cbor
-from sitegen.site import paths, search, searchorder
+from sitegen.site import indexing, paths, searchorder
 from tests.helpers import files, write_config
 
 # Several registries (each with the sample's repositories): with one, Pagefind's filter
@@ -162,19 +162,19 @@ def test_an_unchanged_index_is_linked_from_the_previous_site_or_copied(
     first = build_site(tmp_path, from_samples())
     previous = tmp_path / "site"
     documents = sorted((path, "x") for path in ("a/", "b/"))
-    key = search._input_key(documents)
-    search._record_input(previous, key)
+    key = indexing.input_key(documents)
+    indexing.record_input(previous, key)
     linked = tmp_path / "linked"
-    assert search._reuse(previous, linked, key)
+    assert indexing.reuse(previous, linked, key)
     index = [name for name in first if name.startswith("pagefind/")]
     assert all((linked / name).samefile(previous / name) for name in index)
 
     def no_links(source: str, target: str) -> None:
         raise OSError(18, "Invalid cross-device link")
 
-    monkeypatch.setattr(search.os, "link", no_links)
+    monkeypatch.setattr(indexing.os, "link", no_links)
     copied = tmp_path / "copied"
-    assert search._reuse(previous, copied, key)
+    assert indexing.reuse(previous, copied, key)
     for name in index:
         assert not (copied / name).samefile(previous / name)
         assert (copied / name).read_bytes() == (previous / name).read_bytes()

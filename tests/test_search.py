@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +186,26 @@ def test_images_with_a_new_tag_and_only_they_carry_the_new_facet(
         # The result shows the new badge, after the supply-chain badges.
         assert ('<span data-pagefind-meta="badges">new</span>' in document) is is_new, tags
     assert second[frozenset({""})].record["kind"] == "repository"
+
+
+def test_digests_and_commit_hashes_are_indexed_by_their_first_digits(tmp_path: Path) -> None:
+    found = records(tmp_path)
+    entry = found["base/alpine:3.20.1"]
+    digest = entry.record["image"].partition("@")[2]
+    commit = "80ba516a18188a2dc136359ca85084e3514aa558"
+    keywords = f"{digest} {commit} sha512:{'ab' * 64} sha256:short org.label-schema.vcs-ref"
+    document = search.document(replace(entry, record={**entry.record, "keywords": keywords}))
+    words = document.split('<p data-pagefind-weight="0.5">')[-1].split("</p>")[0].split()
+    width = search.HEX_INDEXED
+    hex_digits = digest.partition(":")[2]
+    assert words == [
+        f"sha256:{hex_digits[:width]}",
+        hex_digits[:width],
+        commit[:width],
+        f"sha512:{'ab' * (width // 2)}",
+        "ab" * (width // 2),
+        "sha256:short",
+        "short",
+        "org.label-schema.vcs-ref",
+    ]
+    assert digest not in document and commit not in document

@@ -16,7 +16,7 @@ from lab.fakeregistry import from_samples
 from sitegen.build import build
 from sitegen.config import load_config
 from sitegen.errors import OutputError
-from sitegen.site import paths, search, write
+from sitegen.site import indexing, paths, search, write
 from sitegen.site.guess import Guess
 from sitegen.site.output import Staging
 from sitegen.site.render import Renderer
@@ -67,7 +67,7 @@ def warnings_of_a_build_without_an_index(
 def test_pagefind_failing_leaves_a_site_without_an_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(search, "OPTIONS", (*search.OPTIONS, "--no-such-option"))
+    monkeypatch.setattr(indexing, "OPTIONS", (*indexing.OPTIONS, "--no-such-option"))
     said = warnings_of_a_build_without_an_index(tmp_path, caplog)
     assert [m for m in said if "no index built: pagefind failed" in m]
 
@@ -75,12 +75,12 @@ def test_pagefind_failing_leaves_a_site_without_an_index(
 def test_without_the_pagefind_binary_the_site_has_no_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    search.pagefind_binary.cache_clear()
+    indexing.pagefind_binary.cache_clear()
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "no-pagefind-here"))
     try:
         said = warnings_of_a_build_without_an_index(tmp_path, caplog)
     finally:
-        search.pagefind_binary.cache_clear()
+        indexing.pagefind_binary.cache_clear()
     assert [m for m in said if m.startswith("search: no index built: ")]
 
 
@@ -91,10 +91,10 @@ def test_a_build_failing_while_pagefind_runs_stops_it_and_keeps_the_old_site(
     build(config, tmp_path / "site", cache_dir=None, transport=from_samples().transport)
     old = files(tmp_path / "site")
     before = scratch_dirs()
-    started: list[search.Indexing] = []
+    started: list[indexing.Indexing] = []
     start = search.start_index
 
-    def recorded(*args: object, **kwargs: object) -> search.Indexing:
+    def recorded(*args: object, **kwargs: object) -> indexing.Indexing:
         started.append(start(*args, **kwargs))  # type: ignore[arg-type]
         return started[-1]
 
@@ -102,12 +102,12 @@ def test_a_build_failing_while_pagefind_runs_stops_it_and_keeps_the_old_site(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(search, "start_index", recorded)
-    monkeypatch.setattr(search, "_reuse", lambda *args: False)  # Pagefind runs
+    monkeypatch.setattr(indexing, "reuse", lambda *args: False)  # Pagefind runs
     monkeypatch.setattr(write, "_write_the_rest", broken)
     with pytest.raises(OutputError, match="No space left"):
         build(config, tmp_path / "site", cache_dir=None, transport=from_samples().transport)
-    [indexing] = started
-    assert indexing._process is None  # stopped and reaped
+    [running] = started
+    assert running._process is None  # stopped and reaped
     assert files(tmp_path / "site") == old
     assert scratch_dirs() - before == set()
     assert [
@@ -151,13 +151,13 @@ def _streamed_then_rendered(
         streamed[key] = write.Streamed(repo, inputs, guessed)
     assert renders.stale  # some guesses did not hold
     starts = []
-    started = search.Indexing.started.__func__  # type: ignore[attr-defined]
+    started = indexing.Indexing.started.__func__  # type: ignore[attr-defined]
 
-    def counted(cls: type[search.Indexing], *args: Any) -> search.Indexing:
+    def counted(cls: type[indexing.Indexing], *args: Any) -> indexing.Indexing:
         starts.append(args)
         return started(cls, *args)  # type: ignore[no-any-return]
 
-    monkeypatch.setattr(search.Indexing, "started", classmethod(counted))
+    monkeypatch.setattr(indexing.Indexing, "started", classmethod(counted))
     write.render_site(config, catalog, stage, streamed=streamed)
     sites = files(plain.root), files(stage.root)
     plain.discard()

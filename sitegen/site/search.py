@@ -3,42 +3,28 @@
 The pages themselves are large; the index needs only names, digests, platforms and
 label values. So for each searchable page a tiny HTML document is written into a
 scratch directory under the page's own path, and the Pagefind binary indexes that
-directory once, writing ``pagefind/`` into the site. Results link to the real pages.
+directory, writing ``pagefind/`` into the site. Results link to the real pages.
 
 The tags of one image share one record (one result per image). Above
 ``TAG_RECORD_LIMIT`` such records, only repository pages are indexed (each repository's
 document still lists its tags), which keeps the index small enough to publish.
 
-Pagefind's output is not reproducible: it writes its filter map in hash order, so two
-runs on the same documents give different files once there are several registries.
-So the index remembers what it was built from (``paths.SEARCH_INPUT_FILE``: a hash of
-Pagefind's version, its options and every document, and a hash of every file it
-wrote), and a build whose documents are unchanged links the previous index, verified
-file by file, instead of running Pagefind: a rebuild with nothing changed leaves the
-search index byte-identical too.
+Pagefind runs in ``sitegen.site.indexing``, which also keeps an unchanged index from
+the previous build.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import html
-import json
 import logging
-import os
-import shutil
-import subprocess
-import tempfile
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from importlib import metadata
 from pathlib import Path
-from typing import Any
 
-from sitegen.errors import FileRefused
-from sitegen.files import read_limited
 from sitegen.oci import kinds
-from sitegen.site import paths, searchorder
+from sitegen.site import indexing
+from sitegen.site.indexing import Indexing, Prepared
 from sitegen.site.pages.page import Page
 from sitegen.site.pages.searchrecord import SearchRecord, badge_facet
 
@@ -51,14 +37,16 @@ TAG_RECORD_LIMIT = 8_000
 # Packages list, and in api/packages/.
 PACKAGE_RECORD_LIMIT = 8_000
 ALIASES_SHOWN = 5  # other tags of an image named in its result
-TIMEOUT = 600
-MAX_INPUT_FILE_BYTES = 64 << 20  # the record of a previous index (a hash per file)
 # The facet of images with a tag first seen within the week before the build
 # (``Tag.new``), and its one value; also the token of its badge among a result's badges.
 NEW_FACET = "seen"
 NEW_VALUE = "new"
-# Keep digests, platforms and versions whole words ("-" first would read as a flag).
-OPTIONS = ("--silent", "--include-characters=-_.:/@")
+# Hexadecimal digits a digest (or a commit hash) is indexed by: every distinct digest is a
+# word of the index, and whole ones make it a fifth slower to build and larger, where 16
+# digits (64 bits) already tell any two images of a catalog apart.
+HEX_INDEXED = 16
+DIGEST_ALGORITHMS = ("sha256", "sha512")
+_HEX = re.compile(r"[0-9a-fA-F]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +176,7 @@ def document(entry: Entry) -> str:
     """
     record = entry.record
     esc = html.escape
-    keywords = " ".join(_with_bare_digests(record["keywords"].split()))
+    keywords = " ".join(_indexed_words(record["keywords"].split()))
     kind = kind_of(record)
     facets = [("registry", record["registry"])] if record["registry"] else []
     facets.append(("kind", kind))
@@ -224,13 +212,20 @@ def document(entry: Entry) -> str:
     )
 
 
-def _with_bare_digests(words: list[str]) -> list[str]:
-    """``sha256:abc...`` also as ``abc...``, so a pasted short image ID finds it."""
+def _indexed_words(words: list[str]) -> list[str]:
+    """The keywords as indexed: a digest or other long hexadecimal word (a commit hash)
+    by its first ``HEX_INDEXED`` digits, and ``sha256:abc...`` also as ``abc...``, so a
+    pasted short image ID finds it. The search page cuts what a reader types to the same
+    length (``site.js``, ``indexedQuery``)."""
     found = []
     for word in words:
-        found.append(word)
-        algorithm, sep, encoded = word.partition(":")
-        if sep and algorithm in ("sha256", "sha512") and encoded:
+        algorithm, sep, encoded = word.rpartition(":")
+        if sep and algorithm not in DIGEST_ALGORITHMS:
+            algorithm, sep, encoded = "", "", word
+        if len(encoded) > HEX_INDEXED and _HEX.fullmatch(encoded):
+            encoded = encoded[:HEX_INDEXED]
+        found.append(f"{algorithm}{sep}{encoded}")
+        if sep and encoded:
             found.append(encoded)
     return found
 
@@ -242,186 +237,11 @@ def build_index(found: list[Entry], site: Path, previous: Path | None = None) ->
 
 
 def start_index(found: list[Entry], site: Path, previous: Path | None = None) -> Indexing:
-    """Start writing ``site/pagefind/``: Pagefind indexes the documents in its own
-    process while the caller writes the rest of the site, and ``Indexing.wait`` finishes
-    the index. When ``previous`` (the site in place) holds an index built from the same
-    documents by the same Pagefind, that index is linked instead (see the module's
-    docstring), and there is nothing to wait for."""
-    if not found:
-        return Indexing(built=False)
+    """Start writing ``site/pagefind/`` from ``found``: see ``indexing.start``."""
+    return indexing.start(prepare(found), site, previous)
+
+
+def prepare(found: list[Entry]) -> Prepared:
+    """The documents of ``found``, in path order, and what identifies them."""
     documents = sorted((entry.path, document(entry)) for entry in found)
-    key = _input_key(documents)
-    if previous is not None and _reuse(previous, site, key):
-        log.debug("search: documents unchanged; the previous index is kept")
-        return Indexing(built=True, site=site)
-    return Indexing.started(documents, site, key)
-
-
-class Indexing:
-    """Pagefind at work on a site's documents, or its outcome when it had no work."""
-
-    def __init__(
-        self,
-        *,
-        built: bool,
-        site: Path | None = None,
-        key: str = "",
-        scratch: tempfile.TemporaryDirectory[str] | None = None,
-        process: subprocess.Popen[str] | None = None,
-    ) -> None:
-        self.built = built
-        self._site = site
-        self._key = key
-        self._scratch = scratch
-        self._process = process
-
-    @classmethod
-    def started(cls, documents: list[tuple[str, str]], site: Path, key: str) -> Indexing:
-        """Pagefind started on ``documents``, each written as a page of a scratch site."""
-        scratch = tempfile.TemporaryDirectory(prefix="sitegen-search-")
-        try:
-            root = Path(scratch.name)
-            for path, text in documents:
-                target = root / path / paths.PAGE_HTML
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
-            output = site / paths.SEARCH_INDEX_DIR
-            command = [str(pagefind_binary()), "--site", str(root)]
-            process = subprocess.Popen(  # noqa: S603 - Pagefind's installed binary, our arguments
-                [*command, "--output-path", str(output), *OPTIONS],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        except OSError as exc:
-            scratch.cleanup()
-            log.warning("search: no index built: %s", exc)
-            return cls(built=False)
-        except BaseException:
-            scratch.cleanup()
-            raise
-        return cls(built=False, site=site, key=key, scratch=scratch, process=process)
-
-    def wait(self) -> bool:
-        """Wait for Pagefind (``TIMEOUT`` at most), put its index in canonical order and
-        record what it was built from. Whether there is an index."""
-        process, self._process = self._process, None
-        if process is None or self._site is None:
-            return self.built
-        output = self._site / paths.SEARCH_INDEX_DIR
-        try:
-            said, errors = process.communicate(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired as exc:
-            process.kill()
-            process.communicate()
-            log.warning("search: no index built: %s", exc)
-            shutil.rmtree(output, ignore_errors=True)
-            return False
-        finally:
-            self._clean()
-        if process.returncode != 0:
-            reason = (errors or said).strip().splitlines()
-            log.warning("search: no index built: pagefind failed: %s", reason[-1] if reason else "")
-            shutil.rmtree(output, ignore_errors=True)
-            return False
-        searchorder.canonical(output)
-        _record_input(self._site, self._key)
-        self.built = True
-        return True
-
-    def stop(self, *, discard: bool = False) -> None:
-        """Stop Pagefind, if it is still at work; ``discard``: remove what it wrote (or
-        the previous index linked), for another index in its place."""
-        process, self._process = self._process, None
-        if process is not None:
-            process.kill()
-            process.communicate()
-        self._clean()
-        if discard and self._site is not None:
-            shutil.rmtree(self._site / paths.SEARCH_INDEX_DIR, ignore_errors=True)
-            self.built = False
-
-    def _clean(self) -> None:
-        if self._scratch is not None:
-            self._scratch.cleanup()
-            self._scratch = None
-
-
-@functools.cache
-def pagefind_binary() -> Path:
-    """The Pagefind binary the ``pagefind`` package installed (or ``PAGEFIND_BINARY_PATH``),
-    run directly: ``python -m pagefind`` would start an interpreter only to find it."""
-    from pagefind.service import get_executable  # noqa: PLC0415 - only when indexing
-
-    found = get_executable()
-    if found is None:
-        raise FileNotFoundError(
-            "the pagefind binary is not installed (pip install 'pagefind[bin]')"
-        )
-    return found
-
-
-def _input_key(documents: list[tuple[str, str]]) -> str:
-    """A hash of everything the index is made of: Pagefind's version, options, documents."""
-    try:
-        version = metadata.version("pagefind")
-    except metadata.PackageNotFoundError:
-        version = ""
-    digest = hashlib.sha256(json.dumps([version, OPTIONS]).encode())
-    for path, text in documents:
-        digest.update(json.dumps([path, text]).encode())
-    return digest.hexdigest()
-
-
-def _index_files(site: Path) -> dict[str, str]:
-    """Relative path (from the site) -> sha256 of every file of the index but its record."""
-    root = site / paths.SEARCH_INDEX_DIR
-    found = {}
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(site).as_posix()
-        if path.is_symlink():  # never written by Pagefind: not the index it recorded
-            found[relative] = "symlink"
-        elif path.is_file() and relative != paths.SEARCH_INPUT_FILE:
-            found[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return found
-
-
-def _record_input(site: Path, key: str) -> None:
-    record = {"input": key, "files": _index_files(site)}
-    text = json.dumps(record, sort_keys=True, indent=1) + "\n"
-    (site / paths.SEARCH_INPUT_FILE).write_text(text, encoding="utf-8")
-
-
-def _reuse(previous: Path, site: Path, key: str) -> bool:
-    """Copy the previous index into ``site`` if it was built from ``key`` and every file
-    is still the one it wrote (nothing missing, changed, added or a link)."""
-    try:
-        record: Any = json.loads(
-            read_limited(previous / paths.SEARCH_INPUT_FILE, MAX_INPUT_FILE_BYTES)
-        )
-        if not isinstance(record, dict) or record.get("input") != key:
-            return False
-        if _index_files(previous) != record.get("files"):
-            log.info("search: the previous index was changed on disk; indexing again")
-            return False
-        shutil.copytree(
-            previous / paths.SEARCH_INDEX_DIR,
-            site / paths.SEARCH_INDEX_DIR,
-            dirs_exist_ok=True,
-            copy_function=_link,
-        )
-    except (OSError, FileRefused, ValueError):
-        shutil.rmtree(site / paths.SEARCH_INDEX_DIR, ignore_errors=True)
-        return False
-    return True
-
-
-def _link(source: str, target: str) -> None:
-    """A file of the previous index, linked rather than copied (ten times faster): the
-    previous site is removed once this one is in place, and nothing writes to an index
-    once built. Copied where the file system has no links."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
+    return Prepared(documents, indexing.input_key(documents))
