@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from bench import bases, catalog_size, packages, scale, snapshot, vendor
+from bench import bases, catalog_size, packages, scale, searchindex, snapshot, vendor
 from bench.dataset import Spec, contents, moved_image, moved_tags
 from bench.measure import request_kind
 from bench.network import measure as measure_transports
@@ -152,3 +153,12 @@ def test_the_package_benchmark_measures_a_skewed_index(capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert "package index for 60 images x 40 packages" in out
     assert out.count("PASS") == 4 and "FAIL" not in out
+
+
+def test_the_search_index_benchmark_cuts_only_hex_words(capsys: pytest.CaptureFixture[str]) -> None:
+    assert searchindex.main(["--tags", "100", "--rounds", "1"]) == 0
+    said = capsys.readouterr().out
+    assert "100 tags, 22 documents" in said
+    ratios = dict(re.findall(r"cut / whole, (\w+): x([0-9.]+)", said))
+    assert set(ratios) == {"seconds", "cpu", "bytes"}
+    assert float(ratios["bytes"]) < 1  # the same documents, shorter words
