@@ -4,7 +4,8 @@
 cold, then warm twice, in this process, from ``lab.fakeregistry`` behind an
 ``httpx.MockTransport`` that waits ``--delay`` per request (the registry elsewhere, as
 in ``bench.stream``), rendering beside the crawl (the default), the site and cache on
-tmpfs. For each build it prints the crawl's seconds and those of each step after it:
+tmpfs. For each build it prints the CPU seconds of this process and of its children
+(the render processes and Pagefind), the crawl's seconds and those of each step after it:
 waiting for the render process's last repository and its results, the render of the
 rest of the site (what the render process did not keep, in this process: render
 workers, when there are, are not counted; of it, the search index's documents, and
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import resource
 import shutil
 import tempfile
 import time
@@ -88,6 +90,16 @@ def kept_count() -> Iterator[list[int]]:
         yield counts
 
 
+def _cpu() -> tuple[float, float]:
+    """CPU seconds (user and system) of this process, and of its children that ended
+    (the render processes and Pagefind)."""
+    found = []
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        found.append(usage.ru_utime + usage.ru_stime)
+    return found[0], found[1]
+
+
 def run(tags: int, delay: float, concurrency: int) -> list[dict[str, Any]]:
     """A cold build and two warm ones, each step's seconds."""
     handler = elsewhere.delayed(elsewhere.filled(tags), delay)
@@ -97,6 +109,7 @@ def run(tags: int, delay: float, concurrency: int) -> list[dict[str, Any]]:
         config = load_config(elsewhere.write_config(work, concurrency), environ={})
         for label in ("cold", "warm", "warm again"):
             seconds: dict[str, float] = defaultdict(float)
+            cpu = _cpu()
             started = time.monotonic()
             with timed(seconds), kept_count() as kept:
                 result = sitegen.build.build(
@@ -112,6 +125,9 @@ def run(tags: int, delay: float, concurrency: int) -> list[dict[str, Any]]:
                     "after_crawl": round(result.render_seconds, 2),
                     "steps": {step: round(seconds[step], 2) for _, _, step in STEPS},
                     "kept": kept,
+                    "cpu": [
+                        round(after - before, 1) for before, after in zip(cpu, _cpu(), strict=True)
+                    ],
                 }
             )
     finally:
@@ -126,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     print("| --- |" + " ---: |" * len(rows))
     print("| whole build, s | " + " | ".join(str(r["seconds"]) for r in rows) + " |")
     print("| after the crawl, s | " + " | ".join(str(r["after_crawl"]) for r in rows) + " |")
+    print("| CPU s: this process, its children (render processes, Pagefind) | "
+          + " | ".join(f"{r['cpu'][0]}, {r['cpu'][1]}" for r in rows) + " |")  # fmt: skip
     print("| repositories streamed: kept, rendered again | "
           + " | ".join(f"{r['kept'][0]}, {r['kept'][1]}" for r in rows) + " |")  # fmt: skip
     for _, _, step in STEPS:
