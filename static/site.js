@@ -509,7 +509,9 @@
   }
 
   // The index holds a digest or commit hash by its first 16 hex digits (search.HEX_INDEXED):
-  // a whole one typed or pasted is searched as those.
+  // a whole one typed or pasted is searched as those. (Pagefind falls back to the longest
+  // indexed word a search word starts with, but only among the words of the one index
+  // chunk it loads for it; cut, the word is the one the index holds.)
   var HEX_INDEXED = 16;
   function indexedQuery(text) {
     return text.split(/\s+/).map(function (word) {

@@ -119,6 +119,16 @@ def test_a_reference_by_digest_finds_its_image(
         assert search(page, finding_url, pasted) == ["apps/web:v1.0.0"]
 
 
+def test_a_pasted_commit_hash_finds_the_image_built_from_it(
+    page: Page, finding_url: str, finding_site: Path
+) -> None:
+    data = json.loads((finding_site / "lab/apps/web/_tags/v1.0.0/index.json").read_text())
+    commit = data["image"]["config"]["labels"]["org.opencontainers.image.revision"]
+    assert len(commit) == 40  # the index holds its first 16 digits; the page cuts it so
+    for pasted in (commit, commit.upper(), commit[:7]):
+        assert search(page, finding_url, pasted) == ["apps/web:v1.0.0"]
+
+
 def test_a_missing_tag_shows_its_repository(page: Page, finding_url: str) -> None:
     found = search(page, finding_url, "registry.example.com/apps/web:v9.9")
     assert found[0] == "apps/web"
