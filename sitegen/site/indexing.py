@@ -72,7 +72,7 @@ class Indexing:
         process: subprocess.Popen[str] | None = None,
     ) -> None:
         self.built = built
-        self.key = key  # what the index is built from: ``_input_key``
+        self.key = key  # what the index is built from: ``input_key``
         self._site = site
         self._scratch = scratch
         self._process = process

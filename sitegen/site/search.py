@@ -42,8 +42,9 @@ ALIASES_SHOWN = 5  # other tags of an image named in its result
 NEW_FACET = "seen"
 NEW_VALUE = "new"
 # Hexadecimal digits a digest (or a commit hash) is indexed by: every distinct digest is a
-# word of the index, and whole ones make it a fifth slower to build and larger, where 16
-# digits (64 bits) already tell any two images of a catalog apart.
+# word of the index, and whole ones make Pagefind about a third slower and the index a
+# third larger (``bench.searchindex``), where 16 digits (64 bits) already tell any two
+# images of a catalog apart.
 HEX_INDEXED = 16
 DIGEST_ALGORITHMS = ("sha256", "sha512")
 _HEX = re.compile(r"[0-9a-fA-F]+")
