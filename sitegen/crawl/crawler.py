@@ -192,7 +192,9 @@ async def _crawl_registry(
             crawler = RepositoryCrawler(rc, session, repo, ctx, referrers, vendor)
             return await _handed_over(rc, ctx, crawler.run(outcome))
 
-    runs = {asyncio.ensure_future(in_window(repo)): repo for repo in repo_configs}
+    # Copies one after the other (``crawl_order``), so that each is rendered once.
+    ordered = sorted(repo_configs, key=lambda repo: crawl_order(repo.name))
+    runs = {asyncio.ensure_future(in_window(repo)): repo for repo in ordered}
     error = ""
     crawled: list[Repository] = []
     if runs:
@@ -216,6 +218,16 @@ async def _crawl_registry(
         outcome.runs[rc.name] = RegistryRun(ctx.now, round(loop.time() - started, 3))
     repositories = tuple(sorted(crawled, key=lambda r: r.name))
     return _crawled(rc, ctx, repositories, error, listing, outcome.runs.get(rc.name))
+
+
+def crawl_order(name: str) -> tuple[str, str]:
+    """Where a repository comes in its registry's crawl: by its last path component,
+    then its name. Repositories that share the last component (a promoted or mirrored
+    copy: ``staging/app`` and ``prod/app``) often hold the same images, and a
+    repository's pages say where else its images are tagged: crawled together, a copy
+    is crawled before the other's pages are rendered (beside the crawl), not half a
+    crawl later, when they would have to be rendered again."""
+    return name.rpartition("/")[2], name
 
 
 async def _handed_over(
