@@ -20,7 +20,7 @@ from lab.website import serve_directory
 from sitegen.build import build
 from sitegen.config import load_config
 from tests.helpers import write_config
-from tests.website.conftest import clean_page
+from tests.website.conftest import clean_page, fits
 
 pytestmark = pytest.mark.browser
 
@@ -117,6 +117,16 @@ def test_a_reference_by_digest_finds_its_image(
         f"docker pull registry.example.com/apps/web@{digest[:19]}",
     ):
         assert search(page, finding_url, pasted) == ["apps/web:v1.0.0"]
+
+
+def test_a_long_pasted_reference_fits_a_narrow_screen(
+    page: Page, finding_url: str, finding_site: Path
+) -> None:
+    data = json.loads((finding_site / "lab/apps/web/_tags/v1.0.0/index.json").read_text())
+    page.set_viewport_size({"width": 390, "height": 800})
+    for pasted in (f"docker pull registry.example.com/apps/web@{data['digest']}", "x" * 120):
+        search(page, finding_url, pasted)
+        fits(page, "#search-results, #search-results p, ol.results li")
 
 
 def test_a_pasted_commit_hash_finds_the_image_built_from_it(
