@@ -2,13 +2,13 @@
 
 ``python -m bench.searchindex --tags 10000`` crawls the benchmark's data
 (``bench.dataset``) from memory, takes the search documents a build gives Pagefind
-(one per repository and one per image), and runs Pagefind on them as sitegen does (the
-documents written as a scratch site, then the binary), ``--rounds`` times each way,
-alternating: with every digest and commit hash whole (as before
+(one per repository and one per image), and indexes them as a build does (the
+documents written as a scratch site, the binary, the index put in order), ``--rounds``
+times each way, alternating: with every digest and commit hash whole (as before
 ``search.HEX_INDEXED``), and cut to its first ``HEX_INDEXED`` hex digits (now). It
-prints, for each way, the documents' size, Pagefind's seconds (wall and CPU: it uses
-more than one core), the index's files and bytes, and the ratios of the cut way to
-the whole one.
+prints, for each way, the documents' size, the seconds (wall, and Pagefind's CPU: it
+uses more than one core), the index's files and bytes, and the ratios of the cut way
+to the whole one.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import argparse
 import resource
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 import unittest.mock
@@ -37,35 +36,31 @@ def documents(catalog: Any, hex_indexed: int) -> list[tuple[str, str]]:
     """The (path, HTML) documents Pagefind gets for ``catalog``."""
     found = search.searchable(search.entries(build_pages(catalog)))
     with unittest.mock.patch.object(search, "HEX_INDEXED", hex_indexed):
-        return search.prepare(found).documents
+        return search.documents_of(found)
 
 
 def pagefind(docs: list[tuple[str, str]], work: Path) -> dict[str, float]:
-    """Run Pagefind on ``docs`` as ``indexing`` does; its seconds and what it wrote."""
-    root = Path(tempfile.mkdtemp(dir=work))
-    output = Path(tempfile.mkdtemp(dir=work)) / "pagefind"
-    for path, text in docs:
-        target = root / path / paths.PAGE_HTML
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+    """Index ``docs`` as a build does (``indexing.start``, then ``wait``: the scratch
+    site written, Pagefind run, its index put in order); its seconds and what it wrote."""
+    site = Path(tempfile.mkdtemp(dir=work))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run(
-        [str(indexing.pagefind_binary()), "--site", str(root), "--output-path", str(output),
-         *indexing.OPTIONS],
-        check=True, stdin=subprocess.DEVNULL, capture_output=True,
-    )  # fmt: skip
+    if not indexing.start(docs, site).wait():
+        raise SystemExit("Pagefind failed: see the warning above")
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    written = [p for p in output.rglob("*") if p.is_file()]
+    written = [
+        p
+        for p in (site / paths.SEARCH_INDEX_DIR).rglob("*")
+        if p.is_file() and p != site / paths.SEARCH_INPUT_FILE
+    ]
     found = {
         "seconds": seconds,
         "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
         "files": len(written),
         "bytes": sum(p.stat().st_size for p in written),
     }
-    shutil.rmtree(root)
-    shutil.rmtree(output.parent)
+    shutil.rmtree(site)
     return found
 
 

@@ -209,3 +209,21 @@ def test_digests_and_commit_hashes_are_indexed_by_their_first_digits(tmp_path: P
         "org.label-schema.vcs-ref",
     ]
     assert digest not in document and commit not in document
+
+
+def test_hostile_keywords_are_cut_and_escaped(tmp_path: Path) -> None:
+    entry = records(tmp_path)["base/alpine:3.20.1"]
+    huge = "f" * (1 << 20)  # a label value of a megabyte of hex digits
+    keywords = f"SHA256:{'AB' * 32} {huge} sha256:<script>alert(1)</script> sha256: :{'0' * 40}"
+    document = search.document(replace(entry, record={**entry.record, "keywords": keywords}))
+    words = document.split('<p data-pagefind-weight="0.5">')[-1].split("</p>")[0].split()
+    assert words == [
+        f"SHA256:{'AB' * 8}",
+        "AB" * 8,
+        "f" * search.HEX_INDEXED,
+        "sha256:&lt;script&gt;alert(1)&lt;/script&gt;",
+        "&lt;script&gt;alert(1)&lt;/script&gt;",
+        "sha256:",
+        f":{'0' * 40}",  # no algorithm: not a digest, one word as it is
+    ]
+    assert len(document) < 4096 and "<script>" not in document

@@ -20,7 +20,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -37,26 +36,20 @@ MAX_INPUT_FILE_BYTES = 64 << 20  # the record of a previous index (a hash per fi
 OPTIONS = ("--silent", "--include-characters=-_.:/@")
 
 
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """An index's documents (path, HTML), in path order, and their ``input_key``."""
-
-    documents: list[tuple[str, str]]
-    key: str
-
-
-def start(prepared: Prepared, site: Path, previous: Path | None = None) -> Indexing:
-    """Start writing ``site/pagefind/`` from ``prepared``: Pagefind indexes the
-    documents in its own process while the caller writes the rest of the site, and
-    ``Indexing.wait`` finishes the index. When ``previous`` (the site in place) holds an
-    index built from the same documents by the same Pagefind, that index is linked
-    instead (see the module's docstring), and there is nothing to wait for."""
-    if not prepared.documents:
+def start(documents: list[tuple[str, str]], site: Path, previous: Path | None = None) -> Indexing:
+    """Start writing ``site/pagefind/`` from ``documents`` ((path, HTML), in path
+    order): Pagefind indexes them in its own process while the caller writes the rest
+    of the site, and ``Indexing.wait`` finishes the index. When ``previous`` (the site
+    in place) holds an index built from the same documents by the same Pagefind, that
+    index is linked instead (see the module's docstring), and there is nothing to wait
+    for."""
+    if not documents:
         return Indexing(built=False)
-    if previous is not None and reuse(previous, site, prepared.key):
+    key = input_key(documents)
+    if previous is not None and reuse(previous, site, key):
         log.debug("search: documents unchanged; the previous index is kept")
-        return Indexing(built=True, site=site, key=prepared.key)
-    return Indexing.started(prepared.documents, site, prepared.key)
+        return Indexing(built=True, site=site)
+    return Indexing.started(documents, site, key)
 
 
 class Indexing:
@@ -72,8 +65,8 @@ class Indexing:
         process: subprocess.Popen[str] | None = None,
     ) -> None:
         self.built = built
-        self.key = key  # what the index is built from: ``input_key``
         self._site = site
+        self._key = key  # what the index is built from: ``input_key``
         self._scratch = scratch
         self._process = process
 
@@ -128,7 +121,7 @@ class Indexing:
             shutil.rmtree(output, ignore_errors=True)
             return False
         searchorder.canonical(output)
-        record_input(self._site, self.key)
+        record_input(self._site, self._key)
         self.built = True
         return True
 

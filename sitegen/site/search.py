@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sitegen.oci import kinds
 from sitegen.site import indexing
-from sitegen.site.indexing import Indexing, Prepared
+from sitegen.site.indexing import Indexing
 from sitegen.site.pages.page import Page
 from sitegen.site.pages.searchrecord import SearchRecord, badge_facet
 
@@ -221,7 +221,7 @@ def _indexed_words(words: list[str]) -> list[str]:
     found = []
     for word in words:
         algorithm, sep, encoded = word.rpartition(":")
-        if sep and algorithm not in DIGEST_ALGORITHMS:
+        if sep and algorithm.lower() not in DIGEST_ALGORITHMS:
             algorithm, sep, encoded = "", "", word
         if len(encoded) > HEX_INDEXED and _HEX.fullmatch(encoded):
             encoded = encoded[:HEX_INDEXED]
@@ -239,10 +239,9 @@ def build_index(found: list[Entry], site: Path, previous: Path | None = None) ->
 
 def start_index(found: list[Entry], site: Path, previous: Path | None = None) -> Indexing:
     """Start writing ``site/pagefind/`` from ``found``: see ``indexing.start``."""
-    return indexing.start(prepare(found), site, previous)
+    return indexing.start(documents_of(found), site, previous)
 
 
-def prepare(found: list[Entry]) -> Prepared:
-    """The documents of ``found``, in path order, and what identifies them."""
-    documents = sorted((entry.path, document(entry)) for entry in found)
-    return Prepared(documents, indexing.input_key(documents))
+def documents_of(found: list[Entry]) -> list[tuple[str, str]]:
+    """The (path, HTML) documents Pagefind indexes for ``found``, in path order."""
+    return sorted((entry.path, document(entry)) for entry in found)
