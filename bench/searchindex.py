@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{args.tags} tags, {len(ways['cut'])} documents, {args.rounds} rounds each, alternating")
-    print("| digests | documents, bytes | Pagefind s (median, min-max) | CPU s | files | bytes |")
+    print("| digests | documents, bytes | indexing s (median, range) | CPU s | files | bytes |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     medians = {}
     for way, found in runs.items():
