@@ -31,10 +31,10 @@ from sitegen.config import Config
 from sitegen.crawl import Outcome, Progress, crawl, run
 from sitegen.crawl.cache import Cache
 from sitegen.crawl.cache import lock as lock_cache
-from sitegen.crawl.context import Shard
+from sitegen.crawl.context import Handover, Shard
 from sitegen.crawl.state import DEFAULT_KEEP_BUILDS, State, promote
 from sitegen.dates import utc_seconds
-from sitegen.model import Catalog, Change, Registry, Repository
+from sitegen.model import Catalog, Change
 from sitegen.registry.client import RegistryClient
 from sitegen.registry.credentials import resolve_credentials
 from sitegen.registry.transport import KINDS, Stats
@@ -115,7 +115,7 @@ async def gather(
     on_progress: ProgressCallback | None = None,
     interval: float = 1.0,
     shard: Shard | None = None,
-    on_repository: Callable[[Registry, Repository], None] | None = None,
+    on_repositories: Handover | None = None,
 ) -> tuple[Outcome, Stats]:
     """Crawl every registry (or ``shard``'s share of the repositories) through one
     shared client, reporting progress periodically."""
@@ -135,7 +135,7 @@ async def gather(
                 progress=progress,
                 now=build_time(),
                 shard=shard,
-                on_repository=on_repository,
+                on_repositories=on_repositories,
             )
         finally:
             if reporter is not None:
@@ -174,7 +174,7 @@ def crawl_counted(
     on_progress: ProgressCallback | None = None,
     interval: float = 1.0,
     shard: Shard | None = None,
-    on_repository: Callable[[Registry, Repository], None] | None = None,
+    on_repositories: Handover | None = None,
 ) -> Crawled:
     """Crawl with the cache and the state of ``cache_dir`` (the state that goes with the
     site ``site``), counted as one more build: a whole build's crawl, or a shard's."""
@@ -192,7 +192,7 @@ def crawl_counted(
             on_progress=on_progress,
             interval=interval,
             shard=shard,
-            on_repository=on_repository,
+            on_repositories=on_repositories,
         )
     )
     return Crawled(cache, state, progress, outcome, stats)
@@ -267,7 +267,7 @@ def _build(
                 transport=transport,
                 on_progress=on_progress,
                 interval=progress_interval,
-                on_repository=stream.submit,
+                on_repositories=stream.submit,
             )
             streamed = stream.finish()
         if on_progress is not None:

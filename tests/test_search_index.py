@@ -27,8 +27,11 @@ from tests.test_search import sample_pages
 CONFIG = "registries:\n  - name: one\n    url: https://one.registry.test\n"
 
 
-def scratch_dirs() -> set[str]:
-    return {p.name for p in Path(tempfile.gettempdir()).glob("sitegen-search-*")}
+def scratch_dirs(root: Path) -> set[str]:
+    """Pagefind's scratch sites under ``root``, or in the temporary directory."""
+    found = [*root.rglob(f"{indexing.SCRATCH_PREFIX}*"),
+             *Path(tempfile.gettempdir()).glob(f"{indexing.SCRATCH_PREFIX}*")]  # fmt: skip
+    return {str(path) for path in found}
 
 
 def test_an_index_built_beside_the_rest_is_the_index_built_alone(tmp_path: Path) -> None:
@@ -36,8 +39,11 @@ def test_an_index_built_beside_the_rest_is_the_index_built_alone(tmp_path: Path)
     assert search.build_index(found, tmp_path / "alone")
     (tmp_path / "beside").mkdir()
     indexing = search.start_index(found, tmp_path / "beside")
+    # Pagefind reads its documents where the site is written, not elsewhere.
+    assert len(scratch_dirs(tmp_path / "beside")) == 1
     (tmp_path / "beside" / "index.html").write_text("the rest of the site")
     assert indexing.wait() and indexing.built
+    assert scratch_dirs(tmp_path) == set()
     alone, beside = files(tmp_path / "alone"), files(tmp_path / "beside")
     index = sorted(name for name in alone if name.startswith("pagefind/"))
     assert index and index == sorted(name for name in beside if name.startswith("pagefind/"))
@@ -49,7 +55,6 @@ def warnings_of_a_build_without_an_index(
 ) -> list[str]:
     """Build the samples; the site has its pages and no index, no scratch directory is
     left, and the build did not fail. The search module's warnings."""
-    before = scratch_dirs()
     with caplog.at_level(logging.WARNING, logger="sitegen.site.search"):
         result = build(
             load_config(write_config(tmp_path, CONFIG), environ={}),
@@ -60,7 +65,7 @@ def warnings_of_a_build_without_an_index(
     assert result.failures == ()
     assert (tmp_path / "site" / paths.PAGE_HTML).is_file()
     assert not (tmp_path / "site" / paths.SEARCH_INDEX_DIR).exists()
-    assert scratch_dirs() - before == set()
+    assert scratch_dirs(tmp_path) == set()
     return caplog.messages
 
 
@@ -90,7 +95,6 @@ def test_a_build_failing_while_pagefind_runs_stops_it_and_keeps_the_old_site(
     config = load_config(write_config(tmp_path, CONFIG), environ={})
     build(config, tmp_path / "site", cache_dir=None, transport=from_samples().transport)
     old = files(tmp_path / "site")
-    before = scratch_dirs()
     started: list[indexing.Indexing] = []
     start = search.start_index
 
@@ -109,7 +113,7 @@ def test_a_build_failing_while_pagefind_runs_stops_it_and_keeps_the_old_site(
     [running] = started
     assert running._process is None  # stopped and reaped
     assert files(tmp_path / "site") == old
-    assert scratch_dirs() - before == set()
+    assert scratch_dirs(tmp_path) == set()
     assert [
         p.name
         for p in tmp_path.iterdir()
@@ -137,7 +141,7 @@ def _streamed_then_rendered(
     renders = Renders(stage, Renderer(config.site), write.PageBudget(10**6), guess)
     for registry in catalog.registries:
         for repo in registry.repositories:
-            renders.add(registry, repo)
+            renders.add(registry, [repo])
     streamed = {}
     for key, (inputs, written) in renders.done.items():
         guessed = written

@@ -22,7 +22,8 @@ import pytest
 
 import sitegen.build
 import sitegen.site.stream
-from lab.fakeregistry import from_samples
+from lab.fakeregistry import FakeRegistry, from_samples
+from lab.images import image
 from lab.registry import RunningRegistry, running_registry
 from lab.samples import push_samples, release_update
 from sitegen import modeljson
@@ -281,7 +282,7 @@ def test_a_repository_whose_guess_a_later_one_changes_is_rendered_again_in_its_p
     renders = Renders(stage, Renderer(config.site), budget, guess)
     sent = {}  # what went back to the build, with each request for more
     for registry, repo in pairs:  # each as the crawl hands it over, none waiting after it
-        renders.add(registry, repo)
+        renders.add(registry, [repo])
         assert (registry.name, repo.name) not in renders.stale
         sent.update(renders.take())
         while renders.stale:
@@ -301,6 +302,38 @@ def test_a_repository_whose_guess_a_later_one_changes_is_rendered_again_in_its_p
     stage.discard()
 
 
+@pytest.mark.parametrize("together", [True, False])
+def test_copies_handed_over_together_are_each_rendered_once(tmp_path: Path, together: bool) -> None:
+    fake = FakeRegistry()
+    app, web = image(files=({"/app": b"app"},)), image(files=({"/web": b"web"},))
+    for name, built in (("dev/app", app), ("prod/app", app), ("dev/web", web)):
+        fake.add(name, built, ["1.0"])
+    config = load_config(
+        write_config(tmp_path, "registries:\n  - name: lab\n    url: https://registry.test\n"),
+        environ={},
+    )
+    catalog = build(config, tmp_path / "site", cache_dir=None, transport=fake.transport).catalog
+    [registry] = catalog.registries
+    repos = {repo.name: repo for repo in registry.repositories}
+    copies, alone = [repos["dev/app"], repos["prod/app"]], [repos["dev/web"]]
+    stage = Staging(tmp_path / "streamed")
+    renders = Renders(
+        stage, Renderer(config.site), PageBudget(10**6), Guess(config.site, ["lab"], None)
+    )
+    for group in [copies, alone] if together else [[repo] for repo in [*copies, *alone]]:
+        renders.add(registry, group)
+    while renders.stale:
+        renders.refresh()
+    inputs = CatalogInputs(catalog, Timeline(catalog), digest_locations(catalog))
+    for repo in registry.repositories:
+        guessed, _ = renders.done[("lab", repo.name)]
+        assert guessed.locations == inputs(registry, repo).locations
+    # Rendered one by one, the first copy learns of the other only once rendered.
+    assert renders.times[("lab", "dev/app")] == (1 if together else 2)
+    assert renders.times[("lab", "prod/app")] == renders.times[("lab", "dev/web")] == 1
+    stage.discard()
+
+
 def test_two_render_processes_learn_of_each_others_repositories(tmp_path: Path) -> None:
     # Handed out in turn to two processes.
     config, catalog, pairs = _three_registries(tmp_path)
@@ -310,8 +343,8 @@ def test_two_render_processes_learn_of_each_others_repositories(tmp_path: Path) 
     both = [Renders(stage, Renderer(config.site), budget, Guess(config.site, names, None))
             for _ in range(2)]  # fmt: skip
     for number, (registry, repo) in enumerate(pairs):
-        both[number % 2].add(registry, repo)
-        both[1 - number % 2].learn(registry, repo)
+        both[number % 2].add(registry, [repo])
+        both[1 - number % 2].learn(registry, [repo])
         assert (registry.name, repo.name) not in both[1 - number % 2].done
         for renders in both:
             while renders.stale:
@@ -354,7 +387,7 @@ def test_a_render_process_that_cannot_start_leaves_every_page_to_after_the_crawl
     stage = Staging(tmp_path / "2")
     with Stream(config, stage, None, min_tags=1) as stream:
         for repo in registry.repositories:
-            stream.submit(registry, repo)
+            stream.submit(registry, [repo])
         assert stream.state == "off" and stream.submitted == {}
         assert stream.finish() == {}
     stage.discard()
@@ -380,20 +413,20 @@ def test_what_every_process_has_learned_of_is_not_kept(tmp_path: Path) -> None:
     stream = Stream(config, stage, None, min_tags=1, processes=2)
     stream._renderers = [_Renderer(None, None) for _ in range(2)]  # type: ignore[arg-type]
     for registry, repo in pairs:
-        stream._queue.put((registry, repo))
+        stream._queue.put((registry, (repo,)))
     taken: list[list[str]] = [[], []]
     learned: list[list[str]] = [[], []]
     for turn in range(len(pairs)):
         number = turn % 2
         news, item = stream._next(number, wait=False)
         assert isinstance(item, bytes)
-        taken[number].append(channel.loads(item)[1].name)
-        learned[number] += [channel.loads(data)[1].name for data in news]
+        taken[number].append(channel.loads(item)[1][0].name)
+        learned[number] += [channel.loads(data)[1][0].name for data in news]
         assert len(stream._taken) <= 2  # at most what one of the two has not learned yet
     for number in (0, 1):
         news, item = stream._next(number, wait=False)
         assert item == channel.IDLE
-        learned[number] += [channel.loads(data)[1].name for data in news]
+        learned[number] += [channel.loads(data)[1][0].name for data in news]
     assert learned == [taken[1], taken[0]]
     assert stream._taken == []
     stage.discard()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -41,6 +41,12 @@ _REQUEST = re.compile(r"(?:get|check) (?:blob|manifest) \S+: ")
 def reason(exc: RegistryError) -> str:
     """Why a request failed, without which request it was."""
     return _REQUEST.sub("", exc.detail, count=1)
+
+
+# Repositories whose crawl is done, with their registry's name and pull host alone (the
+# registry is not done yet): likely copies of one another together (``crawl_order``),
+# none shown from an earlier build.
+Handover = Callable[[Registry, Sequence[Repository]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +173,8 @@ class CrawlContext:
     supply_chain_cap: int = 4 << 20  # limits.supply_chain_bytes
     sbom_cap: int = 64 << 20  # limits.sbom_bytes: one SBOM layer
     shard: Shard | None = None  # crawl only this share of the repositories
-    # Called with each repository as its crawl ends (its registry's name and pull host
-    # alone: the registry is not done yet); not for one shown from an earlier build.
-    on_repository: Callable[[Registry, Repository], None] | None = None
+    # Called with repositories as their crawl ends (see ``Handover``).
+    on_repositories: Handover | None = None
 
     def owns(self, registry: str, repository: str) -> bool:
         """Whether this crawl takes ``registry``'s ``repository`` (its shard's, or all)."""

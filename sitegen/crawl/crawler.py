@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Coroutine, Iterable
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -28,7 +28,7 @@ from sitegen.config import (
 )
 from sitegen.crawl import bases, changes
 from sitegen.crawl.cache import Cache
-from sitegen.crawl.context import CrawlContext, Outcome, Progress, Shard
+from sitegen.crawl.context import CrawlContext, Handover, Outcome, Progress, Shard
 from sitegen.crawl.loader import OfflineLoader
 from sitegen.crawl.repository import ReferrersSupport, RepositoryCrawler
 from sitegen.crawl.state import HISTORY_LIMIT, RegistryRun, State
@@ -41,6 +41,7 @@ from sitegen.model import (
     Registry,
     Repository,
 )
+from sitegen.registry import slots
 from sitegen.registry.client import RegistryClient, RegistrySession
 from sitegen.registry.vendors import discover
 
@@ -49,6 +50,8 @@ T = TypeVar("T")
 
 # Repositories crawled at once, per request the registry may have in flight.
 REPOSITORIES_PER_REQUEST = 4
+# Likely copies handed over together at most (``_Copies``).
+COPIES_AT_ONCE = 8
 
 # Where a registry's repositories came from: ``Registry.listed_by`` and ``listed_from``.
 Listing = tuple[str, tuple[tuple[str, str], ...]]
@@ -63,14 +66,14 @@ async def crawl(
     progress: Progress | None = None,
     now: str = "",
     shard: Shard | None = None,
-    on_repository: Callable[[Registry, Repository], None] | None = None,
+    on_repositories: Handover | None = None,
 ) -> Outcome:
     """Crawl every configured registry in parallel (with a ``shard``, only its share of
-    the repositories). ``now`` stamps successful crawls; ``on_repository`` is given each
-    repository as its crawl ends."""
+    the repositories). ``now`` stamps successful crawls; ``on_repositories`` is given the
+    repositories as their crawl ends, likely copies of one another together."""
     context = CrawlContext(cache, state or State(), progress or Progress(), now, config.site.masker)
     context.shard = shard
-    context.on_repository = on_repository
+    context.on_repositories = on_repositories
     context.progress.registries_total = len(config.registries)
     context.started = asyncio.get_running_loop().time()
     context.build_budget = config.limits.build_time_budget
@@ -187,14 +190,19 @@ async def _crawl_registry(
     # pages can be rendered while the others are crawled.
     window = asyncio.Semaphore(REPOSITORIES_PER_REQUEST * rc.concurrency)
 
-    async def in_window(repo: RepositoryConfig) -> Repository:
-        async with window:
-            crawler = RepositoryCrawler(rc, session, repo, ctx, referrers, vendor)
-            return await _handed_over(rc, ctx, crawler.run(outcome))
-
     # Copies one after the other (``crawl_order``), so that each is rendered once.
     ordered = sorted(repo_configs, key=lambda repo: crawl_order(repo.name))
-    runs = {asyncio.ensure_future(in_window(repo)): repo for repo in ordered}
+    handover = _Copies(rc, ctx.on_repositories, [repo.name for repo in ordered])
+
+    async def in_window(place: int, repo: RepositoryConfig) -> Repository:
+        slots.PRIORITY.set(place)  # this task's and those it starts: they finish in order
+        async with window:
+            crawler = RepositoryCrawler(rc, session, repo, ctx, referrers, vendor)
+            repository = await crawler.run(outcome)
+        handover.done(repository)
+        return repository
+
+    runs = {asyncio.ensure_future(in_window(n, repo)): repo for n, repo in enumerate(ordered)}
     error = ""
     crawled: list[Repository] = []
     if runs:
@@ -230,14 +238,40 @@ def crawl_order(name: str) -> tuple[str, str]:
     return name.rpartition("/")[2], name
 
 
-async def _handed_over(
-    rc: RegistryConfig, ctx: CrawlContext, crawling: Awaitable[Repository]
-) -> Repository:
-    """A repository's crawl; its result handed to ``ctx.on_repository`` as it ends."""
-    repository = await crawling
-    if ctx.on_repository is not None and not repository.stale_since:
-        ctx.on_repository(Registry(name=rc.name, url="", pull_host=rc.pull_host), repository)
-    return repository
+class _Copies:
+    """Hands a registry's repositories over (``CrawlContext.on_repositories``) as their
+    crawl ends, likely copies together: those that share their last path component
+    (``crawl_order``), up to ``COPIES_AT_ONCE`` of them, once all of those are done. A
+    repository's pages say where else its images are tagged: rendered together, copies
+    are rendered once. One that cannot be crawled in time is never done: the others of
+    its group are rendered after the crawl."""
+
+    def __init__(self, rc: RegistryConfig, handover: Handover | None, names: list[str]) -> None:
+        self.registry = Registry(name=rc.name, url="", pull_host=rc.pull_host)
+        self.handover = handover
+        self.group: dict[str, int] = {}
+        self.left: list[int] = []
+        self.crawled: list[list[Repository]] = []
+        last = None
+        for name in names:
+            key = crawl_order(name)[0]
+            if key != last or self.left[-1] == COPIES_AT_ONCE:
+                self.left.append(0)
+                self.crawled.append([])
+                last = key
+            self.left[-1] += 1
+            self.group[name] = len(self.left) - 1
+
+    def done(self, repository: Repository) -> None:
+        """``repository``'s crawl is done: its group goes if it was the last one."""
+        group = self.group[repository.name]
+        if not repository.stale_since:  # one shown from an earlier build is not new
+            self.crawled[group].append(repository)
+        self.left[group] -= 1
+        if self.left[group] == 0:
+            crawled, self.crawled[group] = self.crawled[group], []
+            if crawled and self.handover is not None:
+                self.handover(self.registry, crawled)
 
 
 def _crawled(

@@ -7,38 +7,60 @@ of the whole crawl. Here each place is a task, a *runner*, that starts the next 
 exchange itself as soon as one ends; a runner ends when nothing is waiting, so none is
 left behind. A caller that is cancelled (a registry out of time) takes its exchange
 with it: still waiting, it is never started; under way, it is cancelled.
+
+Waiting exchanges start by ``PRIORITY`` (lowest first), then in the order they were
+asked for. The crawl gives each repository's exchanges its place in the crawl's order:
+the repositories crawled at once then finish one after another, each as early as it
+can, rather than all of them together, and each one's pages can be rendered while the
+others are crawled. Either way the places are kept busy: the whole crawl takes as long.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+import contextvars
+import heapq
+import itertools
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
+# The priority of the exchanges asked for in this context: lowest first.
+PRIORITY: contextvars.ContextVar[int] = contextvars.ContextVar("sitegen_priority", default=0)
+
 
 class _Job(Generic[T]):
-    __slots__ = ("exchange", "future")
+    __slots__ = ("exchange", "future", "order")
 
-    def __init__(self, exchange: Callable[[], Awaitable[T]], future: asyncio.Future[T]) -> None:
+    def __init__(
+        self,
+        exchange: Callable[[], Awaitable[T]],
+        future: asyncio.Future[T],
+        order: tuple[int, int],
+    ) -> None:
         self.exchange = exchange
         self.future = future
+        self.order = order  # (priority, when it was asked for)
+
+    def __lt__(self, other: _Job[Any]) -> bool:
+        return self.order < other.order
 
 
 class Slots:
-    """Runs exchanges, at most ``size`` at once, in the order they were asked for."""
+    """Runs exchanges, at most ``size`` at once, by ``PRIORITY``, then in the order they
+    were asked for."""
 
     def __init__(self, size: int) -> None:
         self.size = max(1, size)
-        self._waiting: deque[_Job[Any]] = deque()
+        self._waiting: list[_Job[Any]] = []  # a heap
+        self._asked = itertools.count()
         self._runners: set[asyncio.Task[None]] = set()
 
     async def run(self, exchange: Callable[[], Awaitable[T]]) -> T:
         """``exchange()``'s result, once a place is free."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Job(exchange, future))
+        heapq.heappush(self._waiting, _Job(exchange, future, (PRIORITY.get(), next(self._asked))))
         if len(self._runners) < self.size:
             runner = asyncio.get_running_loop().create_task(self._runner())
             self._runners.add(runner)
@@ -49,7 +71,7 @@ class Slots:
         assert runner is not None
         try:
             while self._waiting:
-                job = self._waiting.popleft()
+                job = heapq.heappop(self._waiting)
                 if not job.future.done():  # done: its caller was cancelled meanwhile
                     await self._run(runner, job)
         finally:

@@ -34,6 +34,8 @@ TIMEOUT = 600
 MAX_INPUT_FILE_BYTES = 64 << 20  # the record of a previous index (a hash per file)
 # Keep digests, platforms and versions whole words ("-" first would read as a flag).
 OPTIONS = ("--silent", "--include-characters=-_.:/@")
+# The scratch site of the documents Pagefind reads, in the staging directory.
+SCRATCH_PREFIX = ".search-documents-"
 
 
 def start(documents: list[tuple[str, str]], site: Path, previous: Path | None = None) -> Indexing:
@@ -72,8 +74,11 @@ class Indexing:
 
     @classmethod
     def started(cls, documents: list[tuple[str, str]], site: Path, key: str) -> Indexing:
-        """Pagefind started on ``documents``, each written as a page of a scratch site."""
-        scratch = tempfile.TemporaryDirectory(prefix="sitegen-search-")
+        """Pagefind started on ``documents``, each written as a page of a scratch site:
+        in ``site`` (a staging directory, the site once complete), where the rest of
+        the site is written, and gone before the site is."""
+        site.mkdir(parents=True, exist_ok=True)
+        scratch = tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX, dir=site)
         try:
             root = Path(scratch.name)
             for path, text in documents:

@@ -15,6 +15,7 @@ import contextlib
 import os
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -106,25 +107,29 @@ class Renders:
         self._repositories: dict[Key, tuple[Registry, Repository]] = {}
         self._holders: defaultdict[str, list[Key]] = defaultdict(list)  # digest -> keys
 
-    def add(self, registry: Registry, repo: Repository) -> None:
-        """Render a repository whose crawl is done; those rendered before it that hold
-        one of its digests are stale now."""
-        key = (registry.name, repo.name)
-        self.learn(registry, repo)
-        self._repositories[key] = (registry, repo)
-        for digest in {tag.digest for tag in repo.tags}:
-            self._holders[digest].append(key)
-        self._render(key)
+    def add(self, registry: Registry, repositories: Sequence[Repository]) -> None:
+        """Render repositories whose crawl is done (likely copies of one another: each
+        knows of the others when rendered); those rendered before that hold one of their
+        digests are stale now."""
+        self.learn(registry, repositories)
+        for repo in repositories:
+            key = (registry.name, repo.name)
+            self._repositories[key] = (registry, repo)
+            for digest in {tag.digest for tag in repo.tags}:
+                self._holders[digest].append(key)
+        for repo in repositories:
+            self._render((registry.name, repo.name))
 
-    def learn(self, registry: Registry, repo: Repository) -> None:
-        """A repository whose crawl is done (rendered by another process, unless
-        ``add`` says so): those rendered here that hold one of its digests are stale."""
-        key = (registry.name, repo.name)
-        self.guess.learn(registry, repo)
-        for digest in sorted({tag.digest for tag in repo.tags}):
-            for other in self._holders[digest]:
-                if other != key and self.times[other] < MAX_RENDERS:
-                    self.stale[other] = None
+    def learn(self, registry: Registry, repositories: Sequence[Repository]) -> None:
+        """Repositories whose crawl is done (rendered by another process, unless ``add``
+        says so): those rendered here that hold one of their digests are stale."""
+        for repo in repositories:
+            key = (registry.name, repo.name)
+            self.guess.learn(registry, repo)
+            for digest in sorted({tag.digest for tag in repo.tags}):
+                for other in self._holders[digest]:
+                    if other != key and self.times[other] < MAX_RENDERS:
+                        self.stale[other] = None
 
     def take(self) -> dict[Key, tuple[RepositoryInputs, Rendered]]:
         """What was rendered since the last call: sent back as it is done, rather than

@@ -31,6 +31,7 @@ import queue
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -58,6 +59,7 @@ WAIT_SLICE = 0.05
 MAX_PROCESSES = 4
 
 Key = tuple[str, str]  # (registry, repository)
+Handed = tuple[Registry, tuple[Repository, ...]]  # what ``submit`` was given
 
 
 # -- the process that renders during the crawl -------------------------------------------
@@ -96,8 +98,8 @@ class Stream:
         self.state: Literal["waiting", "on", "off"] = "off" if math.isinf(min_tags) else "waiting"
         self.submitted: dict[Key, Repository] = {}
         self._tags = 0
-        self._backlog: list[tuple[Registry, Repository]] = []
-        self._queue: queue.SimpleQueue[tuple[Registry, Repository] | None] = queue.SimpleQueue()
+        self._backlog: list[Handed] = []
+        self._queue: queue.SimpleQueue[Handed | None] = queue.SimpleQueue()
         self._renderers: list[_Renderer] = []
         # Every repository handed out, pickled, with the process that took it: the others
         # learn of it. Taking one from the queue and logging it happen under the lock.
@@ -120,16 +122,19 @@ class Stream:
     ) -> None:
         self._stop()
 
-    def submit(self, registry: Registry, repo: Repository) -> None:
-        """A repository whose crawl is done (not one shown from an earlier build)."""
-        if self.state == "off" or repo.error or repo.stale_since:
+    def submit(self, registry: Registry, repositories: Sequence[Repository]) -> None:
+        """Repositories whose crawl is done (none shown from an earlier build), likely
+        copies of one another: one process learns of them all, then renders them."""
+        found = tuple(repo for repo in repositories if not repo.error and not repo.stale_since)
+        if self.state == "off" or not found:
             return
-        self.submitted[(registry.name, repo.name)] = repo
+        for repo in found:
+            self.submitted[(registry.name, repo.name)] = repo
         if self.state == "on":
-            self._queue.put((registry, repo))
+            self._queue.put((registry, found))
             return
-        self._backlog.append((registry, repo))
-        self._tags += len(repo.tags)
+        self._backlog.append((registry, found))
+        self._tags += sum(len(repo.tags) for repo in found)
         if self._tags < self.min_tags:
             return
         backlog, self._backlog = self._backlog, []
@@ -255,7 +260,7 @@ class Stream:
         renderer = self._renderers[number]
         while True:
             with self._taking:
-                item: tuple[Registry, Repository] | str | None = channel.IDLE
+                item: Handed | str | None = channel.IDLE
                 if self._stopping and GIVE_UP_UNSENT:
                     item = None
                 else:

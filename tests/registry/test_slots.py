@@ -1,6 +1,6 @@
 """``Slots``: at most N exchanges with a registry at once (docs/protocol.md item 24),
-each place handed to the next exchange without a turn of the event loop, and an
-exchange cancelled with its caller."""
+each place handed to the next exchange without a turn of the event loop, waiting ones
+started by priority, and an exchange cancelled with its caller."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from sitegen.registry.slots import Slots
+from sitegen.registry.slots import PRIORITY, Slots
 
 
 def test_at_most_size_at_once_in_order_each_result_to_its_caller() -> None:
@@ -34,6 +34,32 @@ def test_at_most_size_at_once_in_order_each_result_to_its_caller() -> None:
     assert running["peak"] == 3
     assert events == [f"r{n} started" for n in range(10)]  # in the order asked for
     assert not slots._runners  # nothing left running once nothing waits
+
+
+def test_waiting_exchanges_start_by_priority_then_in_the_order_asked_for() -> None:
+    started: list[str] = []
+
+    async def exchange(name: str) -> str:
+        started.append(name)
+        await asyncio.sleep(0.001)
+        return name
+
+    async def caller(slots: Slots, priority: int | None, name: str) -> str:
+        if priority is not None:  # a task of its own: the priority is this task's
+            PRIORITY.set(priority)
+        return await slots.run(lambda: exchange(name))
+
+    async def main() -> list[str]:
+        slots = Slots(1)
+        asked = [(None, "first"), (3, "c1"), (1, "a1"), (2, "b1"), (1, "a2"), (0, "none"),
+                 (3, "c2"), (2, "b2")]  # fmt: skip
+        calls = [asyncio.ensure_future(caller(slots, p, name)) for p, name in asked]
+        return await asyncio.gather(*calls)
+
+    found = asyncio.run(main())
+    assert found == ["first", "c1", "a1", "b1", "a2", "none", "c2", "b2"]  # each its own
+    # The first takes the free place at once; the rest wait, lowest priority first.
+    assert started == ["first", "none", "a1", "a2", "b1", "b2", "c1", "c2"]
 
 
 def test_a_freed_place_starts_the_next_exchange_before_any_caller_resumes() -> None:
