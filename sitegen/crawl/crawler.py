@@ -199,7 +199,7 @@ async def _crawl_registry(
         async with window:
             crawler = RepositoryCrawler(rc, session, repo, ctx, referrers, vendor)
             repository = await crawler.run(outcome)
-        handover.done(repository)
+        handover.done(place, repository)
         return repository
 
     runs = {asyncio.ensure_future(in_window(n, repo)): repo for n, repo in enumerate(ordered)}
@@ -249,7 +249,7 @@ class _Copies:
     def __init__(self, rc: RegistryConfig, handover: Handover | None, names: list[str]) -> None:
         self.registry = Registry(name=rc.name, url="", pull_host=rc.pull_host)
         self.handover = handover
-        self.group: dict[str, int] = {}
+        self.group: list[int] = []  # by place in the crawl's order
         self.left: list[int] = []
         self.crawled: list[list[Repository]] = []
         last = None
@@ -260,11 +260,12 @@ class _Copies:
                 self.crawled.append([])
                 last = key
             self.left[-1] += 1
-            self.group[name] = len(self.left) - 1
+            self.group.append(len(self.left) - 1)
 
-    def done(self, repository: Repository) -> None:
-        """``repository``'s crawl is done: its group goes if it was the last one."""
-        group = self.group[repository.name]
+    def done(self, place: int, repository: Repository) -> None:
+        """The crawl of ``repository``, at ``place`` in the crawl's order, is done: its
+        group goes if it was the last one."""
+        group = self.group[place]
         if not repository.stale_since:  # one shown from an earlier build is not new
             self.crawled[group].append(repository)
         self.left[group] -= 1
