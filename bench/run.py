@@ -17,7 +17,10 @@ curl + jq loops, and rendering from cache up to 100,000 tags.
    same repositories through the same relay; their per-tag cost is extrapolated to the
    whole registry and compared with the cold build, and sitegen also crawls just the
    sample cold.
-5. ``bench.scale``: render from cache at 1k, 10k (and 100k) tags, time and peak memory.
+5. ``bench.stream``, once the registry and the relay have stopped: the same data, cold
+   and warm, with the registry elsewhere (served in this process with the same delay:
+   no registry or relay process on these CPUs).
+6. ``bench.scale``: render from cache at 1k, 10k (and 100k) tags, time and peak memory.
 
 Everything is written under ``--workdir`` (tmpfs by default: see bench/README.md) and
 removed at the end; every process started here is stopped in a ``finally``.
@@ -146,6 +149,19 @@ class Bench:
         say(f"moved {moved.tags} tags to new images")
         runs["moved"] = self.sitegen("1% moved", "proxied.yaml", cache, self.proxy)
         self.results["builds"] = runs
+
+    def elsewhere(self) -> None:
+        """The same data with the registry elsewhere (``bench.stream``): cold and warm,
+        each also with every page rendered after the crawl, served in this process with
+        the same delay, once the registry and the relay have stopped: no registry or
+        relay process on these CPUs, as when the registry is another machine's."""
+        from bench import stream
+
+        say("sitegen: the registry elsewhere (bench.stream)")
+        rows = stream.run(self.spec.tags, self.delay, self.concurrency)
+        for row in rows:
+            say(f"  {row['build']}, {row['render']}: {row['seconds']:.1f}s (x{row['ratio']})")
+        self.results["elsewhere"] = rows
 
     def competitors(self) -> None:
         """skopeo and curl + jq on a sample, and sitegen cold on the same sample."""
@@ -370,6 +386,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", type=Path, default=None, help="also write the tables")
     parser.add_argument("--skip-competitors", action="store_true")
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument(
+        "--skip-elsewhere", action="store_true", help="no builds with the registry elsewhere"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args(argv)
 
@@ -384,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
             bench.competitors()
     finally:
         bench.stop()
+    if not args.skip_elsewhere:
+        bench.elsewhere()
     try:
         if not args.skip_scale:
             bench.scale()

@@ -53,8 +53,10 @@ def run(tags: int, delay: float, concurrency: int) -> list[dict[str, Any]]:
     """The four builds, in order: cold after, cold streamed, warm after, warm streamed."""
     handler = elsewhere.delayed(elsewhere.filled(tags), delay)
     kept = _Kept()
-    logging.getLogger("sitegen.site").addHandler(kept)
-    logging.getLogger("sitegen.site").setLevel(logging.INFO)
+    logger = logging.getLogger("sitegen.site")
+    level = logger.level
+    logger.addHandler(kept)
+    logger.setLevel(logging.INFO)
     work = Path(tempfile.mkdtemp(prefix="sitegen-bench-stream-", dir=default_workdir()))
     try:
         config = load_config(elsewhere.write_config(work, concurrency), environ={})
@@ -89,6 +91,8 @@ def run(tags: int, delay: float, concurrency: int) -> list[dict[str, Any]]:
             )
     finally:
         os.environ.pop("SITEGEN_STREAM", None)
+        logger.removeHandler(kept)
+        logger.setLevel(level)
         shutil.rmtree(work, ignore_errors=True)
     return found
 

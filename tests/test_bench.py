@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import bases, catalog_size, packages, scale, searchindex, snapshot, vendor
+from bench import bases, catalog_size, packages, scale, searchindex, snapshot, stream, vendor
 from bench.dataset import Spec, contents, moved_image, moved_tags
 from bench.measure import request_kind
 from bench.network import measure as measure_transports
@@ -89,6 +89,33 @@ def test_a_scale_model_renders_and_is_reported(tmp_path: Path) -> None:
     assert [t["target"].split(":")[0] for t in results["targets"]] == ["Rendering incl. writes"]
     text = render(results, markdown=True)
     assert "| 100 | tmpfs |" in text and "| FAIL |" in text
+
+
+def test_builds_with_the_registry_elsewhere_are_reported_against_the_target() -> None:
+    rows = stream.run(100, 0.001, 8)  # cold and warm, each after the crawl and beside it
+    assert [(r["build"], r["render"]) for r in rows] == [
+        ("cold", "after the crawl"), ("cold", "beside the crawl"),
+        ("warm", "after the crawl"), ("warm", "beside the crawl"),
+    ]  # fmt: skip
+    assert all(r["requests"] > 0 and r["ratio"] > 0 for r in rows)
+    rows[1]["ratio"], rows[3]["ratio"] = 1.29, 1.31
+    results = {
+        "mode": "quick",
+        "delay_ms": 0.0,
+        "concurrency": 8,
+        "machine": {"cores": 2, "cpu": "x", "memory_gib": 1},
+        "workdir": "tmpfs",
+        "load_average_start": 0.0,
+        "load_average_end": 0.0,
+        "dataset": Spec(repositories=2).describe(),
+        "elsewhere": rows,
+    }
+    results["targets"] = targets(results)
+    found = {t["target"].split(",")[0]: t["pass"] for t in results["targets"]}
+    assert found == {"Cold build": True, "Warm build": False}
+    assert all(t["target"].endswith("the registry elsewhere") for t in results["targets"])
+    text = render(results, markdown=True)
+    assert "| cold | beside the crawl |" in text and "x1.29" in text
 
 
 def test_the_catalog_size_benchmark_resolves_every_tag() -> None:
