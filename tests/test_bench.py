@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,6 +61,21 @@ def test_request_kinds_from_access_log_paths() -> None:
     assert request_kind("GET", "/v2/a/b/referrers/sha256:00") == "referrers"
 
 
+def _results(**measured: Any) -> dict[str, Any]:
+    """A quick run's results around what ``measured`` gives, for the report."""
+    return {
+        "mode": "quick",
+        "delay_ms": 20.0,
+        "concurrency": 8,
+        "machine": {"cores": 2, "cpu": "x", "memory_gib": 1},
+        "workdir": "tmpfs",
+        "load_average_start": 0.0,
+        "load_average_end": 0.0,
+        "dataset": Spec(repositories=2).describe(),
+        **measured,
+    }
+
+
 def test_a_scale_model_renders_and_is_reported(tmp_path: Path) -> None:
     config = scale.write_config(tmp_path / "registries.yaml", scale.FAKE_URL)
     made = scale.model(100, config, tmp_path / "model.pickle")
@@ -74,17 +90,7 @@ def test_a_scale_model_renders_and_is_reported(tmp_path: Path) -> None:
     assert point["tags"] == 100 and point["pages"] > 100 and point["files"] > 2 * point["pages"]
     assert 0 <= point["search_seconds"] <= point["seconds"]
     point.update(filesystem="tmpfs", pages_per_second=1, cores_busy=1.0, process_peak_rss_mb=1)
-    results = {
-        "mode": "quick",
-        "delay_ms": 20.0,
-        "concurrency": 8,
-        "machine": {"cores": 2, "cpu": "x", "memory_gib": 1},
-        "workdir": "tmpfs",
-        "load_average_start": 0.0,
-        "load_average_end": 0.0,
-        "dataset": Spec(repositories=2).describe(),
-        "scale": [point],
-    }
+    results = _results(scale=[point])
     results["targets"] = targets(results)
     assert [t["target"].split(":")[0] for t in results["targets"]] == ["Rendering incl. writes"]
     text = render(results, markdown=True)
@@ -99,17 +105,7 @@ def test_builds_with_the_registry_elsewhere_are_reported_against_the_target() ->
     ]  # fmt: skip
     assert all(r["requests"] > 0 and r["ratio"] > 0 for r in rows)
     rows[1]["ratio"], rows[3]["ratio"] = 1.29, 1.31
-    results = {
-        "mode": "quick",
-        "delay_ms": 0.0,
-        "concurrency": 8,
-        "machine": {"cores": 2, "cpu": "x", "memory_gib": 1},
-        "workdir": "tmpfs",
-        "load_average_start": 0.0,
-        "load_average_end": 0.0,
-        "dataset": Spec(repositories=2).describe(),
-        "elsewhere": rows,
-    }
+    results = _results(elsewhere=rows)
     results["targets"] = targets(results)
     found = {t["target"].split(",")[0]: t["pass"] for t in results["targets"]}
     assert found == {"Cold build": True, "Warm build": False}
