@@ -17,19 +17,32 @@ from typing import Any
 
 import httpx
 
-from bench.dataset import Spec, contents
+from bench.dataset import Spec, contents, moved_image, moved_tags
 from lab.fakeregistry import FakeRegistry
 
 Handler = Callable[[httpx.Request], Coroutine[Any, Any, httpx.Response]]
 
 
+def spec_of(tags: int) -> Spec:
+    """The data set of ``tags`` tags."""
+    return Spec(repositories=max(1, tags // Spec().tags_per_repository))
+
+
 def filled(tags: int) -> FakeRegistry:
     """The fake registry holding the data set's ``tags`` tags."""
-    spec = Spec(repositories=max(1, tags // Spec().tags_per_repository))
     registry = FakeRegistry()
-    for repository, built, names in contents(spec):
+    for repository, built, names in contents(spec_of(tags)):
         registry.add(repository, built, names)
     return registry
+
+
+def move(registry: FakeRegistry, tags: int) -> int:
+    """Point the data set's ``moved_percent`` of the tags at new images, as
+    ``bench.fill.move`` does on the real registry; how many moved."""
+    picked = moved_tags(spec_of(tags))
+    for repository, tag in picked:
+        registry.add(repository, moved_image(repository, tag), [tag])
+    return len(picked)
 
 
 def delayed(registry: FakeRegistry, delay: float) -> Handler:

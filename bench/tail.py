@@ -1,7 +1,8 @@
 """What a build does after its crawl, step by step.
 
 ``python -m bench.tail --tags 10000`` builds the benchmark's data (``bench.dataset``)
-cold, then warm twice, in this process, from ``lab.fakeregistry`` behind an
+cold, then warm twice, then once more after 1% of the tags moved to new images (a
+night with changes), in this process, from ``lab.fakeregistry`` behind an
 ``httpx.MockTransport`` that waits ``--delay`` per request (the registry elsewhere, as
 in ``bench.stream``), rendering beside the crawl (the default), the site and cache on
 tmpfs. For each build it prints the CPU seconds of this process and of its children
@@ -101,13 +102,17 @@ def _cpu() -> tuple[float, float]:
 
 
 def run(tags: int, delay: float, concurrency: int) -> list[dict[str, Any]]:
-    """A cold build and two warm ones, each step's seconds."""
-    handler = elsewhere.delayed(elsewhere.filled(tags), delay)
+    """A cold build, two warm ones and one after 1% of the tags moved, each step's
+    seconds."""
+    registry = elsewhere.filled(tags)
+    handler = elsewhere.delayed(registry, delay)
     work = Path(tempfile.mkdtemp(prefix="sitegen-bench-tail-", dir=default_workdir()))
     found = []
     try:
         config = load_config(elsewhere.write_config(work, concurrency), environ={})
-        for label in ("cold", "warm", "warm again"):
+        for label in ("cold", "warm", "warm again", "1% moved"):
+            if label == "1% moved":
+                elsewhere.move(registry, tags)
             seconds: dict[str, float] = defaultdict(float)
             cpu = _cpu()
             started = time.monotonic()

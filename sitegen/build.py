@@ -116,9 +116,11 @@ async def gather(
     interval: float = 1.0,
     shard: Shard | None = None,
     on_repositories: Handover | None = None,
+    now: str = "",
 ) -> tuple[Outcome, Stats]:
     """Crawl every registry (or ``shard``'s share of the repositories) through one
-    shared client, reporting progress periodically."""
+    shared client, reporting progress periodically; ``now``: the build's time
+    (``build_time()`` when empty)."""
     credentials = {r.name: resolve_credentials(r, os.environ) for r in config.registries}
     async with RegistryClient(
         config.registries, credentials=credentials, transport=transport, limits=config.limits
@@ -133,7 +135,7 @@ async def gather(
                 cache,
                 state=state,
                 progress=progress,
-                now=build_time(),
+                now=now or build_time(),
                 shard=shard,
                 on_repositories=on_repositories,
             )
@@ -175,6 +177,7 @@ def crawl_counted(
     interval: float = 1.0,
     shard: Shard | None = None,
     on_repositories: Handover | None = None,
+    now: str = "",
 ) -> Crawled:
     """Crawl with the cache and the state of ``cache_dir`` (the state that goes with the
     site ``site``), counted as one more build: a whole build's crawl, or a shard's."""
@@ -193,6 +196,7 @@ def crawl_counted(
             interval=interval,
             shard=shard,
             on_repositories=on_repositories,
+            now=now,
         )
     )
     return Crawled(cache, state, progress, outcome, stats)
@@ -256,14 +260,16 @@ def _build(
     )
     loading.start()
     try:
+        now = build_time()  # stamps this build's changes, also those the stream guesses
         streaming = Stream(
-            config, stage, cache_dir, min_tags=_stream_from(), processes=usable_cpus()
+            config, stage, cache_dir, min_tags=_stream_from(), processes=usable_cpus(), built=now
         )
         with streaming as stream:
             crawled = crawl_counted(
                 config,
                 cache_dir,
                 site=site_identity(target),
+                now=now,
                 transport=transport,
                 on_progress=on_progress,
                 interval=progress_interval,

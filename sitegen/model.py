@@ -395,6 +395,27 @@ class Change:
     base: str = ""
 
 
+def repository_changes(
+    now: str, registry: str, name: str, before: Mapping[str, str] | None, after: Mapping[str, str]
+) -> list[Change]:
+    """How one repository's tags (tag -> digest) changed since the previous build, in
+    tag order; ``before`` None: the repository is new (in a registry seen before)."""
+    if before is None:
+        added = [
+            Change(now, registry, name, "tag-added", tag, "", after[tag]) for tag in sorted(after)
+        ]
+        return [Change(now, registry, name, "repository-added"), *added]
+    found = []
+    for tag in sorted(set(before) | set(after)):
+        if tag not in before:
+            found.append(Change(now, registry, name, "tag-added", tag, "", after[tag]))
+        elif tag not in after:
+            found.append(Change(now, registry, name, "tag-removed", tag, before[tag], ""))
+        elif before[tag] != after[tag]:
+            found.append(Change(now, registry, name, "tag-moved", tag, before[tag], after[tag]))
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Catalog:
     """Everything the site shows."""

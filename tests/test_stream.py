@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import jinja2
 import pytest
 
@@ -69,10 +70,17 @@ class Builds:
     """The same nights built twice: streamed (from the first repository on) and with
     every page rendered after the crawl, each with its own cache."""
 
-    def __init__(self, tmp_path: Path, config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        config: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        transport: httpx.MockTransport | None = None,
+    ) -> None:
         self.tmp_path = tmp_path
         self.config = config
         self.monkeypatch = monkeypatch
+        self.transport = transport  # the registries, when not the real one
         self.night = 0
         self.last: sitegen.build.BuildResult | None = None
 
@@ -102,7 +110,12 @@ class Builds:
         self.monkeypatch.setattr(sitegen.site.stream, "GIVE_UP_UNSENT", False)
         self.monkeypatch.setenv("SITEGEN_STREAM", "1" if stream else "0")
         config = load_config(self.config, environ={})
-        return build(config, self.tmp_path / name, cache_dir=self.tmp_path / f"cache-{name}")
+        return build(
+            config,
+            self.tmp_path / name,
+            cache_dir=self.tmp_path / f"cache-{name}",
+            transport=self.transport,
+        )
 
 
 def test_a_streamed_build_writes_the_site_a_build_after_the_crawl_writes(
@@ -130,6 +143,33 @@ def test_a_streamed_build_writes_the_site_a_build_after_the_crawl_writes(
     # A night without news: every guess holds, nothing is rendered twice.
     kept, again = builds.both(caplog)
     assert (kept, again) == (repositories, 0)
+
+
+def test_a_night_of_new_moved_and_removed_tags_is_rendered_once_beside_the_crawl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = from_samples()
+    config = write_config(tmp_path, "registries:\n  - name: lab\n    url: https://lab.test\n")
+    builds = Builds(tmp_path, config, monkeypatch, transport=fake.transport)
+    kept, again = builds.both(caplog)  # cold: bases are past guessing
+    repositories = kept + again
+    # The night's news is in the repositories' own tags: a release with ``latest``
+    # moved to it (from an image another tag still holds), a tag removed, a new tag for
+    # an image, a repository new in the registry. The guess of each one's history holds.
+    fake.add("apps/web", image(files=({"/web": b"1.3"},)), ["v1.3.0", "latest"])
+    del fake.repositories["apps/web"]["v1.0.0"]
+    cli = fake.repositories["tools/cli"]
+    cli["1"] = cli["1.0"]
+    fake.add("apps/new", image(files=({"/new": b"new"},)), ["v0.1.0"])
+    kept, again = builds.both(caplog)
+    assert (kept, again) == (repositories + 1, 0)
+    assert builds.last is not None
+    assert {change.kind for change in builds.last.changes} == {
+        "tag-added",
+        "tag-moved",
+        "tag-removed",
+        "repository-added",
+    }
 
 
 def test_a_wrong_or_broken_guess_file_changes_nothing_but_the_time(

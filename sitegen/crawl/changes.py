@@ -9,10 +9,8 @@ first build is not a change).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-
 from sitegen.crawl.state import RepositoryState, State
-from sitegen.model import Change
+from sitegen.model import Change, repository_changes
 
 
 def compute(
@@ -28,14 +26,8 @@ def compute(
         if registry not in known_registries:
             continue
         before = previous.repositories.get((registry, name))
-        if before is None:
-            changes.append(Change(now, registry, name, "repository-added"))
-            changes.extend(
-                Change(now, registry, name, "tag-added", tag, "", digest)
-                for tag, digest in sorted(current.tags.items())
-            )
-            continue
-        changes.extend(_tag_changes(now, registry, name, before.tags, current.tags))
+        old = None if before is None else before.tags
+        changes.extend(repository_changes(now, registry, name, old, current.tags))
     for registry, names in sorted(listed.items()):
         if registry not in known_registries:
             continue
@@ -44,15 +36,3 @@ def compute(
             if reg == registry and name not in present:
                 changes.append(Change(now, registry, name, "repository-removed"))
     return changes
-
-
-def _tag_changes(
-    now: str, registry: str, name: str, old: Mapping[str, str], after: Mapping[str, str]
-) -> Iterable[Change]:
-    for tag in sorted(set(old) | set(after)):
-        if tag not in old:
-            yield Change(now, registry, name, "tag-added", tag, "", after[tag])
-        elif tag not in after:
-            yield Change(now, registry, name, "tag-removed", tag, old[tag], "")
-        elif old[tag] != after[tag]:
-            yield Change(now, registry, name, "tag-moved", tag, old[tag], after[tag])

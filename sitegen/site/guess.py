@@ -4,7 +4,10 @@
 is whole. What other repositories decide about it (``RepositoryInputs``) is guessed
 then: from the previous build's catalog, kept in the cache directory as
 ``render-guess.json`` (its repositories with their tags alone, its history, old
-manifests and bases), and from this build's repositories crawled so far.
+manifests and bases), from this build's repositories crawled so far, and from the
+repository's own tags against the previous build's: its changes, which the build
+adds to the history once the crawl ends (a moved tag's earlier manifest, when no tag
+of the repository holds it any more, and bases are past guessing).
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ from sitegen import modeljson
 from sitegen.config import SiteConfig
 from sitegen.errors import FileRefused
 from sitegen.files import read_limited
-from sitegen.model import Catalog, Registry, Repository
+from sitegen.model import Catalog, Registry, Repository, repository_changes
 from sitegen.site.pages.catalog import digest_locations, tag_locations
 from sitegen.site.pages.history import Timeline
-from sitegen.site.pages.inputs import CatalogInputs, RepositoryInputs
+from sitegen.site.pages.inputs import CatalogInputs, RepositoryInputs, moved_manifests
 from sitegen.site.pages.shapes import Location
 
 log = logging.getLogger("sitegen.site")
@@ -72,18 +75,30 @@ def load_guess(path: Path | None) -> Catalog | None:
 
 class Guess:
     """Each repository's likely inputs: the previous build's, except where its digests
-    are tagged: this build's tags of the repositories seen so far (itself included),
-    the previous build's of the others. ``registries``: their names in the config's
-    order (the catalog's)."""
+    are tagged (this build's tags of the repositories seen so far, itself included, the
+    previous build's of the others) and its history (the changes of its tags since the
+    previous build, stamped ``built``, then the previous build's history).
+    ``registries``: their names in the config's order (the catalog's)."""
 
-    def __init__(self, site: SiteConfig, registries: list[str], previous: Catalog | None) -> None:
+    def __init__(
+        self, site: SiteConfig, registries: list[str], previous: Catalog | None, built: str = ""
+    ) -> None:
         self.order = {name: n for n, name in enumerate(registries)}
+        self.built = built
         catalog = previous or Catalog(title="", registries=())
         catalog = replace(catalog, default_platform=site.default_platform)
         self.before = digest_locations(catalog)
         self.previous = CatalogInputs(catalog, Timeline(catalog), self.before)
         self.now: dict[str, list[Location]] = defaultdict(list)
         self.seen: set[tuple[str, str]] = set()
+        # Each repository's tags in the previous build, for its changes; a registry
+        # seen for the first time has none (a first build is not a change).
+        self.tags_before = {
+            (registry.name, repo.name): {tag.name: tag.digest for tag in repo.tags}
+            for registry in catalog.registries
+            for repo in registry.repositories
+        }
+        self.known = {registry for registry, _ in self.tags_before}
 
     def __call__(self, registry: Registry, repo: Repository) -> RepositoryInputs:
         """Learn where ``repo`` of ``registry`` (its name and pull host) tags its digests;
@@ -101,7 +116,17 @@ class Guess:
         """The inputs ``repo`` will likely have, from what is known now."""
         before = self.previous(registry, repo)
         own = sorted({tag.digest for tag in repo.tags})
-        return replace(before, locations={d: self._where(d) for d in own})
+        before = replace(before, locations={d: self._where(d) for d in own})
+        if registry.name not in self.known:
+            return before
+        tags = {tag.name: tag.digest for tag in repo.tags}
+        old = self.tags_before.get((registry.name, repo.name))
+        found = repository_changes(self.built, registry.name, repo.name, old, tags)
+        if not found:
+            return before
+        changes = (*sorted(found, reverse=True), *before.changes)
+        known = self.previous.catalog.previous
+        return replace(before, changes=changes, previous=moved_manifests(changes, known))
 
     def _where(self, digest: str) -> list[Location]:
         found = [

@@ -55,17 +55,19 @@ def _serve(
     site: SiteConfig,
     registries: list[str],
     guess_file: Path | None,
+    built: str,
     into: tuple[Path, Path, int],
     finish_all: bool,
 ) -> None:
     """Render each repository it is sent into the staging directory ``into`` (root,
     target, page limit), and stale ones while none is waiting; send back the inputs and
     what was written of each with the next message, the last ones at the end.
-    ``finish_all``: render the stale ones again before the end, too."""
+    ``built``: the build's time, which stamps its changes. ``finish_all``: render the
+    stale ones again before the end, too."""
     _yield_to_the_crawl()
     try:
         root, target, limit = into
-        guess = Guess(site, registries, load_guess(guess_file))
+        guess = Guess(site, registries, load_guess(guess_file), built)
         renders = Renders(Staging.at(root, target), Renderer(site), PageBudget(limit), guess)
         while True:
             channel.write(results, ("ready", not renders.stale, renders.take()))

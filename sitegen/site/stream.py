@@ -89,8 +89,10 @@ class Stream:
         *,
         min_tags: float,
         processes: int = 1,
+        built: str = "",
     ) -> None:
         self.config = config
+        self.built = built  # the build's time: it stamps the changes guessed
         self.stage = stage
         self.guess_file = cache_dir / GUESS_FILE if cache_dir is not None else None
         self.min_tags = min_tags
@@ -194,6 +196,7 @@ class Stream:
             self.config.site,
             [registry.name for registry in self.config.registries],
             self.guess_file,
+            self.built,
             (self.stage.root, self.stage.target, self.config.limits.site_pages),
             not GIVE_UP_UNSENT,
         )

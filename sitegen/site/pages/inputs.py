@@ -59,8 +59,6 @@ class CatalogInputs:
         """The inputs of ``repo`` of ``registry``."""
         timeline = self.timeline
         changes = tuple(timeline.by_repo.get((registry.name, repo.name), ()))
-        moved = {d for c in changes if c.kind == "tag-moved" for d in (c.old, c.new)}
-        previous = self.catalog.previous
         tagged = sorted({tag.digest for tag in repo.tags})
         return RepositoryInputs(
             registry=registry.name,
@@ -69,9 +67,18 @@ class CatalogInputs:
             locations={d: self.locations[d] for d in tagged if d in self.locations},
             bases=self.bases.get((registry.name, repo.name), {}),
             changes=changes,
-            previous={d: previous[d] for d in sorted(moved) if d in previous},
+            previous=moved_manifests(changes, self.catalog.previous),
             base_paths={c.base: timeline.base_path(c.base) for c in changes if c.base},
         )
+
+
+def moved_manifests(
+    changes: tuple[Change, ...], known: Mapping[str, Manifest]
+) -> dict[str, Manifest]:
+    """The manifests of ``known`` (moved tags' earlier ones) that ``changes`` move a
+    tag from or to."""
+    moved = {d for c in changes if c.kind == "tag-moved" for d in (c.old, c.new)}
+    return {d: known[d] for d in sorted(moved) if d in known}
 
 
 def repository_unit(repo: Repository, inputs: RepositoryInputs) -> Iterator[Page]:
