@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -19,7 +19,7 @@ from sitegen.build import build, crawl_counted
 from sitegen.config import Config, load_config
 from sitegen.crawl import crawler
 from sitegen.crawl.crawler import crawl_order
-from sitegen.model import Registry, Repository
+from sitegen.model import Manifest, Registry, Repository
 from tests.helpers import write_config
 
 NAMES = ["dev/web", "prod/app", "prod/web", "staging/app", "tools/app/cli", "dev/app"]
@@ -65,8 +65,11 @@ def _registry(
 def _handed_over(config: Config, fake: FakeRegistry) -> list[list[str]]:
     handed: list[list[str]] = []
 
-    def take(registry: Registry, repositories: Sequence[Repository]) -> None:
+    def take(
+        registry: Registry, repositories: Sequence[Repository], earlier: Mapping[str, Manifest]
+    ) -> None:
         assert registry.name == "lab"
+        assert earlier == {}  # a first build: no tag has moved
         handed.append([repo.name for repo in repositories])
 
     async def answer(request: httpx.Request) -> httpx.Response:

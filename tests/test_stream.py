@@ -31,7 +31,7 @@ from sitegen import modeljson
 from sitegen.build import build
 from sitegen.config import Config, load_config
 from sitegen.model import Catalog, Change, Registry, Repository
-from sitegen.site import channel
+from sitegen.site import channel, paths
 from sitegen.site.guess import GUESS_FILE, Guess
 from sitegen.site.output import MARKER, Staging
 from sitegen.site.pages.catalog import digest_locations
@@ -149,14 +149,19 @@ def test_a_night_of_new_moved_and_removed_tags_is_rendered_once_beside_the_crawl
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake = from_samples()
+    worker = fake.repositories["apps/worker"]
+    fake.repositories["mirror/worker"] = {"main": worker["main"]}
     config = write_config(tmp_path, "registries:\n  - name: lab\n    url: https://lab.test\n")
     builds = Builds(tmp_path, config, monkeypatch, transport=fake.transport)
     kept, again = builds.both(caplog)  # cold: bases are past guessing
     repositories = kept + again
     # The night's news is in the repositories' own tags: a release with ``latest``
-    # moved to it (from an image another tag still holds), a tag removed, a new tag for
-    # an image, a repository new in the registry. The guess of each one's history holds.
+    # moved to it (from an image another tag still holds), a tag moved off an image no
+    # other tag of its repository holds (another repository's still does), a tag
+    # removed, a new tag for an image, a repository new in the registry. The guess of
+    # each one's history, and of the manifests its diff pages compare, holds.
     fake.add("apps/web", image(files=({"/web": b"1.3"},)), ["v1.3.0", "latest"])
+    main, worker["main"] = worker["main"], worker["v2.0.0"]
     del fake.repositories["apps/web"]["v1.0.0"]
     cli = fake.repositories["tools/cli"]
     cli["1"] = cli["1.0"]
@@ -170,6 +175,8 @@ def test_a_night_of_new_moved_and_removed_tags_is_rendered_once_beside_the_crawl
         "tag-removed",
         "repository-added",
     }
+    diff = paths.diff_path("lab", "apps/worker", main, worker["main"])
+    assert (tmp_path / "streamed" / diff / "index.html").is_file()
 
 
 def test_a_wrong_or_broken_guess_file_changes_nothing_but_the_time(
@@ -427,7 +434,7 @@ def test_a_render_process_that_cannot_start_leaves_every_page_to_after_the_crawl
     stage = Staging(tmp_path / "2")
     with Stream(config, stage, None, min_tags=1) as stream:
         for repo in registry.repositories:
-            stream.submit(registry, [repo])
+            stream.submit(registry, [repo], {})
         assert stream.state == "off" and stream.submitted == {}
         assert stream.finish() == {}
     stage.discard()

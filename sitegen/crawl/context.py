@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ from sitegen.model import (
     Change,
     Image,
     Index,
+    Manifest,
     Registry,
     Repository,
 )
@@ -45,8 +46,9 @@ def reason(exc: RegistryError) -> str:
 
 # Repositories whose crawl is done, with their registry's name and pull host alone (the
 # registry is not done yet): likely copies of one another together (``crawl_order``),
-# none shown from an earlier build.
-Handover = Callable[[Registry, Sequence[Repository]], None]
+# none shown from an earlier build; and the manifests their tags moved in this build
+# pointed to before, which they no longer show (by digest, for their diff pages).
+Handover = Callable[[Registry, Sequence[Repository], Mapping[str, Manifest]], None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine, Iterable
+from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -40,6 +40,7 @@ from sitegen.model import (
     Manifest,
     Registry,
     Repository,
+    repository_changes,
 )
 from sitegen.registry import slots
 from sitegen.registry.client import RegistryClient, RegistrySession
@@ -120,26 +121,55 @@ async def crawl(
 async def _previous_digests(
     config: Config, ctx: CrawlContext, registries: list[Registry], history: Iterable[Change]
 ) -> dict[str, Manifest]:
-    """The manifests moved tags pointed to before, from the cache, for diff pages."""
+    """The manifests moved tags pointed to before, from the cache, for diff pages: those
+    the tag's repository no longer shows (another repository may still)."""
     shown = {
-        digest
+        (registry.name, repo.name): repo.manifests
         for registry in registries
         for repo in registry.repositories
-        for digest in repo.manifests
     }
     wanted: dict[tuple[str, str], set[str]] = {}
     for change in history:
-        if change.kind == "tag-moved" and change.old not in shown:
+        if change.kind == "tag-moved":
             wanted.setdefault((change.registry, change.repository), set()).add(change.old)
     by_name = {rc.name: rc for rc in config.registries}
     found: dict[str, Manifest] = {}
     for (registry, repository), digests in sorted(wanted.items()):
-        if registry not in by_name:
-            continue
-        loader = OfflineLoader(by_name[registry], RepositoryConfig(name=repository), ctx)
-        for digest in sorted(digests):
-            with contextlib.suppress(RegistryError):
-                found[digest] = await loader.load(digest)
+        if registry in by_name:
+            own = shown.get((registry, repository), {})
+            found.update(await _earlier(by_name[registry], repository, ctx, own, digests))
+    return found
+
+
+async def _moved_from(
+    rc: RegistryConfig, ctx: CrawlContext, repo: Repository
+) -> dict[str, Manifest]:
+    """The manifests this build's moved tags of ``repo`` pointed to before, which it no
+    longer shows: what its diff pages will read (``_previous_digests``), for its pages
+    rendered beside the crawl."""
+    before = ctx.state.repositories.get((rc.name, repo.name))
+    if before is None or repo.stale_since:
+        return {}
+    now = {tag.name: tag.digest for tag in repo.tags}
+    found = repository_changes(ctx.now, rc.name, repo.name, before.tags, now)
+    old = [change.old for change in found if change.kind == "tag-moved"]
+    return await _earlier(rc, repo.name, ctx, repo.manifests, old) if old else {}
+
+
+async def _earlier(
+    rc: RegistryConfig,
+    repository: str,
+    ctx: CrawlContext,
+    own: Mapping[str, Manifest],
+    digests: Iterable[str],
+) -> dict[str, Manifest]:
+    """The manifests of ``digests`` that ``repository`` does not show (``own``), from
+    the cache; one that is not there is left out."""
+    loader = OfflineLoader(rc, RepositoryConfig(name=repository), ctx)
+    found: dict[str, Manifest] = {}
+    for digest in sorted(set(digests).difference(own)):
+        with contextlib.suppress(RegistryError):
+            found[digest] = await loader.load(digest)
     return found
 
 
@@ -199,7 +229,8 @@ async def _crawl_registry(
         async with window:
             crawler = RepositoryCrawler(rc, session, repo, ctx, referrers, vendor)
             repository = await crawler.run(outcome)
-        handover.done(place, repository)
+        earlier = await _moved_from(rc, ctx, repository) if ctx.on_repositories else {}
+        handover.done(place, repository, earlier)
         return repository
 
     runs = {asyncio.ensure_future(in_window(n, repo)): repo for n, repo in enumerate(ordered)}
@@ -252,27 +283,32 @@ class _Copies:
         self.group: list[int] = []  # by place in the crawl's order
         self.left: list[int] = []
         self.crawled: list[list[Repository]] = []
+        self.earlier: list[dict[str, Manifest]] = []  # their moved tags' earlier manifests
         last = None
         for name in names:
             key = crawl_order(name)[0]
             if key != last or self.left[-1] == COPIES_AT_ONCE:
                 self.left.append(0)
                 self.crawled.append([])
+                self.earlier.append({})
                 last = key
             self.left[-1] += 1
             self.group.append(len(self.left) - 1)
 
-    def done(self, place: int, repository: Repository) -> None:
-        """The crawl of ``repository``, at ``place`` in the crawl's order, is done: its
-        group goes if it was the last one."""
+    def done(self, place: int, repository: Repository, earlier: Mapping[str, Manifest]) -> None:
+        """The crawl of ``repository``, at ``place`` in the crawl's order, is done (and
+        ``earlier``: its moved tags' earlier manifests it no longer shows): its group
+        goes if it was the last one."""
         group = self.group[place]
         if not repository.stale_since:  # one shown from an earlier build is not new
             self.crawled[group].append(repository)
+            self.earlier[group].update(earlier)
         self.left[group] -= 1
         if self.left[group] == 0:
             crawled, self.crawled[group] = self.crawled[group], []
+            earlier, self.earlier[group] = self.earlier[group], {}
             if crawled and self.handover is not None:
-                self.handover(self.registry, crawled)
+                self.handover(self.registry, crawled, earlier)
 
 
 def _crawled(

@@ -6,8 +6,8 @@ then: from the previous build's catalog, kept in the cache directory as
 ``render-guess.json`` (its repositories with their tags alone, its history, old
 manifests and bases), from this build's repositories crawled so far, and from the
 repository's own tags against the previous build's: its changes, which the build
-adds to the history once the crawl ends (a moved tag's earlier manifest, when no tag
-of the repository holds it any more, and bases are past guessing).
+adds to the history once the crawl ends, with the manifests its moved tags pointed to
+before (the crawl hands those over with the repository). Bases are past guessing.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sitegen import modeljson
 from sitegen.config import SiteConfig
 from sitegen.errors import FileRefused
 from sitegen.files import read_limited
-from sitegen.model import Catalog, Registry, Repository, repository_changes
+from sitegen.model import Catalog, Manifest, Registry, Repository, repository_changes
 from sitegen.site.pages.catalog import digest_locations, tag_locations
 from sitegen.site.pages.history import Timeline
 from sitegen.site.pages.inputs import CatalogInputs, RepositoryInputs, moved_manifests
@@ -91,6 +91,9 @@ class Guess:
         self.previous = CatalogInputs(catalog, Timeline(catalog), self.before)
         self.now: dict[str, list[Location]] = defaultdict(list)
         self.seen: set[tuple[str, str]] = set()
+        # The manifests this build's moved tags pointed to before, where their
+        # repositories no longer show them (the crawl hands them over).
+        self.earlier: dict[str, Manifest] = {}
         # Each repository's tags in the previous build, for its changes; a registry
         # seen for the first time has none (a first build is not a change).
         self.tags_before = {
@@ -125,8 +128,8 @@ class Guess:
         if not found:
             return before
         changes = (*sorted(found, reverse=True), *before.changes)
-        known = self.previous.catalog.previous
-        return replace(before, changes=changes, previous=moved_manifests(changes, known))
+        previous = moved_manifests(changes, self.earlier, self.previous.catalog.previous)
+        return replace(before, changes=changes, previous=previous)
 
     def _where(self, digest: str) -> list[Location]:
         found = [

@@ -15,12 +15,13 @@ import contextlib
 import os
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import IO
 
 from sitegen.config import SiteConfig
-from sitegen.model import Registry, Repository
+from sitegen.model import Manifest, Registry, Repository
 from sitegen.site import channel
 from sitegen.site.guess import Guess, load_guess
 from sitegen.site.output import Staging
@@ -35,6 +36,7 @@ from sitegen.site.write import PageBudget, Rendered, discard, render_unit
 MAX_RENDERS = 3
 
 Key = tuple[str, str]  # (registry, repository)
+EMPTY_MANIFESTS: Mapping[str, Manifest] = MappingProxyType({})
 
 
 def serve() -> None:
@@ -109,11 +111,17 @@ class Renders:
         self._repositories: dict[Key, tuple[Registry, Repository]] = {}
         self._holders: defaultdict[str, list[Key]] = defaultdict(list)  # digest -> keys
 
-    def add(self, registry: Registry, repositories: Sequence[Repository]) -> None:
+    def add(
+        self,
+        registry: Registry,
+        repositories: Sequence[Repository],
+        earlier: Mapping[str, Manifest] = EMPTY_MANIFESTS,
+    ) -> None:
         """Render repositories whose crawl is done (likely copies of one another: each
-        knows of the others when rendered); those rendered before that hold one of their
+        knows of the others when rendered; ``earlier``: the manifests their tags moved
+        from, which they no longer show); those rendered before that hold one of their
         digests are stale now."""
-        self.learn(registry, repositories)
+        self.learn(registry, repositories, earlier)
         for repo in repositories:
             key = (registry.name, repo.name)
             self._repositories[key] = (registry, repo)
@@ -122,9 +130,15 @@ class Renders:
         for repo in repositories:
             self._render((registry.name, repo.name))
 
-    def learn(self, registry: Registry, repositories: Sequence[Repository]) -> None:
+    def learn(
+        self,
+        registry: Registry,
+        repositories: Sequence[Repository],
+        earlier: Mapping[str, Manifest] = EMPTY_MANIFESTS,
+    ) -> None:
         """Repositories whose crawl is done (rendered by another process, unless ``add``
         says so): those rendered here that hold one of their digests are stale."""
+        self.guess.earlier.update(earlier)
         for repo in repositories:
             key = (registry.name, repo.name)
             self.guess.learn(registry, repo)

@@ -31,7 +31,7 @@ import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -39,7 +39,7 @@ from typing import Any, Literal
 
 from sitegen.config import Config
 from sitegen.errors import OutputError
-from sitegen.model import Registry, Repository
+from sitegen.model import Manifest, Registry, Repository
 from sitegen.site import channel
 from sitegen.site.guess import GUESS_FILE
 from sitegen.site.output import Staging
@@ -59,7 +59,8 @@ WAIT_SLICE = 0.05
 MAX_PROCESSES = 4
 
 Key = tuple[str, str]  # (registry, repository)
-Handed = tuple[Registry, tuple[Repository, ...]]  # what ``submit`` was given
+# What ``submit`` was given.
+Handed = tuple[Registry, tuple[Repository, ...], dict[str, Manifest]]
 
 
 # -- the process that renders during the crawl -------------------------------------------
@@ -124,18 +125,25 @@ class Stream:
     ) -> None:
         self._stop()
 
-    def submit(self, registry: Registry, repositories: Sequence[Repository]) -> None:
+    def submit(
+        self,
+        registry: Registry,
+        repositories: Sequence[Repository],
+        earlier: Mapping[str, Manifest],
+    ) -> None:
         """Repositories whose crawl is done (none shown from an earlier build), likely
-        copies of one another: one process learns of them all, then renders them."""
+        copies of one another: one process learns of them all, then renders them.
+        ``earlier``: the manifests their tags moved from, which they no longer show."""
         found = tuple(repo for repo in repositories if not repo.error and not repo.stale_since)
         if self.state == "off" or not found:
             return
         for repo in found:
             self.submitted[(registry.name, repo.name)] = repo
+        handed = (registry, found, dict(earlier))
         if self.state == "on":
-            self._queue.put((registry, found))
+            self._queue.put(handed)
             return
-        self._backlog.append((registry, found))
+        self._backlog.append(handed)
         self._tags += sum(len(repo.tags) for repo in found)
         if self._tags < self.min_tags:
             return

@@ -73,12 +73,18 @@ class CatalogInputs:
 
 
 def moved_manifests(
-    changes: tuple[Change, ...], known: Mapping[str, Manifest]
+    changes: tuple[Change, ...], *known: Mapping[str, Manifest]
 ) -> dict[str, Manifest]:
-    """The manifests of ``known`` (moved tags' earlier ones) that ``changes`` move a
-    tag from or to."""
+    """The manifests ``changes`` move a tag from or to, found in ``known`` (moved tags'
+    earlier ones; the first that holds one)."""
     moved = {d for c in changes if c.kind == "tag-moved" for d in (c.old, c.new)}
-    return {d: known[d] for d in sorted(moved) if d in known}
+    found: dict[str, Manifest] = {}
+    for digest in sorted(moved):
+        for manifests in known:
+            if digest in manifests:
+                found[digest] = manifests[digest]
+                break
+    return found
 
 
 def repository_unit(repo: Repository, inputs: RepositoryInputs) -> Iterator[Page]:
