@@ -155,7 +155,7 @@ class Bench:
         each also with every page rendered after the crawl, served in this process with
         the same delay, once the registry and the relay have stopped: no registry or
         relay process on these CPUs, as when the registry is another machine's."""
-        from bench import stream
+        from bench import stream  # here: bench.stream imports this module
 
         say("sitegen: the registry elsewhere (bench.stream)")
         rows = stream.run(self.spec.tags, self.delay, self.concurrency)
