@@ -1,9 +1,11 @@
 """A vendor listing API beside a ``lab.fakeregistry.FakeRegistry``, behind the same
 ``httpx.MockTransport``: Docker Hub, Harbor, Quay, GitHub Packages or Azure Container
-Registry, paging as each one does; GitHub's packages and GitLab's registry repositories
-and Docker Hub's namespaces list the registry's repositories (discovery).
+Registry, paging as each one does; GitHub's packages, GitLab's registry repositories,
+Docker Hub's namespaces and Harbor's projects list the registry's repositories
+(discovery).
 
-Every entry it serves is a real captured entry (tests/fixtures/real-world/vendor-apis)
+Every entry it serves (but a Harbor project's repository, see ``_HARBOR_REPOSITORY``)
+is a real captured entry (tests/fixtures/real-world/vendor-apis)
 with its name, digest and push time replaced, so the fields around them - the
 attestation entry in a Hub index's ``images``, Harbor's ``null`` lists, Quay's
 ``size: null`` - are the vendor's own. ``lie`` makes the API list a different digest
@@ -44,6 +46,18 @@ _ROUTES = {
 _PACKAGES = re.compile(r"/(?:orgs|users)/(?P<owner>[^/]+)/packages")
 _GITLAB = re.compile(r"/api/v4/(?P<kind>groups|projects)/(?P<path>.+)/registry/repositories")
 _HUB_NAMESPACE = re.compile(r"/v2/repositories/(?P<owner>[^/]+)")
+_HARBOR_PROJECT = re.compile(r"/api/v2\.0/projects/(?P<owner>[^/]+)/repositories")
+# A row of a Harbor project's repositories: no capture was found; the fields are those of
+# Harbor's API definition (api/v2.0/swagger.yaml, ``Repository``, goharbor/harbor at
+# c50c7ddd), the name whole (``project/name``) as Harbor's own API tests compare it.
+_HARBOR_REPOSITORY = {
+    "artifact_count": 1,
+    "creation_time": "2024-05-08T09:30:12.345Z",
+    "id": 1,
+    "project_id": 2,
+    "pull_count": 0,
+    "update_time": "2024-07-18T10:00:00.000Z",
+}
 
 
 def _template(name: str, pick: Callable[[Any], Any]) -> dict[str, Any]:
@@ -86,6 +100,8 @@ class FakeVendorAPI:
         found = (
             _PACKAGES.fullmatch(path) or _GITLAB.fullmatch(path) or _HUB_NAMESPACE.fullmatch(path)
         )
+        if self.vendor == "harbor":
+            found = _HARBOR_PROJECT.fullmatch(path)
         if found is not None:
             return self._repositories(request, found)
         match = _ROUTES[self.vendor].fullmatch(request.url.path)
@@ -215,6 +231,8 @@ class FakeVendorAPI:
                 "dockerhub-namespace-repositories-page1-2026.json", lambda d: d["results"][0]
             )
             rows = [dict(row, name=n.partition("/")[2], namespace=prefix) for n in names]
+        elif self.vendor == "harbor":
+            rows = [dict(_HARBOR_REPOSITORY, id=n, name=name) for n, name in enumerate(names, 1)]
         else:
             row = _template(
                 "gitlab-project-registry-repositories-tags-count-2024.json", lambda d: d[1]
@@ -232,6 +250,13 @@ class FakeVendorAPI:
             body = {"count": len(rows), "next": str(following) if more else None,
                     "previous": None, "results": chunk}  # fmt: skip
             return httpx.Response(200, json=body)
+        if self.vendor == "harbor":  # as its artifact lists: a path-relative Link
+            headers = {"X-Total-Count": str(len(rows))}
+            if more:
+                headers["Link"] = (
+                    f'<{quote(following.path)}?{following.query.decode()}>; rel="next"'
+                )
+            return httpx.Response(200, json=chunk, headers=headers)
         # As captured: the page numbers, and links on the instance's internal host.
         internal = following.copy_with(scheme="http", host="gitlab-web")
         headers = {"x-page": str(page), "x-next-page": str(page + 1) if more else "",

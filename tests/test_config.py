@@ -646,6 +646,7 @@ def test_discover_keys(tmp_path: Path) -> None:
             discover: {projects: [acme/tools.cli]}
           - {name: d, url: r.example.com}
           - {name: e, url: docker.io, discover: {namespaces: [acme, my-org]}}
+          - {name: f, url: harbor.example.com, api: harbor, discover: {projects: [library, ci-cd]}}
         """,
     )
     got = [r.discover for r in config.registries]
@@ -655,8 +656,9 @@ def test_discover_keys(tmp_path: Path) -> None:
         Discovery(projects=("acme/tools.cli",)),
         None,
         Discovery(namespaces=("acme", "my-org")),
+        Discovery(projects=("library", "ci-cd"), harbor=True),
     ]
-    assert [d.vendor for d in got if d is not None] == ["ghcr", "gitlab", "gitlab", "hub"]
+    assert [d.vendor for d in got if d is not None] == ["ghcr", "gitlab", "gitlab", "hub", "harbor"]
     assert config.registries[2].api == "gitlab"
 
 
@@ -684,6 +686,11 @@ def test_discover_keys(tmp_path: Path) -> None:
         ("{url: registry.gitlab.com, discover: {groups: [a/..]}}", "not a GitLab group path"),
         ("{url: registry.gitlab.com, discover: {projects: [-a]}}", "not a GitLab project path"),
         ("{url: registry.gitlab.com, discover: {projects: [a.git]}}", "not a GitLab project"),
+        ("{url: r.example, discover: {projects: [a]}}", "set api: harbor"),
+        ("{url: r.example, api: harbor, discover: {groups: [a]}}", "groups are GitLab's"),
+        ("{url: r.example, api: harbor, discover: {projects: [a/b]}}", "not a Harbor project"),
+        ("{url: r.example, api: harbor, discover: {projects: [Lib]}}", "not a Harbor project"),
+        ("{url: r.example, api: harbor, discover: {projects: [a..b]}}", "not a Harbor project"),
     ],
 )
 def test_discover_errors_are_located(tmp_path: Path, entry: str, message: str) -> None:

@@ -93,13 +93,18 @@ class Discovery:
 
     owners: tuple[str, ...] = ()  # GitHub organisations or users (ghcr.io)
     groups: tuple[str, ...] = ()  # GitLab groups: full paths or numeric ids
-    projects: tuple[str, ...] = ()  # GitLab projects: full paths or numeric ids
+    projects: tuple[str, ...] = ()  # GitLab projects (paths or ids), or Harbor's (names)
     namespaces: tuple[str, ...] = ()  # Docker Hub users or organisations
+    harbor: bool = False  # the projects are Harbor's (``api: harbor``)
 
     @property
     def vendor(self) -> str:
-        """``ghcr``, ``hub`` or ``gitlab``: whose API lists them."""
-        return "ghcr" if self.owners else "hub" if self.namespaces else "gitlab"
+        """``ghcr``, ``hub``, ``harbor`` or ``gitlab``: whose API lists them."""
+        if self.owners:
+            return "ghcr"
+        if self.namespaces:
+            return "hub"
+        return "harbor" if self.harbor else "gitlab"
 
     @property
     def sources(self) -> tuple[tuple[str, str], ...]:

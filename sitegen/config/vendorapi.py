@@ -29,6 +29,8 @@ GITLAB_PATH_RE = re.compile(
 GITLAB_COM = ("registry.gitlab.com", "https://gitlab.com/api/v4")
 # A Docker Hub namespace: a repository name component (distribution's grammar).
 HUB_NAMESPACE_RE = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+# A Harbor project: lower-case letters and digits, single ``. _ -`` between them.
+HARBOR_PROJECT_RE = re.compile(r"(?=.{1,255}$)[a-z0-9]+(?:[._-][a-z0-9]+)*")
 
 
 def vendor_api(
@@ -97,15 +99,18 @@ def discovery(
     found = Discovery(
         owners=names("owners", GITHUB_LOGIN_RE, "a GitHub organisation or user name"),
         groups=names("groups", GITLAB_PATH_RE, "a GitLab group path or id"),
-        projects=names("projects", GITLAB_PATH_RE, "a GitLab project path or id"),
+        projects=names("projects", HARBOR_PROJECT_RE, "a Harbor project name")
+        if api == "harbor"
+        else names("projects", GITLAB_PATH_RE, "a GitLab project path or id"),
         namespaces=names("namespaces", HUB_NAMESPACE_RE, "a Docker Hub namespace"),
+        harbor=api == "harbor",
     )
     kinds = [bool(found.owners), bool(found.groups or found.projects), bool(found.namespaces)]
     if not any(kinds):
         reader.fail(
             node,
-            "name at least one owner (ghcr.io), group or project (GitLab), or namespace "
-            "(Docker Hub)",
+            "name at least one owner (ghcr.io), group or project (GitLab), project (Harbor, "
+            "with api: harbor), or namespace (Docker Hub)",
         )
     if sum(kinds) > 1:
         reader.fail(
@@ -121,10 +126,14 @@ def discovery(
         reader.fail(
             node, "owners are listed through GitHub's packages API: for ghcr.io, or set api: ghcr"
         )
-    if found.groups or found.projects:
+    if found.harbor and found.groups:
+        reader.fail(node, "groups are GitLab's: a Harbor's repositories are listed by project")
+    elif found.groups or (found.projects and not found.harbor):
         if not (api == "gitlab" or (api == "auto" and host == GITLAB_COM[0])):
             reader.fail(
-                node, "groups and projects are listed through GitLab's API: set api: gitlab"
+                node,
+                "groups and projects are listed through GitLab's API (set api: gitlab), or "
+                "projects through Harbor's (set api: harbor)",
             )
         if api_url is None and host != GITLAB_COM[0]:
             reader.fail(

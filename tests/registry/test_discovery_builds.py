@@ -1,5 +1,5 @@
 """Whole builds whose repositories are discovered through GitHub's packages API, GitLab's
-registry repositories API or Docker Hub's namespace listing: ``include``/``exclude``
+registry repositories API, Docker Hub's namespace listing or Harbor's projects: ``include``/``exclude``
 still apply, a failed discovery is a message on its registry's page alone, and the
 registry's page says where its repositories came from (docs/configuration.md#discovery)."""
 
@@ -85,6 +85,31 @@ def test_a_docker_hub_build_discovers_its_namespace(tmp_path: Path) -> None:
     assert ("GET", "/v2/_catalog") not in api.registry.requests
     words = " · repositories discovered through Docker Hub (namespaces apps, base)"
     assert listed_on(tmp_path / "site", "hub") == words
+
+
+def test_a_harbor_build_discovers_its_projects(tmp_path: Path) -> None:
+    api = FakeVendorAPI(from_samples(), "harbor", registry_host="harbor.test", page_size=1)
+    config = write_config(
+        tmp_path,
+        """
+        registries:
+          - name: harbor
+            url: harbor.test
+            api: harbor
+            discover: {projects: [apps, tools]}
+            exclude: "apps/worker"
+        """,
+    )
+    result = build(load_config(config, environ={}), tmp_path / "site",
+                   cache_dir=tmp_path / "cache", transport=api.transport)  # fmt: skip
+    assert result.failures == ()
+    [registry] = result.catalog.registries
+    assert [r.name for r in registry.repositories] == ["apps/web", "tools/cli"]
+    assert ("GET", "/v2/_catalog") not in api.registry.requests
+    listing = [r for r in api.requests if r.url.path.endswith("/repositories")]
+    assert len(listing) == 2 + 1  # apps: two pages of one repository each; tools: one
+    words = " · repositories discovered through Harbor (projects apps, tools)"
+    assert listed_on(tmp_path / "site", "harbor") == words
 
 
 def test_a_failed_discovery_is_a_message_on_its_registry_only(tmp_path: Path) -> None:

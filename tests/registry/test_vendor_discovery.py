@@ -1,5 +1,6 @@
 """Repositories discovered through GitHub's packages API (ghcr.io), GitLab's registry
-repositories API and Docker Hub's namespace listing where ``/v2/_catalog`` is refused:
+repositories API, Docker Hub's namespace listing and Harbor's project repositories
+where ``/v2/_catalog`` is refused:
 fakes built from the captured responses, paging, refusals with what to do, hostile
 values (whole builds: test_discovery_builds.py; docs/configuration.md#discovery)."""
 
@@ -364,3 +365,81 @@ def test_docker_hub_unknown_namespace_says_what_to_check() -> None:
     with pytest.raises(NotFoundError, match="check the namespace"):
         discovered(handler, Discovery(namespaces=("nobody",)),
                    url="https://registry-1.docker.io", password=None)  # fmt: skip
+
+
+# -- Harbor ------------------------------------------------------------------------------
+# No capture of a project's repository list was found. Its rows carry the fields of
+# Harbor's API definition (api/v2.0/swagger.yaml, ``Repository`` and ``listRepositories``,
+# goharbor/harbor at c50c7ddd), each name whole as Harbor's own API tests compare it
+# (``project/name``: tests/apitests/python/library/repository.py); its pages are linked
+# as the artifact lists are (``Link``, path-relative: harbor.py); the refusal is captured.
+
+HARBOR = "https://harbor.example"
+
+
+def _harbor_rows(*names: str | None) -> list[dict[str, Any]]:
+    return [
+        {
+            "artifact_count": 3,
+            "creation_time": "2024-05-08T09:30:12.345Z",
+            "id": number,
+            "name": name,
+            "project_id": 2,
+            "pull_count": 0,
+            "update_time": "2024-07-18T10:00:00.000Z",
+        }
+        for number, name in enumerate(names, start=1)
+    ]
+
+
+def test_harbor_project_repositories_follow_link_verbatim() -> None:
+    seen: list[httpx.Request] = []
+    first = "/api/v2.0/projects/team/repositories?page=2&page_size=100"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if (answer := ping(request)) is not None:
+            return answer
+        seen.append(request)
+        assert request.headers["authorization"].startswith("Basic ")
+        if request.url.params["page"] == "1":
+            rows = _harbor_rows("team/api", "team/tools/cli")
+            return json_response(
+                200, rows, {"link": f'<{first}>; rel="next"', "x-total-count": "3"}
+            )
+        back = '</api/v2.0/projects/team/repositories?page=1&page_size=100>; rel="prev"'
+        return json_response(200, _harbor_rows("team/web"), {"link": back, "x-total-count": "3"})
+
+    names = discovered(handler, Discovery(projects=("team",), harbor=True), url=HARBOR,
+                       username="robot$ci", password="not-a-real-secret")  # fmt: skip
+    assert names == ["team/api", "team/tools/cli", "team/web"]
+    assert [str(r.url) for r in seen] == [
+        f"{HARBOR}/api/v2.0/projects/team/repositories?page=1&page_size=100",
+        f"{HARBOR}{first}",
+    ]
+
+
+def test_harbor_rows_of_other_projects_and_hostile_names_are_dropped() -> None:
+    rows = _harbor_rows("other/app", "team/..", "team/UP", "team/a<b>", None, "team", "team/ok")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if (answer := ping(request)) is not None:
+            return answer
+        return json_response(200, rows)
+
+    names = discovered(handler, Discovery(projects=("team",), harbor=True), url=HARBOR,
+                       username=None, password=None)  # fmt: skip
+    assert names == ["team/ok"]
+
+
+def test_harbor_private_project_without_an_account_says_what_to_check() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if (answer := ping(request)) is not None:
+            return answer
+        assert "authorization" not in request.headers  # anonymous: public projects
+        status, headers = fixture_headers("harbor/api-v2.0-401.txt")
+        body = fixture_bytes("harbor/api-v2.0-401.json")
+        return httpx.Response(status or 0, content=body, headers=headers)
+
+    with pytest.raises(AuthError, match="a private project is listed only for an account"):
+        discovered(handler, Discovery(projects=("team",), harbor=True), url=HARBOR,
+                   username=None, password=None)  # fmt: skip

@@ -1,7 +1,7 @@
 """Repositories listed through a vendor API where ``/v2/_catalog`` is refused: the
 packages of GitHub owners (ghcr.io), the registry repositories of GitLab groups and
-projects, and the repositories of Docker Hub namespaces, as the registry's ``discover``
-key names them (docs/configuration.md#discovery).
+projects, the repositories of Docker Hub namespaces and of Harbor projects, as the
+registry's ``discover`` key names them (docs/configuration.md#discovery).
 
 Used only when the config lists no ``repositories``; the crawl filters the names with
 ``include``/``exclude`` as it does ``_catalog``'s. Names are checked like ``_catalog``'s
@@ -21,7 +21,7 @@ from sitegen.errors import (
     NotFoundError,
     ProtocolError,
 )
-from sitegen.registry.vendors import ghcr, gitlab, hub
+from sitegen.registry.vendors import ghcr, gitlab, harbor, hub
 from sitegen.registry.vendors.api import ADAPTERS, VendorAPI
 from sitegen.registry.vendors.common import Doubt
 
@@ -39,6 +39,10 @@ HINTS = {
     ),
     "hub": (
         "check the namespace; its private repositories are listed only with the credentials in auth"
+    ),
+    "harbor": (
+        "check the project's name; a private project is listed only for an account in auth "
+        "that is a member of it (or a robot account allowed to list its repositories)"
     ),
 }
 
@@ -71,6 +75,9 @@ async def discover(session: RegistrySession) -> list[str] | None:
             elif kind == "namespace":
                 url = hub.repositories_url(api.api_url, name)
                 names = await api.walk(url, hub.repositories(name), what, "", limit)
+            elif vendor == "harbor":
+                url = harbor.repositories_url(api.api_url, name)
+                names = await api.walk(url, harbor.repositories(name), what, "", limit)
             else:
                 url = gitlab.repositories_url(api.api_url, f"{kind}s", name)
                 names = await api.walk(url, gitlab.parse, what, "", limit)

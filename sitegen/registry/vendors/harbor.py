@@ -1,4 +1,5 @@
-"""Harbor v2: ``GET /api/v2.0/projects/{p}/repositories/{r}/artifacts`` (pure parsing).
+"""Harbor v2: ``GET /api/v2.0/projects/{p}/repositories/{r}/artifacts``, and a
+project's repositories, ``GET /api/v2.0/projects/{p}/repositories`` (pure parsing).
 
 One row per artifact (a digest) with its tags nested (``tags: null`` when untagged);
 pages of at most 100 (Harbor answers 422 above), followed through ``Link: rel="next"``
@@ -15,7 +16,7 @@ long after the tag itself appeared. Neither says when the tag first existed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -25,8 +26,10 @@ from sitegen.registry.vendors.common import (
     PAGE_SIZE,
     Doubt,
     Entry,
+    Page,
     TagPage,
     linked_page,
+    names_of,
     object_list,
     rfc3339,
     tags_of,
@@ -48,6 +51,28 @@ def first_url(api_url: str, repository: str) -> str:
         f"{api_url}/projects/{quote(project, safe='')}/repositories/{encoded}/artifacts"
         f"?with_tag=true&with_accessory=true&page=1&page_size={PAGE_SIZE}"
     )
+
+
+def repositories_url(api_url: str, project: str) -> str:
+    """The first page of a project's repositories (``discover: {projects: [...]}``)."""
+    return f"{api_url}/projects/{quote(project, safe='')}/repositories?page=1&page_size={PAGE_SIZE}"
+
+
+def repositories(project: str) -> Callable[[bytes, httpx.Headers, str, str], Page[str]]:
+    """The parser of ``project``'s pages of repositories -> their names, which Harbor
+    gives whole (``project/name``); a row of another project is left out."""
+
+    def parse_repositories(body: bytes, headers: httpx.Headers, url: str, what: str) -> Page[str]:
+        def names(rows: list[dict[str, Any]]) -> tuple[str, ...]:
+            return names_of(
+                row["name"]
+                for row in rows
+                if isinstance(row.get("name"), str) and row["name"].startswith(f"{project}/")
+            )
+
+        return linked_page(body, headers, url, what, names)
+
+    return parse_repositories
 
 
 def parse(body: bytes, headers: httpx.Headers, url: str, what: str) -> TagPage:

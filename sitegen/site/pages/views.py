@@ -199,6 +199,7 @@ _LISTERS = {
     "catalog": "the registry catalog",
     "ghcr": "GitHub Packages",
     "gitlab": "GitLab",
+    "harbor": "Harbor",
     "hub": "Docker Hub",
 }
 
