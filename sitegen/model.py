@@ -330,7 +330,7 @@ class Registry:
     repositories: tuple[Repository, ...] = ()
     error: str = ""
     # Where its repositories came from: "" (the config names them), "catalog"
-    # (/v2/_catalog), or the vendor API that discovered them: "ghcr", "gitlab", "hub".
+    # (/v2/_catalog), or the vendor API that discovered them: "ghcr", "gitlab", "hub", "harbor".
     listed_by: str = ""
     # What that vendor API was asked for: (owner, group, project or namespace, its name).
     listed_from: tuple[tuple[str, str], ...] = ()

@@ -127,7 +127,7 @@ class ListedFrom(TypedDict):
 class RegistryData(Document, RegistrySummary):
     kind: Literal["registry"]
     catalog_listed: bool
-    listed_by: str  # "", "catalog", "ghcr", "gitlab" or "hub"
+    listed_by: str  # "", "catalog", "ghcr", "gitlab", "hub" or "harbor"
     listed_from: list[ListedFrom]
     repository_list: list[RepositoryEntry]
     namespaces: list[Namespace]
