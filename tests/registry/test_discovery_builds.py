@@ -35,27 +35,29 @@ def listed_on(site: Path, registry: str) -> str:
     return listed((site / registry / "index.html").read_text())
 
 
+def built_through(tmp_path: Path, api: FakeVendorAPI, registry: str) -> list[str]:
+    """Build the one ``registry`` (YAML) through ``api``; the repositories it shows,
+    none of them listed with ``/v2/_catalog``."""
+    config = write_config(tmp_path, f"registries:\n{registry}")
+    result = build(load_config(config, environ={}), tmp_path / "site",
+                   cache_dir=tmp_path / "cache", transport=api.transport)  # fmt: skip
+    assert result.failures == ()
+    [shown] = result.catalog.registries
+    assert ("GET", "/v2/_catalog") not in api.registry.requests
+    return [r.name for r in shown.repositories]
+
+
 def test_a_build_discovers_through_the_api_and_include_exclude_still_apply(
     tmp_path: Path,
 ) -> None:
     api = FakeVendorAPI(from_samples(), "ghcr", registry_host="ghcr.io", page_size=1)
-    config = write_config(
-        tmp_path,
-        f"""
-        registries:
-          - name: gh
-            url: ghcr.io
-            auth: {{username: me, password: {TOKEN}}}
-            discover: {{owners: [apps, tools]}}
-            exclude: "apps/worker"
-        """,
-    )
-    result = build(load_config(config, environ={}), tmp_path / "site",
-                   cache_dir=tmp_path / "cache", transport=api.transport)  # fmt: skip
-    assert result.failures == ()
-    [registry] = result.catalog.registries
-    assert [r.name for r in registry.repositories] == ["apps/web", "tools/cli"]
-    assert ("GET", "/v2/_catalog") not in api.registry.requests
+    entry = f"""  - name: gh
+    url: ghcr.io
+    auth: {{username: me, password: {TOKEN}}}
+    discover: {{owners: [apps, tools]}}
+    exclude: "apps/worker"
+"""
+    assert built_through(tmp_path, api, entry) == ["apps/web", "tools/cli"]
     assert (tmp_path / "site/gh/apps/web/index.html").exists()
     packages = [r for r in api.requests if r.url.path.endswith("/packages")]
     assert len(packages) == 2 + 1  # apps: two pages of one package each; tools: one
@@ -68,44 +70,21 @@ def test_a_build_discovers_through_the_api_and_include_exclude_still_apply(
 
 def test_a_docker_hub_build_discovers_its_namespace(tmp_path: Path) -> None:
     api = FakeVendorAPI(from_samples(), "hub", registry_host="registry-1.docker.io", page_size=2)
-    config = write_config(
-        tmp_path,
-        """
-        registries:
-          - name: hub
-            url: docker.io
-            discover: {namespaces: [apps, base]}
-        """,
-    )
-    result = build(load_config(config, environ={}), tmp_path / "site",
-                   cache_dir=tmp_path / "cache", transport=api.transport)  # fmt: skip
-    assert result.failures == ()
-    [registry] = result.catalog.registries
-    assert [r.name for r in registry.repositories] == ["apps/web", "apps/worker", "base/alpine"]
-    assert ("GET", "/v2/_catalog") not in api.registry.requests
+    entry = "  - {name: hub, url: docker.io, discover: {namespaces: [apps, base]}}\n"
+    assert built_through(tmp_path, api, entry) == ["apps/web", "apps/worker", "base/alpine"]
     words = " · repositories discovered through Docker Hub (namespaces apps, base)"
     assert listed_on(tmp_path / "site", "hub") == words
 
 
 def test_a_harbor_build_discovers_its_projects(tmp_path: Path) -> None:
     api = FakeVendorAPI(from_samples(), "harbor", registry_host="harbor.test", page_size=1)
-    config = write_config(
-        tmp_path,
-        """
-        registries:
-          - name: harbor
-            url: harbor.test
-            api: harbor
-            discover: {projects: [apps, tools]}
-            exclude: "apps/worker"
-        """,
-    )
-    result = build(load_config(config, environ={}), tmp_path / "site",
-                   cache_dir=tmp_path / "cache", transport=api.transport)  # fmt: skip
-    assert result.failures == ()
-    [registry] = result.catalog.registries
-    assert [r.name for r in registry.repositories] == ["apps/web", "tools/cli"]
-    assert ("GET", "/v2/_catalog") not in api.registry.requests
+    entry = """  - name: harbor
+    url: harbor.test
+    api: harbor
+    discover: {projects: [apps, tools]}
+    exclude: "apps/worker"
+"""
+    assert built_through(tmp_path, api, entry) == ["apps/web", "tools/cli"]
     listing = [r for r in api.requests if r.url.path.endswith("/repositories")]
     assert len(listing) == 2 + 1  # apps: two pages of one repository each; tools: one
     words = " · repositories discovered through Harbor (projects apps, tools)"
