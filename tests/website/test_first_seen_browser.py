@@ -97,3 +97,16 @@ def test_search_filters_to_images_with_a_new_tag(
         page.reload()
         expect(results).to_have_count(1)
         expect(page.get_by_role("checkbox", name=re.compile(r"^new"))).to_be_checked()
+
+
+def test_every_change_is_on_a_narrow_screen(browser: Browser, site: Path) -> None:
+    # The change history stacks its cells on a phone: no tag or digest is off to the
+    # side, in a table that scrolls.
+    with serve_directory(site) as url, clean_page(browser, PHONE, mobile=True) as page:  # type: ignore[arg-type]
+        for path in ("changes/index.html", "lab/team/web/index.html"):
+            page.goto(url + path)
+            cells = page.evaluate(
+                """() => [...document.querySelectorAll('table.history-table td')].map(td =>
+                    td.getBoundingClientRect().right <= innerWidth)"""
+            )
+            assert cells and all(cells), path
