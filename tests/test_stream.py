@@ -83,6 +83,7 @@ class Builds:
         self.transport = transport  # the registries, when not the real one
         self.night = 0
         self.last: sitegen.build.BuildResult | None = None
+        self.failures = False  # a night may have failed repositories (the same both ways)
 
     def both(self, caplog: pytest.LogCaptureFixture) -> tuple[int, int]:
         """Build the night both ways, check the sites are the same; return (kept,
@@ -94,7 +95,8 @@ class Builds:
             streamed = self.last = self.build("streamed", stream=True)
         counts = [m.groups() for m in map(KEPT.search, caplog.messages) if m]
         after = self.build("after", stream=False)
-        assert streamed.failures == after.failures == ()
+        assert streamed.failures == after.failures
+        assert self.failures or after.failures == ()
         one, other = tree(self.tmp_path / "streamed"), tree(self.tmp_path / "after")
         one.pop(STAMP)
         other.pop(STAMP)
@@ -190,6 +192,28 @@ def test_a_night_of_new_moved_and_removed_tags_is_rendered_once_beside_the_crawl
     }
     diff = paths.diff_path("lab", "apps/worker", main, worker["main"])
     assert (tmp_path / "streamed" / diff / "index.html").is_file()
+
+
+def test_a_repository_that_failed_the_night_before_is_guessed_as_new(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake, failing = from_samples(), {"/v2/tools/cli/tags/list"}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path in failing:
+            return httpx.Response(403, text="denied")
+        return fake.handle(request)
+
+    config = write_config(tmp_path, "registries:\n  - name: lab\n    url: https://lab.test\n")
+    builds = Builds(tmp_path, config, monkeypatch, transport=httpx.MockTransport(answer))
+    builds.failures = True
+    builds.both(caplog)  # tools/cli fails, with no earlier data to show
+    failing.clear()
+    kept, again = builds.both(caplog)
+    assert again == 0 and kept >= 1
+    assert builds.last is not None
+    added = [c for c in builds.last.changes if c.repository == "tools/cli"]
+    assert [c.kind for c in added][:1] == ["repository-added"]
 
 
 def test_a_wrong_or_broken_guess_file_changes_nothing_but_the_time(

@@ -37,14 +37,18 @@ MAX_GUESS_BYTES = 256 << 20
 
 def save_guess(cache_dir: Path, catalog: Catalog) -> None:
     """Keep what the next build's guess needs of ``catalog``: its registries and
-    repositories with their tags alone, its history, old manifests and bases."""
+    repositories with their tags alone, its history, old manifests and bases. A
+    repository that failed with nothing to show is left out: the build did not see it,
+    so it is new when it is seen (``repository-added``)."""
     kept = replace(
         catalog,
         registries=tuple(
             replace(
                 registry,
                 repositories=tuple(
-                    Repository(name=repo.name, tags=repo.tags) for repo in registry.repositories
+                    Repository(name=repo.name, tags=repo.tags)
+                    for repo in registry.repositories
+                    if repo.stale_since or not repo.error
                 ),
             )
             for registry in catalog.registries
