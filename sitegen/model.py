@@ -400,12 +400,8 @@ def repository_changes(
 ) -> list[Change]:
     """How one repository's tags (tag -> digest) changed since the previous build, in
     tag order; ``before`` None: the repository is new (in a registry seen before)."""
-    if before is None:
-        added = [
-            Change(now, registry, name, "tag-added", tag, "", after[tag]) for tag in sorted(after)
-        ]
-        return [Change(now, registry, name, "repository-added"), *added]
-    found = []
+    found = [Change(now, registry, name, "repository-added")] if before is None else []
+    before = before or {}
     for tag in sorted(set(before) | set(after)):
         if tag not in before:
             found.append(Change(now, registry, name, "tag-added", tag, "", after[tag]))

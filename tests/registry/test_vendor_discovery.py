@@ -431,6 +431,32 @@ def test_harbor_rows_of_other_projects_and_hostile_names_are_dropped() -> None:
     assert names == ["team/ok"]
 
 
+@pytest.mark.parametrize(
+    ("body", "names"),
+    [
+        (b'[{"name": "team\\/escaped\\u002dname", "id": 1}]', ["team/escaped-name"]),
+        (b"null", []),  # no rows: an empty project
+        (b'[{"name": {"deep": [[["team/x"]]]}}, {"name": 7}]', []),
+        (b'{"name": "team/not-a-list"}', None),  # a doubt: the registry fails, with why
+    ],
+)
+def test_harbor_project_pages_in_odd_shapes(body: bytes, names: list[str] | None) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if (answer := ping(request)) is not None:
+            return answer
+        return httpx.Response(200, content=body, headers={"content-type": "application/json"})
+
+    def run_it() -> list[str] | None:
+        return discovered(handler, Discovery(projects=("team",), harbor=True), url=HARBOR,
+                          username=None, password=None)  # fmt: skip
+
+    if names is None:
+        with pytest.raises(ProtocolError, match="not a list of objects"):
+            run_it()
+    else:
+        assert run_it() == names
+
+
 def test_harbor_private_project_without_an_account_says_what_to_check() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if (answer := ping(request)) is not None:
