@@ -98,10 +98,12 @@ class FakeVendorAPI:
         if self.vendor == "ghcr" and re.fullmatch(r"/orgs/[^/]+", request.url.path):
             return httpx.Response(200, json={"login": request.url.path.rsplit("/", 1)[1]})
         found = (
-            _PACKAGES.fullmatch(path) or _GITLAB.fullmatch(path) or _HUB_NAMESPACE.fullmatch(path)
+            _HARBOR_PROJECT.fullmatch(path)
+            if self.vendor == "harbor"
+            else _PACKAGES.fullmatch(path)
+            or _GITLAB.fullmatch(path)
+            or _HUB_NAMESPACE.fullmatch(path)
         )
-        if self.vendor == "harbor":
-            found = _HARBOR_PROJECT.fullmatch(path)
         if found is not None:
             return self._repositories(request, found)
         match = _ROUTES[self.vendor].fullmatch(request.url.path)
